@@ -1,0 +1,203 @@
+/*
+ * store.h — samend's durable record store (one LMDB environment).
+ *
+ * The store knows records only as opaque encoded bytes plus the few header
+ * fields it indexes (struct store_rec); decoding and validation happen before
+ * anything reaches it. A record counts as stored only once the call that put
+ * it has returned 0: that call returns after mdb_txn_commit() succeeded, and
+ * the environment is opened without MDB_NOSYNC/MDB_NOMETASYNC, so a returned
+ * 0 means the bytes are on disk.
+ *
+ * Sub-databases:
+ *   records   id[32]                         -> encoded record bytes
+ *   byseq     author[32] seq(u64 BE)         -> id[32]
+ *   vv        author[32]                     -> contig(u64 BE) max(u64 BE)
+ *   bykind    nbhd[32] kind(u8) id[32]       -> (empty)
+ *   expiry    expires(u64 BE) id[32]         -> author[32] seq(u64 BE) nbhd[32]
+ *                                                kind(u8) cursor(u64 BE)
+ *                                                (expires != 0 only; the value
+ *                                                is what store_prune() needs to
+ *                                                find the index entries, since
+ *                                                records holds opaque bytes)
+ *   cursor    cursor(u64 BE)                 -> id[32]
+ *   meta      name (bytes)                   -> value (bytes); names the
+ *                                                store uses itself begin with
+ *                                                a NUL byte (last cursor given,
+ *                                                format version)
+ *
+ * The version vector entry of an author holds `contig`, the highest n such
+ * that seq 1..n have all been stored (or skipped with store_vv_skip_to()),
+ * and `max`, the highest seq stored.
+ *
+ * Every function returns 0 (or a count) on success, or a negative code: a
+ * SAMEN_E* code from proto/err.h or -errno. Single-threaded use: a store_t
+ * must be used from one thread at a time.
+ *
+ * The store_each_*() callbacks run inside a read transaction: they may call
+ * the read-only functions (store_get, store_has, store_vv_get, ...) but not
+ * one that writes (store_put_batch, store_vv_skip_to, store_prune,
+ * store_meta_put, store_next_seq), since growing the map would pull the
+ * bytes they are looking at from under them.
+ */
+#ifndef SAMEN_STORE_H
+#define SAMEN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/err.h"
+
+typedef struct store store_t;
+
+struct store_rec {
+	uint8_t id[32];     /* BLAKE2b-256 of data */
+	uint8_t nbhd[32];   /* neighbourhood id */
+	uint8_t author[32]; /* author's public key */
+	uint64_t seq;       /* author's sequence number, >= 1 */
+	uint8_t kind;       /* record kind (proto/record.h) */
+	uint64_t expires;   /* unix seconds after which it is pruned; 0 = never */
+	const uint8_t *data;/* encoded record; borrowed for the call */
+	size_t len;
+};
+
+struct store_opts {
+	size_t initial_map_size; /* bytes; 0 = default 16 MiB */
+	size_t max_map_size;     /* bytes; 0 = default 4 GiB; growth stops here */
+};
+
+/*
+ * Opens (creating if needed, mode 0700 for dir, 0600 for files) the store in
+ * directory dir. Clears stale reader slots left by dead processes.
+ * opts may be NULL. On success *st is set; the caller frees it with
+ * store_close(). On failure *st is untouched.
+ */
+int store_open(store_t **st, const char *dir, const struct store_opts *opts)
+	SAMEN_MUST_CHECK;
+
+/* Closes the store and sets *st to NULL. Accepts NULL or *st == NULL. */
+void store_close(store_t **st);
+
+/*
+ * Group commit: stores n records in one write transaction.
+ * For each i, results[i] is set to
+ *   0                    stored now;
+ *   SAMEN_EDUPLICATE     this exact id was already stored (nothing done);
+ *   SAMEN_EEQUIVOCATION  a different record with the same (author, seq) is
+ *                        held (or was earlier in this batch): the first one
+ *                        is kept, this one is not stored.
+ * Each newly stored record gets the next relay cursor (if cursors_out is not
+ * NULL, cursors_out[i] receives it, 0 when not stored).
+ * Returns 0 once the transaction committed (then every results[i] == 0 record
+ * is durable), or a negative code if nothing at all was stored (then results
+ * are meaningless). A full map is grown and the batch retried transparently,
+ * up to max_map_size; beyond that, or on ENOSPC, returns SAMEN_EFULL.
+ * SAMEN_EINVAL, with nothing stored, if any record has seq 0 or no data.
+ */
+int store_put_batch(store_t *st, const struct store_rec *recs, size_t n,
+		    int *results, uint64_t *cursors_out) SAMEN_MUST_CHECK;
+
+/*
+ * Copies the record with this id into a malloc'ed buffer (*data, *len);
+ * the caller frees *data. Returns SAMEN_ENOTFOUND if absent.
+ */
+int store_get(store_t *st, const uint8_t id[32], uint8_t **data, size_t *len)
+	SAMEN_MUST_CHECK;
+
+/* Returns 1 if a record with this id is stored, 0 if not, negative on error. */
+int store_has(store_t *st, const uint8_t id[32]);
+
+/* Looks up the id of (author, seq). Returns SAMEN_ENOTFOUND if absent. */
+int store_id_by_seq(store_t *st, const uint8_t author[32], uint64_t seq,
+		    uint8_t id_out[32]) SAMEN_MUST_CHECK;
+
+struct store_vv_entry {
+	uint8_t author[32];
+	uint64_t contig; /* all of 1..contig stored or skipped */
+	uint64_t max;    /* highest seq stored */
+};
+
+/*
+ * Reads the whole version vector, sorted by author. *entries is malloc'ed
+ * (caller frees; NULL when *n == 0).
+ */
+int store_vv(store_t *st, struct store_vv_entry **entries, size_t *n)
+	SAMEN_MUST_CHECK;
+
+/* One author's entry; returns 0 with contig = max = 0 for an unknown author. */
+int store_vv_get(store_t *st, const uint8_t author[32],
+		 struct store_vv_entry *out) SAMEN_MUST_CHECK;
+
+/*
+ * Marks seq 1..upto of author as accounted for even where not stored (they
+ * were pruned everywhere before we joined), then advances contig over any
+ * stored records that follow. Never moves contig backwards.
+ */
+int store_vv_skip_to(store_t *st, const uint8_t author[32], uint64_t upto)
+	SAMEN_MUST_CHECK;
+
+/*
+ * Calls fn for each stored record of author with seq > after_seq, in
+ * ascending seq order, until fn returns non-zero (which is then returned)
+ * or the records run out (returns 0). data is valid only during the call.
+ */
+typedef int (*store_rec_fn)(void *ctx, uint64_t seq, const uint8_t id[32],
+			    const uint8_t *data, size_t len);
+int store_each_by_author(store_t *st, const uint8_t author[32],
+			 uint64_t after_seq, store_rec_fn fn, void *ctx);
+
+/* Calls fn for each stored record of kind in nbhd (order by id). */
+typedef int (*store_kind_fn)(void *ctx, const uint8_t id[32],
+			     const uint8_t *data, size_t len);
+int store_each_by_kind(store_t *st, const uint8_t nbhd[32], uint8_t kind,
+		       store_kind_fn fn, void *ctx);
+
+/*
+ * Calls fn for each stored record with cursor > after, ascending, at most
+ * limit records (0 = no limit). Returns the number visited, or a negative
+ * code, or fn's non-zero return.
+ */
+typedef int (*store_cursor_fn)(void *ctx, uint64_t cursor, const uint8_t id[32],
+			       const uint8_t *data, size_t len);
+int store_each_from_cursor(store_t *st, uint64_t after, size_t limit,
+			   store_cursor_fn fn, void *ctx);
+
+/* Highest cursor assigned so far (0 if none). */
+int store_last_cursor(store_t *st, uint64_t *out) SAMEN_MUST_CHECK;
+
+/*
+ * Deletes every record whose expires is in (0, now] together with its index
+ * entries (byseq, bykind, cursor). The version vector is kept, so a pruned
+ * record is not fetched again. Returns the number pruned.
+ */
+int store_prune(store_t *st, uint64_t now) SAMEN_MUST_CHECK;
+
+/*
+ * Small persistent values (own sequence number, settings). name is a
+ * NUL-terminated string of 1 to 511 bytes (SAMEN_EINVAL otherwise).
+ * store_meta_get copies at most cap bytes into buf and sets *len to the
+ * stored length; SAMEN_ENOTFOUND if absent.
+ */
+int store_meta_put(store_t *st, const char *name, const void *val, size_t len)
+	SAMEN_MUST_CHECK;
+int store_meta_get(store_t *st, const char *name, void *buf, size_t cap,
+		   size_t *len) SAMEN_MUST_CHECK;
+
+/*
+ * Reserves the next own sequence number under counter `name` (persisted and
+ * committed before it is returned, so a number is never used twice even
+ * across a crash). First call returns 1. The counter is the meta value
+ * `name`, 8 bytes big-endian, holding the last number reserved (so
+ * store_meta_get can read it); SAMEN_EINVAL if `name` holds something else.
+ */
+int store_next_seq(store_t *st, const char *name, uint64_t *seq_out)
+	SAMEN_MUST_CHECK;
+
+struct store_stats {
+	uint64_t records;
+	uint64_t map_size;  /* current map size in bytes */
+	uint64_t used_bytes;/* pages in use * page size */
+	uint64_t last_cursor;
+};
+int store_stats(store_t *st, struct store_stats *out) SAMEN_MUST_CHECK;
+
+#endif

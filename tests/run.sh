@@ -1,0 +1,27 @@
+#!/bin/sh
+# Runs each test program given as an argument, shows its cmocka output, and
+# ends with one line "N passed, N failed" summed over every test case. A
+# program that dies without a cmocka summary counts as one failed test.
+set -u
+passed=0
+failed=0
+failed_progs=""
+for t in "$@"; do
+	out=$(mktemp)
+	"$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "run.sh: $t exited with status $rc"
+	fi
+	[ "$f" -ne 0 ] && failed_progs="$failed_progs $(basename "$t")"
+	passed=$((passed + p))
+	failed=$((failed + f))
+	rm -f "$out"
+done
+[ -n "$failed_progs" ] && echo "failing programs:$failed_progs"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,270 @@
+/* Signals: plaintext rules, encryption for members and authorities, epoch keys. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "../../proto/record.h"
+#include "../../proto/signal.h"
+
+struct party {
+	uint8_t pk[32], sk[64], cpk[32], csk[32];
+};
+
+static void party_new(struct party *p)
+{
+	crypto_sign_keypair(p->pk, p->sk);
+	assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(p->cpk, p->pk), 0);
+	crypto_sign_ed25519_sk_to_curve25519(p->csk, p->sk);
+}
+
+static void alert_plain(struct signal_plain *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = SIG_ALERT;
+	p->category = CAT_BREAKIN_ATTEMPT;
+	p->severity = SEV_SEVERE;
+	p->status = STATUS_REAL;
+	p->called112 = true;
+	strcpy(p->description, "Iemand probeert autodeuren, loopt richting park");
+	strcpy(p->where, "Lindelaan, hoek Beukenstraat");
+	p->has_point = true;
+	p->lat_e6 = 52090737;
+	p->lon_e6 = 5121420;
+	p->radius_m = 150;
+	p->n_refs = 1;
+	memset(p->refs[0], 0x5a, 32);
+}
+
+/* Encrypts and signs a signal by author; *buf receives the record bytes. */
+static void make_signal(const struct party *author, const struct signal_plain *p,
+			const uint8_t epoch_key[32], const uint8_t (*auth)[32], size_t n_auth,
+			uint8_t **buf, size_t *len)
+{
+	struct record r;
+	struct signal_buf sb;
+	uint8_t epoch_id[32];
+	memset(&r, 0, sizeof(r));
+	memset(epoch_id, 0xe0, 32);
+	r.kind = REC_SIGNAL;
+	memcpy(r.nbhd, author->pk, 32);
+	memcpy(r.author, author->pk, 32);
+	r.seq = 3;
+	r.created = 1800000000;
+	assert_int_equal(signal_encrypt(&r, p, epoch_id, epoch_key, auth, n_auth, 1800003600, &sb),
+			 0);
+	assert_int_equal(record_sign(&r, author->sk, buf, len), 0);
+}
+
+static void test_member_roundtrip(void **state)
+{
+	(void)state;
+	struct party a;
+	struct signal_plain p, q;
+	struct record d;
+	uint8_t key[32], *buf;
+	size_t len;
+	party_new(&a);
+	randombytes_buf(key, 32);
+	alert_plain(&p);
+	make_signal(&a, &p, key, NULL, 0, &buf, &len);
+	assert_int_equal(record_open(buf, len, &d), 0);
+	assert_int_equal(d.u.signal.n_sealed, 0);
+	assert_int_equal(signal_decrypt_member(&d, key, &q), 0);
+	assert_int_equal(q.kind, SIG_ALERT);
+	assert_int_equal(q.category, CAT_BREAKIN_ATTEMPT);
+	assert_true(q.called112);
+	assert_string_equal(q.description, p.description);
+	assert_string_equal(q.where, p.where);
+	assert_true(q.has_point);
+	assert_int_equal(q.lat_e6, 52090737);
+	assert_int_equal(q.radius_m, 150);
+	assert_int_equal(q.n_refs, 1);
+	assert_memory_equal(q.refs[0], p.refs[0], 32);
+	/* nothing of the text is visible in the record bytes */
+	assert_null(memmem(buf, len, "autodeuren", 10));
+	assert_null(memmem(buf, len, "Lindelaan", 9));
+	free(buf);
+}
+
+static void test_wrong_epoch_key(void **state)
+{
+	(void)state;
+	struct party a;
+	struct signal_plain p, q;
+	struct record d;
+	uint8_t key[32], other[32], *buf;
+	size_t len;
+	party_new(&a);
+	randombytes_buf(key, 32);
+	randombytes_buf(other, 32);
+	alert_plain(&p);
+	make_signal(&a, &p, key, NULL, 0, &buf, &len);
+	assert_int_equal(record_open(buf, len, &d), 0);
+	assert_int_equal(signal_decrypt_member(&d, other, &q), SAMEN_EDECRYPT);
+	free(buf);
+}
+
+/* The header is authenticated: the same ciphertext under another seq or
+ * expiry does not open, even with the right key. */
+static void test_header_bound(void **state)
+{
+	(void)state;
+	struct party a;
+	struct signal_plain p, q;
+	struct record d;
+	uint8_t key[32], *buf;
+	size_t len;
+	party_new(&a);
+	randombytes_buf(key, 32);
+	alert_plain(&p);
+	make_signal(&a, &p, key, NULL, 0, &buf, &len);
+	assert_int_equal(record_open(buf, len, &d), 0);
+	d.seq++;
+	assert_int_equal(signal_decrypt_member(&d, key, &q), SAMEN_EDECRYPT);
+	d.seq--;
+	d.u.signal.expires += 1;
+	assert_int_equal(signal_decrypt_member(&d, key, &q), SAMEN_EDECRYPT);
+	d.u.signal.expires -= 1;
+	assert_int_equal(signal_decrypt_member(&d, key, &q), 0);
+	free(buf);
+}
+
+static void test_authority_sharing(void **state)
+{
+	(void)state;
+	struct party a, police, council, stranger;
+	struct signal_plain p, q;
+	struct record d;
+	uint8_t key[32], auth[2][32], *buf;
+	size_t len;
+	party_new(&a);
+	party_new(&police);
+	party_new(&council);
+	party_new(&stranger);
+	randombytes_buf(key, 32);
+	memcpy(auth[0], police.pk, 32);
+	memcpy(auth[1], council.pk, 32);
+	alert_plain(&p);
+	make_signal(&a, &p, key, (const uint8_t(*)[32])auth, 2, &buf, &len);
+	assert_int_equal(record_open(buf, len, &d), 0);
+	assert_int_equal(d.u.signal.n_sealed, 2);
+	assert_int_equal(signal_decrypt_authority(&d, police.pk, police.cpk, police.csk, &q), 0);
+	assert_string_equal(q.description, p.description);
+	assert_int_equal(signal_decrypt_authority(&d, council.pk, council.cpk, council.csk, &q), 0);
+	assert_int_equal(
+		signal_decrypt_authority(&d, stranger.pk, stranger.cpk, stranger.csk, &q),
+		SAMEN_ENOKEY);
+	/* a stranger that copies the police key's entry still cannot open it */
+	assert_int_equal(signal_decrypt_authority(&d, police.pk, stranger.cpk, stranger.csk, &q),
+			 SAMEN_EDECRYPT);
+	free(buf);
+
+	/* not shared: no authority can read it */
+	make_signal(&a, &p, key, NULL, 0, &buf, &len);
+	assert_int_equal(record_open(buf, len, &d), 0);
+	assert_int_equal(signal_decrypt_authority(&d, police.pk, police.cpk, police.csk, &q),
+			 SAMEN_ENOKEY);
+	free(buf);
+}
+
+static void test_plain_rules(void **state)
+{
+	(void)state;
+	struct signal_plain p, q;
+	uint8_t buf[SIGNAL_PLAIN_MAX];
+	size_t len;
+	alert_plain(&p);
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), 0);
+	assert_int_equal(signal_plain_decode(buf, len, &q), 0);
+	assert_int_equal(signal_plain_decode(buf, len - 1, &q), SAMEN_ETOOBIG); /* bin runs past the end */
+
+	alert_plain(&p);
+	p.category = 0;
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), SAMEN_EINVAL);
+	alert_plain(&p);
+	p.ack = ACK_LOOKING; /* only an ack carries an ack kind */
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), SAMEN_EINVAL);
+	alert_plain(&p);
+	p.lat_e6 = 91000000;
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), SAMEN_EINVAL);
+	alert_plain(&p);
+	strcpy(p.description, "bad \xff utf-8");
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), SAMEN_EINVAL);
+	alert_plain(&p);
+	memset(p.description, 'x', TEXT_MAX);
+	p.description[TEXT_MAX] = '\0';
+	memset(p.where, 'y', WHERE_MAX);
+	p.where[WHERE_MAX] = '\0';
+	p.n_refs = SIGNAL_REFS_MAX;
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), 0); /* max fits */
+	assert_int_equal(signal_plain_decode(buf, len, &q), 0);
+	assert_int_equal(q.n_refs, SIGNAL_REFS_MAX);
+}
+
+static void test_epoch_seal_open(void **state)
+{
+	(void)state;
+	struct party coord, m1, m2, outsider;
+	uint8_t key[32], got[32], members[2][32], entries[2 * KEY_ENTRY_LEN], *buf;
+	struct record r, d;
+	size_t len;
+	party_new(&coord);
+	party_new(&m1);
+	party_new(&m2);
+	party_new(&outsider);
+	randombytes_buf(key, 32);
+	memcpy(members[0], m1.pk, 32);
+	memcpy(members[1], m2.pk, 32);
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_EPOCH;
+	memcpy(r.nbhd, coord.pk, 32);
+	memcpy(r.author, coord.pk, 32);
+	r.seq = 1;
+	r.created = 1800000000;
+	assert_int_equal(epoch_seal(&r, 2, key, (const uint8_t(*)[32])members, 2, entries), 0);
+	assert_int_equal(record_sign(&r, coord.sk, &buf, &len), 0);
+	assert_int_equal(record_open(buf, len, &d), 0);
+	assert_int_equal(d.u.epoch.number, 2);
+	assert_int_equal(keyentry_open(d.u.epoch.entries, d.u.epoch.n_entries, m2.pk, m2.cpk,
+				       m2.csk, got),
+			 0);
+	assert_memory_equal(got, key, 32);
+	assert_int_equal(keyentry_open(d.u.epoch.entries, d.u.epoch.n_entries, outsider.pk,
+				       outsider.cpk, outsider.csk, got),
+			 SAMEN_ENOKEY);
+	assert_null(memmem(buf, len, key, 32));
+	free(buf);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_int_equal(signal_category_parse("break-in-attempt"), CAT_BREAKIN_ATTEMPT);
+	assert_string_equal(signal_category_name(CAT_MISSING), "missing-person");
+	assert_int_equal(signal_category_parse("vampires"), SAMEN_EINVAL);
+	assert_int_equal(signal_status_parse("exercise"), STATUS_EXERCISE);
+	assert_string_equal(signal_kind_name(SIG_ALLCLEAR), "all-clear");
+	assert_string_equal(signal_severity_name(0), "unknown");
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_member_roundtrip),
+		cmocka_unit_test(test_wrong_epoch_key),
+		cmocka_unit_test(test_header_bound),
+		cmocka_unit_test(test_authority_sharing),
+		cmocka_unit_test(test_plain_rules),
+		cmocka_unit_test(test_epoch_seal_open),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests_name("signal", tests, NULL, NULL);
+}
