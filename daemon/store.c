@@ -1064,3 +1064,42 @@ int store_stats(store_t *st, struct store_stats *out)
 	out->used_bytes = (uint64_t)(info.me_last_pgno + 1) * env.ms_psize;
 	return 0;
 }
+
+struct delete_one {
+	uint8_t id[32];
+	uint64_t expires;
+	int removed;
+};
+
+static int delete_txn(store_t *st, MDB_txn *txn, void *ctx)
+{
+	struct delete_one *d = ctx;
+	uint8_t key[EXPKEY_LEN], val[EXPVAL_LEN];
+	int rc;
+
+	put_u64(key, d->expires);
+	memcpy(key + 8, d->id, 32);
+	rc = get_exact(txn, st->db[DB_EXPIRY], key, sizeof(key), val, sizeof(val));
+	if (rc)
+		return rc;
+	rc = del(txn, st->db[DB_EXPIRY], key, sizeof(key));
+	if (rc == 0)
+		rc = unindex(st, txn, d->id, val, &d->removed);
+	return rc;
+}
+
+int store_delete(store_t *st, const uint8_t id[32], uint64_t expires)
+{
+	struct delete_one d;
+	int rc;
+
+	if (!st || expires == 0)
+		return SAMEN_EINVAL;
+	memcpy(d.id, id, 32);
+	d.expires = expires;
+	d.removed = 0;
+	rc = write_txn(st, delete_txn, &d);
+	if (rc == MDB_NOTFOUND)
+		return SAMEN_ENOTFOUND;
+	return rc ? store_err(rc) : 0;
+}

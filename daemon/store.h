@@ -172,6 +172,14 @@ int store_last_cursor(store_t *st, uint64_t *out) SAMEN_MUST_CHECK;
 int store_prune(store_t *st, uint64_t now) SAMEN_MUST_CHECK;
 
 /*
+ * Deletes one record before its time (a retracted signal), with its index
+ * entries, keeping the version vector like store_prune(). expires must be the
+ * expiry it was stored with (records stored with expires 0 cannot be
+ * deleted). Returns 0 or SAMEN_ENOTFOUND.
+ */
+int store_delete(store_t *st, const uint8_t id[32], uint64_t expires) SAMEN_MUST_CHECK;
+
+/*
  * Small persistent values (own sequence number, settings). name is a
  * NUL-terminated string of 1 to 511 bytes (SAMEN_EINVAL otherwise).
  * store_meta_get copies at most cap bytes into buf and sets *len to the

@@ -20,13 +20,20 @@ static bool text_ok(const char *s, size_t max)
 	return n <= max && mp_text_ok(s, n);
 }
 
+/* Labels and endpoints are shown on one line: no newline or tab in them, so
+ * a label cannot forge a second line of output. */
+static bool line_ok(const char *s, size_t max)
+{
+	return text_ok(s, max) && !strpbrk(s, "\n\t");
+}
+
 static int payload_valid(const struct record *r)
 {
 	switch (r->kind) {
 	case REC_CERT: {
 		const struct rec_cert *c = &r->u.cert;
 		if (c->role < ROLE_MEMBER || c->role > ROLE_AUTHORITY ||
-		    c->not_before >= c->not_after || !text_ok(c->label, LABEL_MAX))
+		    c->not_before >= c->not_after || !line_ok(c->label, LABEL_MAX))
 			return SAMEN_EINVAL;
 		return 0;
 	}
@@ -40,7 +47,7 @@ static int payload_valid(const struct record *r)
 			return SAMEN_EINVAL;
 		return 0;
 	case REC_PEER:
-		if (!text_ok(r->u.peer.endpoint, ENDPOINT_MAX) || r->u.peer.endpoint[0] == '\0')
+		if (!line_ok(r->u.peer.endpoint, ENDPOINT_MAX) || r->u.peer.endpoint[0] == '\0')
 			return SAMEN_EINVAL;
 		return 0;
 	case REC_SIGNAL: {

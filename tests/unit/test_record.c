@@ -399,6 +399,9 @@ static void test_field_ranges_on_sign(void **state)
 	fill_kind(&r, REC_CERT, &k, scratch);
 	r.u.cert.not_after = r.u.cert.not_before;
 	assert_int_equal(record_sign(&r, k.sk, &buf, &len), SAMEN_EINVAL);
+	fill_kind(&r, REC_CERT, &k, scratch);
+	strcpy(r.u.cert.label, "Lindelaan\nvalid: forged"); /* one line only */
+	assert_int_equal(record_sign(&r, k.sk, &buf, &len), SAMEN_EINVAL);
 	fill_kind(&r, REC_SIGNAL, &k, scratch);
 	r.u.signal.n_sealed = SIGNAL_AUTH_MAX + 1;
 	assert_int_equal(record_sign(&r, k.sk, &buf, &len), SAMEN_EINVAL);

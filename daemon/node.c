@@ -1,0 +1,691 @@
+#include "node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "../keys/keyfile.h"
+#include "../keys/seqfile.h"
+
+#define META_NBHD "nbhd"
+
+static const char *const reject_names[RJ_COUNT] = {
+	[RJ_NONE] = "stored",        [RJ_MALFORMED] = "malformed",
+	[RJ_BADSIG] = "bad-signature", [RJ_NBHD] = "other-neighbourhood",
+	[RJ_NOCERT] = "no-certificate", [RJ_REVOKED] = "revoked",
+	[RJ_ROLE] = "role",          [RJ_EXPIRED] = "expired",
+	[RJ_SKEW] = "clock-skew",    [RJ_EQUIVOCATION] = "equivocation",
+	[RJ_DUPLICATE] = "duplicate", [RJ_RATE] = "rate-limited",
+	[RJ_RETRACTED] = "retracted", [RJ_PENALIZED] = "peer-cut-off",
+	[RJ_STORE] = "store-failure",
+};
+
+const char *reject_name(enum reject r)
+{
+	return r < RJ_COUNT ? reject_names[r] : "unknown";
+}
+
+bool reject_is_misbehaviour(enum reject r)
+{
+	return r == RJ_MALFORMED || r == RJ_BADSIG || r == RJ_NBHD || r == RJ_NOCERT ||
+	       r == RJ_ROLE || r == RJ_SKEW || r == RJ_EQUIVOCATION;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- epochs and retractions ---- */
+
+static void epoch_clear(struct epoch *e)
+{
+	if (e->key)
+		sodium_free(e->key);
+	free(e->members);
+	memset(e, 0, sizeof(*e));
+}
+
+const struct epoch *node_epoch_by_id(const node_t *n, const uint8_t id[32])
+{
+	for (size_t i = 0; i < n->n_epochs; i++)
+		if (memcmp(n->epochs[i].id, id, 32) == 0)
+			return &n->epochs[i];
+	return NULL;
+}
+
+static int epoch_add(node_t *n, const struct record *r)
+{
+	struct epoch e, *grown;
+
+	if (node_epoch_by_id(n, r->id))
+		return 0;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.id, r->id, 32);
+	e.number = r->u.epoch.number;
+	e.created = r->created;
+	e.n_members = r->u.epoch.n_entries;
+	e.members = malloc(e.n_members * 32);
+	if (!e.members)
+		return -ENOMEM;
+	for (size_t i = 0; i < e.n_members; i++)
+		memcpy(e.members[i], r->u.epoch.entries + i * KEY_ENTRY_LEN, 32);
+	e.key = sodium_malloc(32);
+	if (!e.key) {
+		free(e.members);
+		return -ENOMEM;
+	}
+	if (keyentry_open(r->u.epoch.entries, r->u.epoch.n_entries, n->id->pk, n->id->curve_pk,
+			  n->id->curve_sk, e.key) != 0) {
+		sodium_free(e.key);
+		e.key = NULL;
+	}
+	grown = realloc(n->epochs, (n->n_epochs + 1) * sizeof(*grown));
+	if (!grown) {
+		epoch_clear(&e);
+		return -ENOMEM;
+	}
+	n->epochs = grown;
+	n->epochs[n->n_epochs++] = e;
+	return 0;
+}
+
+const struct epoch *node_current_epoch(const node_t *n)
+{
+	const struct epoch *best = NULL;
+	for (size_t i = 0; i < n->n_epochs; i++) {
+		const struct epoch *e = &n->epochs[i];
+		if (!e->key)
+			continue;
+		/* highest number wins; on a tie (two coordinators at once) the
+		 * later one, then the smaller id, so all daemons agree */
+		if (!best || e->number > best->number ||
+		    (e->number == best->number &&
+		     (e->created > best->created ||
+		      (e->created == best->created && memcmp(e->id, best->id, 32) < 0))))
+			best = e;
+	}
+	return best;
+}
+
+bool node_is_retracted(const node_t *n, const uint8_t id[32])
+{
+	for (size_t i = 0; i < n->n_retracted; i++)
+		if (memcmp(n->retracted[i], id, 32) == 0)
+			return true;
+	return false;
+}
+
+static int retraction_add(node_t *n, const uint8_t target[32])
+{
+	if (node_is_retracted(n, target))
+		return 0;
+	uint8_t(*grown)[32] = realloc(n->retracted, (n->n_retracted + 1) * 32);
+	if (!grown)
+		return -ENOMEM;
+	n->retracted = grown;
+	memcpy(n->retracted[n->n_retracted++], target, 32);
+	return 0;
+}
+
+/* ---- rebuilding state from the store ---- */
+
+static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
+{
+	node_t *n = ctx;
+	struct record r;
+	(void)id;
+	if (record_open(data, len, &r) != 0)
+		return 0; /* cannot happen unless the disk lies; skip it */
+	switch (r.kind) {
+	case REC_CERT:
+	case REC_REVOCATION: {
+		int ret = membership_add(n->mem, &r);
+		return ret == -ENOMEM ? ret : 0;
+	}
+	case REC_EPOCH:
+		return epoch_add(n, &r);
+	case REC_RETRACTION:
+		return retraction_add(n, r.u.retraction.target);
+	default:
+		return 0;
+	}
+}
+
+static int rebuild(node_t *n)
+{
+	static const uint8_t kinds[] = {REC_CERT, REC_REVOCATION, REC_EPOCH, REC_RETRACTION};
+	membership_free(&n->mem);
+	for (size_t i = 0; i < n->n_epochs; i++)
+		epoch_clear(&n->epochs[i]);
+	n->n_epochs = 0;
+	n->n_retracted = 0;
+	if (!n->have_nbhd)
+		return 0;
+	n->mem = membership_new(n->nbhd);
+	if (!n->mem)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(kinds); i++) {
+		int ret = store_each_by_kind(n->store, n->nbhd, kinds[i], rebuild_one, n);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int node_open(node_t *n, const char *state_dir, const char *key_path, const char *passphrase,
+	      const uint8_t *nbhd, const struct node_params *p)
+{
+	char path[4200];
+	size_t len;
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	n->now_ms = wall_ms;
+	n->params = *p;
+	if (sodium_init() < 0)
+		return -EIO;
+	if (snprintf(n->key_path, sizeof(n->key_path), "%s", key_path) >= (int)sizeof(n->key_path) ||
+	    snprintf(path, sizeof(path), "%s/store", state_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	ret = keyfile_read_secret(key_path, passphrase, &n->id);
+	if (ret < 0)
+		return ret;
+	ret = store_open(&n->store, path, NULL);
+	if (ret < 0)
+		goto fail;
+	if (nbhd) {
+		ret = node_set_nbhd(n, nbhd);
+		if (ret < 0)
+			goto fail;
+	} else if (store_meta_get(n->store, META_NBHD, n->nbhd, 32, &len) == 0 && len == 32) {
+		n->have_nbhd = true;
+	}
+	ret = rebuild(n);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	node_close(n);
+	return ret;
+}
+
+void node_close(node_t *n)
+{
+	for (size_t i = 0; i < n->n_epochs; i++)
+		epoch_clear(&n->epochs[i]);
+	free(n->epochs);
+	free(n->retracted);
+	free(n->buckets);
+	membership_free(&n->mem);
+	store_close(&n->store);
+	identity_free(&n->id);
+	n->epochs = NULL;
+	n->retracted = NULL;
+	n->buckets = NULL;
+	n->n_epochs = n->n_retracted = n->n_buckets = 0;
+}
+
+int node_set_nbhd(node_t *n, const uint8_t nbhd[32])
+{
+	uint8_t held[32];
+	size_t len;
+	if (store_meta_get(n->store, META_NBHD, held, 32, &len) == 0 && len == 32 &&
+	    memcmp(held, nbhd, 32) != 0)
+		return SAMEN_ENBHD; /* one store, one neighbourhood */
+	int ret = store_meta_put(n->store, META_NBHD, nbhd, 32);
+	if (ret < 0)
+		return ret;
+	memcpy(n->nbhd, nbhd, 32);
+	if (!n->have_nbhd) {
+		n->have_nbhd = true;
+		return rebuild(n);
+	}
+	return 0;
+}
+
+/* ---- validation ---- */
+
+static bool is_founder(const node_t *n, const uint8_t key[32])
+{
+	return memcmp(key, n->nbhd, 32) == 0;
+}
+
+/* Token bucket per author: records beyond the rate are refused now and
+ * fetched again by a later anti-entropy round, so a flood slows down
+ * without anything honest being lost. */
+static bool rate_ok(node_t *n, const uint8_t author[32], uint64_t now_ms)
+{
+	struct bucket *b = NULL;
+	for (size_t i = 0; i < n->n_buckets; i++)
+		if (memcmp(n->buckets[i].author, author, 32) == 0)
+			b = &n->buckets[i];
+	if (!b) {
+		struct bucket *grown = realloc(n->buckets, (n->n_buckets + 1) * sizeof(*grown));
+		if (!grown)
+			return false;
+		n->buckets = grown;
+		b = &n->buckets[n->n_buckets++];
+		memcpy(b->author, author, 32);
+		b->tokens = (double)n->params.rate_burst;
+		b->last_ms = now_ms;
+	}
+	double refill = (double)(now_ms - b->last_ms) * (double)n->params.rate_per_minute / 60000.0;
+	b->tokens += refill;
+	if (b->tokens > (double)n->params.rate_burst)
+		b->tokens = (double)n->params.rate_burst;
+	b->last_ms = now_ms;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+static enum reject from_membership(int err)
+{
+	return err == SAMEN_EREVOKED ? RJ_REVOKED : err == SAMEN_EISSUER ? RJ_ROLE : RJ_NOCERT;
+}
+
+/* May author have issued a membership record at `when`? A coordinator that
+ * was revoked later still counts: its earlier certificates and epochs must
+ * keep travelling to daemons that join afterwards. */
+static enum reject issuer_ok(const node_t *n, const struct record *r)
+{
+	if (is_founder(n, r->author))
+		return RJ_NONE;
+	if (r->kind == REC_REVOCATION && memcmp(r->author, r->u.rev.subject, 32) == 0)
+		return RJ_NONE; /* leaving, or a lost key */
+	int ret = membership_check(n->mem, r->author, ROLE_COORDINATOR, r->created, NULL);
+	if (ret == 0 || ret == SAMEN_EREVOKED)
+		return RJ_NONE;
+	return ret == SAMEN_ENOCERT ? RJ_NOCERT : RJ_ROLE;
+}
+
+static enum reject check_record(node_t *n, const struct record *r, uint64_t now_ms)
+{
+	uint64_t now = now_ms / 1000;
+	int ret;
+
+	if (!n->have_nbhd || memcmp(r->nbhd, n->nbhd, 32) != 0)
+		return RJ_NBHD;
+	if (r->created > now + n->params.clock_skew)
+		return RJ_SKEW;
+	uint64_t exp = record_expires(r);
+	if (exp != 0 && exp <= now)
+		return RJ_EXPIRED;
+	switch (r->kind) {
+	case REC_CERT:
+	case REC_REVOCATION:
+	case REC_EPOCH:
+		return issuer_ok(n, r);
+	case REC_SIGNAL:
+		if (node_is_retracted(n, r->id))
+			return RJ_RETRACTED;
+		/* fall through */
+	case REC_PEER:
+	case REC_RETRACTION:
+		if (is_founder(n, r->author))
+			break;
+		ret = membership_check(n->mem, r->author,
+				       r->kind == REC_RETRACTION ? ROLE_COORDINATOR : ROLE_MEMBER,
+				       now, NULL);
+		if (ret != 0 && r->kind == REC_PEER)
+			ret = membership_check(n->mem, r->author, ROLE_RELAY, now, NULL);
+		if (ret != 0 && r->kind == REC_RETRACTION) {
+			/* the author of a signal may retract it too */
+			uint8_t *buf;
+			size_t len;
+			struct record t;
+			if (store_get(n->store, r->u.retraction.target, &buf, &len) == 0) {
+				if (record_decode(buf, len, &t) == 0 &&
+				    memcmp(t.author, r->author, 32) == 0)
+					ret = 0;
+				free(buf);
+			}
+		}
+		if (ret != 0)
+			return from_membership(ret);
+		break;
+	case REC_ANNOUNCE:
+		ret = membership_check(n->mem, r->author, ROLE_AUTHORITY, now, NULL);
+		if (ret != 0)
+			return from_membership(ret);
+		break;
+	default:
+		return RJ_MALFORMED;
+	}
+	if (!rate_ok(n, r->author, now_ms))
+		return RJ_RATE;
+	return RJ_NONE;
+}
+
+/* ---- ingest ---- */
+
+/* Membership records first, so a batch that carries a new member's
+ * certificate and its first signal is accepted whole. */
+static int kind_rank(uint8_t kind)
+{
+	return kind == REC_CERT ? 0 : kind == REC_REVOCATION ? 1 : kind == REC_EPOCH ? 2 : 3;
+}
+
+struct item {
+	struct record r;
+	size_t idx;
+	enum reject verdict;
+	bool decoded;
+};
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	int rx = x->decoded ? kind_rank(x->r.kind) : 9, ry = y->decoded ? kind_rank(y->r.kind) : 9;
+	if (rx != ry)
+		return rx - ry;
+	if (!x->decoded || !y->decoded)
+		return 0;
+	int c = memcmp(x->r.author, y->r.author, 32);
+	if (c)
+		return c;
+	return x->r.seq < y->r.seq ? -1 : x->r.seq > y->r.seq;
+}
+
+/* Signals are kept for at most the retention period, whatever their own
+ * expiry says: forgetting on schedule is a promise to the neighbourhood. */
+static uint64_t keep_until(const node_t *n, const struct record *r)
+{
+	uint64_t exp = record_expires(r);
+	if (r->kind == REC_SIGNAL || r->kind == REC_ANNOUNCE) {
+		uint64_t cap = r->created + n->params.retention;
+		if (exp == 0 || exp > cap)
+			exp = cap;
+	}
+	return exp;
+}
+
+static void apply_stored(node_t *n, const struct record *r)
+{
+	if (r->kind == REC_EPOCH) {
+		(void)epoch_add(n, r);
+	} else if (r->kind == REC_RETRACTION) {
+		uint8_t *buf;
+		size_t len;
+		struct record t;
+		(void)retraction_add(n, r->u.retraction.target);
+		/* forget the retracted text itself, not just hide it */
+		if (store_get(n->store, r->u.retraction.target, &buf, &len) == 0) {
+			if (record_decode(buf, len, &t) == 0 &&
+			    store_delete(n->store, t.id, keep_until(n, &t)) < 0)
+				n->counters[RJ_STORE]++;
+			free(buf);
+		}
+	}
+}
+
+int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+		int source, enum reject *verdicts)
+{
+	struct item *items = NULL;
+	struct store_rec *batch = NULL;
+	int *results = NULL;
+	size_t n_batch = 0;
+	bool membership_touched = false;
+	uint64_t now_ms = n->now_ms();
+	int ret, stored = 0;
+
+	if (n_recs == 0)
+		return 0;
+	items = calloc(n_recs, sizeof(*items));
+	batch = calloc(n_recs, sizeof(*batch));
+	results = calloc(n_recs, sizeof(*results));
+	if (!items || !batch || !results) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_recs; i++) {
+		struct item *it = &items[i];
+		it->idx = i;
+		if (lens[i] > RECORD_MAX) {
+			it->verdict = RJ_MALFORMED;
+			continue;
+		}
+		uint8_t id[32];
+		record_id(recs[i], lens[i], id);
+		/* the common case in gossip: already held; cheapest check first */
+		if (store_has(n->store, id) == 1) {
+			it->verdict = RJ_DUPLICATE;
+			continue;
+		}
+		ret = record_decode(recs[i], lens[i], &it->r);
+		if (ret < 0) {
+			it->verdict = RJ_MALFORMED;
+			continue;
+		}
+		if (record_verify(&it->r) != 0) {
+			it->verdict = RJ_BADSIG;
+			continue;
+		}
+		it->decoded = true;
+	}
+	qsort(items, n_recs, sizeof(*items), item_cmp);
+	for (size_t i = 0; i < n_recs; i++) {
+		struct item *it = &items[i];
+		if (!it->decoded)
+			continue;
+		it->verdict = check_record(n, &it->r, now_ms);
+		if (it->verdict != RJ_NONE)
+			continue;
+		if (it->r.kind == REC_CERT || it->r.kind == REC_REVOCATION) {
+			int m = membership_add(n->mem, &it->r);
+			if (m < 0 && m != SAMEN_EDUPLICATE) {
+				it->verdict = m == SAMEN_EISSUER ? RJ_ROLE : RJ_MALFORMED;
+				continue;
+			}
+			membership_touched = true;
+		}
+		struct store_rec *s = &batch[n_batch++];
+		memcpy(s->id, it->r.id, 32);
+		memcpy(s->nbhd, it->r.nbhd, 32);
+		memcpy(s->author, it->r.author, 32);
+		s->seq = it->r.seq;
+		s->kind = it->r.kind;
+		s->expires = keep_until(n, &it->r);
+		s->data = recs[it->idx];
+		s->len = lens[it->idx];
+	}
+	ret = store_put_batch(n->store, batch, n_batch, results, NULL);
+	if (ret < 0) {
+		for (size_t i = 0; i < n_recs; i++)
+			if (items[i].decoded && items[i].verdict == RJ_NONE)
+				items[i].verdict = RJ_STORE;
+		n->counters[RJ_STORE] += n_batch;
+		if (membership_touched)
+			(void)rebuild(n);
+		goto out;
+	}
+	for (size_t i = 0, b = 0; i < n_recs; i++) {
+		struct item *it = &items[i];
+		if (!it->decoded || it->verdict != RJ_NONE)
+			continue;
+		int res = results[b++];
+		if (res == SAMEN_EDUPLICATE)
+			it->verdict = RJ_DUPLICATE;
+		else if (res == SAMEN_EEQUIVOCATION)
+			it->verdict = RJ_EQUIVOCATION;
+		if (it->verdict != RJ_NONE)
+			continue;
+		stored++;
+		n->stored_total++;
+		apply_stored(n, &it->r);
+	}
+	/* An equivocating certificate was added to membership before the store
+	 * refused it: rebuild from what is really stored. */
+	for (size_t i = 0; i < n_recs; i++)
+		if (items[i].verdict == RJ_EQUIVOCATION &&
+		    (items[i].r.kind == REC_CERT || items[i].r.kind == REC_REVOCATION))
+			(void)rebuild(n);
+	for (size_t i = 0; i < n_recs; i++) {
+		struct item *it = &items[i];
+		n->counters[it->verdict]++;
+		if (verdicts)
+			verdicts[it->idx] = it->verdict;
+		if (it->verdict == RJ_NONE && n->stored)
+			n->stored(n->stored_ctx, n, &it->r, recs[it->idx], lens[it->idx], source);
+	}
+	ret = stored;
+out:
+	free(items);
+	free(batch);
+	free(results);
+	return ret;
+}
+
+/* ---- own records ---- */
+
+int node_prepare(node_t *n, struct record *r, uint8_t kind)
+{
+	struct store_vv_entry e;
+	int ret;
+
+	if (!n->have_nbhd)
+		return SAMEN_ENBHD;
+	memset(r, 0, sizeof(*r));
+	r->kind = kind;
+	memcpy(r->nbhd, n->nbhd, 32);
+	memcpy(r->author, n->id->pk, 32);
+	r->created = n->now_ms() / 1000;
+	/* never below what the store holds of our own key: a lost or older
+	 * counter file must not make us equivocate */
+	ret = store_vv_get(n->store, n->id->pk, &e);
+	if (ret < 0)
+		return ret;
+	return seqfile_next(n->key_path, e.max > e.contig ? e.max : e.contig, &r->seq);
+}
+
+int node_publish(node_t *n, struct record *r, enum reject *why)
+{
+	uint8_t *buf;
+	size_t len;
+	enum reject v = RJ_NONE;
+	int ret = record_sign(r, n->id->sk, &buf, &len);
+	if (ret < 0)
+		return ret;
+	const uint8_t *recs[1] = {buf};
+	ret = node_ingest(n, recs, &len, 1, -1, &v);
+	free(buf);
+	if (why)
+		*why = v;
+	if (ret < 0)
+		return ret == -ENOMEM ? ret : SAMEN_EFULL;
+	switch (v) {
+	case RJ_NONE: return 0;
+	case RJ_STORE: return SAMEN_EFULL;
+	case RJ_RATE: return SAMEN_ETOOBIG;
+	case RJ_REVOKED: return SAMEN_EREVOKED;
+	case RJ_NOCERT: return SAMEN_ENOCERT;
+	case RJ_ROLE: return SAMEN_EROLE;
+	default: return SAMEN_EINVAL;
+	}
+}
+
+unsigned node_my_role(const node_t *n)
+{
+	static const unsigned order[] = {ROLE_COORDINATOR, ROLE_MEMBER, ROLE_RELAY, ROLE_AUTHORITY};
+	uint64_t now = n->now_ms() / 1000;
+	if (!n->have_nbhd)
+		return 0;
+	if (is_founder(n, n->id->pk))
+		return ROLE_COORDINATOR;
+	for (size_t i = 0; i < 4; i++)
+		if (membership_check(n->mem, n->id->pk, order[i], now, NULL) == 0)
+			return order[i];
+	return 0;
+}
+
+static size_t current_members(const node_t *n, uint8_t (**out)[32])
+{
+	uint64_t now = n->now_ms() / 1000;
+	size_t count = membership_list(n->mem, ROLE_MEMBER, now, NULL, 0);
+	*out = calloc(count ? count : 1, 32);
+	if (!*out)
+		return 0;
+	return membership_list(n->mem, ROLE_MEMBER, now, *out, count);
+}
+
+static bool in_set(uint8_t (*set)[32], size_t n, const uint8_t key[32])
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(set[i], key, 32) == 0)
+			return true;
+	return false;
+}
+
+bool node_rekey_needed(const node_t *n)
+{
+	uint8_t(*members)[32] = NULL;
+	if (!n->have_nbhd || !n->mem)
+		return false;
+	size_t count = current_members(n, &members);
+	const struct epoch *e = node_current_epoch(n);
+	bool need = !e || e->n_members != count;
+	for (size_t i = 0; !need && i < count; i++)
+		need = !in_set(e->members, e->n_members, members[i]);
+	free(members);
+	return need && count > 0;
+}
+
+int node_rekey(node_t *n)
+{
+	uint8_t(*members)[32] = NULL, *entries = NULL, *key = NULL;
+	struct record r;
+	uint64_t number = 0;
+	int ret;
+
+	unsigned role = node_my_role(n);
+	if (role != ROLE_COORDINATOR)
+		return SAMEN_EROLE;
+	size_t count = current_members(n, &members);
+	if (count == 0 || count > EPOCH_MEMBERS_MAX) {
+		ret = count ? SAMEN_ETOOBIG : -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n->n_epochs; i++)
+		if (n->epochs[i].number > number)
+			number = n->epochs[i].number;
+	entries = malloc(count * KEY_ENTRY_LEN);
+	key = sodium_malloc(32);
+	if (!entries || !key) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	randombytes_buf(key, 32);
+	ret = node_prepare(n, &r, REC_EPOCH);
+	if (ret == 0)
+		ret = epoch_seal(&r, number + 1, key, (const uint8_t(*)[32])members, count, entries);
+	if (ret == 0)
+		ret = node_publish(n, &r, NULL);
+out:
+	if (key)
+		sodium_free(key);
+	free(entries);
+	free(members);
+	return ret;
+}
+
+int node_decrypt(const node_t *n, const struct record *r, struct signal_plain *p)
+{
+	const struct epoch *e = node_epoch_by_id(n, r->u.signal.epoch_id);
+	if (e && e->key)
+		return signal_decrypt_member(r, e->key, p);
+	return signal_decrypt_authority(r, n->id->pk, n->id->curve_pk, n->id->curve_sk, p);
+}
+
+int node_prune(node_t *n)
+{
+	return store_prune(n->store, n->now_ms() / 1000);
+}

@@ -1,0 +1,162 @@
+/*
+ * node.h — one daemon's view of its neighbourhood: identity, store,
+ * membership, epoch keys, retractions, and the validation pipeline every
+ * record passes before it is stored or forwarded (DESIGN.md, "Validation
+ * before forwarding").
+ *
+ * The node knows nothing about sockets. Whoever feeds it records (a link, the
+ * control socket, the join exchange) gets per-record verdicts back, and the
+ * node calls the `stored` callback for each record that was committed, so
+ * the caller can forward it and deliver it.
+ */
+#ifndef SAMEN_NODE_H
+#define SAMEN_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../keys/identity.h"
+#include "../keys/membership.h"
+#include "../proto/record.h"
+#include "../proto/signal.h"
+#include "store.h"
+
+/* Why a record was not stored. Counted per reason and shown by `status`. */
+enum reject {
+	RJ_NONE = 0,
+	RJ_MALFORMED,
+	RJ_BADSIG,
+	RJ_NBHD,
+	RJ_NOCERT,
+	RJ_REVOKED,
+	RJ_ROLE,
+	RJ_EXPIRED,
+	RJ_SKEW,
+	RJ_EQUIVOCATION,
+	RJ_DUPLICATE,
+	RJ_RATE,
+	RJ_RETRACTED,
+	RJ_PENALIZED,
+	RJ_STORE,
+	RJ_COUNT
+};
+
+const char *reject_name(enum reject r);
+/* Whether this reason says something bad about the peer that sent it (and
+ * counts towards cutting that peer off), as opposed to ordinary races. */
+bool reject_is_misbehaviour(enum reject r);
+
+struct epoch {
+	uint8_t id[32];     /* id of the epoch-key record */
+	uint64_t number;
+	uint64_t created;
+	uint8_t *key;       /* sodium_malloc'ed 32 bytes, or NULL if not ours */
+	uint8_t (*members)[32];
+	size_t n_members;
+};
+
+struct bucket {
+	uint8_t author[32];
+	double tokens;
+	uint64_t last_ms;
+};
+
+struct node_params {
+	uint64_t clock_skew;      /* seconds */
+	uint64_t rate_per_minute; /* per author */
+	uint64_t rate_burst;
+	uint64_t retention;       /* seconds a signal is kept at most */
+};
+
+struct node;
+/* Called for each record committed by node_ingest(); source is the caller's
+ * tag for where it came from (a link number, or -1 for local). */
+typedef void (*node_stored_fn)(void *ctx, struct node *n, const struct record *r,
+			       const uint8_t *buf, size_t len, int source);
+
+typedef struct node {
+	struct identity *id;
+	char key_path[4096];
+	uint8_t nbhd[32];
+	bool have_nbhd;
+	store_t *store;
+	membership_t *mem;
+	struct epoch *epochs;
+	size_t n_epochs;
+	uint8_t (*retracted)[32];
+	size_t n_retracted;
+	struct bucket *buckets;
+	size_t n_buckets;
+	struct node_params params;
+	uint64_t counters[RJ_COUNT];
+	uint64_t stored_total;
+	node_stored_fn stored;
+	void *stored_ctx;
+	uint64_t (*now_ms)(void); /* clock; replaceable in tests */
+} node_t;
+
+/*
+ * Opens the node: the store in state_dir/store, the identity from key_path
+ * (passphrase may be NULL), and the neighbourhood from nbhd (may be NULL: then
+ * the one remembered in the store from a join, if any). Rebuilds membership,
+ * epochs and retractions from the store. Returns 0 or a negative code; on
+ * failure everything opened is closed again.
+ */
+int node_open(node_t *n, const char *state_dir, const char *key_path, const char *passphrase,
+	      const uint8_t *nbhd, const struct node_params *p) SAMEN_MUST_CHECK;
+void node_close(node_t *n);
+
+/* Sets (and remembers in the store) the neighbourhood, after a join. */
+int node_set_nbhd(node_t *n, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;
+
+/*
+ * Validates and stores n_recs encoded records in one transaction (group
+ * commit). verdicts[i] (if not NULL) receives RJ_NONE for a record stored
+ * now, or why not. Calls n->stored for every record stored. Returns the
+ * number stored, or a negative code if the commit failed (then nothing was
+ * stored, and verdicts say RJ_STORE).
+ */
+int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+		int source, enum reject *verdicts);
+
+/*
+ * Prepares r as a new record of this node: sets nbhd, author, created and
+ * reserves the next sequence number (persisted first). The caller fills the
+ * payload (for a signal: signal_encrypt()), then calls node_publish().
+ */
+int node_prepare(node_t *n, struct record *r, uint8_t kind) SAMEN_MUST_CHECK;
+
+/*
+ * Signs r and ingests it like any other record; returns 0 once it is
+ * committed, with r->id set, or the verdict as a negative code:
+ * SAMEN_EFULL (store full), SAMEN_EROLE, SAMEN_ENOCERT, SAMEN_ETOOBIG (rate
+ * limited), or another negative code.
+ */
+int node_publish(node_t *n, struct record *r, enum reject *why) SAMEN_MUST_CHECK;
+
+/* The role this node's key holds now (ROLE_COORDINATOR for the founder), or
+ * 0 when it holds none. */
+unsigned node_my_role(const node_t *n);
+
+/* The epoch with the highest number whose key this node holds, or NULL. */
+const struct epoch *node_current_epoch(const node_t *n);
+const struct epoch *node_epoch_by_id(const node_t *n, const uint8_t id[32]);
+
+/* Whether the current epoch's members differ from the current valid
+ * members (so a coordinator should issue a new epoch). */
+bool node_rekey_needed(const node_t *n);
+
+/* Issues a new epoch sealed to every current member (coordinators only). */
+int node_rekey(node_t *n) SAMEN_MUST_CHECK;
+
+bool node_is_retracted(const node_t *n, const uint8_t id[32]);
+
+/* Decrypts a signal record with whichever key this node holds. */
+int node_decrypt(const node_t *n, const struct record *r, struct signal_plain *p)
+	SAMEN_MUST_CHECK;
+
+/* Prunes expired records now; returns how many. */
+int node_prune(node_t *n);
+
+#endif

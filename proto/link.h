@@ -1,0 +1,73 @@
+/*
+ * link.h — messages between two daemons over a CURVE link (PROTOCOL.md
+ * section 9). Each ZeroMQ message is one frame holding a msgpack array whose
+ * first element is the message type.
+ *
+ * Decoded messages borrow from the frame they were decoded from: keep the
+ * frame alive while using them.
+ */
+#ifndef SAMEN_LINK_H
+#define SAMEN_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "mp.h"
+
+#define LINK_VERSION 1
+#define LINK_MSG_MAX (1u << 20)      /* ZMQ_MAXMSGSIZE on every link socket */
+#define LINK_RECORDS_MAX 256         /* records in one RECORDS message */
+#define LINK_VV_ENTRY 40             /* author (32) || u64be */
+#define LINK_VV_MAX 16384            /* entries in one VV or SKIP message */
+
+enum link_type {
+	LINK_HELLO = 1,   /* [1, version, nbhd bin32, vv_hash bin32, advertise str] */
+	LINK_RECORDS = 2, /* [2, [record bin, ...]] */
+	LINK_VV_HASH = 3, /* [3, nbhd bin32, hash bin32] */
+	LINK_VV = 4,      /* [4, nbhd bin32, entries bin (n * 40)] */
+	LINK_SKIP = 5,    /* [5, nbhd bin32, entries bin (n * 40)] */
+};
+
+struct link_msg {
+	uint8_t type;
+	uint64_t version;        /* HELLO */
+	uint8_t nbhd[32];        /* HELLO, VV_HASH, VV, SKIP */
+	uint8_t hash[32];        /* HELLO, VV_HASH */
+	char advertise[201];     /* HELLO: endpoint to dial back, may be "" */
+	/* RECORDS: n records, each rec[i] (borrowed) of len[i] bytes */
+	size_t n_records;
+	const uint8_t *rec[LINK_RECORDS_MAX];
+	size_t rec_len[LINK_RECORDS_MAX];
+	/* VV, SKIP: n entries of LINK_VV_ENTRY bytes (borrowed) */
+	const uint8_t *entries;
+	size_t n_entries;
+};
+
+/*
+ * Decodes one frame. *m must be zeroed storage of the caller (it is large:
+ * keep one per daemon rather than on a small stack). Returns 0,
+ * SAMEN_EMALFORMED, SAMEN_ETOOBIG, SAMEN_EDEPTH or SAMEN_EVERSION.
+ * u is initialised here and must be destroyed by the caller with
+ * msgpack_unpacked_destroy() whatever the result.
+ */
+int link_decode(const uint8_t *buf, size_t len, msgpack_unpacked *u, struct link_msg *m)
+	SAMEN_MUST_CHECK;
+
+/* Encoders: each writes a complete frame into b (initialised by the caller). */
+int link_encode_hello(struct mp_buf *b, const uint8_t nbhd[32], const uint8_t hash[32],
+		      const char *advertise) SAMEN_MUST_CHECK;
+/* RECORDS: call link_records_begin with the count, then pack each record with
+ * mp_pack_bin(&b->pk, …). */
+int link_records_begin(struct mp_buf *b, size_t n) SAMEN_MUST_CHECK;
+int link_encode_vv_hash(struct mp_buf *b, const uint8_t nbhd[32], const uint8_t hash[32])
+	SAMEN_MUST_CHECK;
+int link_encode_entries(struct mp_buf *b, uint8_t type, const uint8_t nbhd[32],
+			const uint8_t *entries, size_t n) SAMEN_MUST_CHECK;
+
+/* Reads entry i of a VV or SKIP message. */
+void link_entry(const uint8_t *entries, size_t i, uint8_t author[32], uint64_t *value);
+/* Writes an entry. */
+void link_entry_put(uint8_t *entries, size_t i, const uint8_t author[32], uint64_t value);
+
+#endif
