@@ -49,10 +49,12 @@ say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
 # Programs: one main per file below; every other .c in its folder is library.
-PROG_MAINS := keys/samen-keys.c
+PROG_MAINS := keys/samen-keys.c daemon/samend.c
+CLIENT_SRCS := $(wildcard client/*.c)
 LIB_SRCS := $(filter-out $(PROG_MAINS),$(wildcard proto/*.c keys/*.c))
 DAEMON_SRCS := $(filter-out daemon/samend.c,$(wildcard daemon/*.c))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 TEST_HELPER_SRCS := $(wildcard tests/support/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -62,11 +64,13 @@ TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 LIBSAMEN := $(BUILD)/libsamen.a
 LIBSAMEND := $(BUILD)/libsamend.a
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
-PROGS := $(patsubst keys/%.c,$(BUILD)/%,$(wildcard $(PROG_MAINS)))
+CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
+PROGS := $(BUILD)/samen-keys $(BUILD)/samend $(BUILD)/samen
 
 .PHONY: all test check asan fuzz deps install clean unit-tests
-all: $(PROGS) $(UNIT_BINS)
+all: $(PROGS) $(UNIT_BINS) $(INTEG_BINS)
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
@@ -85,7 +89,20 @@ $(BUILD)/samen-keys: $(BUILD)/keys/samen-keys.o $(LIBSAMEN)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+$(BUILD)/samend: $(BUILD)/daemon/samend.o $(LIBSAMEND) $(LIBSAMEN)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/samen: $(CLIENT_OBJS) $(LIBSAMEN)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+$(BUILD)/itests/%: $(BUILD)/tests/integration/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
@@ -95,7 +112,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIB
 # closing "N passed, N failed" line.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) sh tests/run.sh $(UNIT_BINS)
+	$(Q)BUILD=$(BUILD) sh tests/run.sh $(UNIT_BINS) $(INTEG_BINS)
 
 check: test
 
@@ -126,7 +143,9 @@ fuzz: deps $(FUZZ_BINS)
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(BUILD)/samen-keys $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BUILD)/samen-keys $(BUILD)/samen $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(BUILD)/samend $(DESTDIR)$(SBINDIR)/
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -4,11 +4,12 @@
  *
  * File syntax (docs/samend.conf.example is a complete, commented example):
  *
- *   # a comment                     lines starting with '#' and blank lines
- *   retention_days = 14             key = value; white space around both
- *   state_dir = "/srv/my samen"     "..." keeps spaces; no escapes, no '"'
- *   listen = tcp://*:7400  # note   unquoted: " #" starts a comment
- *   peer = tcp://a.example:7400 KEY peer may repeat; every other key may not
+ *   # a comment                  lines starting with '#', blank lines
+ *   retention_days = 14          key = value, white space around both
+ *   state_dir = "/srv/my samen"  "..." keeps spaces; no escapes, no '"'
+ *   listen = tcp://[::]:7400 # x  unquoted, " #" starts a comment
+ *   peer = tcp://a.example:7400 KEYTEXT
+ *                                peer may repeat; no other key may
  *
  * A line without '=', an unknown key (with a did-you-mean), a key given
  * twice, a control character (tab is white space; a CR before the newline
@@ -137,10 +138,10 @@ int config_load_buffer(struct config *cfg, const char *name, const char *buf,
 		       size_t len, char *err, size_t errcap) SAMEN_MUST_CHECK;
 
 /*
- * Sets one key, e.g. from "samend --set listen=tcp://*:7400". The value is
- * taken as is (no quotes, no comments, no trimming). A later call overrides
- * an earlier one or the file; "peer" adds one more peer. Messages name the
- * key but no file.
+ * Sets one key, e.g. from "samend --set listen=tcp://0.0.0.0:7400". The
+ * value is taken as is (no quotes, no comments, no trimming). A later call
+ * overrides an earlier one or the file; "peer" adds one more peer.
+ * Messages name the key but no file.
  */
 int config_set(struct config *cfg, const char *key, const char *value,
 	       char *err, size_t errcap) SAMEN_MUST_CHECK;

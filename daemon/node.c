@@ -428,7 +428,7 @@ static void apply_stored(node_t *n, const struct record *r)
 }
 
 int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
-		int source, enum reject *verdicts)
+		const int *sources, enum reject *verdicts)
 {
 	struct item *items = NULL;
 	struct store_rec *batch = NULL;
@@ -535,7 +535,8 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
 		if (verdicts)
 			verdicts[it->idx] = it->verdict;
 		if (it->verdict == RJ_NONE && n->stored)
-			n->stored(n->stored_ctx, n, &it->r, recs[it->idx], lens[it->idx], source);
+			n->stored(n->stored_ctx, n, &it->r, recs[it->idx], lens[it->idx],
+				  sources ? sources[it->idx] : -1);
 	}
 	ret = stored;
 out:
@@ -576,7 +577,7 @@ int node_publish(node_t *n, struct record *r, enum reject *why)
 	if (ret < 0)
 		return ret;
 	const uint8_t *recs[1] = {buf};
-	ret = node_ingest(n, recs, &len, 1, -1, &v);
+	ret = node_ingest(n, recs, &len, 1, NULL, &v);
 	free(buf);
 	if (why)
 		*why = v;

@@ -115,10 +115,11 @@ int node_set_nbhd(node_t *n, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;
  * commit). verdicts[i] (if not NULL) receives RJ_NONE for a record stored
  * now, or why not. Calls n->stored for every record stored. Returns the
  * number stored, or a negative code if the commit failed (then nothing was
- * stored, and verdicts say RJ_STORE).
+ * stored, and verdicts say RJ_STORE). sources[i] tags where record i came
+ * from (a link number; NULL means all local, -1) and is handed to `stored`.
  */
 int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
-		int source, enum reject *verdicts);
+		const int *sources, enum reject *verdicts);
 
 /*
  * Prepares r as a new record of this node: sets nbhd, author, created and

@@ -1,0 +1,562 @@
+#include "render.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fields.h"
+#include "../proto/mpmap.h"
+#include "../proto/signal.h"
+
+/* ---- signal views ---- */
+
+struct view {
+	struct text id, author, label, kind, category, severity, status, ack, description,
+		where, state;
+	uint64_t seq, created, expires, shared, looking, radius_m;
+	int64_t lat_e6, lon_e6;
+	bool called112, retracted, has_point, has_state, has_looking;
+	const msgpack_object_array *refs;
+};
+
+static int view_point(struct out *o, const msgpack_object *m, struct view *v)
+{
+	bool lat = mpmap_find(m, "lat_e6"), lon = mpmap_find(m, "lon_e6"),
+	     rad = mpmap_find(m, "radius_m");
+	v->has_point = lat || lon || rad;
+	if (!v->has_point)
+		return 0;
+	if (mpmap_int(m, "lat_e6", -90000000, 90000000, &v->lat_e6) < 0)
+		return field_bad(o, "lat_e6");
+	if (mpmap_int(m, "lon_e6", -180000000, 180000000, &v->lon_e6) < 0)
+		return field_bad(o, "lon_e6");
+	if (mpmap_uint(m, "radius_m", RADIUS_MAX, &v->radius_m) < 0)
+		return field_bad(o, "radius_m");
+	return 0;
+}
+
+static int view_parse(struct out *o, const msgpack_object *m, struct view *v)
+{
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (m->type != MSGPACK_OBJECT_MAP)
+		return field_bad(o, "signal view");
+	if ((r = field_id(o, m, "id", &v->id)) < 0 || (r = field_str(o, m, "author", &v->author)) < 0 ||
+	    (r = field_str(o, m, "label", &v->label)) < 0 ||
+	    (r = field_uint(o, m, "seq", &v->seq)) < 0 ||
+	    (r = field_uint(o, m, "created", &v->created)) < 0 ||
+	    (r = field_uint(o, m, "expires", &v->expires)) < 0 ||
+	    (r = field_name(o, m, "kind", signal_kind_name, &v->kind)) < 0 ||
+	    (r = field_name(o, m, "category", signal_category_name, &v->category)) < 0 ||
+	    (r = field_name(o, m, "severity", signal_severity_name, &v->severity)) < 0 ||
+	    (r = field_name(o, m, "status", signal_status_name, &v->status)) < 0 ||
+	    (r = field_name(o, m, "ack", signal_ack_name, &v->ack)) < 0 ||
+	    (r = field_bool(o, m, "called112", &v->called112)) < 0 ||
+	    (r = field_str(o, m, "description", &v->description)) < 0 ||
+	    (r = field_str(o, m, "where", &v->where)) < 0 ||
+	    (r = field_array(o, m, "refs", &v->refs)) < 0 ||
+	    (r = field_uint(o, m, "shared", &v->shared)) < 0 ||
+	    (r = field_bool(o, m, "retracted", &v->retracted)) < 0 ||
+	    (r = view_point(o, m, v)) < 0)
+		return r;
+	for (uint32_t i = 0; i < v->refs->size; i++) {
+		const msgpack_object *ref = &v->refs->ptr[i];
+		if (ref->type != MSGPACK_OBJECT_STR || ref->via.str.size < ID_SHORT)
+			return field_bad(o, "refs");
+	}
+	v->has_state = mpmap_find(m, "state") != NULL;
+	if (v->has_state && (r = field_str(o, m, "state", &v->state)) < 0)
+		return r;
+	v->has_looking = mpmap_find(m, "looking") != NULL;
+	if (v->has_looking && (r = field_uint(o, m, "looking", &v->looking)) < 0)
+		return r;
+	return 0;
+}
+
+/* What a row's STATE column says. */
+static struct text view_state(const struct out *o, const struct view *v)
+{
+	static const char *const fixed[] = {"retracted", "expired", "-"};
+	const char *s = v->retracted ? fixed[0]
+			: v->expires <= (uint64_t)o->now ? fixed[1]
+			: v->has_state ? NULL
+				       : fixed[2];
+	if (!s)
+		return v->state;
+	return (struct text){s, strlen(s)};
+}
+
+/* A kind name as a heading: "ALERT", "ALL-CLEAR". */
+static void put_upper(FILE *f, struct text t)
+{
+	for (size_t i = 0; i < t.n; i++) {
+		char c = t.p[i];
+		if (c >= 'a' && c <= 'z')
+			fputc(c - 'a' + 'A', f);
+		else if (c >= '-' && c <= 'Z')
+			fputc(c, f);
+		else
+			fputc('?', f);
+	}
+}
+
+/* "[TEST] " / "[EXERCISE] " in front of drills, so nobody mistakes one. */
+static const char *drill_tag(const struct view *v)
+{
+	return text_is(v->status, "test") ? "[TEST] " : text_is(v->status, "exercise") ? "[EXERCISE] " : "";
+}
+
+/* ---- send, ack, resolve, retract ---- */
+
+static int sent(struct out *o, const msgpack_object *r, const char *what)
+{
+	struct text id;
+	if (field_id(o, r, "id", &id) < 0)
+		return SAMEN_EMALFORMED;
+	fprintf(o->f, "sent %s %.*s (committed)\n", what, ID_SHORT, id.p);
+	return 0;
+}
+
+int render_sent_alert(struct out *o, const msgpack_object *r)
+{
+	return sent(o, r, "alert");
+}
+
+int render_sent_update(struct out *o, const msgpack_object *r)
+{
+	return sent(o, r, "update");
+}
+
+int render_sent_ack(struct out *o, const msgpack_object *r)
+{
+	return sent(o, r, "ack");
+}
+
+int render_sent_allclear(struct out *o, const msgpack_object *r)
+{
+	return sent(o, r, "all-clear");
+}
+
+int render_retract(struct out *o, const msgpack_object *r)
+{
+	struct text id;
+	if (field_id(o, r, "id", &id) < 0)
+		return SAMEN_EMALFORMED;
+	fprintf(o->f, "retracted: retraction %.*s (committed)\n", ID_SHORT, id.p);
+	return 0;
+}
+
+/* ---- list ---- */
+
+enum { COL_ID, COL_AGE, COL_KIND, COL_CAT, COL_STATE, COL_WHERE, COL_LABEL, COL_DESC, NCOL };
+
+static const char *const col_head[NCOL] = {"ID",    "AGE",   "KIND",  "CATEGORY",
+					   "STATE", "WHERE", "LABEL", "DESCRIPTION"};
+static const unsigned col_cap[NCOL] = {ID_SHORT, 12, 9, 16, 10, 24, 16, 0};
+#define DESC_MIN 20
+
+static void list_row_widths(const struct out *o, const struct view *v, unsigned w[NCOL])
+{
+	char age[32];
+	struct text st = view_state(o, v);
+	unsigned got[NCOL] = {0};
+
+	term_age(age, sizeof(age), o->now, v->created);
+	got[COL_ID] = ID_SHORT;
+	got[COL_AGE] = (unsigned)strlen(age);
+	got[COL_KIND] = term_width_of(TXT(v->kind));
+	got[COL_CAT] = term_width_of(TXT(v->category));
+	got[COL_STATE] = term_width_of(TXT(st));
+	got[COL_WHERE] = term_width_of(TXT(v->where));
+	got[COL_LABEL] = term_width_of(TXT(v->label));
+	for (int c = 0; c < COL_DESC; c++) {
+		if (got[c] > col_cap[c])
+			got[c] = col_cap[c];
+		if (got[c] > w[c])
+			w[c] = got[c];
+	}
+}
+
+static void list_row(const struct out *o, const struct view *v, const unsigned w[NCOL])
+{
+	char age[32];
+	FILE *f = o->f;
+
+	term_age(age, sizeof(age), o->now, v->created);
+	term_cell(f, v->id.p, ID_SHORT, w[COL_ID]);
+	term_cstr_cell(f, age, w[COL_AGE]);
+	term_cell(f, TXT(v->kind), w[COL_KIND]);
+	term_cell(f, TXT(v->category), w[COL_CAT]);
+	struct text st = view_state(o, v);
+	term_cell(f, TXT(st), w[COL_STATE]);
+	term_cell(f, TXT(v->where), w[COL_WHERE]);
+	term_cell(f, TXT(v->label), w[COL_LABEL]);
+	const char *tag = drill_tag(v);
+	unsigned left = w[COL_DESC];
+	if (left && strlen(tag) >= left) {
+		fputs(ELLIPSIS, f);
+	} else {
+		fputs(tag, f);
+		term_line(f, TXT(v->description), left ? left - (unsigned)strlen(tag) : 0);
+	}
+	fputc('\n', f);
+}
+
+int render_list(struct out *o, const msgpack_object *r)
+{
+	const msgpack_object_array *a;
+	struct view v;
+	unsigned w[NCOL];
+
+	if (field_array(o, r, "signals", &a) < 0)
+		return SAMEN_EMALFORMED;
+	if (a->size == 0) {
+		fputs("no signals (samen list --all also shows expired and retracted ones)\n", o->f);
+		return 0;
+	}
+	for (int c = 0; c < NCOL; c++)
+		w[c] = (unsigned)strlen(col_head[c]);
+	for (uint32_t i = 0; i < a->size; i++) {
+		if (view_parse(o, &a->ptr[i], &v) < 0)
+			return SAMEN_EMALFORMED;
+		list_row_widths(o, &v, w);
+	}
+	w[COL_DESC] = 0;
+	if (o->width) {
+		unsigned used = 0;
+		for (int c = 0; c < COL_DESC; c++)
+			used += w[c] + 2;
+		w[COL_DESC] = o->width > used + DESC_MIN ? o->width - used : DESC_MIN;
+	}
+	term_sgr(o, SGR_BOLD);
+	for (int c = 0; c < COL_DESC; c++)
+		term_cstr_cell(o->f, col_head[c], w[c]);
+	fputs(col_head[COL_DESC], o->f);
+	term_sgr(o, SGR_RESET);
+	fputc('\n', o->f);
+	for (uint32_t i = 0; i < a->size; i++) {
+		if (view_parse(o, &a->ptr[i], &v) < 0)
+			return SAMEN_EMALFORMED;
+		list_row(o, &v, w);
+	}
+	return 0;
+}
+
+/* ---- show ---- */
+
+#define SHOW_INDENT 16
+
+static void show_key(const struct out *o, const char *key)
+{
+	fprintf(o->f, "  %-*s", SHOW_INDENT - 2, key);
+}
+
+static void show_line(const struct out *o, const char *key, struct text t)
+{
+	show_key(o, key);
+	term_block(o->f, t, SHOW_INDENT);
+	fputc('\n', o->f);
+}
+
+static const char *state_colour(struct text st)
+{
+	return text_is(st, "resolved") ? SGR_GREEN : text_is(st, "open") || text_is(st, "112-called") ? SGR_RED
+									       : SGR_DIM;
+}
+
+static void show_head(const struct out *o, const struct view *v)
+{
+	struct text st = view_state(o, v);
+	FILE *f = o->f;
+
+	term_sgr(o, SGR_BOLD);
+	fputs(drill_tag(v), f);
+	put_upper(f, v->kind);
+	fprintf(f, " %.*s  ", ID_SHORT, v->id.p);
+	term_text(f, TXT(v->category), true);
+	fputs(", ", f);
+	term_text(f, TXT(v->severity), true);
+	term_sgr(o, SGR_RESET);
+	fputs("  [", f);
+	term_sgr(o, state_colour(st));
+	term_text(f, TXT(st), true);
+	term_sgr(o, SGR_RESET);
+	fputs("]\n", f);
+}
+
+static void show_times(const struct out *o, const struct view *v)
+{
+	char when[64], rel[64];
+	uint64_t now = (uint64_t)o->now;
+
+	term_time(when, sizeof(when), v->created, T_MINUTE);
+	term_age(rel, sizeof(rel), o->now, v->created);
+	show_key(o, "sent");
+	fprintf(o->f, "%s (%s)\n", when, rel);
+	term_time(when, sizeof(when), v->expires, T_MINUTE);
+	term_span(rel, sizeof(rel), v->expires > now ? v->expires - now : now - v->expires);
+	show_key(o, v->expires > now ? "expires" : "expired");
+	fprintf(o->f, v->expires > now ? "%s (in %s)\n" : "%s (%s ago)\n", when, rel);
+}
+
+static void show_signal(const struct out *o, const struct view *v)
+{
+	FILE *f = o->f;
+
+	show_head(o, v);
+	show_key(o, "where");
+	term_block(f, v->where, SHOW_INDENT);
+	if (v->has_point) {
+		char pt[64];
+		term_point(pt, sizeof(pt), v->lat_e6, v->lon_e6);
+		fprintf(f, "%s(%s, radius %" PRIu64 " m)", v->where.n ? "  " : "", pt, v->radius_m);
+	}
+	fputc('\n', f);
+	show_line(o, "what", v->description);
+	show_key(o, "from");
+	term_text(f, TXT(v->label), true);
+	fputs(" (", f);
+	term_text(f, TXT(v->author), true);
+	fprintf(f, ", seq %" PRIu64 ")\n", v->seq);
+	show_times(o, v);
+	show_key(o, "112 called");
+	fputs(v->called112 ? "yes\n" : "no\n", f);
+	if (!text_is(v->ack, "none"))
+		show_line(o, "ack", v->ack);
+	if (v->has_looking) {
+		show_key(o, "looking");
+		fprintf(f, "%" PRIu64 " household%s\n", v->looking, v->looking == 1 ? "" : "s");
+	}
+	show_key(o, "shared");
+	if (v->shared)
+		fprintf(f, "with %" PRIu64 " authorit%s\n", v->shared, v->shared == 1 ? "y" : "ies");
+	else
+		fputs("with the neighbourhood only\n", f);
+	show_line(o, "status", v->status);
+	if (v->refs->size) {
+		show_key(o, "refers to");
+		for (uint32_t i = 0; i < v->refs->size; i++)
+			fprintf(f, "%s%.*s", i ? " " : "", ID_SHORT, v->refs->ptr[i].via.str.ptr);
+		fputc('\n', f);
+	}
+	show_line(o, "id", v->id);
+}
+
+/* One reply in a thread: "  2 min ago  ack: looking  by Kerkstraat". */
+static void thread_item(const struct out *o, const struct view *v)
+{
+	char age[32];
+	FILE *f = o->f;
+
+	term_age(age, sizeof(age), o->now, v->created);
+	fprintf(f, "  %-12s%.*s  ", age, ID_SHORT, v->id.p);
+	fputs(drill_tag(v), f);
+	term_text(f, TXT(v->kind), true);
+	if (text_is(v->kind, "ack") && !text_is(v->ack, "text") && !text_is(v->ack, "none")) {
+		fputs(": ", f);
+		term_text(f, TXT(v->ack), true);
+	}
+	if (v->called112 && !text_is(v->ack, "112-called"))
+		fputs(", 112 called", f);
+	fputs("  by ", f);
+	term_text(f, TXT(v->label), true);
+	if (v->retracted)
+		fputs("  [retracted]", f);
+	fputc('\n', f);
+	if (v->description.n) {
+		fprintf(f, "%*s", 24, "");
+		term_block(f, v->description, 24);
+		fputc('\n', f);
+	}
+}
+
+int render_show(struct out *o, const msgpack_object *r)
+{
+	const msgpack_object *sig = mpmap_find(r, "signal");
+	const msgpack_object_array *thread;
+	struct view v;
+
+	if (!sig)
+		return field_bad(o, "signal");
+	if (view_parse(o, sig, &v) < 0)
+		return SAMEN_EMALFORMED;
+	if (field_array(o, r, "thread", &thread) < 0)
+		return SAMEN_EMALFORMED;
+	show_signal(o, &v);
+	if (thread->size == 0) {
+		fputs("no replies yet\n", o->f);
+		return 0;
+	}
+	fprintf(o->f, "thread (%" PRIu32 " repl%s):\n", thread->size, thread->size == 1 ? "y" : "ies");
+	for (uint32_t i = 0; i < thread->size; i++) {
+		if (view_parse(o, &thread->ptr[i], &v) < 0)
+			return SAMEN_EMALFORMED;
+		thread_item(o, &v);
+	}
+	return 0;
+}
+
+/* ---- watch ---- */
+
+static void event_time(const struct out *o, uint64_t created)
+{
+	char when[64];
+	term_time(when, sizeof(when), created,
+		 term_same_day(term_to_time(created), o->now) ? T_CLOCK : T_MINUTE);
+	fprintf(o->f, "[%s] ", when);
+}
+
+static const char *signal_colour(const struct view *v)
+{
+	if (text_is(v->kind, "all-clear"))
+		return SGR_GREEN;
+	if (text_is(v->kind, "ack"))
+		return SGR_CYAN;
+	if (text_is(v->severity, "severe") || text_is(v->severity, "extreme"))
+		return SGR_RED;
+	return text_is(v->severity, "moderate") ? SGR_YELLOW : SGR_BOLD;
+}
+
+static void event_signal(const struct out *o, const struct view *v)
+{
+	FILE *f = o->f;
+	bool reply = text_is(v->kind, "ack") || text_is(v->kind, "all-clear") || text_is(v->kind, "update");
+
+	event_time(o, v->created);
+	term_sgr(o, signal_colour(v));
+	fputs(drill_tag(v), f);
+	put_upper(f, v->kind);
+	if (text_is(v->kind, "ack") && !text_is(v->ack, "text") && !text_is(v->ack, "none")) {
+		fputs(" ", f);
+		term_text(f, TXT(v->ack), true);
+	}
+	if (reply && v->refs->size)
+		fprintf(f, " on %.*s", ID_SHORT, v->refs->ptr[0].via.str.ptr);
+	if (!text_is(v->kind, "ack") && !text_is(v->kind, "all-clear")) {
+		fputc(' ', f);
+		term_text(f, TXT(v->category), true);
+		fputs(", ", f);
+		term_text(f, TXT(v->severity), true);
+	}
+	term_sgr(o, SGR_RESET);
+	if (v->where.n) {
+		fputs(" - ", f);
+		term_text(f, TXT(v->where), true);
+	}
+	fputc('\n', f);
+	if (v->description.n) {
+		fputs("  ", f);
+		term_block(f, v->description, 2);
+		fputc('\n', f);
+	}
+	fputs("  by ", f);
+	term_text(f, TXT(v->label), true);
+	if (v->called112)
+		fputs(", 112 called", f);
+	if (v->has_point) {
+		char pt[64];
+		term_point(pt, sizeof(pt), v->lat_e6, v->lon_e6);
+		fprintf(f, ", near %s (%" PRIu64 " m)", pt, v->radius_m);
+	}
+	fprintf(f, ", id %.*s\n\n", ID_SHORT, v->id.p);
+}
+
+static int event_announcement(struct out *o, const msgpack_object *m)
+{
+	static const struct {
+		const char *kind, *title;
+	} titles[] = {{"lookout", "LOOK OUT"},
+		      {"found", "FOUND"},
+		      {"enroute", "POLICE ON THEIR WAY"},
+		      {"info", "INFORMATION"}};
+	struct text id, label, kind, text, where;
+	uint64_t created;
+	const char *title = NULL;
+
+	if (field_id(o, m, "id", &id) < 0 || field_str(o, m, "label", &label) < 0 ||
+	    field_uint(o, m, "created", &created) < 0 || field_str(o, m, "kind", &kind) < 0 ||
+	    field_str(o, m, "text", &text) < 0 || field_str(o, m, "where", &where) < 0)
+		return SAMEN_EMALFORMED;
+	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++)
+		if (text_is(kind, titles[i].kind))
+			title = titles[i].title;
+	event_time(o, created);
+	term_sgr(o, SGR_BLUE);
+	fputs("AUTHORITY: ", o->f);
+	if (title)
+		fputs(title, o->f);
+	else
+		term_text(o->f, TXT(kind), true);
+	term_sgr(o, SGR_RESET);
+	if (where.n) {
+		fputs(" - ", o->f);
+		term_text(o->f, TXT(where), true);
+	}
+	fputs("\n  ", o->f);
+	term_block(o->f, text, 2);
+	fputs("\n  from ", o->f);
+	term_text(o->f, TXT(label), true);
+	fprintf(o->f, ", id %.*s\n\n", ID_SHORT, id.p);
+	return 0;
+}
+
+/*
+ * A retraction event: PROTOCOL.md does not list its fields. Shown from what
+ * is there: the retracted signal's view (retracted = true), or a
+ * retraction's "ref"/"target" and "reason".
+ */
+static int event_retraction(struct out *o, const msgpack_object *m)
+{
+	struct text id, ref, reason, label, where;
+	uint64_t created = (uint64_t)o->now;
+
+	if (field_id(o, m, "id", &id) < 0 || field_opt_str(o, m, "ref", &ref) < 0 ||
+	    (!ref.n && field_opt_str(o, m, "target", &ref) < 0) || field_opt_str(o, m, "reason", &reason) < 0 ||
+	    field_opt_str(o, m, "label", &label) < 0 || field_opt_str(o, m, "where", &where) < 0)
+		return SAMEN_EMALFORMED;
+	if (mpmap_find(m, "created") && field_uint(o, m, "created", &created) < 0)
+		return SAMEN_EMALFORMED;
+	event_time(o, created);
+	term_sgr(o, SGR_DIM);
+	fprintf(o->f, "RETRACTED %.*s", ID_SHORT, ref.n >= ID_SHORT ? ref.p : id.p);
+	term_sgr(o, SGR_RESET);
+	if (where.n) {
+		fputs(" - ", o->f);
+		term_text(o->f, TXT(where), true);
+	}
+	fputc('\n', o->f);
+	if (reason.n) {
+		fputs("  reason: ", o->f);
+		term_block(o->f, reason, 10);
+		fputc('\n', o->f);
+	}
+	if (label.n) {
+		fputs("  by ", o->f);
+		term_text(o->f, TXT(label), true);
+		fputc('\n', o->f);
+	}
+	fputc('\n', o->f);
+	return 0;
+}
+
+int render_event(struct out *o, const msgpack_object *ev)
+{
+	struct text type;
+	struct view v;
+
+	if (field_str(o, ev, "event", &type) < 0)
+		return SAMEN_EMALFORMED;
+	if (text_is(type, "signal")) {
+		if (view_parse(o, ev, &v) < 0)
+			return SAMEN_EMALFORMED;
+		event_signal(o, &v);
+		return 0;
+	}
+	if (text_is(type, "announcement"))
+		return event_announcement(o, ev);
+	if (text_is(type, "retraction"))
+		return event_retraction(o, ev);
+	o->bad = "event type";
+	return SAMEN_EKIND;
+}

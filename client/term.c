@@ -1,0 +1,262 @@
+#include "term.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+#include <wchar.h>
+
+/* ---- colour ---- */
+
+void term_sgr(const struct out *o, const char *code)
+{
+	if (o->colour)
+		fprintf(o->f, "\033[%sm", code);
+}
+
+/* ---- safe text ---- */
+
+/* Length of the well-formed UTF-8 sequence at s (0 if ill-formed). */
+static size_t utf8_len(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	unsigned c = s[0];
+	size_t n;
+	uint32_t v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		n = 2, v = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3, v = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4, v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		v = (v << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
+	    v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* Code points that must not reach a terminal: controls, and the
+ * bidirectional overrides that could make text read differently. */
+static bool unsafe(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static unsigned columns(uint32_t cp)
+{
+	int w = wcwidth((wchar_t)cp);
+	return w < 0 ? 1 : (unsigned)w;
+}
+
+/*
+ * Walks s[0..len): for each character calls emit (when f is not NULL) and
+ * counts columns. Stops before the character that would pass max columns
+ * (max 0: no limit) and sets *cut. Returns the columns of the last line.
+ */
+static unsigned walk(FILE *f, const char *str, size_t len, bool one_line, unsigned max,
+		     bool *cut)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned col = 0;
+	size_t i = 0;
+
+	*cut = false;
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_len(s + i, len - i, &cp);
+		const char *rep = NULL; /* replacement, one column */
+		unsigned w;
+
+		if (n == 0) {
+			n = 1;
+			rep = "?";
+		} else if (cp == '\n' && !one_line) {
+			if (f)
+				fputc('\n', f);
+			col = 0;
+			i += n;
+			continue;
+		} else if (cp == '\n' || cp == '\t') {
+			rep = " ";
+		} else if (unsafe(cp)) {
+			rep = "?";
+		}
+		w = rep ? 1 : columns(cp);
+		if (max && col + w > max) {
+			*cut = true;
+			break;
+		}
+		if (f) {
+			if (rep)
+				fputs(rep, f);
+			else
+				fwrite(s + i, 1, n, f);
+		}
+		col += w;
+		i += n;
+	}
+	return col;
+}
+
+unsigned term_text(FILE *f, const char *s, size_t len, bool one_line)
+{
+	bool cut;
+	return walk(f, s, len, one_line, 0, &cut);
+}
+
+/* One line of at most max columns (0: any), cut with an ellipsis. */
+unsigned term_line(FILE *f, const char *s, size_t len, unsigned max)
+{
+	bool cut;
+	unsigned all = walk(NULL, s, len, true, 0, &cut);
+	if (!max || all <= max)
+		return walk(f, s, len, true, 0, &cut);
+	if (max == 1) {
+		fputs(ELLIPSIS, f);
+		return 1;
+	}
+	unsigned n = walk(f, s, len, true, max - 1, &cut);
+	fputs(ELLIPSIS, f);
+	return n + 1;
+}
+
+unsigned term_width_of(const char *s, size_t len)
+{
+	bool cut;
+	return walk(NULL, s, len, true, 0, &cut);
+}
+
+/* A table cell: the text cut to width, padded to width, then a gap. */
+void term_cell(FILE *f, const char *s, size_t len, unsigned width)
+{
+	unsigned n = term_line(f, s, len, width);
+	for (; n < width + 2; n++)
+		fputc(' ', f);
+}
+
+void term_cstr_cell(FILE *f, const char *s, unsigned width)
+{
+	term_cell(f, s, strlen(s), width);
+}
+
+/* Text that may span lines, continuation lines indented by indent. */
+void term_block(FILE *f, struct text t, unsigned indent)
+{
+	size_t start = 0;
+	for (size_t i = 0; i <= t.n; i++) {
+		if (i < t.n && t.p[i] != '\n')
+			continue;
+		if (start)
+			fprintf(f, "\n%*s", (int)indent, "");
+		term_text(f, t.p + start, i - start, true);
+		start = i + 1;
+	}
+}
+
+/* ---- times and sizes ---- */
+
+void term_age(char *buf, size_t cap, time_t now, uint64_t t)
+{
+	uint64_t n = (uint64_t)(now < 0 ? 0 : now);
+	bool future = t > n;
+	uint64_t d = future ? t - n : n - t;
+	const char *unit;
+
+	if (d < 60) {
+		snprintf(buf, cap, "just now");
+		return;
+	}
+	if (d < 3600) {
+		d /= 60, unit = "min";
+	} else if (d < 86400) {
+		d /= 3600, unit = "h";
+	} else {
+		d /= 86400, unit = "d";
+	}
+	snprintf(buf, cap, future ? "in %" PRIu64 " %s" : "%" PRIu64 " %s ago", d, unit);
+}
+
+time_t term_to_time(uint64_t t)
+{
+	return t > (uint64_t)INT64_MAX ? (time_t)INT64_MAX : (time_t)t;
+}
+
+void term_time(char *buf, size_t cap, uint64_t t, enum time_fmt fmt)
+{
+	struct tm tm;
+	time_t tt = term_to_time(t);
+	size_t n = 0;
+
+	if (localtime_r(&tt, &tm)) {
+		switch (fmt) {
+		case T_MINUTE: n = strftime(buf, cap, "%Y-%m-%d %H:%M", &tm); break;
+		case T_DAY: n = strftime(buf, cap, "%Y-%m-%d", &tm); break;
+		case T_CLOCK: n = strftime(buf, cap, "%H:%M", &tm); break;
+		}
+	}
+	if (n == 0)
+		snprintf(buf, cap, "%" PRIu64, t);
+}
+
+bool term_same_day(time_t a, time_t b)
+{
+	struct tm ta, tb;
+	return localtime_r(&a, &ta) && localtime_r(&b, &tb) && ta.tm_year == tb.tm_year &&
+	       ta.tm_yday == tb.tm_yday;
+}
+
+/* "3 h 58 min" for a span of d seconds. */
+void term_span(char *buf, size_t cap, uint64_t d)
+{
+	if (d < 60)
+		snprintf(buf, cap, "%" PRIu64 " s", d);
+	else if (d < 3600)
+		snprintf(buf, cap, "%" PRIu64 " min", d / 60);
+	else if (d < 86400)
+		snprintf(buf, cap, "%" PRIu64 " h %" PRIu64 " min", d / 3600, d % 3600 / 60);
+	else
+		snprintf(buf, cap, "%" PRIu64 " d %" PRIu64 " h", d / 86400, d % 86400 / 3600);
+}
+
+void term_bytes(char *buf, size_t cap, uint64_t b)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
+	if (b < 1024) {
+		snprintf(buf, cap, "%" PRIu64 " bytes", b);
+		return;
+	}
+	/* one decimal, in integers */
+	unsigned u = 0;
+	uint64_t tenths = b * 10 / 1024;
+	if (b > UINT64_MAX / 10)
+		tenths = b / 1024 * 10;
+	while (tenths >= 10240 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		tenths /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, "%" PRIu64 ".%" PRIu64 " %s", tenths / 10, tenths % 10, units[u]);
+}
+
+/* "52.090700, 5.121400" from micro-degrees, without floating point. */
+void term_point(char *buf, size_t cap, int64_t lat, int64_t lon)
+{
+	uint64_t la = lat < 0 ? (uint64_t)-lat : (uint64_t)lat;
+	uint64_t lo = lon < 0 ? (uint64_t)-lon : (uint64_t)lon;
+	snprintf(buf, cap, "%s%" PRIu64 ".%06" PRIu64 ", %s%" PRIu64 ".%06" PRIu64,
+		 lat < 0 ? "-" : "", la / 1000000, la % 1000000, lon < 0 ? "-" : "",
+		 lo / 1000000, lo % 1000000);
+}

@@ -1,0 +1,636 @@
+/*
+ * config.c — samend's settings: one table of keys, strict values, and
+ * messages that name the file, the line and the key.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../keys/keytext.h"
+#include "log.h"
+
+enum kind {
+	K_UINT,  /* unsigned in [min, max] */
+	K_PATH,  /* absolute path; empty allowed unless min == 1 */
+	K_BIND,  /* endpoint to bind (wildcards allowed) or empty */
+	K_DIAL,  /* endpoint to dial or empty */
+	K_NBHD,  /* key text or empty */
+	K_ROLE,
+	K_LEVEL,
+	K_USER,
+	K_PEER,  /* "ENDPOINT KEYTEXT", appended */
+};
+
+struct keydef {
+	const char *name;
+	enum kind kind;
+	size_t off;
+	size_t size; /* of a char[] field */
+	unsigned min, max;
+};
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define STR(f, kind, required) { #f, kind, FIELD(f), required, 0 }
+#define NUM(f, lo, hi) { #f, K_UINT, offsetof(struct config, f), 0, lo, hi }
+#define OTHER(f, kind) { #f, kind, 0, 0, 0, 0 }
+
+static const struct keydef keydefs[] = {
+	STR(state_dir, K_PATH, 1),
+	STR(key, K_PATH, 0),
+	OTHER(neighbourhood, K_NBHD),
+	OTHER(role, K_ROLE),
+	STR(listen, K_BIND, 0),
+	STR(advertise, K_DIAL, 0),
+	STR(join_listen, K_BIND, 0),
+	STR(subscriber_listen, K_BIND, 0),
+	OTHER(peer, K_PEER),
+	NUM(active_links, 1, 64),
+	NUM(max_inbound, 1, 1024),
+	NUM(retention_days, 1, 3650),
+	NUM(rate_per_minute, 1, 6000),
+	NUM(rate_burst, 1, 10000),
+	NUM(anti_entropy_seconds, 1, 3600),
+	NUM(clock_skew_seconds, 1, 86400),
+	NUM(invalid_limit, 1, 100000),
+	NUM(penalty_seconds, 1, 604800),
+	NUM(max_map_mb, 16, 1048576),
+	STR(on_signal, K_PATH, 0),
+	NUM(hook_timeout_seconds, 1, 600),
+	OTHER(log_level, K_LEVEL),
+	OTHER(user, K_USER),
+};
+#define N_KEYS (sizeof(keydefs) / sizeof(keydefs[0]))
+
+/* Longest ipc:// path: sizeof(sockaddr_un.sun_path) - 1. */
+#define IPC_PATH_MAX 107
+
+void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->state_dir, "/var/lib/samen");
+	cfg->role = CONFIG_ROLE_HOUSEHOLD;
+	cfg->active_links = 6;
+	cfg->max_inbound = 64;
+	cfg->retention_days = 14;
+	cfg->rate_per_minute = 30;
+	cfg->rate_burst = 20;
+	cfg->anti_entropy_seconds = 30;
+	cfg->clock_skew_seconds = 300;
+	cfg->invalid_limit = 20;
+	cfg->penalty_seconds = 600;
+	cfg->max_map_mb = 4096;
+	cfg->hook_timeout_seconds = 10;
+	cfg->log_level = SLOG_INFO;
+}
+
+static int fail(char *err, size_t cap, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t cap, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cap > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, cap, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static const struct keydef *key_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; ++i)
+		if (strcmp(keydefs[i].name, name) == 0)
+			return &keydefs[i];
+	return NULL;
+}
+
+/* Levenshtein distance, or a large number for long strings. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[65];
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; ++j)
+		row[j] = j;
+	for (i = 1; i <= la; ++i) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; ++j) {
+			size_t up = row[j], best;
+
+			best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* "unknown key 'x'" with a did-you-mean when one key is close enough. */
+static int unknown_key(char *err, size_t cap, const char *prefix,
+		       const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3, i, d;
+
+	for (i = 0; i < N_KEYS; ++i) {
+		d = edit_distance(name, keydefs[i].name);
+		/* "retention" for "retention_days": a start counts as close. */
+		if (d > 2 && strlen(name) >= 4 &&
+		    strncmp(name, keydefs[i].name, strlen(name)) == 0)
+			d = 2;
+		if (d < best_d && d < strlen(name)) {
+			best_d = d;
+			best = keydefs[i].name;
+		}
+	}
+	if (best)
+		return fail(err, cap, SAMEN_EINVAL,
+			    "%sunknown key '%s' (did you mean '%s'?)", prefix,
+			    name, best);
+	return fail(err, cap, SAMEN_EINVAL, "%sunknown key '%s'", prefix, name);
+}
+
+/* Decimal digits only: 0 ok, -1 not a number, -2 out of range. */
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s; ++s) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v <= max)
+			v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -2;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int is_wild_host(const char *h, size_t n)
+{
+	return (n == 1 && h[0] == '*') || (n == 7 && !memcmp(h, "0.0.0.0", 7)) ||
+	       (n == 4 && !memcmp(h, "[::]", 4)) || (n == 2 && !memcmp(h, "::", 2));
+}
+
+/* Returns NULL if v is an acceptable endpoint, else why not. */
+static const char *endpoint_problem(const char *v, int bind)
+{
+	const char *host, *colon, *port, *p;
+	size_t hlen;
+	unsigned n;
+
+	for (p = v; *p; ++p)
+		if (is_space(*p))
+			return "contains white space";
+	if (strlen(v) > ENDPOINT_MAX)
+		return "is too long";
+	if (strncmp(v, "ipc://", 6) == 0) {
+		if (v[6] == '\0')
+			return "has no path after ipc://";
+		if (strlen(v + 6) > IPC_PATH_MAX)
+			return "has an ipc path longer than 107 bytes";
+		return NULL;
+	}
+	if (strncmp(v, "tcp://", 6) != 0)
+		return "is not tcp://HOST:PORT or ipc://PATH";
+	host = v + 6;
+	colon = strrchr(host, ':');
+	if (!colon || colon == host)
+		return "is not tcp://HOST:PORT";
+	hlen = (size_t)(colon - host);
+	port = colon + 1;
+	if (is_wild_host(host, hlen)) {
+		if (!bind)
+			return "names a wildcard address, which cannot be dialled";
+	} else {
+		for (p = host; p < colon; ++p) {
+			char c = *p;
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+			      c == '_' || c == ':' || c == '[' || c == ']'))
+				return "has a character that cannot be in a host name";
+		}
+	}
+	if (strcmp(port, "*") == 0)
+		return bind ? NULL : "has port '*', which cannot be dialled";
+	if (parse_uint(port, 1, 65535, &n) != 0)
+		return "has no port in 1..65535";
+	return NULL;
+}
+
+static int endpoint_is_wild(const char *v)
+{
+	const char *host = v + 6, *colon;
+
+	if (strncmp(v, "tcp://", 6) != 0)
+		return 0;
+	colon = strrchr(host, ':');
+	return !colon || is_wild_host(host, (size_t)(colon - host)) ||
+	       strcmp(colon + 1, "*") == 0;
+}
+
+static int set_peer(struct config *cfg, const char *v, char *err, size_t cap)
+{
+	const char *ep = v, *ep_end, *kt, *kt_end, *why;
+	struct config_peer peer;
+	size_t eplen;
+	unsigned i;
+
+	while (is_space(*ep))
+		++ep;
+	for (ep_end = ep; *ep_end && !is_space(*ep_end); ++ep_end)
+		;
+	for (kt = ep_end; is_space(*kt); ++kt)
+		;
+	for (kt_end = kt; *kt_end && !is_space(*kt_end); ++kt_end)
+		;
+	for (i = 0; is_space(kt_end[i]); ++i)
+		;
+	if (ep == ep_end || kt == kt_end || kt_end[i] != '\0')
+		return fail(err, cap, SAMEN_EINVAL,
+			    "peer: expected 'ENDPOINT KEY', got '%s'", v);
+	eplen = (size_t)(ep_end - ep);
+	if (eplen > ENDPOINT_MAX)
+		return fail(err, cap, SAMEN_EINVAL,
+			    "peer: endpoint '%.*s' is too long", (int)eplen, ep);
+	memset(&peer, 0, sizeof(peer));
+	memcpy(peer.endpoint, ep, eplen);
+	why = endpoint_problem(peer.endpoint, 0);
+	if (why)
+		return fail(err, cap, SAMEN_EINVAL, "peer: endpoint '%s' %s",
+			    peer.endpoint, why);
+	if ((size_t)(kt_end - kt) != KEYTEXT_LEN - 1 ||
+	    keytext_decode(kt, peer.key) != 0)
+		return fail(err, cap, SAMEN_EINVAL,
+			    "peer: '%.*s' is not a 43-character key text",
+			    (int)(kt_end - kt), kt);
+	for (i = 0; i < cfg->n_peers; ++i)
+		if (memcmp(cfg->peers[i].key, peer.key, 32) == 0)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "peer: key %.*s is already listed (for %s)",
+				    (int)(kt_end - kt), kt,
+				    cfg->peers[i].endpoint);
+	if (cfg->n_peers >= CONFIG_PEERS_MAX)
+		return fail(err, cap, SAMEN_EINVAL,
+			    "peer: more than %d peers", CONFIG_PEERS_MAX);
+	cfg->peers[cfg->n_peers++] = peer;
+	return 0;
+}
+
+static int valid_user(const char *v)
+{
+	const char *p;
+
+	if (*v == '-')
+		return 0;
+	for (p = v; *p; ++p)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		      *p == '-'))
+			return 0;
+	return p - v <= CONFIG_USER_MAX;
+}
+
+/* Checks v for def and stores it; *cfg is untouched on failure. */
+static int set_value(struct config *cfg, const struct keydef *def,
+		     const char *v, char *err, size_t cap)
+{
+	char *field = (char *)cfg + def->off;
+	const char *p, *why;
+	uint8_t pk[32];
+	unsigned u;
+	int r;
+
+	for (p = v; *p; ++p) {
+		unsigned char c = (unsigned char)*p;
+
+		if ((c < 0x20 && !(c == '\t' && def->kind == K_PEER)) ||
+		    c == 0x7f)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s: control character 0x%02x in the value",
+				    def->name, c);
+	}
+
+	switch (def->kind) {
+	case K_UINT:
+		r = parse_uint(v, def->min, def->max, &u);
+		if (r == -1)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s: '%s' is not a whole number", def->name, v);
+		if (r == -2)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s: '%s' is out of range (%u..%u)",
+				    def->name, v, def->min, def->max);
+		memcpy(field, &u, sizeof(u));
+		return 0;
+	case K_PATH:
+		if (*v == '\0' && def->min == 0) {
+			*field = '\0';
+			return 0;
+		}
+		if (*v != '/')
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s: '%s' is not an absolute path", def->name, v);
+		if (strlen(v) >= def->size)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s: path is longer than %zu bytes", def->name,
+				    def->size - 1);
+		strcpy(field, v);
+		return 0;
+	case K_BIND:
+	case K_DIAL:
+		why = *v ? endpoint_problem(v, def->kind == K_BIND) : NULL;
+		if (why)
+			return fail(err, cap, SAMEN_EINVAL, "%s: '%s' %s",
+				    def->name, v, why);
+		strcpy(field, v); /* endpoint_problem() checked the length */
+		return 0;
+	case K_NBHD:
+		if (*v == '\0') {
+			cfg->has_neighbourhood = 0;
+			memset(cfg->neighbourhood, 0, sizeof(cfg->neighbourhood));
+			return 0;
+		}
+		if (strlen(v) != KEYTEXT_LEN - 1 || keytext_decode(v, pk) != 0)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "neighbourhood: '%s' is not a 43-character key text",
+				    v);
+		memcpy(cfg->neighbourhood, pk, sizeof(pk));
+		cfg->has_neighbourhood = 1;
+		return 0;
+	case K_ROLE:
+		if (strcmp(v, "household") == 0)
+			cfg->role = CONFIG_ROLE_HOUSEHOLD;
+		else if (strcmp(v, "relay") == 0)
+			cfg->role = CONFIG_ROLE_RELAY;
+		else
+			return fail(err, cap, SAMEN_EINVAL,
+				    "role: '%s' is neither 'household' nor 'relay'", v);
+		return 0;
+	case K_LEVEL:
+		r = log_level_parse(v);
+		if (r < 0)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "log_level: '%s' is not one of error, warn, info, debug",
+				    v);
+		cfg->log_level = r;
+		return 0;
+	case K_USER:
+		if (!valid_user(v))
+			return fail(err, cap, SAMEN_EINVAL,
+				    "user: '%s' is not a user name", v);
+		strcpy(cfg->user, v);
+		return 0;
+	case K_PEER:
+		return set_peer(cfg, v, err, cap);
+	}
+	return fail(err, cap, SAMEN_EINVAL, "%s: unhandled key", def->name);
+}
+
+int config_set(struct config *cfg, const char *key, const char *value,
+	       char *err, size_t errcap)
+{
+	const struct keydef *def = key ? key_find(key) : NULL;
+
+	if (!key)
+		return fail(err, errcap, SAMEN_EINVAL, "no key given");
+	if (!def)
+		return unknown_key(err, errcap, "", key);
+	if (!value)
+		return fail(err, errcap, SAMEN_EINVAL, "%s: no value given", key);
+	return set_value(cfg, def, value, err, errcap);
+}
+
+/*
+ * One line, NUL-terminated and free of control characters but tab.
+ * seen[] holds the line each key was first set on.
+ */
+static int parse_line(struct config *cfg, const char *name, unsigned lineno,
+		      char *line, unsigned seen[N_KEYS], char *err, size_t cap)
+{
+	char *p = line, *eq, *k_end, *v, *q, msg[512];
+	const struct keydef *def;
+	size_t idx;
+	char prefix[CONFIG_PATH_MAX + 32];
+
+	snprintf(prefix, sizeof(prefix), "%s:%u: ", name, lineno);
+	while (is_space(*p))
+		++p;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	eq = strchr(p, '=');
+	if (!eq) {
+		for (q = p; *q && !is_space(*q); ++q)
+			;
+		return fail(err, cap, SAMEN_EINVAL,
+			    "%s'%.*s' has no '=' (expected 'key = value')",
+			    prefix, (int)(q - p), p);
+	}
+	for (k_end = eq; k_end > p && is_space(k_end[-1]); --k_end)
+		;
+	if (k_end == p)
+		return fail(err, cap, SAMEN_EINVAL, "%sno key before '='", prefix);
+	*k_end = '\0';
+
+	for (v = eq + 1; is_space(*v); ++v)
+		;
+	if (*v == '"') {
+		q = strchr(++v, '"');
+		if (!q)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s%s: the value has no closing '\"'", prefix, p);
+		*q++ = '\0';
+		while (is_space(*q))
+			++q;
+		if (*q != '\0' && *q != '#')
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s%s: text after the closing '\"'", prefix, p);
+	} else {
+		/* A '#' starts a comment at the start or after white space. */
+		for (q = v; *q; ++q)
+			if (*q == '#' && (q == v || is_space(q[-1])))
+				break;
+		*q = '\0';
+		while (q > v && is_space(q[-1]))
+			*--q = '\0';
+		if (strchr(v, '"'))
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%s%s: a '\"' inside the value (quote the whole value)",
+				    prefix, p);
+	}
+
+	def = key_find(p);
+	if (!def)
+		return unknown_key(err, cap, prefix, p);
+	idx = (size_t)(def - keydefs);
+	if (def->kind != K_PEER) {
+		if (seen[idx])
+			return fail(err, cap, SAMEN_EINVAL,
+				    "%sduplicate key '%s' (first set on line %u)",
+				    prefix, p, seen[idx]);
+		seen[idx] = lineno;
+	}
+	if (set_value(cfg, def, v, msg, sizeof(msg)) != 0)
+		return fail(err, cap, SAMEN_EINVAL, "%s%s", prefix, msg);
+	return 0;
+}
+
+int config_load_buffer(struct config *cfg, const char *name, const char *buf,
+		       size_t len, char *err, size_t errcap)
+{
+	struct config *tmp;
+	unsigned seen[N_KEYS] = { 0 }, lineno = 0;
+	char line[CONFIG_LINE_MAX + 1];
+	size_t pos = 0, n, i;
+	const char *eol;
+	int r = 0;
+
+	if (len > CONFIG_FILE_MAX)
+		return fail(err, errcap, SAMEN_ETOOBIG,
+			    "%s: larger than %d bytes", name, CONFIG_FILE_MAX);
+	tmp = malloc(sizeof(*tmp));
+	if (!tmp)
+		return fail(err, errcap, -ENOMEM, "%s: out of memory", name);
+	memcpy(tmp, cfg, sizeof(*tmp));
+
+	while (pos < len) {
+		++lineno;
+		eol = memchr(buf + pos, '\n', len - pos);
+		n = eol ? (size_t)(eol - (buf + pos)) : len - pos;
+		if (n > 0 && buf[pos + n - 1] == '\r')
+			--n;
+		if (n > CONFIG_LINE_MAX) {
+			r = fail(err, errcap, SAMEN_EINVAL,
+				 "%s:%u: line is longer than %d bytes", name,
+				 lineno, CONFIG_LINE_MAX);
+			goto out;
+		}
+		for (i = 0; i < n; ++i) {
+			unsigned char c = (unsigned char)buf[pos + i];
+
+			if ((c < 0x20 && c != '\t') || c == 0x7f) {
+				r = fail(err, errcap, SAMEN_EINVAL,
+					 "%s:%u: control character 0x%02x", name,
+					 lineno, c);
+				goto out;
+			}
+		}
+		memcpy(line, buf + pos, n);
+		line[n] = '\0';
+		r = parse_line(tmp, name, lineno, line, seen, err, errcap);
+		if (r != 0)
+			goto out;
+		pos += eol ? (size_t)(eol - (buf + pos)) + 1 : len - pos;
+	}
+	memcpy(cfg, tmp, sizeof(*cfg));
+out:
+	free(tmp);
+	return r;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errcap)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		return fail(err, errcap, r, "%s: %s", path, samen_strerror(r));
+	}
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		fail(err, errcap, r, "%s: %s", path, samen_strerror(r));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = fail(err, errcap, SAMEN_EINVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		r = fail(err, errcap, SAMEN_ETOOBIG, "%s: larger than %d bytes",
+			 path, CONFIG_FILE_MAX);
+		goto out;
+	}
+	/* One byte more than allowed, to notice a file that grew. O_NONBLOCK
+	 * kept open() from waiting on a FIFO; it does nothing to a file. */
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		r = fail(err, errcap, -ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	while (len < CONFIG_FILE_MAX + 1) {
+		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			fail(err, errcap, r, "%s: %s", path, samen_strerror(r));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	r = config_load_buffer(cfg, path, buf, len, err, errcap);
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int config_finish(struct config *cfg, char *err, size_t errcap)
+{
+	char key[sizeof(cfg->key)];
+	size_t dl = strlen(cfg->state_dir);
+	int n;
+
+	if (cfg->subscriber_listen[0] && cfg->role != CONFIG_ROLE_RELAY)
+		return fail(err, errcap, SAMEN_EINVAL,
+			    "subscriber_listen is only for role = relay");
+	if (cfg->role == CONFIG_ROLE_RELAY && !cfg->listen[0])
+		return fail(err, errcap, SAMEN_EINVAL,
+			    "role = relay needs listen: a relay must be reachable");
+	if (!cfg->key[0]) {
+		n = snprintf(key, sizeof(key), "%s%sidentity.key", cfg->state_dir,
+			     dl > 0 && cfg->state_dir[dl - 1] == '/' ? "" : "/");
+		if (n < 0 || (size_t)n >= sizeof(key))
+			return fail(err, errcap, SAMEN_EINVAL,
+				    "state_dir is too long for the default key path; set key");
+		strcpy(cfg->key, key);
+	}
+	if (!cfg->advertise[0] && cfg->listen[0] && !endpoint_is_wild(cfg->listen))
+		strcpy(cfg->advertise, cfg->listen);
+	return 0;
+}

@@ -1,0 +1,162 @@
+/*
+ * daemon.h — the parts of samend that share one event loop: links to other
+ * daemons (net.c), gossip and anti-entropy (gossip.c), the control socket
+ * (control.c) and the join exchange (join.c). One thread does all protocol
+ * work; nothing here blocks except the LMDB commit.
+ */
+#ifndef SAMEN_DAEMON_H
+#define SAMEN_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "node.h"
+#include "../proto/mp.h"
+
+#define LINKS_MAX 1100      /* active (<= 64) + inbound (<= 1024) + slack */
+#define RID_MAX 256         /* ZeroMQ routing ids are at most 255 bytes */
+#define WATCHERS_MAX 64
+#define CANDIDATES_MAX 1024
+#define PENALTIES_MAX 256
+#define INVITES_MAX 256
+
+enum link_dir { DIR_OUT = 1, DIR_IN = 2 };
+
+struct link {
+	bool used;
+	enum link_dir dir;
+	void *sock;             /* DIR_OUT: our DEALER */
+	void *mon;              /* DIR_OUT: PAIR reading the DEALER's monitor */
+	uint8_t key[32];        /* the peer's Ed25519 key */
+	uint8_t rid[RID_MAX];   /* DIR_IN: routing id on the mesh ROUTER */
+	size_t rid_len;
+	char endpoint[ENDPOINT_MAX + 1];
+	bool up;                /* handshake done (out) / HELLO seen (in) */
+	uint64_t created_ms, since_ms, last_rx_ms;
+	unsigned invalid;       /* misbehaving records received */
+	/* records waiting to be pushed on this link after the current ingest:
+	 * concatenated, each behind a 4-byte length */
+	uint8_t *pending_buf;
+	size_t pending_len, pending_cap, pending_n;
+};
+
+struct candidate {
+	char endpoint[ENDPOINT_MAX + 1];
+	uint8_t key[32];
+	uint64_t failed_until_ms; /* don't dial again before */
+};
+
+struct penalty {
+	uint8_t key[32];
+	uint64_t until_ms;
+};
+
+struct watcher {
+	uint8_t rid[RID_MAX];
+	size_t rid_len;
+};
+
+struct invite {
+	uint8_t secret_hash[32];
+	uint64_t expires;
+	bool preapproved;
+	char label[LABEL_MAX + 1];
+	bool used;
+	bool pending;            /* redeemed, awaiting approval */
+	uint8_t joiner[32];
+	char joiner_label[LABEL_MAX + 1];
+	uint64_t since;
+};
+
+struct join_state {           /* this household joining elsewhere */
+	bool active;
+	void *sock;               /* DEALER to the coordinator's join socket */
+	uint8_t nbhd[32];
+	uint8_t server[32];
+	uint8_t secret[16];
+	char endpoint[ENDPOINT_MAX + 1];
+	char label[LABEL_MAX + 1];
+	uint64_t expires;
+	uint64_t next_try_ms;
+	char state[16];           /* "pending", "refused", "member" */
+};
+
+struct daemon {
+	struct config *cfg;
+	node_t node;
+	void *zctx;
+	void *zap, *mesh, *joinsock, *ctl;
+	char ctl_path[4200];
+	struct link links[LINKS_MAX];
+	size_t n_links;          /* slots in use or free below this index */
+	struct candidate candidates[CANDIDATES_MAX];
+	size_t n_candidates;
+	struct penalty penalties[PENALTIES_MAX];
+	size_t n_penalties;
+	struct watcher watchers[WATCHERS_MAX];
+	size_t n_watchers;
+	struct invite invites[INVITES_MAX];
+	size_t n_invites;
+	struct join_state join;
+	/* ZAP: Ed25519 key of every key that may link, with its X25519 form */
+	uint8_t (*zap_ed)[32];
+	uint8_t (*zap_curve)[32];
+	size_t n_zap;
+	bool zap_stale;
+	bool relink;             /* revocation seen: drop inbound links */
+	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_peer_ms, next_rekey_ms;
+	uint64_t join_window_ms; /* rate limit on the join socket */
+	unsigned join_count;
+	struct hook *hook;
+	uint8_t vv_hash[32];
+	bool vv_stale;
+	uint64_t counters_links_refused;
+	uint64_t counters_peer_cutoffs;
+	uint64_t started_ms;
+	unsigned mon_seq;
+};
+
+uint64_t daemon_now_ms(void);
+
+/* net.c */
+int net_open(struct daemon *d) SAMEN_MUST_CHECK;
+void net_close(struct daemon *d);
+void net_zap_handle(struct daemon *d);
+void net_maintain(struct daemon *d, uint64_t now_ms);
+void net_rebind_mesh(struct daemon *d);
+struct link *net_link_by_rid(struct daemon *d, const uint8_t *rid, size_t len);
+int net_send(struct daemon *d, struct link *l, const void *buf, size_t len);
+void net_close_link(struct daemon *d, struct link *l);
+bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_ms);
+void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms);
+void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32]);
+void net_handle_monitor(struct daemon *d, struct link *l);
+size_t net_links_up(const struct daemon *d);
+
+/* gossip.c */
+void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, size_t len);
+void gossip_on_link_up(struct daemon *d, struct link *l);
+void gossip_tick(struct daemon *d);
+void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf,
+		   size_t len, int source);
+void gossip_flush(struct daemon *d);
+void gossip_vv_hash(struct daemon *d, uint8_t out[32]);
+void gossip_publish_peer(struct daemon *d);
+
+/* control.c */
+void control_handle(struct daemon *d);
+void control_event(struct daemon *d, const struct record *r);
+
+/* join.c */
+void join_server_handle(struct daemon *d);
+void join_client_handle(struct daemon *d);
+void join_tick(struct daemon *d, uint64_t now_ms);
+int join_load(struct daemon *d);
+int join_invite(struct daemon *d, bool preapproved, uint64_t hours, const char *label,
+		char *code, size_t cap) SAMEN_MUST_CHECK;
+int join_approve(struct daemon *d, const uint8_t key[32], uint8_t cert_id[32]) SAMEN_MUST_CHECK;
+int join_start(struct daemon *d, const char *code, const char *label) SAMEN_MUST_CHECK;
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * gossip.c — what travels over links: eager push of every new record to
+ * every link but its source, and version-vector anti-entropy (hash, then the
+ * vector on a mismatch, then exactly the missing records) on every new link
+ * and every `anti_entropy_seconds`.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "../proto/link.h"
+
+#define PUSH_BYTES_MAX (512u * 1024) /* one RECORDS message */
+#define CATCHUP_RECORDS_MAX 20000    /* per VV answer; the rest next round */
+
+static int link_index(const struct daemon *d, const struct link *l)
+{
+	return (int)(l - d->links);
+}
+
+/* ---- pending pushes ---- */
+
+static int pending_add(struct link *l, const uint8_t *buf, size_t len)
+{
+	size_t need = l->pending_len + 4 + len;
+	if (need > l->pending_cap) {
+		size_t cap = l->pending_cap ? l->pending_cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		uint8_t *p = realloc(l->pending_buf, cap);
+		if (!p)
+			return -ENOMEM;
+		l->pending_buf = p;
+		l->pending_cap = cap;
+	}
+	uint8_t *p = l->pending_buf + l->pending_len;
+	p[0] = (uint8_t)(len >> 24), p[1] = (uint8_t)(len >> 16), p[2] = (uint8_t)(len >> 8),
+	p[3] = (uint8_t)len;
+	memcpy(p + 4, buf, len);
+	l->pending_len = need;
+	l->pending_n++;
+	return 0;
+}
+
+static void flush_link(struct daemon *d, struct link *l)
+{
+	size_t off = 0;
+	while (off < l->pending_len && l->used) {
+		/* one message: as many records as fit the count and byte caps */
+		size_t start = off, n = 0, bytes = 0;
+		while (off < l->pending_len && n < LINK_RECORDS_MAX) {
+			const uint8_t *p = l->pending_buf + off;
+			size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+			if (n > 0 && bytes + len > PUSH_BYTES_MAX)
+				break;
+			bytes += len;
+			off += 4 + len;
+			n++;
+		}
+		struct mp_buf b;
+		mp_buf_init(&b);
+		int ret = link_records_begin(&b, n);
+		for (size_t k = start; ret == 0 && k < off;) {
+			const uint8_t *p = l->pending_buf + k;
+			size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+			ret = mp_pack_bin(&b.pk, p + 4, len);
+			k += 4 + len;
+		}
+		if (ret == 0)
+			(void)net_send(d, l, b.sb.data, b.sb.size);
+		mp_buf_destroy(&b);
+	}
+	if (l->used) {
+		l->pending_len = 0;
+		l->pending_n = 0;
+	}
+}
+
+void gossip_flush(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_links; i++)
+		if (d->links[i].used && d->links[i].pending_n)
+			flush_link(d, &d->links[i]);
+}
+
+void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf, size_t len,
+		   int source)
+{
+	struct daemon *d = ctx;
+	(void)n;
+	d->vv_stale = true;
+	if (r->kind == REC_CERT || r->kind == REC_REVOCATION) {
+		d->zap_stale = true;
+		if (r->kind == REC_REVOCATION)
+			d->relink = true;
+	}
+	if (r->kind == REC_PEER && memcmp(r->author, d->node.id->pk, 32) != 0)
+		net_add_candidate(d, r->u.peer.endpoint, r->author);
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0)
+			continue;
+		(void)pending_add(l, buf, len);
+	}
+	control_event(d, r);
+}
+
+/* ---- version vectors ---- */
+
+static int vv_entries(struct daemon *d, uint8_t **out, size_t *n)
+{
+	struct store_vv_entry *e = NULL;
+	size_t count = 0;
+	int ret = store_vv(d->node.store, &e, &count);
+	if (ret < 0)
+		return ret;
+	if (count > LINK_VV_MAX)
+		count = LINK_VV_MAX;
+	*out = malloc(count ? count * LINK_VV_ENTRY : 1);
+	if (!*out) {
+		free(e);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++)
+		link_entry_put(*out, i, e[i].author, e[i].contig);
+	free(e);
+	*n = count;
+	return 0;
+}
+
+void gossip_vv_hash(struct daemon *d, uint8_t out[32])
+{
+	if (d->vv_stale) {
+		uint8_t *entries = NULL;
+		size_t n = 0;
+		if (vv_entries(d, &entries, &n) == 0) {
+			crypto_generichash(d->vv_hash, 32, entries, n * LINK_VV_ENTRY, NULL, 0);
+			d->vv_stale = false;
+		}
+		free(entries);
+	}
+	memcpy(out, d->vv_hash, 32);
+}
+
+static void send_hello(struct daemon *d, struct link *l)
+{
+	struct mp_buf b;
+	uint8_t hash[32];
+	gossip_vv_hash(d, hash);
+	mp_buf_init(&b);
+	if (link_encode_hello(&b, d->node.nbhd, hash, d->cfg->advertise) == 0)
+		(void)net_send(d, l, b.sb.data, b.sb.size);
+	mp_buf_destroy(&b);
+}
+
+static void send_vv(struct daemon *d, struct link *l)
+{
+	uint8_t *entries = NULL;
+	size_t n = 0;
+	struct mp_buf b;
+	if (vv_entries(d, &entries, &n) < 0)
+		return;
+	mp_buf_init(&b);
+	if (link_encode_entries(&b, LINK_VV, d->node.nbhd, entries, n) == 0)
+		(void)net_send(d, l, b.sb.data, b.sb.size);
+	mp_buf_destroy(&b);
+	free(entries);
+}
+
+void gossip_on_link_up(struct daemon *d, struct link *l)
+{
+	send_hello(d, l);
+}
+
+void gossip_tick(struct daemon *d)
+{
+	struct mp_buf b;
+	uint8_t hash[32];
+	gossip_vv_hash(d, hash);
+	mp_buf_init(&b);
+	if (link_encode_vv_hash(&b, d->node.nbhd, hash) == 0)
+		for (size_t i = 0; i < d->n_links; i++)
+			if (d->links[i].used && d->links[i].up)
+				(void)net_send(d, &d->links[i], b.sb.data, b.sb.size);
+	mp_buf_destroy(&b);
+}
+
+/* Where a record's kind sits in its bytes: [0x92, bin header, 0x97, 0x01,
+ * kind]. Used to send membership records ahead of the rest. */
+static int peek_kind(const uint8_t *buf, size_t len)
+{
+	size_t h = len > 2 && buf[1] == 0xc4 ? 3 : len > 3 && buf[1] == 0xc5 ? 4
+					  : len > 5 && buf[1] == 0xc6 ? 6 : 0;
+	if (!h || len < h + 3 || buf[0] != 0x92 || buf[h] != 0x97 || buf[h + 1] != 0x01)
+		return -1;
+	return buf[h + 2];
+}
+
+struct catchup {
+	struct link *l;
+	bool membership_pass;
+	size_t sent, below_contig;
+	uint64_t contig;
+};
+
+static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint8_t *data,
+		       size_t len)
+{
+	struct catchup *c = ctx;
+	(void)id;
+	int kind = peek_kind(data, len);
+	bool membership = kind == REC_CERT || kind == REC_REVOCATION || kind == REC_EPOCH;
+	if (seq <= c->contig && !c->membership_pass)
+		c->below_contig++;
+	if (membership != c->membership_pass)
+		return 0;
+	if (c->sent >= CATCHUP_RECORDS_MAX)
+		return 1;
+	c->sent++;
+	return pending_add(c->l, data, len) < 0 ? 1 : 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* Sends the peer every record it lacks according to its vector, membership
+ * records first, then SKIP entries for what we no longer hold (pruned). */
+static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m)
+{
+	struct store_vv_entry *mine = NULL;
+	size_t n_mine = 0, n_skip = 0;
+	uint8_t *peer = NULL, *skip = NULL;
+
+	if (store_vv(d->node.store, &mine, &n_mine) < 0)
+		return;
+	peer = malloc(m->n_entries ? m->n_entries * LINK_VV_ENTRY : 1);
+	skip = malloc(n_mine ? n_mine * LINK_VV_ENTRY : 1);
+	if (!peer || !skip)
+		goto out;
+	memcpy(peer, m->entries, m->n_entries * LINK_VV_ENTRY);
+	qsort(peer, m->n_entries, LINK_VV_ENTRY, entry_cmp);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t budget_used = 0;
+		for (size_t i = 0; i < n_mine; i++) {
+			const struct store_vv_entry *e = &mine[i];
+			const uint8_t *hit = bsearch(e->author, peer, m->n_entries, LINK_VV_ENTRY,
+						     entry_cmp);
+			uint64_t theirs = 0;
+			uint8_t a[32];
+			if (hit)
+				link_entry(hit, 0, a, &theirs);
+			uint64_t top = e->max > e->contig ? e->max : e->contig;
+			if (top <= theirs)
+				continue;
+			struct catchup c = {l, pass == 0, 0, 0, e->contig};
+			(void)store_each_by_author(d->node.store, e->author, theirs, catchup_one, &c);
+			budget_used += c.sent;
+			/* in the second pass we know how many of (theirs, contig] we hold */
+			if (pass == 1 && e->contig > theirs && c.below_contig < e->contig - theirs)
+				link_entry_put(skip, n_skip++, e->author, e->contig);
+			if (budget_used >= CATCHUP_RECORDS_MAX)
+				break;
+		}
+		gossip_flush(d);
+	}
+	if (n_skip && l->used) {
+		struct mp_buf b;
+		mp_buf_init(&b);
+		if (link_encode_entries(&b, LINK_SKIP, d->node.nbhd, skip, n_skip) == 0)
+			(void)net_send(d, l, b.sb.data, b.sb.size);
+		mp_buf_destroy(&b);
+	}
+out:
+	free(mine);
+	free(peer);
+	free(skip);
+}
+
+static void apply_skip(struct daemon *d, const struct link_msg *m)
+{
+	for (size_t i = 0; i < m->n_entries; i++) {
+		uint8_t author[32];
+		uint64_t upto;
+		link_entry(m->entries, i, author, &upto);
+		if (store_vv_skip_to(d->node.store, author, upto) == 0)
+			d->vv_stale = true;
+	}
+}
+
+static void misbehaved(struct daemon *d, struct link *l, unsigned count)
+{
+	l->invalid += count;
+	if (l->invalid >= d->cfg->invalid_limit) {
+		char fp[20];
+		sodium_bin2hex(fp, sizeof(fp), l->key, 8);
+		log_msg(SLOG_WARN, "cutting off %s (%s) for %u s: %u invalid messages", fp,
+			l->dir == DIR_OUT ? l->endpoint : "inbound", d->cfg->penalty_seconds,
+			l->invalid);
+		net_penalize(d, l->key, daemon_now_ms());
+	}
+}
+
+static void on_records(struct daemon *d, struct link *l, const struct link_msg *m)
+{
+	enum reject verdicts[LINK_RECORDS_MAX];
+	int sources[LINK_RECORDS_MAX];
+	const uint8_t *recs[LINK_RECORDS_MAX];
+	unsigned bad = 0;
+	int src = link_index(d, l);
+
+	for (size_t i = 0; i < m->n_records; i++) {
+		recs[i] = m->rec[i];
+		sources[i] = src;
+	}
+	int ret = node_ingest(&d->node, recs, m->rec_len, m->n_records, sources, verdicts);
+	if (ret < 0)
+		log_msg(SLOG_ERR, "store commit failed: %s", samen_strerror(ret));
+	for (size_t i = 0; i < m->n_records; i++) {
+		if (reject_is_misbehaviour(verdicts[i]))
+			bad++;
+		if (verdicts[i] != RJ_NONE && verdicts[i] != RJ_DUPLICATE)
+			log_msg(SLOG_DEBUG, "record from %s refused: %s",
+				l->dir == DIR_OUT ? l->endpoint : "inbound", reject_name(verdicts[i]));
+	}
+	gossip_flush(d);
+	if (bad && l->used)
+		misbehaved(d, l, bad);
+}
+
+void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, size_t len)
+{
+	static struct link_msg m; /* large; one loop thread */
+	msgpack_unpacked u;
+	uint8_t hash[32];
+	uint64_t now = daemon_now_ms();
+
+	l->last_rx_ms = now;
+	if (net_penalized(d, l->key, now))
+		return;
+	int ret = link_decode(buf, len, &u, &m);
+	if (ret < 0) {
+		d->node.counters[RJ_MALFORMED]++;
+		misbehaved(d, l, 1);
+		msgpack_unpacked_destroy(&u);
+		return;
+	}
+	if (m.type != LINK_RECORDS && memcmp(m.nbhd, d->node.nbhd, 32) != 0) {
+		d->node.counters[RJ_NBHD]++;
+		misbehaved(d, l, 1);
+		msgpack_unpacked_destroy(&u);
+		return;
+	}
+	switch (m.type) {
+	case LINK_HELLO:
+		if (l->dir == DIR_IN) {
+			bool first = !l->up;
+			l->up = true;
+			if (first) {
+				l->since_ms = now;
+				send_hello(d, l); /* the dialer learns our hash too */
+			}
+			if (m.advertise[0])
+				net_add_candidate(d, m.advertise, l->key);
+		}
+		/* fall through */
+	case LINK_VV_HASH:
+		gossip_vv_hash(d, hash);
+		if (sodium_memcmp(hash, m.hash, 32) != 0)
+			send_vv(d, l);
+		break;
+	case LINK_VV:
+		answer_vv(d, l, &m);
+		break;
+	case LINK_SKIP:
+		apply_skip(d, &m);
+		break;
+	case LINK_RECORDS:
+		on_records(d, l, &m);
+		break;
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+void gossip_publish_peer(struct daemon *d)
+{
+	struct record r;
+	if (!d->cfg->advertise[0] || !d->node.have_nbhd || !node_my_role(&d->node))
+		return;
+	d->next_peer_ms = daemon_now_ms() + 24ull * 3600 * 1000;
+	if (node_prepare(&d->node, &r, REC_PEER) < 0)
+		return;
+	snprintf(r.u.peer.endpoint, sizeof(r.u.peer.endpoint), "%s", d->cfg->advertise);
+	r.u.peer.expires = r.created + 7 * 86400;
+	if (node_publish(&d->node, &r, NULL) == 0) {
+		gossip_flush(d);
+		log_msg(SLOG_DEBUG, "announced %s to the neighbourhood", d->cfg->advertise);
+	}
+}

@@ -1,0 +1,542 @@
+/*
+ * join.c — admission (DESIGN.md, "Admission"): invite codes, the join
+ * socket that is the only one admitting keys without a certificate, approval
+ * by a coordinator, and the joining side that redeems a code.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "../keys/keytext.h"
+#include "../proto/mpmap.h"
+
+#define INVITE_PREFIX "samen-invite:"
+#define INVITE_VERSION 1
+#define META_INVITES "invites"
+#define JOIN_MSG_MAX (16u << 20) /* a welcome carries every membership record */
+#define JOIN_RETRY_MS 3000
+#define CERT_DAYS 365
+
+/* ---- invites, persisted in the store's meta table ---- */
+
+static int invites_save(struct daemon *d)
+{
+	struct mp_buf b;
+	int e = 0;
+	mp_buf_init(&b);
+	e |= msgpack_pack_array(&b.pk, d->n_invites);
+	for (size_t i = 0; i < d->n_invites; i++) {
+		const struct invite *v = &d->invites[i];
+		e |= msgpack_pack_array(&b.pk, 9);
+		e |= mp_pack_bin(&b.pk, v->secret_hash, 32);
+		e |= msgpack_pack_uint64(&b.pk, v->expires);
+		e |= v->preapproved ? msgpack_pack_true(&b.pk) : msgpack_pack_false(&b.pk);
+		e |= mp_pack_str(&b.pk, v->label);
+		e |= v->used ? msgpack_pack_true(&b.pk) : msgpack_pack_false(&b.pk);
+		e |= v->pending ? msgpack_pack_true(&b.pk) : msgpack_pack_false(&b.pk);
+		e |= mp_pack_bin(&b.pk, v->joiner, 32);
+		e |= mp_pack_str(&b.pk, v->joiner_label);
+		e |= msgpack_pack_uint64(&b.pk, v->since);
+	}
+	int ret = e ? -ENOMEM : store_meta_put(d->node.store, META_INVITES, b.sb.data, b.sb.size);
+	mp_buf_destroy(&b);
+	return ret;
+}
+
+int join_load(struct daemon *d)
+{
+	size_t len;
+	uint8_t *buf = malloc(1 << 20);
+	msgpack_unpacked u;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	d->n_invites = 0;
+	msgpack_unpacked_init(&u);
+	if (store_meta_get(d->node.store, META_INVITES, buf, 1 << 20, &len) != 0 || len > (1 << 20))
+		goto out; /* none yet */
+	ret = mp_unpack(buf, len, 2, &u);
+	if (ret < 0 || u.data.type != MSGPACK_OBJECT_ARRAY)
+		goto bad;
+	for (uint32_t i = 0; i < u.data.via.array.size && d->n_invites < INVITES_MAX; i++) {
+		const msgpack_object *f;
+		struct invite *v = &d->invites[d->n_invites];
+		int e = mp_get_array(&u.data.via.array.ptr[i], 9, &f);
+		if (e)
+			goto bad;
+		e |= mp_get_bin_fixed(&f[0], v->secret_hash, 32);
+		e |= mp_get_uint(&f[1], UINT64_MAX, &v->expires);
+		e |= mp_get_bool(&f[2], &v->preapproved);
+		e |= mp_get_str(&f[3], v->label, sizeof(v->label));
+		e |= mp_get_bool(&f[4], &v->used);
+		e |= mp_get_bool(&f[5], &v->pending);
+		e |= mp_get_bin_fixed(&f[6], v->joiner, 32);
+		e |= mp_get_str(&f[7], v->joiner_label, sizeof(v->joiner_label));
+		e |= mp_get_uint(&f[8], UINT64_MAX, &v->since);
+		if (e)
+			goto bad;
+		d->n_invites++;
+	}
+	goto out;
+bad:
+	log_msg(SLOG_WARN, "stored invites are unreadable; outstanding invites are lost");
+	d->n_invites = 0;
+	ret = 0;
+out:
+	msgpack_unpacked_destroy(&u);
+	free(buf);
+	return ret;
+}
+
+/* An endpoint a joiner can dial: join_listen, with a wildcard host replaced
+ * by the host of `advertise`. */
+static int invite_endpoint(struct daemon *d, char *out, size_t cap)
+{
+	const char *jl = d->cfg->join_listen;
+	const char *host = strstr(jl, "://");
+	if (!host)
+		return SAMEN_EINVAL;
+	host += 3;
+	if (strncmp(host, "0.0.0.0:", 8) != 0 && strncmp(host, "*:", 2) != 0)
+		return snprintf(out, cap, "%s", jl) < (int)cap ? 0 : SAMEN_ETOOBIG;
+	const char *port = strchr(host, ':');
+	const char *adv = strstr(d->cfg->advertise, "://");
+	if (!adv || !port)
+		return SAMEN_EINVAL;
+	adv += 3;
+	const char *adv_port = strrchr(adv, ':');
+	if (!adv_port)
+		return SAMEN_EINVAL;
+	int n = snprintf(out, cap, "tcp://%.*s%s", (int)(adv_port - adv), adv, port);
+	return n < (int)cap ? 0 : SAMEN_ETOOBIG;
+}
+
+int join_invite(struct daemon *d, bool preapproved, uint64_t hours, const char *label, char *code,
+		size_t cap)
+{
+	uint8_t secret[16];
+	char endpoint[ENDPOINT_MAX + 1];
+	struct mp_buf b;
+	int ret, e = 0;
+	uint64_t now = (uint64_t)time(NULL);
+
+	ret = invite_endpoint(d, endpoint, sizeof(endpoint));
+	if (ret < 0)
+		return ret;
+	/* forget invites that expired a week ago */
+	for (size_t i = 0; i < d->n_invites;) {
+		if (d->invites[i].expires + 7 * 86400 < now && !d->invites[i].pending)
+			d->invites[i] = d->invites[--d->n_invites];
+		else
+			i++;
+	}
+	if (d->n_invites == INVITES_MAX)
+		return SAMEN_ETOOBIG;
+	randombytes_buf(secret, sizeof(secret));
+	struct invite *v = &d->invites[d->n_invites];
+	memset(v, 0, sizeof(*v));
+	crypto_generichash(v->secret_hash, 32, secret, sizeof(secret), NULL, 0);
+	v->expires = now + hours * 3600;
+	v->preapproved = preapproved;
+	snprintf(v->label, sizeof(v->label), "%s", label);
+
+	mp_buf_init(&b);
+	e |= msgpack_pack_array(&b.pk, 6);
+	e |= msgpack_pack_uint8(&b.pk, INVITE_VERSION);
+	e |= mp_pack_bin(&b.pk, d->node.nbhd, 32);
+	e |= mp_pack_str(&b.pk, endpoint);
+	e |= mp_pack_bin(&b.pk, d->node.id->pk, 32);
+	e |= mp_pack_bin(&b.pk, secret, sizeof(secret));
+	e |= msgpack_pack_uint64(&b.pk, v->expires);
+	size_t plen = strlen(INVITE_PREFIX);
+	size_t need = plen + sodium_base64_encoded_len(b.sb.size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (e) {
+		ret = -ENOMEM;
+	} else if (need > cap) {
+		ret = SAMEN_ETOOBIG;
+	} else {
+		memcpy(code, INVITE_PREFIX, plen);
+		sodium_bin2base64(code + plen, cap - plen, (const unsigned char *)b.sb.data, b.sb.size,
+				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		d->n_invites++;
+		ret = invites_save(d);
+		if (ret < 0)
+			d->n_invites--;
+	}
+	sodium_memzero(secret, sizeof(secret));
+	mp_buf_destroy(&b);
+	return ret;
+}
+
+/* ---- the coordinator's side ---- */
+
+static int add_kind(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
+{
+	(void)id;
+	return mp_pack_bin(ctx, data, len);
+}
+
+static int count_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
+{
+	(void)id, (void)data, (void)len;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static size_t count_kind(struct daemon *d, uint8_t kind)
+{
+	size_t n = 0;
+	(void)store_each_by_kind(d->node.store, d->node.nbhd, kind, count_one, &n);
+	return n;
+}
+
+static void join_reply(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *state,
+		       const char *error, bool with_records)
+{
+	static const uint8_t kinds[] = {REC_CERT, REC_REVOCATION, REC_EPOCH, REC_PEER};
+	struct mp_buf b;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 2 + (error != NULL) + with_records);
+	mpmap_put_str(&b.pk, "state", state);
+	mpmap_put_bin(&b.pk, "nbhd", d->node.nbhd, 32);
+	if (error)
+		mpmap_put_str(&b.pk, "error", error);
+	if (with_records) {
+		size_t n = 0;
+		for (size_t k = 0; k < sizeof(kinds); k++)
+			n += count_kind(d, kinds[k]);
+		mpmap_put_key(&b.pk, "records");
+		msgpack_pack_array(&b.pk, n);
+		for (size_t k = 0; k < sizeof(kinds); k++)
+			(void)store_each_by_kind(d->node.store, d->node.nbhd, kinds[k], add_kind, &b.pk);
+	}
+	if (zmq_send(d->joinsock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zmq_send(d->joinsock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
+	mp_buf_destroy(&b);
+}
+
+static int issue_cert(struct daemon *d, const uint8_t key[32], const char *label, uint8_t id[32])
+{
+	struct record r;
+	int ret = node_prepare(&d->node, &r, REC_CERT);
+	if (ret < 0)
+		return ret;
+	memcpy(r.u.cert.subject, key, 32);
+	r.u.cert.role = ROLE_MEMBER;
+	snprintf(r.u.cert.label, sizeof(r.u.cert.label), "%s", label);
+	r.u.cert.not_before = r.created - 300;
+	r.u.cert.not_after = r.created + CERT_DAYS * 86400ull;
+	ret = node_publish(&d->node, &r, NULL);
+	if (ret == 0)
+		memcpy(id, r.id, 32);
+	return ret;
+}
+
+int join_approve(struct daemon *d, const uint8_t key[32], uint8_t cert_id[32])
+{
+	struct invite *v = NULL;
+	for (size_t i = 0; i < d->n_invites; i++)
+		if (d->invites[i].pending && memcmp(d->invites[i].joiner, key, 32) == 0)
+			v = &d->invites[i];
+	if (!v)
+		return SAMEN_ENOTFOUND;
+	const char *label = v->joiner_label[0] ? v->joiner_label : v->label;
+	int ret = issue_cert(d, key, label, cert_id);
+	/* the new household reads only what is sent from now on */
+	if (ret == 0 && node_rekey_needed(&d->node))
+		ret = node_rekey(&d->node);
+	if (ret < 0)
+		return ret;
+	v->pending = false;
+	gossip_flush(d);
+	char fp[FINGERPRINT_LEN];
+	keytext_fingerprint(key, fp);
+	log_msg(SLOG_INFO, "admitted %s (\"%s\")", fp, label);
+	return invites_save(d);
+}
+
+static void serve_request(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user,
+			  const uint8_t *buf, size_t len)
+{
+	static const char *const fields[] = {"op", "secret", "key", "label", NULL};
+	msgpack_unpacked u;
+	uint8_t secret[16], key[32], curve[32], hash[32];
+	char label[LABEL_MAX + 1] = "", curve_hex[65];
+	uint64_t now = (uint64_t)time(NULL);
+
+	msgpack_unpacked_init(&u);
+	if (mp_unpack(buf, len, 2, &u) < 0 || mpmap_check(&u.data, fields, NULL, 0) < 0 ||
+	    mpmap_bin(&u.data, "secret", secret, 16) < 0 || mpmap_bin(&u.data, "key", key, 32) < 0 ||
+	    (mpmap_find(&u.data, "label") && mpmap_str(&u.data, "label", label, sizeof(label)) < 0)) {
+		join_reply(d, rid, rid_len, "refused", "malformed join request", false);
+		goto out;
+	}
+	/* the key named must be the one that did the CURVE handshake */
+	if (crypto_sign_ed25519_pk_to_curve25519(curve, key) != 0) {
+		join_reply(d, rid, rid_len, "refused", "not a valid key", false);
+		goto out;
+	}
+	sodium_bin2hex(curve_hex, sizeof(curve_hex), curve, 32);
+	if (strcmp(curve_hex, user) != 0) {
+		join_reply(d, rid, rid_len, "refused", "key does not match the connection", false);
+		goto out;
+	}
+	if (strpbrk(label, "\n\t")) {
+		join_reply(d, rid, rid_len, "refused", "label must be one line", false);
+		goto out;
+	}
+	crypto_generichash(hash, 32, secret, 16, NULL, 0);
+	sodium_memzero(secret, sizeof(secret));
+	struct invite *v = NULL;
+	for (size_t i = 0; i < d->n_invites; i++)
+		if (sodium_memcmp(d->invites[i].secret_hash, hash, 32) == 0)
+			v = &d->invites[i];
+	if (!v || (!v->used && v->expires <= now)) {
+		join_reply(d, rid, rid_len, "refused", "unknown or expired invite code", false);
+		goto out;
+	}
+	if (v->used && memcmp(v->joiner, key, 32) != 0) {
+		join_reply(d, rid, rid_len, "refused", "this invite has been used already", false);
+		goto out;
+	}
+	if (!v->used) {
+		v->used = true;
+		v->pending = true;
+		memcpy(v->joiner, key, 32);
+		snprintf(v->joiner_label, sizeof(v->joiner_label), "%s", label);
+		v->since = now;
+		char fp[FINGERPRINT_LEN];
+		keytext_fingerprint(key, fp);
+		log_msg(SLOG_INFO, "invite redeemed by %s (\"%s\")%s", fp, label,
+			v->preapproved ? ", pre-approved" : "; approve with 'samen approve'");
+		if (v->preapproved) {
+			uint8_t cert[32];
+			if (join_approve(d, key, cert) < 0) {
+				join_reply(d, rid, rid_len, "refused", "the coordinator could not issue a "
+								  "certificate", false);
+				goto out;
+			}
+		} else if (invites_save(d) < 0) {
+			log_msg(SLOG_WARN, "cannot save invites");
+		}
+	}
+	if (v->pending)
+		join_reply(d, rid, rid_len, "pending", NULL, false);
+	else
+		join_reply(d, rid, rid_len, "member", NULL, true);
+out:
+	msgpack_unpacked_destroy(&u);
+}
+
+void join_server_handle(struct daemon *d)
+{
+	for (int budget = 0; budget < 16; budget++) {
+		zmq_msg_t rid, body;
+		int more = 0;
+		size_t sz = sizeof(more);
+		zmq_msg_init(&rid);
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&rid, d->joinsock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			zmq_msg_close(&body);
+			return;
+		}
+		zmq_getsockopt(d->joinsock, ZMQ_RCVMORE, &more, &sz);
+		if (more && zmq_msg_recv(&body, d->joinsock, ZMQ_DONTWAIT) >= 0) {
+			const char *user = zmq_msg_gets(&body, "User-Id");
+			if (user && d->node.have_nbhd && node_my_role(&d->node) == ROLE_COORDINATOR)
+				serve_request(d, zmq_msg_data(&rid), zmq_msg_size(&rid), user,
+					      zmq_msg_data(&body), zmq_msg_size(&body));
+		}
+		while (zmq_getsockopt(d->joinsock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+			zmq_msg_t junk;
+			zmq_msg_init(&junk);
+			zmq_msg_recv(&junk, d->joinsock, ZMQ_DONTWAIT);
+			zmq_msg_close(&junk);
+		}
+		zmq_msg_close(&rid);
+		zmq_msg_close(&body);
+	}
+}
+
+/* ---- the joining household's side ---- */
+
+static int parse_code(const char *code, struct join_state *j)
+{
+	size_t plen = strlen(INVITE_PREFIX), len;
+	uint8_t bin[512];
+	msgpack_unpacked u;
+	const msgpack_object *f;
+	uint64_t version;
+	int ret = SAMEN_EINVAL;
+
+	while (*code == ' ' || *code == '\n')
+		code++;
+	if (strncmp(code, INVITE_PREFIX, plen) != 0)
+		return SAMEN_EINVAL;
+	code += plen;
+	for (const char *c = code; *c; c++) /* libsodium 1.0.18 accepts bytes >= 0x80 */
+		if ((unsigned char)*c >= 0x80)
+			return SAMEN_EINVAL;
+	if (sodium_base642bin(bin, sizeof(bin), code, strlen(code), " \n\r\t", &len, NULL,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return SAMEN_EINVAL;
+	msgpack_unpacked_init(&u);
+	if (mp_unpack(bin, len, 1, &u) == 0 && mp_get_array(&u.data, 6, &f) == 0 &&
+	    mp_get_uint(&f[0], 255, &version) == 0 && version == INVITE_VERSION &&
+	    mp_get_bin_fixed(&f[1], j->nbhd, 32) == 0 &&
+	    mp_get_str(&f[2], j->endpoint, sizeof(j->endpoint)) == 0 &&
+	    mp_get_bin_fixed(&f[3], j->server, 32) == 0 &&
+	    mp_get_bin_fixed(&f[4], j->secret, 16) == 0 &&
+	    mp_get_uint(&f[5], UINT64_MAX, &j->expires) == 0)
+		ret = 0;
+	msgpack_unpacked_destroy(&u);
+	sodium_memzero(bin, sizeof(bin));
+	if (ret == 0 && j->expires <= (uint64_t)time(NULL))
+		ret = SAMEN_EEXPIRED;
+	return ret;
+}
+
+static void send_request(struct daemon *d)
+{
+	struct mp_buf b;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 4);
+	mpmap_put_str(&b.pk, "op", "join");
+	mpmap_put_bin(&b.pk, "secret", d->join.secret, 16);
+	mpmap_put_bin(&b.pk, "key", d->node.id->pk, 32);
+	mpmap_put_str(&b.pk, "label", d->join.label);
+	zmq_send(d->join.sock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
+	mp_buf_destroy(&b);
+	d->join.next_try_ms = daemon_now_ms() + JOIN_RETRY_MS;
+}
+
+int join_start(struct daemon *d, const char *code, const char *label)
+{
+	struct join_state j;
+	uint8_t server_curve[32];
+	int ret;
+
+	memset(&j, 0, sizeof(j));
+	ret = parse_code(code, &j);
+	if (ret < 0)
+		return ret;
+	if (crypto_sign_ed25519_pk_to_curve25519(server_curve, j.server) != 0)
+		return SAMEN_EINVAL;
+	snprintf(j.label, sizeof(j.label), "%s", label);
+	if (d->join.sock)
+		zmq_close(d->join.sock);
+	j.sock = zmq_socket(d->zctx, ZMQ_DEALER);
+	int64_t max = JOIN_MSG_MAX;
+	int zero = 0;
+	if (!j.sock || zmq_setsockopt(j.sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
+	    zmq_setsockopt(j.sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
+	    zmq_setsockopt(j.sock, ZMQ_CURVE_SERVERKEY, server_curve, 32) ||
+	    zmq_setsockopt(j.sock, ZMQ_CURVE_PUBLICKEY, d->node.id->curve_pk, 32) ||
+	    zmq_setsockopt(j.sock, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
+	    zmq_connect(j.sock, j.endpoint) != 0) {
+		if (j.sock)
+			zmq_close(j.sock);
+		return -EIO;
+	}
+	j.active = true;
+	snprintf(j.state, sizeof(j.state), "pending");
+	d->join = j;
+	sodium_memzero(&j, sizeof(j));
+	send_request(d);
+	log_msg(SLOG_INFO, "joining through %s", d->join.endpoint);
+	return 0;
+}
+
+static void join_done(struct daemon *d, const char *state)
+{
+	snprintf(d->join.state, sizeof(d->join.state), "%s", state);
+	d->join.active = false;
+	sodium_memzero(d->join.secret, sizeof(d->join.secret));
+	if (d->join.sock)
+		zmq_close(d->join.sock);
+	d->join.sock = NULL;
+}
+
+static void welcome(struct daemon *d, const msgpack_object *recs)
+{
+	size_t n = recs->via.array.size, stored = 0;
+	const uint8_t **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
+	size_t *lens = calloc(n ? n : 1, sizeof(*lens));
+	if (!ptrs || !lens)
+		goto out;
+	if (node_set_nbhd(&d->node, d->join.nbhd) < 0) {
+		log_msg(SLOG_ERR, "this store belongs to another neighbourhood; cannot join");
+		join_done(d, "refused");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (mp_get_bin(&recs->via.array.ptr[i], RECORD_MAX, 1, &ptrs[i], &lens[i]) < 0)
+			goto out;
+	/* in chunks: ingest sorts membership records first within a batch */
+	int ret = node_ingest(&d->node, ptrs, lens, n, NULL, NULL);
+	if (ret > 0)
+		stored = (size_t)ret;
+	d->zap_stale = true;
+	if (node_my_role(&d->node)) {
+		char fp[FINGERPRINT_LEN];
+		keytext_fingerprint(d->node.nbhd, fp);
+		log_msg(SLOG_INFO, "joined neighbourhood %s (%zu records)", fp, stored);
+		join_done(d, "member");
+		gossip_publish_peer(d);
+	}
+out:
+	free(ptrs);
+	free(lens);
+}
+
+void join_client_handle(struct daemon *d)
+{
+	for (;;) {
+		zmq_msg_t body;
+		msgpack_unpacked u;
+		char state[16], error[128] = "";
+		zmq_msg_init(&body);
+		if (!d->join.sock || zmq_msg_recv(&body, d->join.sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&body);
+			return;
+		}
+		msgpack_unpacked_init(&u);
+		if (mp_unpack(zmq_msg_data(&body), zmq_msg_size(&body), 2, &u) == 0 &&
+		    mpmap_str(&u.data, "state", state, sizeof(state)) == 0) {
+			if (mpmap_str(&u.data, "error", error, sizeof(error)) < 0)
+				snprintf(error, sizeof(error), "no reason given");
+			const msgpack_object *recs = mpmap_find(&u.data, "records");
+			if (!strcmp(state, "member") && recs && recs->type == MSGPACK_OBJECT_ARRAY) {
+				welcome(d, recs);
+			} else if (!strcmp(state, "refused")) {
+				log_msg(SLOG_ERR, "join refused: %s", error);
+				join_done(d, "refused");
+			} else if (!strcmp(state, "pending")) {
+				log_msg(SLOG_DEBUG, "join pending approval");
+			}
+		}
+		msgpack_unpacked_destroy(&u);
+		zmq_msg_close(&body);
+	}
+}
+
+void join_tick(struct daemon *d, uint64_t now_ms)
+{
+	if (!d->join.active || now_ms < d->join.next_try_ms)
+		return;
+	if (d->join.expires + 3600 < (uint64_t)time(NULL) && strcmp(d->join.state, "pending") == 0) {
+		log_msg(SLOG_WARN, "gave up joining: the invite expired without approval");
+		join_done(d, "refused");
+		return;
+	}
+	send_request(d);
+}

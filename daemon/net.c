@@ -1,0 +1,575 @@
+/*
+ * net.c — sockets and links: the ZAP handler (fail closed), the mesh ROUTER
+ * that neighbours dial, the DEALERs this daemon dials, and the random active
+ * set of peers kept at `active_links`.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "../proto/link.h"
+
+#define HEARTBEAT_IVL_MS 2000
+#define HEARTBEAT_TIMEOUT_MS 6000
+#define CONNECT_TIMEOUT_MS 15000
+#define RETRY_AFTER_MS 10000
+#define JOIN_PER_MINUTE 30
+
+uint64_t daemon_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int setopt_int(void *s, int opt, int v)
+{
+	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+/* Options every CURVE link socket shares: bounded messages, heartbeats so a
+ * dead peer is noticed, and no lingering on close. */
+static int link_socket_opts(void *s)
+{
+	int64_t max = LINK_MSG_MAX;
+	if (zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max)) || setopt_int(s, ZMQ_LINGER, 0) ||
+	    setopt_int(s, ZMQ_HEARTBEAT_IVL, HEARTBEAT_IVL_MS) ||
+	    setopt_int(s, ZMQ_HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS) ||
+	    setopt_int(s, ZMQ_HEARTBEAT_TTL, HEARTBEAT_TIMEOUT_MS) ||
+	    setopt_int(s, ZMQ_SNDHWM, 10000) || setopt_int(s, ZMQ_RCVHWM, 10000))
+		return -errno;
+	return 0;
+}
+
+static void *curve_server(struct daemon *d, const char *endpoint, const char *domain)
+{
+	void *s = zmq_socket(d->zctx, ZMQ_ROUTER);
+	if (!s)
+		return NULL;
+	if (link_socket_opts(s) || setopt_int(s, ZMQ_CURVE_SERVER, 1) ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
+	    zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) ||
+	    setopt_int(s, ZMQ_ROUTER_MANDATORY, 1) || zmq_bind(s, endpoint) != 0) {
+		log_msg(SLOG_ERR, "cannot bind %s (%s): %s", endpoint, domain, zmq_strerror(errno));
+		zmq_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void net_rebind_mesh(struct daemon *d)
+{
+	if (!d->cfg->listen[0])
+		return;
+	/* libzmq cannot close one inbound connection of a ROUTER; closing the
+	 * socket drops them all. Honest neighbours' DEALERs reconnect at once
+	 * and pass ZAP again; a revoked key does not. */
+	for (size_t i = 0; i < d->n_links; i++)
+		if (d->links[i].used && d->links[i].dir == DIR_IN)
+			net_close_link(d, &d->links[i]);
+	if (d->mesh)
+		zmq_close(d->mesh);
+	d->mesh = curve_server(d, d->cfg->listen, "mesh");
+	if (!d->mesh)
+		log_msg(SLOG_ERR, "mesh socket lost; neighbours can no longer dial in");
+}
+
+int net_open(struct daemon *d)
+{
+	d->zctx = zmq_ctx_new();
+	if (!d->zctx)
+		return -errno;
+	/* ZAP first: a CURVE server bound before a handler exists would let
+	 * every key in (libzmq admits all when nobody answers ZAP). */
+	d->zap = zmq_socket(d->zctx, ZMQ_REP);
+	if (!d->zap || setopt_int(d->zap, ZMQ_LINGER, 0) ||
+	    zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0) {
+		log_msg(SLOG_ERR, "cannot start the ZAP handler: %s", zmq_strerror(errno));
+		return -EIO;
+	}
+	d->zap_stale = true;
+	if (d->cfg->listen[0]) {
+		d->mesh = curve_server(d, d->cfg->listen, "mesh");
+		if (!d->mesh)
+			return -EADDRINUSE;
+	}
+	if (d->cfg->join_listen[0]) {
+		d->joinsock = curve_server(d, d->cfg->join_listen, "join");
+		if (!d->joinsock)
+			return -EADDRINUSE;
+	}
+	if (snprintf(d->ctl_path, sizeof(d->ctl_path), "%s/control", d->cfg->state_dir) >=
+	    (int)sizeof(d->ctl_path))
+		return -ENAMETOOLONG;
+	char ep[4300];
+	snprintf(ep, sizeof(ep), "ipc://%s", d->ctl_path);
+	unlink(d->ctl_path); /* a stale socket of a previous run */
+	d->ctl = zmq_socket(d->zctx, ZMQ_ROUTER);
+	int64_t max = 1 << 20;
+	if (!d->ctl || setopt_int(d->ctl, ZMQ_LINGER, 0) || setopt_int(d->ctl, ZMQ_ROUTER_MANDATORY, 1) ||
+	    zmq_setsockopt(d->ctl, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
+	    setopt_int(d->ctl, ZMQ_SNDHWM, 100000) || zmq_bind(d->ctl, ep) != 0) {
+		log_msg(SLOG_ERR, "cannot bind the control socket %s: %s", ep, zmq_strerror(errno));
+		return -EIO;
+	}
+	chmod(d->ctl_path, 0600);
+	for (unsigned i = 0; i < d->cfg->n_peers; i++)
+		net_add_candidate(d, d->cfg->peers[i].endpoint, d->cfg->peers[i].key);
+	return 0;
+}
+
+void net_close(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_links; i++)
+		if (d->links[i].used)
+			net_close_link(d, &d->links[i]);
+	void **socks[] = {&d->zap, &d->mesh, &d->joinsock, &d->ctl, &d->join.sock};
+	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
+		if (*socks[i]) {
+			zmq_close(*socks[i]);
+			*socks[i] = NULL;
+		}
+	if (d->ctl_path[0])
+		unlink(d->ctl_path);
+	if (d->zctx)
+		zmq_ctx_term(d->zctx);
+	d->zctx = NULL;
+	free(d->zap_ed);
+	free(d->zap_curve);
+	d->zap_ed = d->zap_curve = NULL;
+}
+
+/* ---- ZAP ---- */
+
+static int zap_add(struct daemon *d, const uint8_t ed[32], size_t *cap)
+{
+	uint8_t curve[32];
+	if (crypto_sign_ed25519_pk_to_curve25519(curve, ed) != 0)
+		return 0;
+	if (d->n_zap == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		uint8_t(*e)[32] = realloc(d->zap_ed, nc * 32);
+		if (!e)
+			return -ENOMEM;
+		d->zap_ed = e;
+		uint8_t(*c)[32] = realloc(d->zap_curve, nc * 32);
+		if (!c)
+			return -ENOMEM;
+		d->zap_curve = c;
+		*cap = nc;
+	}
+	memcpy(d->zap_ed[d->n_zap], ed, 32);
+	memcpy(d->zap_curve[d->n_zap++], curve, 32);
+	return 0;
+}
+
+/* Every key that may hold a mesh link: members, coordinators, the founder
+ * and relays with a valid certificate now. */
+static void zap_rebuild(struct daemon *d)
+{
+	size_t cap = 0;
+	uint64_t now = (uint64_t)time(NULL);
+	free(d->zap_ed);
+	free(d->zap_curve);
+	d->zap_ed = d->zap_curve = NULL;
+	d->n_zap = 0;
+	d->zap_stale = false;
+	if (!d->node.have_nbhd || !d->node.mem)
+		return;
+	static const unsigned roles[] = {ROLE_MEMBER, ROLE_RELAY};
+	for (size_t r = 0; r < 2; r++) {
+		size_t n = membership_list(d->node.mem, roles[r], now, NULL, 0);
+		uint8_t(*keys)[32] = calloc(n ? n : 1, 32);
+		if (!keys)
+			return;
+		n = membership_list(d->node.mem, roles[r], now, keys, n);
+		for (size_t i = 0; i < n; i++)
+			if (zap_add(d, keys[i], &cap) < 0)
+				break;
+		free(keys);
+	}
+	if (memcmp(d->node.nbhd, d->node.id->pk, 32) != 0)
+		(void)zap_add(d, d->node.nbhd, &cap); /* the founder needs no certificate */
+}
+
+static const uint8_t *zap_lookup(struct daemon *d, const uint8_t curve[32])
+{
+	if (d->zap_stale)
+		zap_rebuild(d);
+	for (size_t i = 0; i < d->n_zap; i++)
+		if (sodium_memcmp(d->zap_curve[i], curve, 32) == 0)
+			return d->zap_ed[i];
+	return NULL;
+}
+
+static size_t inbound_count(const struct daemon *d)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_links; i++)
+		n += d->links[i].used && d->links[i].dir == DIR_IN;
+	return n;
+}
+
+/* Decides one ZAP request. Returns the user id to give the connection (the
+ * key in hex), or NULL to refuse; *why says why for the log. */
+static bool zap_decide(struct daemon *d, const char *domain, const uint8_t *cred, size_t cred_len,
+		       char user[65], const char **why)
+{
+	uint64_t now = daemon_now_ms();
+	if (cred_len != 32) {
+		*why = "not a CURVE key";
+		return false;
+	}
+	if (strcmp(domain, "join") == 0) {
+		if (now - d->join_window_ms > 60000) {
+			d->join_window_ms = now;
+			d->join_count = 0;
+		}
+		if (++d->join_count > JOIN_PER_MINUTE) {
+			*why = "join rate limit";
+			return false;
+		}
+		sodium_bin2hex(user, 65, cred, 32);
+		return true;
+	}
+	if (strcmp(domain, "mesh") != 0) {
+		*why = "unknown domain";
+		return false;
+	}
+	const uint8_t *ed = zap_lookup(d, cred);
+	if (!ed) {
+		*why = "no valid certificate";
+		return false;
+	}
+	if (net_penalized(d, ed, now)) {
+		*why = "cut off for misbehaving";
+		return false;
+	}
+	if (inbound_count(d) >= d->cfg->max_inbound) {
+		*why = "inbound links at their cap";
+		return false;
+	}
+	sodium_bin2hex(user, 65, ed, 32);
+	return true;
+}
+
+static int recv_part(void *s, char *buf, size_t cap, size_t *len, int *more)
+{
+	int n = zmq_recv(s, buf, cap, ZMQ_DONTWAIT);
+	if (n < 0)
+		return -1;
+	*len = (size_t)n > cap ? cap : (size_t)n;
+	size_t sz = sizeof(*more);
+	zmq_getsockopt(s, ZMQ_RCVMORE, more, &sz);
+	return (size_t)n > cap ? -2 : 0;
+}
+
+void net_zap_handle(struct daemon *d)
+{
+	for (;;) {
+		char f[8][256];
+		size_t len[8];
+		int more = 1, parts = 0, bad = 0;
+		while (more && parts < 8) {
+			int r = recv_part(d->zap, f[parts], sizeof(f[0]) - 1, &len[parts], &more);
+			if (r == -1 && parts == 0)
+				return; /* EAGAIN: nothing queued */
+			if (r < 0)
+				bad = 1;
+			f[parts][len[parts]] = '\0';
+			parts++;
+		}
+		while (more) { /* drain anything unexpected */
+			char junk[256];
+			size_t jl;
+			if (recv_part(d->zap, junk, sizeof(junk), &jl, &more) == -1)
+				break;
+			bad = 1;
+		}
+		char user[65] = "";
+		const char *why = "malformed ZAP request";
+		bool ok = !bad && parts >= 7 && strcmp(f[0], "1.0") == 0 &&
+			  strcmp(f[5], "CURVE") == 0 &&
+			  zap_decide(d, f[2], (const uint8_t *)f[6], len[6], user, &why);
+		if (!ok) {
+			d->counters_links_refused++;
+			log_msg(SLOG_INFO, "refused a %s connection from %s: %s",
+				parts > 2 ? f[2] : "?", parts > 3 ? f[3] : "?", why);
+		}
+		zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
+		zmq_send(d->zap, f[1], parts > 1 ? len[1] : 0, ZMQ_SNDMORE);
+		zmq_send(d->zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+		zmq_send(d->zap, ok ? "OK" : why, strlen(ok ? "OK" : why), ZMQ_SNDMORE);
+		zmq_send(d->zap, user, strlen(user), ZMQ_SNDMORE);
+		zmq_send(d->zap, "", 0, 0);
+	}
+}
+
+/* ---- penalties ---- */
+
+bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_ms)
+{
+	for (size_t i = 0; i < d->n_penalties; i++)
+		if (d->penalties[i].until_ms > now_ms && memcmp(d->penalties[i].key, key, 32) == 0)
+			return true;
+	return false;
+}
+
+void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms)
+{
+	size_t slot = d->n_penalties;
+	for (size_t i = 0; i < d->n_penalties; i++)
+		if (d->penalties[i].until_ms <= now_ms || memcmp(d->penalties[i].key, key, 32) == 0) {
+			slot = i;
+			break;
+		}
+	if (slot == PENALTIES_MAX)
+		slot = randombytes_uniform(PENALTIES_MAX);
+	else if (slot == d->n_penalties)
+		d->n_penalties++;
+	memcpy(d->penalties[slot].key, key, 32);
+	d->penalties[slot].until_ms = now_ms + (uint64_t)d->cfg->penalty_seconds * 1000;
+	d->counters_peer_cutoffs++;
+	for (size_t i = 0; i < d->n_links; i++)
+		if (d->links[i].used && memcmp(d->links[i].key, key, 32) == 0)
+			net_close_link(d, &d->links[i]);
+}
+
+/* ---- links ---- */
+
+static struct link *link_alloc(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_links; i++)
+		if (!d->links[i].used)
+			return &d->links[i];
+	if (d->n_links == LINKS_MAX)
+		return NULL;
+	return &d->links[d->n_links++];
+}
+
+void net_close_link(struct daemon *d, struct link *l)
+{
+	(void)d;
+	if (!l->used)
+		return;
+	if (l->sock)
+		zmq_close(l->sock);
+	if (l->mon)
+		zmq_close(l->mon);
+	free(l->pending_buf);
+	memset(l, 0, sizeof(*l));
+}
+
+struct link *net_link_by_rid(struct daemon *d, const uint8_t *rid, size_t len)
+{
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (l->used && l->dir == DIR_IN && l->rid_len == len && memcmp(l->rid, rid, len) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+size_t net_links_up(const struct daemon *d)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_links; i++)
+		n += d->links[i].used && d->links[i].up;
+	return n;
+}
+
+int net_send(struct daemon *d, struct link *l, const void *buf, size_t len)
+{
+	int r;
+	if (l->dir == DIR_OUT) {
+		r = zmq_send(l->sock, buf, len, ZMQ_DONTWAIT);
+	} else {
+		if (!d->mesh)
+			return -ENOTCONN;
+		r = zmq_send(d->mesh, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+		if (r >= 0)
+			r = zmq_send(d->mesh, buf, len, ZMQ_DONTWAIT);
+		if (r < 0 && errno == EHOSTUNREACH) {
+			/* the neighbour went away: its DEALER will come back */
+			net_close_link(d, l);
+			return -ENOTCONN;
+		}
+	}
+	return r < 0 ? -errno : 0;
+}
+
+void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32])
+{
+	if (memcmp(key, d->node.id->pk, 32) == 0 || !endpoint[0])
+		return;
+	for (size_t i = 0; i < d->n_candidates; i++) {
+		struct candidate *c = &d->candidates[i];
+		if (memcmp(c->key, key, 32) == 0) {
+			snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
+			return;
+		}
+	}
+	if (d->n_candidates == CANDIDATES_MAX)
+		return;
+	struct candidate *c = &d->candidates[d->n_candidates++];
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
+	memcpy(c->key, key, 32);
+	c->failed_until_ms = 0;
+}
+
+static bool key_linked_out(const struct daemon *d, const uint8_t key[32])
+{
+	for (size_t i = 0; i < d->n_links; i++)
+		if (d->links[i].used && d->links[i].dir == DIR_OUT &&
+		    memcmp(d->links[i].key, key, 32) == 0)
+			return true;
+	return false;
+}
+
+static int dial(struct daemon *d, const struct candidate *c)
+{
+	uint8_t server_curve[32];
+	char mon_ep[64];
+	struct link *l = link_alloc(d);
+	if (!l)
+		return -ENOSPC;
+	if (crypto_sign_ed25519_pk_to_curve25519(server_curve, c->key) != 0)
+		return SAMEN_EINVAL;
+	memset(l, 0, sizeof(*l));
+	l->sock = zmq_socket(d->zctx, ZMQ_DEALER);
+	if (!l->sock)
+		return -errno;
+	snprintf(mon_ep, sizeof(mon_ep), "inproc://samen-mon-%u", ++d->mon_seq);
+	if (link_socket_opts(l->sock) || setopt_int(l->sock, ZMQ_RECONNECT_IVL, 200) ||
+	    setopt_int(l->sock, ZMQ_RECONNECT_IVL_MAX, 3000) ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_curve, 32) ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, d->node.id->curve_pk, 32) ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
+	    zmq_socket_monitor(l->sock, mon_ep,
+			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
+		goto fail;
+	l->mon = zmq_socket(d->zctx, ZMQ_PAIR);
+	if (!l->mon || setopt_int(l->mon, ZMQ_LINGER, 0) || zmq_connect(l->mon, mon_ep) != 0 ||
+	    zmq_connect(l->sock, c->endpoint) != 0)
+		goto fail;
+	l->used = true;
+	l->dir = DIR_OUT;
+	memcpy(l->key, c->key, 32);
+	snprintf(l->endpoint, sizeof(l->endpoint), "%s", c->endpoint);
+	l->created_ms = daemon_now_ms();
+	log_msg(SLOG_DEBUG, "dialling %s", c->endpoint);
+	return 0;
+fail:
+	log_msg(SLOG_WARN, "cannot dial %s: %s", c->endpoint, zmq_strerror(errno));
+	if (l->mon)
+		zmq_close(l->mon);
+	if (l->sock)
+		zmq_close(l->sock);
+	memset(l, 0, sizeof(*l));
+	return -EIO;
+}
+
+void net_handle_monitor(struct daemon *d, struct link *l)
+{
+	for (;;) {
+		uint8_t ev[6];
+		char addr[256];
+		int n = zmq_recv(l->mon, ev, sizeof(ev), ZMQ_DONTWAIT);
+		if (n < 0)
+			return;
+		zmq_recv(l->mon, addr, sizeof(addr), ZMQ_DONTWAIT); /* second frame */
+		uint16_t event;
+		memcpy(&event, ev, 2);
+		uint64_t now = daemon_now_ms();
+		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			l->up = true;
+			l->since_ms = now;
+			l->last_rx_ms = now;
+			log_msg(SLOG_INFO, "link up to %s", l->endpoint);
+			gossip_on_link_up(d, l);
+		} else if (event == ZMQ_EVENT_DISCONNECTED) {
+			if (l->up)
+				log_msg(SLOG_INFO, "link down to %s", l->endpoint);
+			l->up = false;
+			l->since_ms = now;
+		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+			log_msg(SLOG_INFO, "%s refused our key (not admitted there yet?)", l->endpoint);
+			l->up = false;
+		}
+	}
+}
+
+static bool is_revoked(const struct daemon *d, const uint8_t key[32])
+{
+	return d->node.mem && membership_is_revoked(d->node.mem, key) == 1;
+}
+
+void net_maintain(struct daemon *d, uint64_t now)
+{
+	size_t out = 0;
+	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
+
+	if (d->relink) {
+		d->relink = false;
+		bool had_revoked_in = false;
+		for (size_t i = 0; i < d->n_links; i++) {
+			struct link *l = &d->links[i];
+			if (!l->used || !is_revoked(d, l->key))
+				continue;
+			log_msg(SLOG_INFO, "closing the link of a revoked key (%s)",
+				l->dir == DIR_OUT ? l->endpoint : "inbound");
+			if (l->dir == DIR_IN)
+				had_revoked_in = true;
+			net_close_link(d, l);
+		}
+		if (had_revoked_in)
+			net_rebind_mesh(d);
+	}
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (!l->used)
+			continue;
+		if (l->dir == DIR_IN) {
+			if (now - l->last_rx_ms > stale_in)
+				net_close_link(d, l);
+			continue;
+		}
+		/* an outbound link that never came up, or stayed down: try another */
+		uint64_t ref = l->up ? 0 : (l->since_ms ? l->since_ms : l->created_ms);
+		if (!l->up && now - ref > CONNECT_TIMEOUT_MS) {
+			for (size_t k = 0; k < d->n_candidates; k++)
+				if (memcmp(d->candidates[k].key, l->key, 32) == 0)
+					d->candidates[k].failed_until_ms = now + RETRY_AFTER_MS;
+			net_close_link(d, l);
+			continue;
+		}
+		out++;
+	}
+	if (!d->node.have_nbhd)
+		return;
+	/* fill the active set with random candidates */
+	unsigned tries = 0;
+	while (out < d->cfg->active_links && tries++ < 4 * CANDIDATES_MAX && d->n_candidates) {
+		struct candidate *c = &d->candidates[randombytes_uniform((uint32_t)d->n_candidates)];
+		if (c->failed_until_ms > now || key_linked_out(d, c->key) ||
+		    net_penalized(d, c->key, now) || is_revoked(d, c->key))
+			continue;
+		if (dial(d, c) == 0)
+			out++;
+		else
+			c->failed_until_ms = now + RETRY_AFTER_MS;
+		if (tries > d->n_candidates * 4)
+			break;
+	}
+}

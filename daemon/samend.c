@@ -1,0 +1,499 @@
+/*
+ * samend — the household (or relay) daemon: one thread, one zmq_poll loop
+ * with timers, no busy waiting.
+ *
+ *   samend [-c CONFIG] [--set KEY=VALUE ...] [--version] [--help]
+ *
+ * Exit codes: 0 stopped cleanly, 2 usage or configuration error, 3 key or
+ * store problem, 4 system error (sockets).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "daemon.h"
+#include "hook.h"
+#include "log.h"
+#include "../keys/keyfile.h"
+#include "../keys/keytext.h"
+
+#define POLL_MAX (8 + 2 * 64)
+#define MAINT_MS 500
+#define PRUNE_MS 60000
+#define PEER_REFRESH_MS (24ull * 3600 * 1000)
+#define REKEY_DELAY_MS 2000
+
+static volatile sig_atomic_t stop_requested, reload_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static int usage(FILE *f, int code)
+{
+	fprintf(f, "usage: samend [-c CONFIG] [--set KEY=VALUE ...]\n"
+		   "  -c, --config FILE   configuration file (key = value lines; see samend.conf.example)\n"
+		   "  -s, --set KEY=VALUE override one setting (may repeat)\n"
+		   "      --version       print the version\n");
+	return code;
+}
+
+static int ensure_state_dir(const char *dir)
+{
+	struct stat st;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	/* the control socket inside is reachable by whoever can enter here */
+	if ((st.st_mode & 077) && chmod(dir, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
+static int ensure_key(const char *path)
+{
+	struct identity *id = NULL;
+	if (access(path, F_OK) == 0)
+		return 0;
+	int ret = identity_generate(&id);
+	if (ret == 0)
+		ret = keyfile_write_secret(path, id, NULL);
+	if (ret == 0) {
+		char pub[4200], text[KEYTEXT_LEN], fp[FINGERPRINT_LEN];
+		snprintf(pub, sizeof(pub), "%s.pub", path);
+		if (keyfile_write_public(pub, id->pk) < 0)
+			log_msg(SLOG_WARN, "cannot write %s", pub);
+		keytext_encode(id->pk, text);
+		keytext_fingerprint(id->pk, fp);
+		log_msg(SLOG_INFO, "created a new key %s: %s (fingerprint %s)", path, text, fp);
+	}
+	identity_free(&id);
+	return ret;
+}
+
+/* Reads a key passphrase from SAMEN_PASSPHRASE_FILE or from systemd's
+ * credential "passphrase" (LoadCredential=passphrase:...). */
+static char *read_passphrase(void)
+{
+	char path[4200];
+	const char *file = getenv("SAMEN_PASSPHRASE_FILE");
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	if (!(file && *file)) {
+		if (!(creds && *creds))
+			return NULL;
+		snprintf(path, sizeof(path), "%s/passphrase", creds);
+		file = path;
+	}
+	FILE *f = fopen(file, "re");
+	if (!f)
+		return NULL;
+	char *pass = sodium_malloc(256);
+	if (pass && !fgets(pass, 256, f)) {
+		sodium_free(pass);
+		pass = NULL;
+	}
+	fclose(f);
+	if (pass)
+		pass[strcspn(pass, "\r\n")] = '\0';
+	return pass;
+}
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw)
+		return -ENOENT;
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return -errno;
+	if (setuid(0) == 0) /* must be impossible now */
+		return -EPERM;
+	return 0;
+}
+
+static void reload(struct daemon *d, const char *config_path)
+{
+	struct config fresh;
+	char err[512];
+	config_defaults(&fresh);
+	if (config_path && config_load(&fresh, config_path, err, sizeof(err)) < 0) {
+		log_msg(SLOG_ERR, "reload: %s; keeping the running configuration", err);
+		return;
+	}
+	/* what can change without rebinding sockets */
+	d->cfg->log_level = fresh.log_level;
+	log_set_level(fresh.log_level);
+	d->cfg->rate_per_minute = fresh.rate_per_minute;
+	d->cfg->rate_burst = fresh.rate_burst;
+	d->cfg->anti_entropy_seconds = fresh.anti_entropy_seconds;
+	d->cfg->invalid_limit = fresh.invalid_limit;
+	d->cfg->penalty_seconds = fresh.penalty_seconds;
+	d->cfg->active_links = fresh.active_links;
+	d->node.params.rate_per_minute = fresh.rate_per_minute;
+	d->node.params.rate_burst = fresh.rate_burst;
+	for (unsigned i = 0; i < fresh.n_peers; i++)
+		net_add_candidate(d, fresh.peers[i].endpoint, fresh.peers[i].key);
+	d->zap_stale = true;
+	d->relink = true;
+	log_msg(SLOG_INFO, "reloaded the configuration (sockets and paths need a restart)");
+}
+
+static void handle_mesh(struct daemon *d)
+{
+	for (int budget = 0; budget < 256; budget++) {
+		zmq_msg_t rid, body;
+		int more = 0;
+		size_t sz = sizeof(more);
+		zmq_msg_init(&rid);
+		zmq_msg_init(&body);
+		if (!d->mesh || zmq_msg_recv(&rid, d->mesh, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			zmq_msg_close(&body);
+			return;
+		}
+		zmq_getsockopt(d->mesh, ZMQ_RCVMORE, &more, &sz);
+		if (more && zmq_msg_recv(&body, d->mesh, ZMQ_DONTWAIT) >= 0 &&
+		    zmq_msg_size(&rid) <= RID_MAX) {
+			const char *user = zmq_msg_gets(&body, "User-Id");
+			uint8_t key[32];
+			struct link *l = net_link_by_rid(d, zmq_msg_data(&rid), zmq_msg_size(&rid));
+			if (!l && user && sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) == 0) {
+				for (size_t i = 0; i < LINKS_MAX && !l; i++)
+					if (!d->links[i].used) {
+						l = &d->links[i];
+						if (i >= d->n_links)
+							d->n_links = i + 1;
+					}
+				if (l) {
+					memset(l, 0, sizeof(*l));
+					l->used = true;
+					l->dir = DIR_IN;
+					memcpy(l->key, key, 32);
+					memcpy(l->rid, zmq_msg_data(&rid), zmq_msg_size(&rid));
+					l->rid_len = zmq_msg_size(&rid);
+					l->created_ms = daemon_now_ms();
+					snprintf(l->endpoint, sizeof(l->endpoint), "inbound");
+				}
+			}
+			if (l)
+				gossip_on_message(d, l, zmq_msg_data(&body), zmq_msg_size(&body));
+		}
+		while (zmq_getsockopt(d->mesh, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
+			zmq_msg_t junk;
+			zmq_msg_init(&junk);
+			zmq_msg_recv(&junk, d->mesh, ZMQ_DONTWAIT);
+			zmq_msg_close(&junk);
+		}
+		zmq_msg_close(&rid);
+		zmq_msg_close(&body);
+	}
+}
+
+static void handle_link(struct daemon *d, struct link *l)
+{
+	for (int budget = 0; budget < 256 && l->used; budget++) {
+		zmq_msg_t body;
+		zmq_msg_init(&body);
+		if (zmq_msg_recv(&body, l->sock, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&body);
+			return;
+		}
+		gossip_on_message(d, l, zmq_msg_data(&body), zmq_msg_size(&body));
+		zmq_msg_close(&body);
+	}
+}
+
+static void timers(struct daemon *d, uint64_t now)
+{
+	if (now >= d->next_maint_ms) {
+		net_maintain(d, now);
+		join_tick(d, now);
+		d->next_maint_ms = now + MAINT_MS;
+	}
+	if (now >= d->next_ae_ms) {
+		gossip_tick(d);
+		d->next_ae_ms = now + (uint64_t)d->cfg->anti_entropy_seconds * 1000;
+	}
+	if (now >= d->next_prune_ms) {
+		int n = node_prune(&d->node);
+		if (n > 0) {
+			d->vv_stale = true;
+			log_msg(SLOG_DEBUG, "forgot %d expired records", n);
+		}
+		d->next_prune_ms = now + PRUNE_MS;
+	}
+	if (now >= d->next_peer_ms) {
+		gossip_publish_peer(d);
+		d->next_peer_ms = now + PEER_REFRESH_MS;
+	}
+	/* A coordinator keeps the epoch key matched to the membership; the
+	 * short random delay lets concurrent coordinators see each other's
+	 * epoch first. */
+	if (node_my_role(&d->node) == ROLE_COORDINATOR && node_rekey_needed(&d->node)) {
+		if (!d->next_rekey_ms) {
+			d->next_rekey_ms = now + randombytes_uniform(REKEY_DELAY_MS);
+		} else if (now >= d->next_rekey_ms) {
+			d->next_rekey_ms = 0;
+			int r = node_rekey(&d->node);
+			if (r < 0)
+				log_msg(SLOG_WARN, "cannot issue a new epoch key: %s", samen_strerror(r));
+			else
+				log_msg(SLOG_INFO, "issued a new epoch key");
+			gossip_flush(d);
+		}
+	} else {
+		d->next_rekey_ms = 0;
+	}
+	if (d->hook)
+		hook_poll(d->hook, now);
+}
+
+static long next_timeout(const struct daemon *d, uint64_t now)
+{
+	uint64_t next = d->next_maint_ms;
+	if (d->next_ae_ms < next)
+		next = d->next_ae_ms;
+	if (d->next_rekey_ms && d->next_rekey_ms < next)
+		next = d->next_rekey_ms;
+	if (d->hook && hook_running(d->hook) && now + 100 < next)
+		next = now + 100;
+	return next > now ? (long)(next - now) : 0;
+}
+
+static void run(struct daemon *d, const char *config_path)
+{
+	zmq_pollitem_t items[POLL_MAX];
+	struct link *owner[POLL_MAX];
+	bool is_mon[POLL_MAX];
+
+	while (!stop_requested) {
+		size_t n = 0;
+		void *fixed[] = {d->zap, d->ctl, d->mesh, d->joinsock, d->join.sock};
+		for (size_t i = 0; i < 5; i++)
+			if (fixed[i]) {
+				items[n] = (zmq_pollitem_t){fixed[i], 0, ZMQ_POLLIN, 0};
+				owner[n++] = NULL;
+			}
+		size_t n_fixed = n;
+		for (size_t i = 0; i < d->n_links && n + 2 <= POLL_MAX; i++) {
+			struct link *l = &d->links[i];
+			if (!l->used || l->dir != DIR_OUT)
+				continue;
+			items[n] = (zmq_pollitem_t){l->sock, 0, ZMQ_POLLIN, 0};
+			owner[n] = l;
+			is_mon[n++] = false;
+			items[n] = (zmq_pollitem_t){l->mon, 0, ZMQ_POLLIN, 0};
+			owner[n] = l;
+			is_mon[n++] = true;
+		}
+		uint64_t now = daemon_now_ms();
+		int rc = zmq_poll(items, (int)n, next_timeout(d, now));
+		if (rc < 0 && errno != EINTR) {
+			log_msg(SLOG_ERR, "zmq_poll: %s", zmq_strerror(errno));
+			break;
+		}
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(d, config_path);
+		}
+		if (rc > 0) {
+			/* ZAP first: handshakes wait on it */
+			for (size_t i = 0; i < n_fixed; i++) {
+				if (!(items[i].revents & ZMQ_POLLIN))
+					continue;
+				void *s = items[i].socket;
+				if (s == d->zap)
+					net_zap_handle(d);
+				else if (s == d->ctl)
+					control_handle(d);
+				else if (s == d->mesh)
+					handle_mesh(d);
+				else if (s == d->joinsock)
+					join_server_handle(d);
+				else if (s == d->join.sock)
+					join_client_handle(d);
+			}
+			for (size_t i = n_fixed; i < n; i++) {
+				struct link *l = owner[i];
+				if (!(items[i].revents & ZMQ_POLLIN) || !l->used)
+					continue;
+				if (is_mon[i] ? items[i].socket != l->mon : items[i].socket != l->sock)
+					continue; /* the slot was reused during this round */
+				if (is_mon[i])
+					net_handle_monitor(d, l);
+				else
+					handle_link(d, l);
+			}
+		}
+		timers(d, daemon_now_ms());
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct config cfg;
+	static struct daemon d;
+	const char *config_path = NULL;
+	char err[512];
+	int c, ret;
+
+	config_defaults(&cfg);
+	if (getuid() != 0) {
+		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+		if (xdg && *xdg)
+			snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/samen", xdg);
+		else if (home)
+			snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/.local/state/samen", home);
+	}
+	/* the file first, then --set overrides in order */
+	for (int i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
+			config_path = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			config_path = argv[i] + 9;
+	}
+	if (config_path && config_load(&cfg, config_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "samend: %s\n", err);
+		return 2;
+	}
+	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			break;
+		case 's': {
+			char key[64];
+			const char *eq = strchr(optarg, '=');
+			if (!eq || (size_t)(eq - optarg) >= sizeof(key)) {
+				fprintf(stderr, "samend: --set '%s': write KEY=VALUE\n", optarg);
+				return 2;
+			}
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - optarg), optarg);
+			while (strlen(key) && key[strlen(key) - 1] == ' ')
+				key[strlen(key) - 1] = '\0';
+			if (config_set(&cfg, key, eq + 1, err, sizeof(err)) < 0) {
+				fprintf(stderr, "samend: --set: %s\n", err);
+				return 2;
+			}
+			break;
+		}
+		case 'V':
+			printf("samend %s\n", SAMEN_VERSION);
+			return 0;
+		case 'h':
+			return usage(stdout, 0);
+		default:
+			return usage(stderr, 2);
+		}
+	}
+	if (optind < argc)
+		return usage(stderr, 2);
+	if (config_finish(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "samend: %s\n", err);
+		return 2;
+	}
+	log_set_level(cfg.log_level);
+	if (sodium_init() < 0) {
+		log_msg(SLOG_ERR, "libsodium failed to initialise");
+		return 4;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	ret = ensure_state_dir(cfg.state_dir);
+	if (ret < 0) {
+		log_msg(SLOG_ERR, "state directory %s: %s", cfg.state_dir, samen_strerror(ret));
+		return 3;
+	}
+	ret = ensure_key(cfg.key);
+	if (ret < 0) {
+		log_msg(SLOG_ERR, "key %s: %s", cfg.key, samen_strerror(ret));
+		return 3;
+	}
+	struct node_params p = {
+		.clock_skew = cfg.clock_skew_seconds,
+		.rate_per_minute = cfg.rate_per_minute,
+		.rate_burst = cfg.rate_burst,
+		.retention = (uint64_t)cfg.retention_days * 86400,
+	};
+	char *pass = read_passphrase();
+	d.cfg = &cfg;
+	d.started_ms = daemon_now_ms();
+	ret = node_open(&d.node, cfg.state_dir, cfg.key, pass, cfg.has_neighbourhood ? cfg.neighbourhood : NULL,
+			&p);
+	if (pass)
+		sodium_free(pass);
+	if (ret < 0) {
+		log_msg(SLOG_ERR, "cannot open %s: %s", ret == SAMEN_ENBHD ? "the store (it belongs to "
+			"another neighbourhood)" : cfg.state_dir, samen_strerror(ret));
+		return 3;
+	}
+	d.node.stored = gossip_stored;
+	d.node.stored_ctx = &d;
+	d.vv_stale = true;
+	if (join_load(&d) < 0)
+		log_msg(SLOG_WARN, "cannot read stored invites");
+	if (cfg.on_signal[0]) {
+		ret = hook_new((hook_t **)&d.hook, cfg.on_signal, cfg.hook_timeout_seconds, 16);
+		if (ret < 0) {
+			log_msg(SLOG_ERR, "on_signal %s: %s", cfg.on_signal, samen_strerror(ret));
+			node_close(&d.node);
+			return 2;
+		}
+	}
+	ret = net_open(&d);
+	if (ret < 0) {
+		net_close(&d);
+		node_close(&d.node);
+		return 4;
+	}
+	if (cfg.user[0]) {
+		ret = drop_privileges(cfg.user);
+		if (ret < 0) {
+			log_msg(SLOG_ERR, "cannot become user %s: %s", cfg.user, samen_strerror(ret));
+			net_close(&d);
+			node_close(&d.node);
+			return 4;
+		}
+	}
+	char text[KEYTEXT_LEN], fp[FINGERPRINT_LEN];
+	keytext_encode(d.node.id->pk, text);
+	keytext_fingerprint(d.node.id->pk, fp);
+	unsigned role = node_my_role(&d.node);
+	log_msg(SLOG_INFO, "samend %s ready: key %s (%s), %s%s%s", SAMEN_VERSION, fp, text,
+		role ? record_role_name(role) : "not a member yet",
+		cfg.listen[0] ? ", listening on " : ", dialling out only", cfg.listen);
+	d.next_peer_ms = daemon_now_ms(); /* announce where we listen at once */
+	run(&d, config_path);
+	log_msg(SLOG_INFO, "stopping");
+	hook_free((hook_t **)&d.hook);
+	net_close(&d);
+	node_close(&d.node);
+	return 0;
+}

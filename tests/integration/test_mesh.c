@@ -1,0 +1,167 @@
+/*
+ * Integration: real samend processes on loopback, joined through real
+ * invites, talking over CURVE links.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../support/harness.h"
+
+#define N_MESH 10
+
+struct have {
+	struct hnode *nodes;
+	size_t n;
+	const char *id;
+	int want;
+};
+
+static bool all_have(void *ctx)
+{
+	struct have *h = ctx;
+	for (size_t i = 0; i < h->n; i++)
+		if (!hnode_has(&h->nodes[i], h->id))
+			return false;
+	return true;
+}
+
+static bool all_count(void *ctx)
+{
+	struct have *h = ctx;
+	for (size_t i = 0; i < h->n; i++)
+		if (hnode_count(&h->nodes[i]) < h->want)
+			return false;
+	return true;
+}
+
+static void stop_all(struct hnode *nodes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hnode_stop(&nodes[i], SIGTERM);
+}
+
+/* Ten daemons: an alert reaches all; an ack and an all-clear follow it and
+ * link to it. */
+static void test_ten_daemons_alert_ack_resolve(void **state)
+{
+	(void)state;
+	struct hnode nodes[N_MESH];
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	for (int i = 1; i < N_MESH; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "h%d", i);
+		hnode_init(&nodes[i], name, harness_port(), 0);
+	}
+	assert_true(harness_neighbourhood(nodes, N_MESH, NULL));
+
+	char id[65];
+	assert_true(hnode_send(&nodes[3], "Man probeert autodeuren", false, id));
+	struct have h = {nodes, N_MESH, id, 0};
+	assert_true(harness_wait(all_have, &h, 20000));
+
+	struct hreply r;
+	char ref[80], ack_id[65], clear_id[65];
+	snprintf(ref, sizeof(ref), "ref=%s", id);
+	assert_true(hnode_call(&nodes[5], &r, "op=ack", ref, "ack=112-called", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_str(&r, "id", ack_id, sizeof(ack_id));
+	hreply_free(&r);
+	assert_true(hnode_call(&nodes[3], &r, "op=resolve", ref, "text=Politie is ter plaatse", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_str(&r, "id", clear_id, sizeof(clear_id));
+	hreply_free(&r);
+	h.id = ack_id;
+	assert_true(harness_wait(all_have, &h, 20000));
+	h.id = clear_id;
+	assert_true(harness_wait(all_have, &h, 20000));
+
+	/* everyone sees the thread: the alert is resolved, the ack refers to it */
+	for (int i = 0; i < N_MESH; i++) {
+		char arg[80], state_s[32];
+		snprintf(arg, sizeof(arg), "id=%s", id);
+		assert_true(hnode_call(&nodes[i], &r, "op=show", arg, NULL));
+		assert_true(hreply_ok(&r));
+		const msgpack_object *sig = NULL, *thread = NULL;
+		for (uint32_t k = 0; k < r.m->via.map.size; k++) {
+			const msgpack_object_kv *kv = &r.m->via.map.ptr[k];
+			if (kv->key.via.str.size == 6 && !memcmp(kv->key.via.str.ptr, "signal", 6))
+				sig = &kv->val;
+			if (kv->key.via.str.size == 6 && !memcmp(kv->key.via.str.ptr, "thread", 6))
+				thread = &kv->val;
+		}
+		assert_non_null(sig);
+		assert_non_null(thread);
+		assert_int_equal(thread->via.array.size, 2);
+		struct hreply sub = {.m = sig};
+		hreply_str(&sub, "state", state_s, sizeof(state_s));
+		assert_string_equal(state_s, "resolved");
+		hreply_free(&r);
+	}
+	stop_all(nodes, N_MESH);
+	harness_cleanup();
+}
+
+/* A daemon killed with SIGKILL and one that was offline while 20 signals
+ * were sent both catch up exactly. */
+static void test_offline_catch_up(void **state)
+{
+	(void)state;
+	struct hnode nodes[4];
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	for (int i = 1; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "h%d", i);
+		hnode_init(&nodes[i], name, harness_port(), 0);
+	}
+	assert_true(harness_neighbourhood(nodes, 4, NULL));
+	char id[65];
+	assert_true(hnode_send(&nodes[1], "eerste", false, id));
+	struct have h = {nodes, 4, id, 0};
+	assert_true(harness_wait(all_have, &h, 20000));
+
+	hnode_stop(&nodes[2], SIGKILL);
+	hnode_stop(&nodes[3], SIGTERM);
+	for (int i = 0; i < 20; i++) {
+		char d[64];
+		snprintf(d, sizeof(d), "signaal %d terwijl 2 en 3 weg zijn", i);
+		assert_true(hnode_send(&nodes[i % 2], d, false, NULL));
+	}
+	assert_int_equal(hnode_count(&nodes[0]), 21);
+	hnode_start(&nodes[2]);
+	hnode_start(&nodes[3]);
+	assert_true(hnode_wait_ready(&nodes[2], 10000));
+	assert_true(hnode_wait_ready(&nodes[3], 10000));
+	h.want = 21;
+	/* one anti-entropy round is 2 s here; allow a few for links to form */
+	assert_true(harness_wait(all_count, &h, 15000));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(hnode_count(&nodes[i]), 21);
+	stop_all(nodes, 4);
+	harness_cleanup();
+}
+
+/* Whatever a test left running is killed, and its directory removed. */
+static int teardown(void **state)
+{
+	(void)state;
+	harness_cleanup();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_ten_daemons_alert_ack_resolve, teardown),
+		cmocka_unit_test_teardown(test_offline_catch_up, teardown),
+	};
+	return cmocka_run_group_tests_name("mesh", tests, NULL, NULL);
+}
