@@ -26,6 +26,7 @@ enum kind {
 	K_LEVEL,
 	K_USER,
 	K_PEER,  /* "ENDPOINT KEYTEXT", appended */
+	K_SERVE, /* a neighbourhood key text, appended (relay) */
 };
 
 struct keydef {
@@ -51,6 +52,7 @@ static const struct keydef keydefs[] = {
 	STR(join_listen, K_BIND, 0),
 	STR(subscriber_listen, K_BIND, 0),
 	OTHER(peer, K_PEER),
+	OTHER(serve, K_SERVE),
 	NUM(active_links, 1, 64),
 	NUM(max_inbound, 1, 1024),
 	NUM(retention_days, 1, 3650),
@@ -411,6 +413,18 @@ static int set_value(struct config *cfg, const struct keydef *def,
 		return 0;
 	case K_PEER:
 		return set_peer(cfg, v, err, cap);
+	case K_SERVE:
+		if (strlen(v) != KEYTEXT_LEN - 1 || keytext_decode(v, pk) != 0)
+			return fail(err, cap, SAMEN_EINVAL,
+				    "serve: '%s' is not a 43-character neighbourhood key text", v);
+		for (unsigned i = 0; i < cfg->n_served; i++)
+			if (memcmp(cfg->served[i], pk, 32) == 0)
+				return fail(err, cap, SAMEN_EINVAL, "serve: '%s' is listed twice", v);
+		if (cfg->n_served >= CONFIG_SERVED_MAX)
+			return fail(err, cap, SAMEN_EINVAL, "serve: more than %d neighbourhoods",
+				    CONFIG_SERVED_MAX);
+		memcpy(cfg->served[cfg->n_served++], pk, 32);
+		return 0;
 	}
 	return fail(err, cap, SAMEN_EINVAL, "%s: unhandled key", def->name);
 }
@@ -491,7 +505,7 @@ static int parse_line(struct config *cfg, const char *name, unsigned lineno,
 	if (!def)
 		return unknown_key(err, cap, prefix, p);
 	idx = (size_t)(def - keydefs);
-	if (def->kind != K_PEER) {
+	if (def->kind != K_PEER && def->kind != K_SERVE) {
 		if (seen[idx])
 			return fail(err, cap, SAMEN_EINVAL,
 				    "%sduplicate key '%s' (first set on line %u)",
@@ -619,6 +633,9 @@ int config_finish(struct config *cfg, char *err, size_t errcap)
 	if (cfg->subscriber_listen[0] && cfg->role != CONFIG_ROLE_RELAY)
 		return fail(err, errcap, SAMEN_EINVAL,
 			    "subscriber_listen is only for role = relay");
+	if (cfg->n_served && cfg->role != CONFIG_ROLE_RELAY)
+		return fail(err, errcap, SAMEN_EINVAL,
+			    "serve is only for role = relay (a household uses neighbourhood)");
 	if (cfg->role == CONFIG_ROLE_RELAY && !cfg->listen[0])
 		return fail(err, errcap, SAMEN_EINVAL,
 			    "role = relay needs listen: a relay must be reachable");

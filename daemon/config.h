@@ -47,6 +47,7 @@
 #define CONFIG_PATH_MAX 255         /* bytes of a path */
 #define CONFIG_USER_MAX 32          /* bytes of a user name */
 #define CONFIG_PEERS_MAX 64         /* peer lines */
+#define CONFIG_SERVED_MAX 16        /* serve lines (relay) */
 
 enum config_role {
 	CONFIG_ROLE_HOUSEHOLD = 0,
@@ -94,6 +95,11 @@ struct config {
 	 * CONFIG_PEERS_MAX, no key twice. Default: none. */
 	struct config_peer peers[CONFIG_PEERS_MAX];
 	unsigned n_peers;
+
+	/* Relay only: "serve = NBHD" lines, the neighbourhoods this relay holds
+	 * a relay certificate in. Default: none. */
+	uint8_t served[CONFIG_SERVED_MAX][32];
+	unsigned n_served;
 
 	unsigned active_links;         /* default 6, 1..64 */
 	unsigned max_inbound;          /* default 64, 1..1024 */

@@ -30,6 +30,8 @@ struct link {
 	void *sock;             /* DIR_OUT: our DEALER */
 	void *mon;              /* DIR_OUT: PAIR reading the DEALER's monitor */
 	uint8_t key[32];        /* the peer's Ed25519 key */
+	uint8_t nbhd[32];       /* the neighbourhood this link carries */
+	bool has_nbhd;          /* DIR_IN: set by the peer's HELLO */
 	uint8_t rid[RID_MAX];   /* DIR_IN: routing id on the mesh ROUTER */
 	size_t rid_len;
 	char endpoint[ENDPOINT_MAX + 1];
@@ -87,7 +89,7 @@ struct daemon {
 	struct config *cfg;
 	node_t node;
 	void *zctx;
-	void *zap, *mesh, *joinsock, *ctl;
+	void *zap, *mesh, *joinsock, *ctl, *subsock;
 	char ctl_path[4200];
 	struct link links[LINKS_MAX];
 	size_t n_links;          /* slots in use or free below this index */
@@ -104,6 +106,12 @@ struct daemon {
 	uint8_t (*zap_ed)[32];
 	uint8_t (*zap_curve)[32];
 	size_t n_zap;
+	uint8_t (*sub_ed)[32];   /* authorities, for the subscriber socket */
+	uint8_t (*sub_curve)[32];
+	size_t n_sub;
+	struct sub_session *subs; /* relay.c */
+	size_t n_subs;
+	int audit_fd;
 	bool zap_stale;
 	bool relink;             /* revocation seen: drop inbound links */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_peer_ms, next_rekey_ms;
@@ -142,12 +150,19 @@ void gossip_tick(struct daemon *d);
 void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf,
 		   size_t len, int source);
 void gossip_flush(struct daemon *d);
-void gossip_vv_hash(struct daemon *d, uint8_t out[32]);
+void gossip_vv_hash(struct daemon *d, const uint8_t nbhd[32], uint8_t out[32]);
 void gossip_publish_peer(struct daemon *d);
 
 /* control.c */
 void control_handle(struct daemon *d);
 void control_event(struct daemon *d, const struct record *r);
+
+/* relay.c: the subscriber socket of a relay */
+int relay_open(struct daemon *d) SAMEN_MUST_CHECK;
+void relay_close(struct daemon *d);
+void relay_handle(struct daemon *d);
+void relay_pump(struct daemon *d);
+void relay_audit(struct daemon *d, const char *event, const uint8_t key[32], const char *detail);
 
 /* join.c */
 void join_server_handle(struct daemon *d);

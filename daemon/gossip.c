@@ -103,7 +103,8 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 		net_add_candidate(d, r->u.peer.endpoint, r->author);
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
-		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0)
+		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0 ||
+		    !l->has_nbhd || memcmp(l->nbhd, r->nbhd, 32) != 0)
 			continue;
 		(void)pending_add(l, buf, len);
 	}
@@ -112,33 +113,42 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 
 /* ---- version vectors ---- */
 
-static int vv_entries(struct daemon *d, uint8_t **out, size_t *n)
+/* A relay's store mixes neighbourhoods; each link sees the authors of its
+ * own only. A household's store holds one neighbourhood. */
+static bool author_in(const struct daemon *d, const uint8_t nbhd[32], const uint8_t author[32])
+{
+	if (!d->node.n_served)
+		return true;
+	return membership_knows(node_mem_for(&d->node, nbhd), author) == 1;
+}
+
+static int vv_entries(struct daemon *d, const uint8_t nbhd[32], uint8_t **out, size_t *n)
 {
 	struct store_vv_entry *e = NULL;
-	size_t count = 0;
+	size_t count = 0, kept = 0;
 	int ret = store_vv(d->node.store, &e, &count);
 	if (ret < 0)
 		return ret;
-	if (count > LINK_VV_MAX)
-		count = LINK_VV_MAX;
 	*out = malloc(count ? count * LINK_VV_ENTRY : 1);
 	if (!*out) {
 		free(e);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < count; i++)
-		link_entry_put(*out, i, e[i].author, e[i].contig);
+	for (size_t i = 0; i < count && kept < LINK_VV_MAX; i++)
+		if (author_in(d, nbhd, e[i].author))
+			link_entry_put(*out, kept++, e[i].author, e[i].contig);
 	free(e);
-	*n = count;
+	*n = kept;
 	return 0;
 }
 
-void gossip_vv_hash(struct daemon *d, uint8_t out[32])
+void gossip_vv_hash(struct daemon *d, const uint8_t nbhd[32], uint8_t out[32])
 {
-	if (d->vv_stale) {
+	bool cacheable = !d->node.n_served;
+	if (d->vv_stale || !cacheable) {
 		uint8_t *entries = NULL;
 		size_t n = 0;
-		if (vv_entries(d, &entries, &n) == 0) {
+		if (vv_entries(d, nbhd, &entries, &n) == 0) {
 			crypto_generichash(d->vv_hash, 32, entries, n * LINK_VV_ENTRY, NULL, 0);
 			d->vv_stale = false;
 		}
@@ -151,9 +161,9 @@ static void send_hello(struct daemon *d, struct link *l)
 {
 	struct mp_buf b;
 	uint8_t hash[32];
-	gossip_vv_hash(d, hash);
+	gossip_vv_hash(d, l->nbhd, hash);
 	mp_buf_init(&b);
-	if (link_encode_hello(&b, d->node.nbhd, hash, d->cfg->advertise) == 0)
+	if (link_encode_hello(&b, l->nbhd, hash, d->cfg->advertise) == 0)
 		(void)net_send(d, l, b.sb.data, b.sb.size);
 	mp_buf_destroy(&b);
 }
@@ -163,10 +173,10 @@ static void send_vv(struct daemon *d, struct link *l)
 	uint8_t *entries = NULL;
 	size_t n = 0;
 	struct mp_buf b;
-	if (vv_entries(d, &entries, &n) < 0)
+	if (vv_entries(d, l->nbhd, &entries, &n) < 0)
 		return;
 	mp_buf_init(&b);
-	if (link_encode_entries(&b, LINK_VV, d->node.nbhd, entries, n) == 0)
+	if (link_encode_entries(&b, LINK_VV, l->nbhd, entries, n) == 0)
 		(void)net_send(d, l, b.sb.data, b.sb.size);
 	mp_buf_destroy(&b);
 	free(entries);
@@ -179,25 +189,32 @@ void gossip_on_link_up(struct daemon *d, struct link *l)
 
 void gossip_tick(struct daemon *d)
 {
-	struct mp_buf b;
-	uint8_t hash[32];
-	gossip_vv_hash(d, hash);
-	mp_buf_init(&b);
-	if (link_encode_vv_hash(&b, d->node.nbhd, hash) == 0)
-		for (size_t i = 0; i < d->n_links; i++)
-			if (d->links[i].used && d->links[i].up)
-				(void)net_send(d, &d->links[i], b.sb.data, b.sb.size);
-	mp_buf_destroy(&b);
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		struct mp_buf b;
+		uint8_t hash[32];
+		if (!l->used || !l->up || !l->has_nbhd)
+			continue;
+		gossip_vv_hash(d, l->nbhd, hash);
+		mp_buf_init(&b);
+		if (link_encode_vv_hash(&b, l->nbhd, hash) == 0)
+			(void)net_send(d, l, b.sb.data, b.sb.size);
+		mp_buf_destroy(&b);
+	}
 }
 
-/* Where a record's kind sits in its bytes: [0x92, bin header, 0x97, 0x01,
- * kind]. Used to send membership records ahead of the rest. */
-static int peek_kind(const uint8_t *buf, size_t len)
+/* Where a stored record's kind and neighbourhood sit in its (canonical)
+ * bytes: [0x92, bin header, 0x97, 0x01, kind, 0xc4, 0x20, nbhd ...]. Used to
+ * send membership records first, and on a relay only to their own
+ * neighbourhood. Returns the kind, or -1. */
+static int peek(const uint8_t *buf, size_t len, const uint8_t **nbhd)
 {
 	size_t h = len > 2 && buf[1] == 0xc4 ? 3 : len > 3 && buf[1] == 0xc5 ? 4
 					  : len > 5 && buf[1] == 0xc6 ? 6 : 0;
-	if (!h || len < h + 3 || buf[0] != 0x92 || buf[h] != 0x97 || buf[h + 1] != 0x01)
+	if (!h || len < h + 37 || buf[0] != 0x92 || buf[h] != 0x97 || buf[h + 1] != 0x01 ||
+	    buf[h + 3] != 0xc4 || buf[h + 4] != 0x20)
 		return -1;
+	*nbhd = buf + h + 5;
 	return buf[h + 2];
 }
 
@@ -212,8 +229,11 @@ static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint
 		       size_t len)
 {
 	struct catchup *c = ctx;
+	const uint8_t *nbhd = NULL;
 	(void)id;
-	int kind = peek_kind(data, len);
+	int kind = peek(data, len, &nbhd);
+	if (kind < 0 || memcmp(nbhd, c->l->nbhd, 32) != 0)
+		return 0;
 	bool membership = kind == REC_CERT || kind == REC_REVOCATION || kind == REC_EPOCH;
 	if (seq <= c->contig && !c->membership_pass)
 		c->below_contig++;
@@ -250,6 +270,8 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 		size_t budget_used = 0;
 		for (size_t i = 0; i < n_mine; i++) {
 			const struct store_vv_entry *e = &mine[i];
+			if (!author_in(d, l->nbhd, e->author))
+				continue;
 			const uint8_t *hit = bsearch(e->author, peer, m->n_entries, LINK_VV_ENTRY,
 						     entry_cmp);
 			uint64_t theirs = 0;
@@ -273,7 +295,7 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 	if (n_skip && l->used) {
 		struct mp_buf b;
 		mp_buf_init(&b);
-		if (link_encode_entries(&b, LINK_SKIP, d->node.nbhd, skip, n_skip) == 0)
+		if (link_encode_entries(&b, LINK_SKIP, l->nbhd, skip, n_skip) == 0)
 			(void)net_send(d, l, b.sb.data, b.sb.size);
 		mp_buf_destroy(&b);
 	}
@@ -351,7 +373,13 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 		msgpack_unpacked_destroy(&u);
 		return;
 	}
-	if (m.type != LINK_RECORDS && memcmp(m.nbhd, d->node.nbhd, 32) != 0) {
+	/* a link carries one neighbourhood: the dialer's, named in its HELLO */
+	if (m.type == LINK_HELLO && l->dir == DIR_IN && !l->has_nbhd &&
+	    node_mem_for(&d->node, m.nbhd)) {
+		memcpy(l->nbhd, m.nbhd, 32);
+		l->has_nbhd = true;
+	}
+	if (!l->has_nbhd || (m.type != LINK_RECORDS && memcmp(m.nbhd, l->nbhd, 32) != 0)) {
 		d->node.counters[RJ_NBHD]++;
 		misbehaved(d, l, 1);
 		msgpack_unpacked_destroy(&u);
@@ -371,7 +399,7 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 		}
 		/* fall through */
 	case LINK_VV_HASH:
-		gossip_vv_hash(d, hash);
+		gossip_vv_hash(d, l->nbhd, hash);
 		if (sodium_memcmp(hash, m.hash, 32) != 0)
 			send_vv(d, l);
 		break;

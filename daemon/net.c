@@ -107,6 +107,14 @@ int net_open(struct daemon *d)
 		if (!d->joinsock)
 			return -EADDRINUSE;
 	}
+	if (d->cfg->subscriber_listen[0]) {
+		d->subsock = curve_server(d, d->cfg->subscriber_listen, "sub");
+		if (!d->subsock)
+			return -EADDRINUSE;
+		/* credit-based flow control bounds what we queue; the HWM is a
+		 * second fence, never reached by a well-behaved subscriber */
+		setopt_int(d->subsock, ZMQ_SNDHWM, 4096);
+	}
 	if (snprintf(d->ctl_path, sizeof(d->ctl_path), "%s/control", d->cfg->state_dir) >=
 	    (int)sizeof(d->ctl_path))
 		return -ENAMETOOLONG;
@@ -132,7 +140,7 @@ void net_close(struct daemon *d)
 	for (size_t i = 0; i < d->n_links; i++)
 		if (d->links[i].used)
 			net_close_link(d, &d->links[i]);
-	void **socks[] = {&d->zap, &d->mesh, &d->joinsock, &d->ctl, &d->join.sock};
+	void **socks[] = {&d->zap, &d->mesh, &d->joinsock, &d->ctl, &d->join.sock, &d->subsock};
 	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
 		if (*socks[i]) {
 			zmq_close(*socks[i]);
@@ -145,7 +153,9 @@ void net_close(struct daemon *d)
 	d->zctx = NULL;
 	free(d->zap_ed);
 	free(d->zap_curve);
-	d->zap_ed = d->zap_curve = NULL;
+	free(d->sub_ed);
+	free(d->sub_curve);
+	d->zap_ed = d->zap_curve = d->sub_ed = d->sub_curve = NULL;
 }
 
 /* ---- ZAP ---- */
@@ -172,42 +182,77 @@ static int zap_add(struct daemon *d, const uint8_t ed[32], size_t *cap)
 	return 0;
 }
 
-/* Every key that may hold a mesh link: members, coordinators, the founder
- * and relays with a valid certificate now. */
+static void zap_add_role(struct daemon *d, const membership_t *mem, unsigned role, uint64_t now,
+			 size_t *cap)
+{
+	size_t n = membership_list(mem, role, now, NULL, 0);
+	uint8_t(*keys)[32] = calloc(n ? n : 1, 32);
+	if (!keys)
+		return;
+	n = membership_list(mem, role, now, keys, n);
+	for (size_t i = 0; i < n; i++)
+		if (zap_add(d, keys[i], cap) < 0)
+			break;
+	free(keys);
+}
+
+/* Every key that may hold a link on one ZAP domain: on "mesh" members,
+ * coordinators, founders and relays with a valid certificate now; on "sub"
+ * (a relay's subscriber socket) authorities. */
 static void zap_rebuild(struct daemon *d)
 {
 	size_t cap = 0;
 	uint64_t now = (uint64_t)time(NULL);
 	free(d->zap_ed);
 	free(d->zap_curve);
+	free(d->sub_ed);
+	free(d->sub_curve);
+	d->zap_ed = d->zap_curve = d->sub_ed = d->sub_curve = NULL;
+	d->n_zap = d->n_sub = 0;
+	d->zap_stale = false;
+	const membership_t *mems[SERVED_MAX + 1];
+	const uint8_t *ids[SERVED_MAX + 1];
+	size_t n_mems = 0;
+	if (d->node.have_nbhd && d->node.mem) {
+		mems[n_mems] = d->node.mem;
+		ids[n_mems++] = d->node.nbhd;
+	}
+	for (size_t i = 0; i < d->node.n_served; i++) {
+		mems[n_mems] = d->node.served[i].mem;
+		ids[n_mems++] = d->node.served[i].nbhd;
+	}
+	for (size_t i = 0; i < n_mems; i++) {
+		zap_add_role(d, mems[i], ROLE_MEMBER, now, &cap);
+		zap_add_role(d, mems[i], ROLE_RELAY, now, &cap);
+		if (memcmp(ids[i], d->node.id->pk, 32) != 0)
+			(void)zap_add(d, ids[i], &cap); /* the founder needs no certificate */
+	}
+	/* the authority table reuses zap_add on swapped arrays */
+	uint8_t(*me)[32] = d->zap_ed, (*mc)[32] = d->zap_curve;
+	size_t mn = d->n_zap;
 	d->zap_ed = d->zap_curve = NULL;
 	d->n_zap = 0;
-	d->zap_stale = false;
-	if (!d->node.have_nbhd || !d->node.mem)
-		return;
-	static const unsigned roles[] = {ROLE_MEMBER, ROLE_RELAY};
-	for (size_t r = 0; r < 2; r++) {
-		size_t n = membership_list(d->node.mem, roles[r], now, NULL, 0);
-		uint8_t(*keys)[32] = calloc(n ? n : 1, 32);
-		if (!keys)
-			return;
-		n = membership_list(d->node.mem, roles[r], now, keys, n);
-		for (size_t i = 0; i < n; i++)
-			if (zap_add(d, keys[i], &cap) < 0)
-				break;
-		free(keys);
-	}
-	if (memcmp(d->node.nbhd, d->node.id->pk, 32) != 0)
-		(void)zap_add(d, d->node.nbhd, &cap); /* the founder needs no certificate */
+	cap = 0;
+	for (size_t i = 0; i < n_mems; i++)
+		zap_add_role(d, mems[i], ROLE_AUTHORITY, now, &cap);
+	d->sub_ed = d->zap_ed;
+	d->sub_curve = d->zap_curve;
+	d->n_sub = d->n_zap;
+	d->zap_ed = me;
+	d->zap_curve = mc;
+	d->n_zap = mn;
 }
 
-static const uint8_t *zap_lookup(struct daemon *d, const uint8_t curve[32])
+static const uint8_t *zap_lookup(struct daemon *d, const uint8_t curve[32], bool authority)
 {
 	if (d->zap_stale)
 		zap_rebuild(d);
-	for (size_t i = 0; i < d->n_zap; i++)
-		if (sodium_memcmp(d->zap_curve[i], curve, 32) == 0)
-			return d->zap_ed[i];
+	uint8_t(*ed)[32] = authority ? d->sub_ed : d->zap_ed;
+	uint8_t(*cv)[32] = authority ? d->sub_curve : d->zap_curve;
+	size_t n = authority ? d->n_sub : d->n_zap;
+	for (size_t i = 0; i < n; i++)
+		if (sodium_memcmp(cv[i], curve, 32) == 0)
+			return ed[i];
 	return NULL;
 }
 
@@ -241,14 +286,21 @@ static bool zap_decide(struct daemon *d, const char *domain, const uint8_t *cred
 		sodium_bin2hex(user, 65, cred, 32);
 		return true;
 	}
-	if (strcmp(domain, "mesh") != 0) {
+	bool sub = strcmp(domain, "sub") == 0;
+	if (strcmp(domain, "mesh") != 0 && !sub) {
 		*why = "unknown domain";
 		return false;
 	}
-	const uint8_t *ed = zap_lookup(d, cred);
+	const uint8_t *ed = zap_lookup(d, cred, sub);
 	if (!ed) {
-		*why = "no valid certificate";
+		*why = sub ? "no valid authority certificate" : "no valid certificate";
+		if (sub)
+			relay_audit(d, "refused", cred, "(X25519 key) no valid authority certificate");
 		return false;
+	}
+	if (sub) {
+		sodium_bin2hex(user, 65, ed, 32);
+		return true;
 	}
 	if (net_penalized(d, ed, now)) {
 		*why = "cut off for misbehaving";
@@ -466,6 +518,8 @@ static int dial(struct daemon *d, const struct candidate *c)
 	l->used = true;
 	l->dir = DIR_OUT;
 	memcpy(l->key, c->key, 32);
+	memcpy(l->nbhd, d->node.nbhd, 32);
+	l->has_nbhd = d->node.have_nbhd;
 	snprintf(l->endpoint, sizeof(l->endpoint), "%s", c->endpoint);
 	l->created_ms = daemon_now_ms();
 	log_msg(SLOG_DEBUG, "dialling %s", c->endpoint);

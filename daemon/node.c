@@ -136,9 +136,15 @@ static int retraction_add(node_t *n, const uint8_t target[32])
 
 /* ---- rebuilding state from the store ---- */
 
+struct rebuild_ctx {
+	node_t *n;
+	membership_t *mem;
+};
+
 static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
 {
-	node_t *n = ctx;
+	struct rebuild_ctx *c = ctx;
+	node_t *n = c->n;
 	struct record r;
 	(void)id;
 	if (record_open(data, len, &r) != 0)
@@ -146,7 +152,7 @@ static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, siz
 	switch (r.kind) {
 	case REC_CERT:
 	case REC_REVOCATION: {
-		int ret = membership_add(n->mem, &r);
+		int ret = membership_add(c->mem, &r);
 		return ret == -ENOMEM ? ret : 0;
 	}
 	case REC_EPOCH:
@@ -158,24 +164,66 @@ static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, siz
 	}
 }
 
-static int rebuild(node_t *n)
+static int rebuild_nbhd(node_t *n, const uint8_t nbhd[32], membership_t **mem)
 {
 	static const uint8_t kinds[] = {REC_CERT, REC_REVOCATION, REC_EPOCH, REC_RETRACTION};
-	membership_free(&n->mem);
+	membership_free(mem);
+	*mem = membership_new(nbhd);
+	if (!*mem)
+		return -ENOMEM;
+	struct rebuild_ctx c = {n, *mem};
+	for (size_t i = 0; i < sizeof(kinds); i++) {
+		int ret = store_each_by_kind(n->store, nbhd, kinds[i], rebuild_one, &c);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int rebuild(node_t *n)
+{
 	for (size_t i = 0; i < n->n_epochs; i++)
 		epoch_clear(&n->epochs[i]);
 	n->n_epochs = 0;
 	n->n_retracted = 0;
-	if (!n->have_nbhd)
-		return 0;
-	n->mem = membership_new(n->nbhd);
-	if (!n->mem)
-		return -ENOMEM;
-	for (size_t i = 0; i < sizeof(kinds); i++) {
-		int ret = store_each_by_kind(n->store, n->nbhd, kinds[i], rebuild_one, n);
+	if (n->have_nbhd) {
+		int ret = rebuild_nbhd(n, n->nbhd, &n->mem);
 		if (ret < 0)
 			return ret;
 	}
+	for (size_t i = 0; i < n->n_served; i++) {
+		int ret = rebuild_nbhd(n, n->served[i].nbhd, &n->served[i].mem);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+membership_t *node_mem_for(const node_t *n, const uint8_t nbhd[32])
+{
+	if (n->have_nbhd && memcmp(n->nbhd, nbhd, 32) == 0)
+		return n->mem;
+	for (size_t i = 0; i < n->n_served; i++)
+		if (memcmp(n->served[i].nbhd, nbhd, 32) == 0)
+			return n->served[i].mem;
+	return NULL;
+}
+
+int node_serve(node_t *n, const uint8_t nbhd[32])
+{
+	if (node_mem_for(n, nbhd))
+		return 0;
+	if (n->n_served == SERVED_MAX)
+		return SAMEN_ETOOBIG;
+	struct served *s = &n->served[n->n_served];
+	memcpy(s->nbhd, nbhd, 32);
+	s->mem = NULL;
+	int ret = rebuild_nbhd(n, nbhd, &s->mem);
+	if (ret < 0) {
+		membership_free(&s->mem);
+		return ret;
+	}
+	n->n_served++;
 	return 0;
 }
 
@@ -224,6 +272,9 @@ void node_close(node_t *n)
 	free(n->retracted);
 	free(n->buckets);
 	membership_free(&n->mem);
+	for (size_t i = 0; i < n->n_served; i++)
+		membership_free(&n->served[i].mem);
+	n->n_served = 0;
 	store_close(&n->store);
 	identity_free(&n->id);
 	n->epochs = NULL;
@@ -254,7 +305,7 @@ int node_set_nbhd(node_t *n, const uint8_t nbhd[32])
 
 static bool is_founder(const node_t *n, const uint8_t key[32])
 {
-	return memcmp(key, n->nbhd, 32) == 0;
+	return n->have_nbhd && memcmp(key, n->nbhd, 32) == 0;
 }
 
 /* Token bucket per author: records beyond the rate are refused now and
@@ -295,13 +346,13 @@ static enum reject from_membership(int err)
 /* May author have issued a membership record at `when`? A coordinator that
  * was revoked later still counts: its earlier certificates and epochs must
  * keep travelling to daemons that join afterwards. */
-static enum reject issuer_ok(const node_t *n, const struct record *r)
+static enum reject issuer_ok(const membership_t *mem, const struct record *r)
 {
-	if (is_founder(n, r->author))
-		return RJ_NONE;
+	if (memcmp(r->author, r->nbhd, 32) == 0)
+		return RJ_NONE; /* the founder */
 	if (r->kind == REC_REVOCATION && memcmp(r->author, r->u.rev.subject, 32) == 0)
 		return RJ_NONE; /* leaving, or a lost key */
-	int ret = membership_check(n->mem, r->author, ROLE_COORDINATOR, r->created, NULL);
+	int ret = membership_check(mem, r->author, ROLE_COORDINATOR, r->created, NULL);
 	if (ret == 0 || ret == SAMEN_EREVOKED)
 		return RJ_NONE;
 	return ret == SAMEN_ENOCERT ? RJ_NOCERT : RJ_ROLE;
@@ -310,9 +361,11 @@ static enum reject issuer_ok(const node_t *n, const struct record *r)
 static enum reject check_record(node_t *n, const struct record *r, uint64_t now_ms)
 {
 	uint64_t now = now_ms / 1000;
+	const membership_t *mem = node_mem_for(n, r->nbhd);
+	bool founder = memcmp(r->author, r->nbhd, 32) == 0;
 	int ret;
 
-	if (!n->have_nbhd || memcmp(r->nbhd, n->nbhd, 32) != 0)
+	if (!mem)
 		return RJ_NBHD;
 	if (r->created > now + n->params.clock_skew)
 		return RJ_SKEW;
@@ -323,20 +376,20 @@ static enum reject check_record(node_t *n, const struct record *r, uint64_t now_
 	case REC_CERT:
 	case REC_REVOCATION:
 	case REC_EPOCH:
-		return issuer_ok(n, r);
+		return issuer_ok(mem, r);
 	case REC_SIGNAL:
 		if (node_is_retracted(n, r->id))
 			return RJ_RETRACTED;
 		/* fall through */
 	case REC_PEER:
 	case REC_RETRACTION:
-		if (is_founder(n, r->author))
+		if (founder)
 			break;
-		ret = membership_check(n->mem, r->author,
+		ret = membership_check(mem, r->author,
 				       r->kind == REC_RETRACTION ? ROLE_COORDINATOR : ROLE_MEMBER,
 				       now, NULL);
 		if (ret != 0 && r->kind == REC_PEER)
-			ret = membership_check(n->mem, r->author, ROLE_RELAY, now, NULL);
+			ret = membership_check(mem, r->author, ROLE_RELAY, now, NULL);
 		if (ret != 0 && r->kind == REC_RETRACTION) {
 			/* the author of a signal may retract it too */
 			uint8_t *buf;
@@ -353,7 +406,7 @@ static enum reject check_record(node_t *n, const struct record *r, uint64_t now_
 			return from_membership(ret);
 		break;
 	case REC_ANNOUNCE:
-		ret = membership_check(n->mem, r->author, ROLE_AUTHORITY, now, NULL);
+		ret = membership_check(mem, r->author, ROLE_AUTHORITY, now, NULL);
 		if (ret != 0)
 			return from_membership(ret);
 		break;
@@ -481,7 +534,7 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
 		if (it->verdict != RJ_NONE)
 			continue;
 		if (it->r.kind == REC_CERT || it->r.kind == REC_REVOCATION) {
-			int m = membership_add(n->mem, &it->r);
+			int m = membership_add(node_mem_for(n, it->r.nbhd), &it->r);
 			if (m < 0 && m != SAMEN_EDUPLICATE) {
 				it->verdict = m == SAMEN_EISSUER ? RJ_ROLE : RJ_MALFORMED;
 				continue;

@@ -75,6 +75,14 @@ struct node;
 typedef void (*node_stored_fn)(void *ctx, struct node *n, const struct record *r,
 			       const uint8_t *buf, size_t len, int source);
 
+#define SERVED_MAX 16
+
+/* A neighbourhood a relay serves, with its own membership. */
+struct served {
+	uint8_t nbhd[32];
+	membership_t *mem;
+};
+
 typedef struct node {
 	struct identity *id;
 	char key_path[4096];
@@ -84,6 +92,8 @@ typedef struct node {
 	membership_t *mem;
 	struct epoch *epochs;
 	size_t n_epochs;
+	struct served served[SERVED_MAX]; /* relay role; households use nbhd/mem */
+	size_t n_served;
 	uint8_t (*retracted)[32];
 	size_t n_retracted;
 	struct bucket *buckets;
@@ -106,6 +116,14 @@ typedef struct node {
 int node_open(node_t *n, const char *state_dir, const char *key_path, const char *passphrase,
 	      const uint8_t *nbhd, const struct node_params *p) SAMEN_MUST_CHECK;
 void node_close(node_t *n);
+
+/* Relay role: serve one more neighbourhood (its membership is rebuilt from
+ * the store). Returns 0, SAMEN_ETOOBIG past SERVED_MAX, or -ENOMEM. */
+int node_serve(node_t *n, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;
+
+/* The membership that decides records of nbhd here, or NULL when this node
+ * neither belongs to nor serves it. */
+membership_t *node_mem_for(const node_t *n, const uint8_t nbhd[32]);
 
 /* Sets (and remembers in the store) the neighbourhood, after a join. */
 int node_set_nbhd(node_t *n, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;

@@ -285,8 +285,8 @@ static void run(struct daemon *d, const char *config_path)
 
 	while (!stop_requested) {
 		size_t n = 0;
-		void *fixed[] = {d->zap, d->ctl, d->mesh, d->joinsock, d->join.sock};
-		for (size_t i = 0; i < 5; i++)
+		void *fixed[] = {d->zap, d->ctl, d->mesh, d->joinsock, d->join.sock, d->subsock};
+		for (size_t i = 0; i < 6; i++)
 			if (fixed[i]) {
 				items[n] = (zmq_pollitem_t){fixed[i], 0, ZMQ_POLLIN, 0};
 				owner[n++] = NULL;
@@ -329,6 +329,8 @@ static void run(struct daemon *d, const char *config_path)
 					join_server_handle(d);
 				else if (s == d->join.sock)
 					join_client_handle(d);
+				else if (s == d->subsock)
+					relay_handle(d);
 			}
 			for (size_t i = n_fixed; i < n; i++) {
 				struct link *l = owner[i];
@@ -343,6 +345,8 @@ static void run(struct daemon *d, const char *config_path)
 			}
 		}
 		timers(d, daemon_now_ms());
+		if (d->subsock)
+			relay_pump(d);
 	}
 }
 
@@ -444,6 +448,7 @@ int main(int argc, char **argv)
 	};
 	char *pass = read_passphrase();
 	d.cfg = &cfg;
+	d.audit_fd = -1;
 	d.started_ms = daemon_now_ms();
 	ret = node_open(&d.node, cfg.state_dir, cfg.key, pass, cfg.has_neighbourhood ? cfg.neighbourhood : NULL,
 			&p);
@@ -453,6 +458,14 @@ int main(int argc, char **argv)
 		log_msg(SLOG_ERR, "cannot open %s: %s", ret == SAMEN_ENBHD ? "the store (it belongs to "
 			"another neighbourhood)" : cfg.state_dir, samen_strerror(ret));
 		return 3;
+	}
+	for (unsigned i = 0; i < cfg.n_served; i++) {
+		ret = node_serve(&d.node, cfg.served[i]);
+		if (ret < 0) {
+			log_msg(SLOG_ERR, "cannot serve a neighbourhood: %s", samen_strerror(ret));
+			node_close(&d.node);
+			return 3;
+		}
 	}
 	d.node.stored = gossip_stored;
 	d.node.stored_ctx = &d;
@@ -468,7 +481,10 @@ int main(int argc, char **argv)
 		}
 	}
 	ret = net_open(&d);
+	if (ret == 0)
+		ret = relay_open(&d);
 	if (ret < 0) {
+		relay_close(&d);
 		net_close(&d);
 		node_close(&d.node);
 		return 4;
@@ -487,12 +503,13 @@ int main(int argc, char **argv)
 	keytext_fingerprint(d.node.id->pk, fp);
 	unsigned role = node_my_role(&d.node);
 	log_msg(SLOG_INFO, "samend %s ready: key %s (%s), %s%s%s", SAMEN_VERSION, fp, text,
-		role ? record_role_name(role) : "not a member yet",
+		cfg.role == CONFIG_ROLE_RELAY ? "relay" : role ? record_role_name(role) : "not a member yet",
 		cfg.listen[0] ? ", listening on " : ", dialling out only", cfg.listen);
 	d.next_peer_ms = daemon_now_ms(); /* announce where we listen at once */
 	run(&d, config_path);
 	log_msg(SLOG_INFO, "stopping");
 	hook_free((hook_t **)&d.hook);
+	relay_close(&d);
 	net_close(&d);
 	node_close(&d.node);
 	return 0;

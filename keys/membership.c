@@ -812,3 +812,16 @@ out:
 	text_finish(&t);
 	return ret;
 }
+
+int membership_knows(const membership_t *m, const uint8_t key[32])
+{
+	if (!m)
+		return 0;
+	if (memcmp(key, m->founder, 32) == 0)
+		return 1;
+	for (size_t i = 0; i < m->n_certs; i++)
+		if (memcmp(m->certs[i].subject, key, 32) == 0 ||
+		    memcmp(m->certs[i].issuer, key, 32) == 0)
+			return 1;
+	return 0;
+}

@@ -60,6 +60,11 @@ int membership_add(membership_t *m, const struct record *r) SAMEN_MUST_CHECK;
 int membership_check(const membership_t *m, const uint8_t key[32], unsigned role,
 		     uint64_t now, uint8_t cert_id[32]) SAMEN_MUST_CHECK;
 
+/* Returns 1 if key is the founder or appears in any certificate of the set
+ * (as subject or issuer), valid or not, else 0. A relay uses it to tell
+ * which authors belong to which neighbourhood. */
+int membership_knows(const membership_t *m, const uint8_t key[32]);
+
 /* Returns 1 if key is revoked by an effective revocation, else 0. */
 int membership_is_revoked(const membership_t *m, const uint8_t key[32]);
 

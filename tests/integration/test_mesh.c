@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -149,6 +150,52 @@ static void test_offline_catch_up(void **state)
 	harness_cleanup();
 }
 
+static bool file_has(void *ctx)
+{
+	const char **a = ctx;
+	FILE *f = fopen(a[0], "r");
+	char buf[65536];
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, a[1]) != NULL;
+}
+
+/* on_signal: the hook program gets a JSON event on stdin for each delivered
+ * signal, with no signal text in its argv or environment. */
+static void test_hook_gets_json(void **state)
+{
+	(void)state;
+	struct hnode nodes[2];
+	char script[700], out[700], envout[700], extra[800];
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	hnode_init(&nodes[1], "h1", harness_port(), 0);
+	snprintf(script, sizeof(script), "%s/hook.sh", harness_dir());
+	snprintf(out, sizeof(out), "%s/hook.out", harness_dir());
+	snprintf(envout, sizeof(envout), "%s/hook.env", harness_dir());
+	FILE *f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\ncat >> %s\necho \"argc=$#\" >> %s\nenv >> %s\n", out, envout, envout);
+	fclose(f);
+	assert_int_equal(chmod(script, 0755), 0);
+	snprintf(extra, sizeof(extra), "on_signal = %s\n", script);
+	assert_true(harness_neighbourhood(nodes, 2, extra));
+	char id[65];
+	assert_true(hnode_send(&nodes[0], "Rookontwikkeling bij de garageboxen", false, id));
+	const char *want[2] = {out, "Rookontwikkeling bij de garageboxen"};
+	assert_true(harness_wait(file_has, want, 10000));
+	want[1] = "\"event\":\"signal\"";
+	assert_true(file_has(want));
+	want[1] = id;
+	assert_true(file_has(want));
+	const char *env_want[2] = {envout, "argc=0"};
+	assert_true(harness_wait(file_has, env_want, 5000));
+	env_want[1] = "Rookontwikkeling";
+	assert_false(file_has(env_want));
+	stop_all(nodes, 2);
+}
+
 /* Whatever a test left running is killed, and its directory removed. */
 static int teardown(void **state)
 {
@@ -162,6 +209,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_ten_daemons_alert_ack_resolve, teardown),
 		cmocka_unit_test_teardown(test_offline_catch_up, teardown),
+		cmocka_unit_test_teardown(test_hook_gets_json, teardown),
 	};
 	return cmocka_run_group_tests_name("mesh", tests, NULL, NULL);
 }

@@ -1,0 +1,13 @@
+/*
+ * subscribe.h — `samen subscribe` and `samen announce`, the authority side:
+ * they talk to a relay's subscriber socket, not to a local daemon.
+ * Each takes the arguments after the subcommand name (argv[0] is the name)
+ * and returns the process exit code.
+ */
+#ifndef SAMEN_SUBSCRIBE_H
+#define SAMEN_SUBSCRIBE_H
+
+int subscribe_main(int argc, char **argv);
+int announce_main(int argc, char **argv);
+
+#endif
