@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,28 @@ struct ctl {
 static int set_int(void *s, int opt, int v)
 {
 	return zmq_setsockopt(s, opt, &v, sizeof(v)) == 0 ? 0 : -errno;
+}
+
+/*
+ * A socket file left behind by a samend that died refuses connections:
+ * say so at once rather than after the timeout. Any other outcome (even a
+ * failure to probe) is left to ZeroMQ. The probe connection is closed
+ * before any byte is sent; samend's ZeroMQ just sees a peer come and go.
+ */
+static int probe(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	r = connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
+	close(fd);
+	return r == -ECONNREFUSED ? r : 0;
 }
 
 /* The socket file must exist, be a socket, and be ours to connect to:
@@ -35,7 +59,7 @@ static int check_path(const char *path)
 		return -ENOTSOCK;
 	if (access(path, R_OK | W_OK) < 0)
 		return -errno;
-	return 0;
+	return probe(path);
 }
 
 int ctl_open(struct ctl **c_p, const char *path, int timeout_ms)
@@ -104,7 +128,7 @@ int ctl_send(struct ctl *c, const void *buf, size_t len)
 {
 	if (zmq_send(c->sock, buf, len, 0) >= 0)
 		return 0;
-	return errno == EAGAIN ? -ECONNREFUSED : -errno;
+	return errno == EAGAIN ? -ENOTCONN : -errno;
 }
 
 static int64_t now_ms(void)

@@ -9,8 +9,10 @@
  *   -EACCES        the state directory or socket belongs to another user
  *   -ENOTSOCK      the path exists but is not a socket
  *   -ENAMETOOLONG  the path does not fit an ipc:// endpoint (107 bytes)
- *   -ECONNREFUSED  the socket file exists but nothing accepted a connection
- *                  within the timeout (a stale socket of a dead samend)
+ *   -ECONNREFUSED  the socket file exists but refuses connections (left
+ *                  behind by a samend that stopped)
+ *   -ENOTCONN      no ZeroMQ connection came up within the timeout (a
+ *                  samend that accepts but does not speak)
  *   -ETIMEDOUT     connected, but no reply within the timeout
  *   -ECONNRESET    samend closed the connection (it stopped, or refused a
  *                  frame over the size cap)
@@ -38,7 +40,7 @@ struct ctl;
  */
 int ctl_open(struct ctl **c_p, const char *path, int timeout_ms) SAMEN_MUST_CHECK;
 
-/* Sends one frame. Returns 0, -ECONNREFUSED (no connection in time) or
+/* Sends one frame. Returns 0, -ENOTCONN (no connection in time) or
  * another -errno. */
 int ctl_send(struct ctl *c, const void *buf, size_t len) SAMEN_MUST_CHECK;
 

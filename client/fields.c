@@ -68,13 +68,25 @@ int field_name(struct out *o, const msgpack_object *m, const char *key,
 }
 
 /* A record id: 64 lowercase hex characters. */
+bool text_is_id(const msgpack_object *v)
+{
+	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size != 64)
+		return false;
+	for (size_t i = 0; i < 64; i++) {
+		char c = v->via.str.ptr[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return true;
+}
+
 int field_id(struct out *o, const msgpack_object *m, const char *key, struct text *t)
 {
-	if (field_str(o, m, key, t) < 0 || t->n != 64)
+	const msgpack_object *v = mpmap_find(m, key);
+	if (!v || !text_is_id(v))
 		return field_bad(o, key);
-	for (size_t i = 0; i < t->n; i++)
-		if (!((t->p[i] >= '0' && t->p[i] <= '9') || (t->p[i] >= 'a' && t->p[i] <= 'f')))
-			return field_bad(o, key);
+	t->p = v->via.str.ptr;
+	t->n = v->via.str.size;
 	return 0;
 }
 

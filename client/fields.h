@@ -32,7 +32,9 @@ int field_array(struct out *o, const msgpack_object *m, const char *key,
 /* A name given as a string, or as its number mapped through name(). */
 int field_name(struct out *o, const msgpack_object *m, const char *key,
 	       const char *(*name)(unsigned), struct text *t);
-/* A record id: exactly 64 lowercase hex characters. */
+/* A record id: exactly 64 lowercase hex characters (so it may be printed
+ * as it is). */
+bool text_is_id(const msgpack_object *v);
 int field_id(struct out *o, const msgpack_object *m, const char *key, struct text *t);
 
 /* member, coordinator, relay, authority (certificate roles), else "unknown". */

@@ -15,9 +15,11 @@ struct view {
 		where, state;
 	uint64_t seq, created, expires, shared, looking, radius_m;
 	int64_t lat_e6, lon_e6;
-	bool called112, retracted, has_point, has_state, has_looking;
+	bool readable, called112, retracted, has_point, has_state, has_looking;
 	const msgpack_object_array *refs;
 };
+
+#define T(s) ((struct text){(s), sizeof(s) - 1})
 
 static int view_point(struct out *o, const msgpack_object *m, struct view *v)
 {
@@ -35,19 +37,12 @@ static int view_point(struct out *o, const msgpack_object *m, struct view *v)
 	return 0;
 }
 
-static int view_parse(struct out *o, const msgpack_object *m, struct view *v)
+/* The plaintext fields, present when this household could decrypt it. */
+static int view_plain(struct out *o, const msgpack_object *m, struct view *v)
 {
 	int r;
 
-	memset(v, 0, sizeof(*v));
-	if (m->type != MSGPACK_OBJECT_MAP)
-		return field_bad(o, "signal view");
-	if ((r = field_id(o, m, "id", &v->id)) < 0 || (r = field_str(o, m, "author", &v->author)) < 0 ||
-	    (r = field_str(o, m, "label", &v->label)) < 0 ||
-	    (r = field_uint(o, m, "seq", &v->seq)) < 0 ||
-	    (r = field_uint(o, m, "created", &v->created)) < 0 ||
-	    (r = field_uint(o, m, "expires", &v->expires)) < 0 ||
-	    (r = field_name(o, m, "kind", signal_kind_name, &v->kind)) < 0 ||
+	if ((r = field_name(o, m, "kind", signal_kind_name, &v->kind)) < 0 ||
 	    (r = field_name(o, m, "category", signal_category_name, &v->category)) < 0 ||
 	    (r = field_name(o, m, "severity", signal_severity_name, &v->severity)) < 0 ||
 	    (r = field_name(o, m, "status", signal_status_name, &v->status)) < 0 ||
@@ -55,16 +50,52 @@ static int view_parse(struct out *o, const msgpack_object *m, struct view *v)
 	    (r = field_bool(o, m, "called112", &v->called112)) < 0 ||
 	    (r = field_str(o, m, "description", &v->description)) < 0 ||
 	    (r = field_str(o, m, "where", &v->where)) < 0 ||
-	    (r = field_array(o, m, "refs", &v->refs)) < 0 ||
-	    (r = field_uint(o, m, "shared", &v->shared)) < 0 ||
-	    (r = field_bool(o, m, "retracted", &v->retracted)) < 0 ||
-	    (r = view_point(o, m, v)) < 0)
+	    (r = field_array(o, m, "refs", &v->refs)) < 0 || (r = view_point(o, m, v)) < 0)
 		return r;
 	for (uint32_t i = 0; i < v->refs->size; i++) {
-		const msgpack_object *ref = &v->refs->ptr[i];
-		if (ref->type != MSGPACK_OBJECT_STR || ref->via.str.size < ID_SHORT)
+		if (!text_is_id(&v->refs->ptr[i]))
 			return field_bad(o, "refs");
 	}
+	return 0;
+}
+
+/*
+ * A signal view (PROTOCOL.md section 8). samend adds "readable": false for
+ * a signal under an epoch key this household does not hold; such a view has
+ * none of the plaintext fields, and is shown as "sealed".
+ */
+static int view_parse(struct out *o, const msgpack_object *m, struct view *v)
+{
+	static const msgpack_object_array no_refs = {0, NULL};
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	if (m->type != MSGPACK_OBJECT_MAP)
+		return field_bad(o, "signal view");
+	v->readable = true;
+	if ((r = field_id(o, m, "id", &v->id)) < 0 || (r = field_str(o, m, "author", &v->author)) < 0 ||
+	    (r = field_str(o, m, "label", &v->label)) < 0 ||
+	    (r = field_uint(o, m, "seq", &v->seq)) < 0 ||
+	    (r = field_uint(o, m, "created", &v->created)) < 0 ||
+	    (r = field_uint(o, m, "expires", &v->expires)) < 0 ||
+	    (r = field_uint(o, m, "shared", &v->shared)) < 0 ||
+	    (r = field_bool(o, m, "retracted", &v->retracted)) < 0 ||
+	    (mpmap_find(m, "readable") && (r = field_bool(o, m, "readable", &v->readable)) < 0))
+		return r;
+	if (v->readable) {
+		if ((r = view_plain(o, m, v)) < 0)
+			return r;
+	} else {
+		v->kind = T("sealed");
+		v->category = v->severity = T("-");
+		v->status = T("real");
+		v->ack = T("none");
+		v->description = T("(cannot be read here: no key for its epoch)");
+		v->where = T("");
+		v->refs = &no_refs;
+	}
+	if (!v->label.n)
+		v->label = T("-"); /* a key without a (valid) certificate */
 	v->has_state = mpmap_find(m, "state") != NULL;
 	if (v->has_state && (r = field_str(o, m, "state", &v->state)) < 0)
 		return r;
@@ -104,7 +135,9 @@ static void put_upper(FILE *f, struct text t)
 /* "[TEST] " / "[EXERCISE] " in front of drills, so nobody mistakes one. */
 static const char *drill_tag(const struct view *v)
 {
-	return text_is(v->status, "test") ? "[TEST] " : text_is(v->status, "exercise") ? "[EXERCISE] " : "";
+	return text_is(v->status, "test")       ? "[TEST] "
+	       : text_is(v->status, "exercise") ? "[EXERCISE] "
+						: "";
 }
 
 /* ---- send, ack, resolve, retract ---- */
@@ -154,7 +187,9 @@ enum { COL_ID, COL_AGE, COL_KIND, COL_CAT, COL_STATE, COL_WHERE, COL_LABEL, COL_
 static const char *const col_head[NCOL] = {"ID",    "AGE",   "KIND",  "CATEGORY",
 					   "STATE", "WHERE", "LABEL", "DESCRIPTION"};
 static const unsigned col_cap[NCOL] = {ID_SHORT, 12, 9, 16, 10, 24, 16, 0};
-#define DESC_MIN 20
+#define DESC_MIN 20  /* columns the description gets at least */
+#define WHERE_MIN 12
+#define LABEL_MIN 10
 
 static void list_row_widths(const struct out *o, const struct view *v, unsigned w[NCOL])
 {
@@ -178,6 +213,25 @@ static void list_row_widths(const struct out *o, const struct view *v, unsigned 
 	}
 }
 
+/* The DESCRIPTION cell: drill tag, what an ack says, then the text; all cut
+ * to width columns (0: no limit). */
+static void list_description(FILE *f, const struct view *v, unsigned width)
+{
+	char head[64];
+	bool says = text_is(v->kind, "ack") && !text_is(v->ack, "text") && !text_is(v->ack, "none");
+	int n = snprintf(head, sizeof(head), "%s%s%s", drill_tag(v),
+			 !says ? "" : text_is(v->ack, "112-called") ? "112 called" : "looking",
+			 says && v->description.n ? ": " : "");
+	unsigned used = n > 0 && (size_t)n < sizeof(head) ? (unsigned)n : 0;
+
+	if (width && used >= width) {
+		term_line(f, head, used, width);
+		return;
+	}
+	fputs(used ? head : "", f);
+	term_line(f, TXT(v->description), width ? width - used : 0);
+}
+
 static void list_row(const struct out *o, const struct view *v, const unsigned w[NCOL])
 {
 	char age[32];
@@ -192,15 +246,26 @@ static void list_row(const struct out *o, const struct view *v, const unsigned w
 	term_cell(f, TXT(st), w[COL_STATE]);
 	term_cell(f, TXT(v->where), w[COL_WHERE]);
 	term_cell(f, TXT(v->label), w[COL_LABEL]);
-	const char *tag = drill_tag(v);
-	unsigned left = w[COL_DESC];
-	if (left && strlen(tag) >= left) {
-		fputs(ELLIPSIS, f);
-	} else {
-		fputs(tag, f);
-		term_line(f, TXT(v->description), left ? left - (unsigned)strlen(tag) : 0);
-	}
+	list_description(f, v, w[COL_DESC]);
 	fputc('\n', f);
+}
+
+/* Gives the description what is left of the terminal's width, first
+ * narrowing WHERE and LABEL down to a minimum if the row would not fit. */
+static void list_fit(unsigned width, unsigned w[NCOL])
+{
+	unsigned used = 0;
+
+	for (int c = 0; c < COL_DESC; c++)
+		used += w[c] + 2;
+	while (used + DESC_MIN > width && (w[COL_WHERE] > WHERE_MIN || w[COL_LABEL] > LABEL_MIN)) {
+		if (w[COL_WHERE] > WHERE_MIN && (w[COL_WHERE] >= w[COL_LABEL] || w[COL_LABEL] <= LABEL_MIN))
+			w[COL_WHERE]--;
+		else
+			w[COL_LABEL]--;
+		used--;
+	}
+	w[COL_DESC] = width > used + DESC_MIN ? width - used : DESC_MIN;
 }
 
 int render_list(struct out *o, const msgpack_object *r)
@@ -223,12 +288,8 @@ int render_list(struct out *o, const msgpack_object *r)
 		list_row_widths(o, &v, w);
 	}
 	w[COL_DESC] = 0;
-	if (o->width) {
-		unsigned used = 0;
-		for (int c = 0; c < COL_DESC; c++)
-			used += w[c] + 2;
-		w[COL_DESC] = o->width > used + DESC_MIN ? o->width - used : DESC_MIN;
-	}
+	if (o->width)
+		list_fit(o->width, w);
 	term_sgr(o, SGR_BOLD);
 	for (int c = 0; c < COL_DESC; c++)
 		term_cstr_cell(o->f, col_head[c], w[c]);
@@ -274,9 +335,13 @@ static void show_head(const struct out *o, const struct view *v)
 	fputs(drill_tag(v), f);
 	put_upper(f, v->kind);
 	fprintf(f, " %.*s  ", ID_SHORT, v->id.p);
-	term_text(f, TXT(v->category), true);
-	fputs(", ", f);
-	term_text(f, TXT(v->severity), true);
+	if (v->readable) {
+		term_text(f, TXT(v->category), true);
+		fputs(", ", f);
+		term_text(f, TXT(v->severity), true);
+	} else {
+		term_text(f, TXT(v->description), true);
+	}
 	term_sgr(o, SGR_RESET);
 	fputs("  [", f);
 	term_sgr(o, state_colour(st));
@@ -305,23 +370,28 @@ static void show_signal(const struct out *o, const struct view *v)
 	FILE *f = o->f;
 
 	show_head(o, v);
-	show_key(o, "where");
-	term_block(f, v->where, SHOW_INDENT);
-	if (v->has_point) {
-		char pt[64];
-		term_point(pt, sizeof(pt), v->lat_e6, v->lon_e6);
-		fprintf(f, "%s(%s, radius %" PRIu64 " m)", v->where.n ? "  " : "", pt, v->radius_m);
+	if (v->readable) {
+		show_key(o, "where");
+		term_block(f, v->where, SHOW_INDENT);
+		if (v->has_point) {
+			char pt[64];
+			term_point(pt, sizeof(pt), v->lat_e6, v->lon_e6);
+			fprintf(f, "%s(%s, radius %" PRIu64 " m)", v->where.n ? "  " : "", pt,
+				v->radius_m);
+		}
+		fputc('\n', f);
+		show_line(o, "what", v->description);
 	}
-	fputc('\n', f);
-	show_line(o, "what", v->description);
 	show_key(o, "from");
 	term_text(f, TXT(v->label), true);
 	fputs(" (", f);
 	term_text(f, TXT(v->author), true);
 	fprintf(f, ", seq %" PRIu64 ")\n", v->seq);
 	show_times(o, v);
-	show_key(o, "112 called");
-	fputs(v->called112 ? "yes\n" : "no\n", f);
+	if (v->readable) {
+		show_key(o, "112 called");
+		fputs(v->called112 ? "yes\n" : "no\n", f);
+	}
 	if (!text_is(v->ack, "none"))
 		show_line(o, "ack", v->ack);
 	if (v->has_looking) {
@@ -333,7 +403,8 @@ static void show_signal(const struct out *o, const struct view *v)
 		fprintf(f, "with %" PRIu64 " authorit%s\n", v->shared, v->shared == 1 ? "y" : "ies");
 	else
 		fputs("with the neighbourhood only\n", f);
-	show_line(o, "status", v->status);
+	if (v->readable)
+		show_line(o, "status", v->status);
 	if (v->refs->size) {
 		show_key(o, "refers to");
 		for (uint32_t i = 0; i < v->refs->size; i++)
@@ -421,7 +492,8 @@ static const char *signal_colour(const struct view *v)
 static void event_signal(const struct out *o, const struct view *v)
 {
 	FILE *f = o->f;
-	bool reply = text_is(v->kind, "ack") || text_is(v->kind, "all-clear") || text_is(v->kind, "update");
+	bool reply = text_is(v->kind, "ack") || text_is(v->kind, "all-clear") ||
+		     text_is(v->kind, "update");
 
 	event_time(o, v->created);
 	term_sgr(o, signal_colour(v));
@@ -433,7 +505,7 @@ static void event_signal(const struct out *o, const struct view *v)
 	}
 	if (reply && v->refs->size)
 		fprintf(f, " on %.*s", ID_SHORT, v->refs->ptr[0].via.str.ptr);
-	if (!text_is(v->kind, "ack") && !text_is(v->kind, "all-clear")) {
+	if (v->readable && !text_is(v->kind, "ack") && !text_is(v->kind, "all-clear")) {
 		fputc(' ', f);
 		term_text(f, TXT(v->category), true);
 		fputs(", ", f);
@@ -502,24 +574,26 @@ static int event_announcement(struct out *o, const msgpack_object *m)
 }
 
 /*
- * A retraction event: PROTOCOL.md does not list its fields. Shown from what
- * is there: the retracted signal's view (retracted = true), or a
- * retraction's "ref"/"target" and "reason".
+ * A retraction event. PROTOCOL.md does not list its fields; samend 0.1 sends
+ * id, author, label, target (the retracted signal) and reason. "ref" is
+ * taken for "target" too, and a "created" or "where" is shown if present.
  */
 static int event_retraction(struct out *o, const msgpack_object *m)
 {
-	struct text id, ref, reason, label, where;
+	struct text id, ref = {"", 0}, reason, label, where;
 	uint64_t created = (uint64_t)o->now;
+	const char *tkey = mpmap_find(m, "target") ? "target" : "ref";
 
-	if (field_id(o, m, "id", &id) < 0 || field_opt_str(o, m, "ref", &ref) < 0 ||
-	    (!ref.n && field_opt_str(o, m, "target", &ref) < 0) || field_opt_str(o, m, "reason", &reason) < 0 ||
-	    field_opt_str(o, m, "label", &label) < 0 || field_opt_str(o, m, "where", &where) < 0)
+	if (field_id(o, m, "id", &id) < 0 ||
+	    (mpmap_find(m, tkey) && field_id(o, m, tkey, &ref) < 0) ||
+	    field_opt_str(o, m, "reason", &reason) < 0 || field_opt_str(o, m, "label", &label) < 0 ||
+	    field_opt_str(o, m, "where", &where) < 0)
 		return SAMEN_EMALFORMED;
 	if (mpmap_find(m, "created") && field_uint(o, m, "created", &created) < 0)
 		return SAMEN_EMALFORMED;
 	event_time(o, created);
 	term_sgr(o, SGR_DIM);
-	fprintf(o->f, "RETRACTED %.*s", ID_SHORT, ref.n >= ID_SHORT ? ref.p : id.p);
+	fprintf(o->f, "RETRACTED %.*s", ID_SHORT, ref.n ? ref.p : id.p);
 	term_sgr(o, SGR_RESET);
 	if (where.n) {
 		fputs(" - ", o->f);
@@ -548,7 +622,10 @@ int render_event(struct out *o, const msgpack_object *ev)
 	if (field_str(o, ev, "event", &type) < 0)
 		return SAMEN_EMALFORMED;
 	if (text_is(type, "signal")) {
-		if (view_parse(o, ev, &v) < 0)
+		/* PROTOCOL.md puts the view's fields beside "event"; samend 0.1
+		 * nests them under "signal". Both are read. */
+		const msgpack_object *nested = mpmap_find(ev, "signal");
+		if (view_parse(o, nested ? nested : ev, &v) < 0)
 			return SAMEN_EMALFORMED;
 		event_signal(o, &v);
 		return 0;

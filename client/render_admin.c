@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -18,6 +19,19 @@ static void head(const struct out *o, const char *const *cols, const unsigned *w
 	fputs(cols[n - 1], o->f);
 	term_sgr(o, SGR_RESET);
 	fputc('\n', o->f);
+}
+
+/*
+ * PROTOCOL.md makes every time unix seconds, but samend 0.1 sends a peer's
+ * "since" as seconds ago. No link began before 2001, so a smaller value is
+ * read as an age; either way a person sees "5 min ago".
+ */
+static void since_text(char *buf, size_t cap, time_t now, uint64_t since)
+{
+	uint64_t t = since;
+	if (since < 1000000000 && now > 0)
+		t = (uint64_t)now > since ? (uint64_t)now - since : 0;
+	term_age(buf, cap, now, t);
 }
 
 int render_peers(struct out *o, const msgpack_object *r)
@@ -48,7 +62,7 @@ int render_peers(struct out *o, const msgpack_object *r)
 		    field_bool(o, p, "up", &up) < 0 || field_uint(o, p, "since", &since) < 0)
 			return SAMEN_EMALFORMED;
 		up_count += up;
-		term_age(age, sizeof(age), o->now, since);
+		since_text(age, sizeof(age), o->now, since);
 		term_sgr(o, up ? SGR_GREEN : SGR_DIM);
 		term_cstr_cell(o->f, up ? "up" : "down", w[0]);
 		term_sgr(o, SGR_RESET);
@@ -88,9 +102,15 @@ int render_members(struct out *o, const msgpack_object *r)
 			return field_bad(o, "members");
 		if (field_str(o, m, "key", &key) < 0 || field_str(o, m, "fingerprint", &fp) < 0 ||
 		    field_name(o, m, "role", field_role_name, &role) < 0 ||
-		    field_str(o, m, "label", &label) < 0 || field_uint(o, m, "not_after", &until) < 0)
+		    field_str(o, m, "label", &label) < 0)
 			return SAMEN_EMALFORMED;
-		term_time(when, sizeof(when), until, T_DAY);
+		/* the founder's has no end; samend 0.1 sends none at all */
+		if (!mpmap_find(m, "not_after"))
+			snprintf(when, sizeof(when), "-");
+		else if (field_uint(o, m, "not_after", &until) < 0)
+			return SAMEN_EMALFORMED;
+		else
+			term_time(when, sizeof(when), until, T_DAY);
 		term_cell(o->f, TXT(role), w[0]);
 		term_cell(o->f, TXT(label), w[1]);
 		term_cell(o->f, TXT(fp), w[2]);
@@ -163,40 +183,23 @@ static void put_scalar(FILE *f, const msgpack_object *v)
 	}
 }
 
-int render_status(struct out *o, const msgpack_object *r)
+static bool is_key(const msgpack_object *k, const char *s)
 {
-	static const struct {
-		const char *key, *title;
-	} rows[] = {{"key", "key"},     {"fingerprint", "fingerprint"}, {"nbhd", "neighbourhood"},
-		    {"role", "role"},   {"epoch", "epoch"},             {"links", "links"},
-		    {"records", "records"}};
-	const msgpack_object *counters;
-	uint64_t bytes;
-	char size[32];
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(s) &&
+	       memcmp(k->via.str.ptr, s, k->via.str.size) == 0;
+}
 
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		const msgpack_object *v = mpmap_find(r, rows[i].key);
-		if (!v)
-			return field_bad(o, rows[i].key);
-		fprintf(o->f, "%-15s", rows[i].title);
-		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && strcmp(rows[i].key, "role") == 0)
-			fputs(field_role_name(v->via.u64 > 4 ? 0 : (unsigned)v->via.u64), o->f);
-		else
-			put_scalar(o->f, v);
-		fputc('\n', o->f);
-	}
-	if (field_uint(o, r, "store_bytes", &bytes) < 0)
-		return SAMEN_EMALFORMED;
-	term_bytes(size, sizeof(size), bytes);
-	fprintf(o->f, "%-15s%s\n", "store", size);
-	counters = mpmap_find(r, "counters");
-	if (!counters || counters->type != MSGPACK_OBJECT_MAP)
-		return field_bad(o, "counters");
-	fprintf(o->f, "%-15s", "rejected");
+/* "bad-signature 2, expired 5": the non-zero counters, or "none". */
+static int put_counters(struct out *o, const msgpack_object *c)
+{
 	unsigned shown = 0;
-	for (uint32_t i = 0; i < counters->via.map.size; i++) {
-		const msgpack_object_kv *kv = &counters->via.map.ptr[i];
-		if (kv->key.type != MSGPACK_OBJECT_STR || kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+
+	if (!c || c->type != MSGPACK_OBJECT_MAP)
+		return field_bad(o, "counters");
+	for (uint32_t i = 0; i < c->via.map.size; i++) {
+		const msgpack_object_kv *kv = &c->via.map.ptr[i];
+		if (kv->key.type != MSGPACK_OBJECT_STR ||
+		    kv->val.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			return field_bad(o, "counters");
 		if (kv->val.via.u64 == 0)
 			continue;
@@ -204,8 +207,63 @@ int render_status(struct out *o, const msgpack_object *r)
 		term_text(o->f, kv->key.via.str.ptr, kv->key.via.str.size, true);
 		fprintf(o->f, " %" PRIu64, kv->val.via.u64);
 	}
-	fputs(shown ? "\n" : "nothing\n", o->f);
+	fputs(shown ? "\n" : "none\n", o->f);
 	return 0;
+}
+
+int render_status(struct out *o, const msgpack_object *r)
+{
+	static const struct {
+		const char *key, *title;
+	} rows[] = {{"key", "key"},     {"fingerprint", "fingerprint"}, {"nbhd", "neighbourhood"},
+		    {"role", "role"},   {"epoch", "epoch"},             {"links", "links"},
+		    {"records", "records"}, {"store_bytes", "store"}};
+	const size_t n_rows = sizeof(rows) / sizeof(rows[0]);
+	char buf[64];
+	uint64_t u;
+
+	for (size_t i = 0; i < n_rows; i++) {
+		const msgpack_object *v = mpmap_find(r, rows[i].key);
+		if (!v)
+			return field_bad(o, rows[i].key);
+		fprintf(o->f, "%-15s", rows[i].title);
+		if (strcmp(rows[i].key, "store_bytes") == 0) {
+			if (field_uint(o, r, "store_bytes", &u) < 0)
+				return SAMEN_EMALFORMED;
+			term_bytes(buf, sizeof(buf), u);
+			fputs(buf, o->f);
+		} else if (strcmp(rows[i].key, "nbhd") == 0 && v->type == MSGPACK_OBJECT_STR &&
+			   v->via.str.size == 0) {
+			fputs("none yet (samen join CODE)", o->f);
+		} else if (strcmp(rows[i].key, "role") == 0 &&
+			   v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			fputs(field_role_name(v->via.u64 > 4 ? 0 : (unsigned)v->via.u64), o->f);
+		} else {
+			put_scalar(o->f, v);
+		}
+		fputc('\n', o->f);
+	}
+	/* what else samend reports, by its own names */
+	for (uint32_t i = 0; i < r->via.map.size; i++) {
+		const msgpack_object_kv *kv = &r->via.map.ptr[i];
+		bool known = is_key(&kv->key, "ok") || is_key(&kv->key, "counters");
+		for (size_t k = 0; k < n_rows && !known; k++)
+			known = is_key(&kv->key, rows[k].key);
+		if (known || kv->key.type != MSGPACK_OBJECT_STR || kv->val.type == MSGPACK_OBJECT_MAP ||
+		    (kv->val.type == MSGPACK_OBJECT_STR && kv->val.via.str.size == 0))
+			continue;
+		unsigned w = term_text(o->f, kv->key.via.str.ptr, kv->key.via.str.size, true);
+		fprintf(o->f, "%*s", w < 15 ? (int)(15 - w) : 1, "");
+		if (is_key(&kv->key, "uptime") && kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			term_span(buf, sizeof(buf), kv->val.via.u64);
+			fputs(buf, o->f);
+		} else {
+			put_scalar(o->f, &kv->val);
+		}
+		fputc('\n', o->f);
+	}
+	fprintf(o->f, "%-15s", "counters");
+	return put_counters(o, mpmap_find(r, "counters"));
 }
 
 /* ---- membership ---- */
@@ -218,7 +276,7 @@ int render_invite(struct out *o, const msgpack_object *r)
 	fputs("invite code:\n\n  ", o->f);
 	term_text(o->f, TXT(code), true);
 	fputs("\n\nhand it over in person; the new household runs: samen join CODE\n"
-	      "then compare fingerprints and approve it: samen pending, samen approve KEY\n",
+	      "unless it was pre-approved, compare fingerprints and approve it:\n  samen pending, then samen approve KEY\n",
 	      o->f);
 	return 0;
 }

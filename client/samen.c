@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "subscribe.h"
 #include "args.h"
 #include "commands.h"
 #include "ctl_client.h"
@@ -91,9 +92,11 @@ static int unreachable(int err, const char *path, int timeout_ms)
 			    "socket (at most %d bytes); use a shorter state directory", q,
 			    CTL_IPC_PATH_MAX);
 	case -ECONNREFUSED:
-		return fail(EXIT_UNREACHABLE, "samend is not accepting connections at %s: the "
-			    "socket exists, but nothing answered within %d s (did samend crash? "
-			    "start it again)", q, timeout_ms / 1000);
+		return fail(EXIT_UNREACHABLE, "samend is not running (%s is left over from a samend "
+			    "that stopped); start it with 'samend -c CONFIG'", q);
+	case -ENOTCONN:
+		return fail(EXIT_UNREACHABLE, "samend did not take the connection at %s within %d s; "
+			    "it may be stuck: see its log", q, timeout_ms / 1000);
 	case -ETIMEDOUT:
 		return fail(EXIT_UNREACHABLE, "samend did not answer within %d s (%s); it may be "
 			    "stuck: see its log", timeout_ms / 1000, q);
@@ -106,11 +109,13 @@ static int unreachable(int err, const char *path, int timeout_ms)
 	}
 }
 
-static int malformed(const char *why)
+/* A reply samen cannot use: a bug in samend, or versions that differ.
+ * field_hint: the reply is well-formed, so --json would show it. */
+static int malformed(const char *why, bool field_hint)
 {
 	fail(EXIT_INTERNAL, "samend sent a malformed reply (%s)", why);
-	fputs("hint: this is a bug in samend or a samen/samend version mismatch; "
-	      "'--json' shows the reply\n", stderr);
+	fprintf(stderr, "hint: this is a bug in samend, or samen and samend are different "
+		"versions%s\n", field_hint ? "; '--json' shows the reply as it is" : "");
 	return EXIT_INTERNAL;
 }
 
@@ -138,8 +143,9 @@ static const struct {
 } error_codes[] = {
 	{"invalid", EXIT_INVALID, "check the value named above; 'samen ", " --help' lists the "
 	 "options"},
-	{"not-member", EXIT_NOT_MEMBER, "this household is not a member yet: ask a coordinator "
-	 "for an invite code and run 'samen join CODE' (or wait for approval), then '", "' again"},
+	{"not-member", EXIT_NOT_MEMBER, "this household holds no valid certificate: join with "
+	 "an invite code from a coordinator ('samen join CODE') or wait for approval, then '",
+	 "' again"},
 	{"forbidden", EXIT_FORBIDDEN, "your role does not allow '", "'; ask one of the "
 	 "neighbourhood's coordinators"},
 	{"not-found", EXIT_NOT_FOUND, "check the id or key given to '", "': 'samen list --all' "
@@ -157,7 +163,7 @@ static int reply_error(const struct command *cmd, const msgpack_object *reply)
 	const msgpack_object *code = mpmap_find(reply, "code"), *err = mpmap_find(reply, "error");
 
 	if (!code || code->type != MSGPACK_OBJECT_STR || !err || err->type != MSGPACK_OBJECT_STR)
-		return malformed("an error without a 'code' and an 'error' string");
+		return malformed("an error without a 'code' and an 'error' string", false);
 	fputs("samen: ", stderr);
 	term_text(stderr, err->via.str.ptr, err->via.str.size, true);
 	fputc('\n', stderr);
@@ -181,7 +187,7 @@ static bool use_colour(void)
 	return isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
 }
 
-static unsigned term_width(void)
+static unsigned tty_columns(void)
 {
 	struct winsize ws;
 	if (!isatty(STDOUT_FILENO))
@@ -197,7 +203,7 @@ static int emit(const struct globals *g, render_fn *render, const msgpack_object
 	char *text = NULL, why[96];
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	struct out out = {.f = f, .now = time(NULL), .colour = use_colour(), .width = term_width()};
+	struct out out = {.f = f, .now = time(NULL), .colour = use_colour(), .width = tty_columns()};
 	int r;
 
 	if (!f)
@@ -216,12 +222,12 @@ static int emit(const struct globals *g, render_fn *render, const msgpack_object
 	free(text);
 	if (r == SAMEN_EMALFORMED && !g->json && out.bad) {
 		snprintf(why, sizeof(why), "field '%s' is missing or has the wrong type", out.bad);
-		return malformed(why);
+		return malformed(why, true);
 	}
 	if (r == -EIO)
 		return fail(EXIT_INTERNAL, "cannot write the output: %s", strerror(errno));
 	if (r < 0)
-		return malformed(samen_strerror(r));
+		return malformed(samen_strerror(r), false);
 	return 0;
 }
 
@@ -236,9 +242,9 @@ static int handle_reply(const struct command *cmd, const struct globals *g, cons
 
 	msgpack_unpacked_init(&u);
 	if (frame_open(msg, &u, why, sizeof(why)) < 0) {
-		ret = malformed(why);
+		ret = malformed(why, false);
 	} else if (mpmap_bool(&u.data, "ok", &ok) < 0) {
-		ret = malformed("no boolean 'ok'");
+		ret = malformed("no boolean 'ok'", false);
 	} else if (!ok) {
 		if (g->json)
 			(void)emit(g, NULL, &u.data);
@@ -259,12 +265,12 @@ static int handle_event(const struct command *cmd, const struct globals *g, zmq_
 
 	msgpack_unpacked_init(&u);
 	if (frame_open(msg, &u, why, sizeof(why)) < 0) {
-		ret = malformed(why);
+		ret = malformed(why, false);
 	} else if (mpmap_find(&u.data, "ok")) {
 		bool ok = true;
 		/* the stream can end with an error reply */
 		if (mpmap_bool(&u.data, "ok", &ok) < 0 || ok)
-			ret = malformed("a reply in the middle of the event stream");
+			ret = malformed("a reply in the middle of the event stream", false);
 		else
 			ret = reply_error(cmd, &u.data);
 	} else if (g->json) {
@@ -308,7 +314,7 @@ static int transact(const struct command *cmd, const struct globals *g, const st
 	}
 	zmq_msg_init(&msg);
 	r = ctl_recv(c, cmd->timeout_ms, &msg);
-	ret = r == -EPROTO ? malformed("more than one frame")
+	ret = r == -EPROTO ? malformed("more than one frame", false)
 	      : r < 0      ? unreachable(r, path, cmd->timeout_ms)
 			   : handle_reply(cmd, g, j, &msg);
 	zmq_msg_close(&msg);
@@ -321,7 +327,7 @@ static int transact(const struct command *cmd, const struct globals *g, const st
 			ret = fail(EXIT_UNREACHABLE, "samend closed the connection (it stopped or "
 				   "restarted); run 'samen watch' again once it is back");
 		else
-			ret = r == -EPROTO ? malformed("more than one frame")
+			ret = r == -EPROTO ? malformed("more than one frame", false)
 			      : r < 0      ? unreachable(r, path, cmd->timeout_ms)
 					   : handle_event(cmd, g, &msg);
 		zmq_msg_close(&msg);
@@ -377,6 +383,11 @@ int main(int argc, char **argv)
 
 	/* wcwidth() for table columns; nothing else depends on the locale */
 	setlocale(LC_CTYPE, "");
+	/* the authority commands talk to a relay, not to the local daemon */
+	if (argc >= 2 && strcmp(argv[1], "subscribe") == 0)
+		return subscribe_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "announce") == 0)
+		return announce_main(argc - 1, argv + 1);
 	r = commands_globals(argc, argv, &g);
 	if (r != 0)
 		return r == EXIT_DONE ? (fflush(stdout) == 0 ? 0 : EXIT_INTERNAL) : r;

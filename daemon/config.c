@@ -53,6 +53,7 @@ static const struct keydef keydefs[] = {
 	STR(subscriber_listen, K_BIND, 0),
 	OTHER(peer, K_PEER),
 	OTHER(serve, K_SERVE),
+	NUM(learn_peers, 0, 1),
 	NUM(active_links, 1, 64),
 	NUM(max_inbound, 1, 1024),
 	NUM(retention_days, 1, 3650),
@@ -78,6 +79,7 @@ void config_defaults(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	strcpy(cfg->state_dir, "/var/lib/samen");
 	cfg->role = CONFIG_ROLE_HOUSEHOLD;
+	cfg->learn_peers = 1;
 	cfg->active_links = 6;
 	cfg->max_inbound = 64;
 	cfg->retention_days = 14;

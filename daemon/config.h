@@ -101,6 +101,8 @@ struct config {
 	uint8_t served[CONFIG_SERVED_MAX][32];
 	unsigned n_served;
 
+	unsigned learn_peers;          /* default 1: also dial the endpoints other
+	                                  households announce; 0 = only peer lines */
 	unsigned active_links;         /* default 6, 1..64 */
 	unsigned max_inbound;          /* default 64, 1..1024 */
 	unsigned retention_days;       /* default 14, 1..3650 */

@@ -638,6 +638,92 @@ static void op_revoke(struct req *q)
 	mpmap_put_uint(pk, "epoch", e ? e->number : 0);
 }
 
+/* A coordinator certifies a key directly: a relay, an authority, or a
+ * member admitted in person rather than by invite. */
+static void op_certify(struct req *q)
+{
+	struct record r;
+	uint8_t key[32];
+	char role_s[16] = "", hex[65];
+	uint64_t days = 365;
+	if (!need_coordinator(q) || !req_key(q, "key", key) || !opt_str(q, "role", role_s, sizeof(role_s)) ||
+	    !opt_uint(q, "days", 3650, &days))
+		return;
+	int role = record_role_parse(role_s);
+	if (role < 0) {
+		reply_error(q, "invalid", "role: one of member, coordinator, relay, authority");
+		return;
+	}
+	if (role == ROLE_COORDINATOR && memcmp(q->d->node.id->pk, q->d->node.nbhd, 32) != 0) {
+		reply_error(q, "forbidden", "only the founder certifies coordinators");
+		return;
+	}
+	int ret = node_prepare(&q->d->node, &r, REC_CERT);
+	if (ret == 0) {
+		memcpy(r.u.cert.subject, key, 32);
+		r.u.cert.role = (uint8_t)role;
+		if (!opt_str(q, "label", r.u.cert.label, sizeof(r.u.cert.label)))
+			return;
+		if (strpbrk(r.u.cert.label, "\n\t")) {
+			reply_error(q, "invalid", "label: one line");
+			return;
+		}
+		r.u.cert.not_before = r.created - 300;
+		r.u.cert.not_after = r.created + (days ? days : 1) * 86400;
+		ret = node_publish(&q->d->node, &r, NULL);
+	}
+	if (ret < 0) {
+		reply_err_code(q, ret, "not certified");
+		return;
+	}
+	gossip_flush(q->d);
+	view_hex(r.id, hex);
+	mpmap_put_str(reply_ok(q, 1), "cert", hex);
+}
+
+static int announce_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
+{
+	struct req *q = ctx;
+	struct record r;
+	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
+	static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
+	(void)id;
+	if (record_decode(data, len, &r) != 0)
+		return 0;
+	view_hex(r.id, hex);
+	keytext_encode(r.author, key);
+	view_label(&q->d->node, r.author, label, sizeof(label));
+	msgpack_pack_map(&q->out.pk, 8);
+	mpmap_put_str(&q->out.pk, "id", hex);
+	mpmap_put_str(&q->out.pk, "author", key);
+	mpmap_put_str(&q->out.pk, "label", label);
+	mpmap_put_uint(&q->out.pk, "created", r.created);
+	mpmap_put_uint(&q->out.pk, "expires", r.u.announce.expires);
+	mpmap_put_str(&q->out.pk, "kind", kinds[r.u.announce.kind]);
+	mpmap_put_str(&q->out.pk, "text", r.u.announce.text);
+	mpmap_put_str(&q->out.pk, "where", r.u.announce.where);
+	return 0;
+}
+
+static int count_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
+{
+	(void)id, (void)data, (void)len;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static void op_announcements(struct req *q)
+{
+	size_t n = 0;
+	if (!need_member(q))
+		return;
+	(void)store_each_by_kind(q->d->node.store, q->d->node.nbhd, REC_ANNOUNCE, count_one, &n);
+	msgpack_packer *pk = reply_ok(q, 1);
+	mpmap_put_key(pk, "announcements");
+	msgpack_pack_array(pk, n);
+	(void)store_each_by_kind(q->d->node.store, q->d->node.nbhd, REC_ANNOUNCE, announce_one, q);
+}
+
 static void op_import(struct req *q)
 {
 	const msgpack_object *recs = mpmap_find(q->m, "records");
@@ -778,6 +864,8 @@ static const struct op {
 	{"revoke", op_revoke, {"op", "key", "cascade", "reason", NULL}},
 	{"join", op_join, {"op", "code", "label", NULL}},
 	{"import", op_import, {"op", "records", NULL}},
+	{"certify", op_certify, {"op", "key", "role", "label", "days", NULL}},
+	{"announcements", op_announcements, {"op", NULL}},
 };
 
 static void dispatch(struct req *q)

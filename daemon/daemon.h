@@ -20,6 +20,7 @@
 #define WATCHERS_MAX 64
 #define CANDIDATES_MAX 1024
 #define PENALTIES_MAX 256
+#define STRIKES_MAX 256
 #define INVITES_MAX 256
 
 enum link_dir { DIR_OUT = 1, DIR_IN = 2 };
@@ -53,6 +54,14 @@ struct candidate {
 struct penalty {
 	uint8_t key[32];
 	uint64_t until_ms;
+};
+
+/* Invalid messages counted per key, across all its connections: a peer
+ * must not restart its count by reconnecting. */
+struct strike {
+	uint8_t key[32];
+	unsigned count;
+	uint64_t last_ms;
 };
 
 struct watcher {
@@ -97,6 +106,8 @@ struct daemon {
 	size_t n_candidates;
 	struct penalty penalties[PENALTIES_MAX];
 	size_t n_penalties;
+	struct strike strikes[STRIKES_MAX];
+	size_t n_strikes;
 	struct watcher watchers[WATCHERS_MAX];
 	size_t n_watchers;
 	struct invite invites[INVITES_MAX];
@@ -114,6 +125,7 @@ struct daemon {
 	int audit_fd;
 	bool zap_stale;
 	bool relink;             /* revocation seen: drop inbound links */
+	bool mesh_lost;          /* the mesh socket awaits binding again */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_peer_ms, next_rekey_ms;
 	uint64_t join_window_ms; /* rate limit on the join socket */
 	unsigned join_count;
@@ -139,6 +151,7 @@ int net_send(struct daemon *d, struct link *l, const void *buf, size_t len);
 void net_close_link(struct daemon *d, struct link *l);
 bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_ms);
 void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms);
+unsigned net_strike(struct daemon *d, const uint8_t key[32], unsigned count, uint64_t now_ms);
 void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32]);
 void net_handle_monitor(struct daemon *d, struct link *l);
 size_t net_links_up(const struct daemon *d);

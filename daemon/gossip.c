@@ -99,7 +99,7 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 		if (r->kind == REC_REVOCATION)
 			d->relink = true;
 	}
-	if (r->kind == REC_PEER && memcmp(r->author, d->node.id->pk, 32) != 0)
+	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
 		net_add_candidate(d, r->u.peer.endpoint, r->author);
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
@@ -318,14 +318,18 @@ static void apply_skip(struct daemon *d, const struct link_msg *m)
 
 static void misbehaved(struct daemon *d, struct link *l, unsigned count)
 {
+	uint64_t now = daemon_now_ms();
 	l->invalid += count;
-	if (l->invalid >= d->cfg->invalid_limit) {
+	/* counted per key: a reconnect (libzmq makes one after any dropped
+	 * connection, e.g. an oversized frame) must not restart the count */
+	unsigned total = net_strike(d, l->key, count, now);
+	if (total >= d->cfg->invalid_limit) {
 		char fp[20];
 		sodium_bin2hex(fp, sizeof(fp), l->key, 8);
 		log_msg(SLOG_WARN, "cutting off %s (%s) for %u s: %u invalid messages", fp,
 			l->dir == DIR_OUT ? l->endpoint : "inbound", d->cfg->penalty_seconds,
-			l->invalid);
-		net_penalize(d, l->key, daemon_now_ms());
+			total);
+		net_penalize(d, l->key, now);
 	}
 }
 
@@ -394,7 +398,7 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 				l->since_ms = now;
 				send_hello(d, l); /* the dialer learns our hash too */
 			}
-			if (m.advertise[0])
+			if (m.advertise[0] && d->cfg->learn_peers)
 				net_add_candidate(d, m.advertise, l->key);
 		}
 		/* fall through */

@@ -50,20 +50,54 @@ static int link_socket_opts(void *s)
 	return 0;
 }
 
-static void *curve_server(struct daemon *d, const char *endpoint, const char *domain)
+/* Opens a CURVE server socket bound to endpoint; NULL with *err set (and
+ * nothing logged) on failure. */
+static void *curve_server_try(struct daemon *d, const char *endpoint, const char *domain,
+			      int *err)
 {
 	void *s = zmq_socket(d->zctx, ZMQ_ROUTER);
-	if (!s)
+	if (!s) {
+		*err = errno;
 		return NULL;
+	}
 	if (link_socket_opts(s) || setopt_int(s, ZMQ_CURVE_SERVER, 1) ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
 	    zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) ||
 	    setopt_int(s, ZMQ_ROUTER_MANDATORY, 1) || zmq_bind(s, endpoint) != 0) {
-		log_msg(SLOG_ERR, "cannot bind %s (%s): %s", endpoint, domain, zmq_strerror(errno));
+		*err = errno;
 		zmq_close(s);
 		return NULL;
 	}
 	return s;
+}
+
+static void *curve_server(struct daemon *d, const char *endpoint, const char *domain)
+{
+	int err = 0;
+	void *s = curve_server_try(d, endpoint, domain, &err);
+	if (!s)
+		log_msg(SLOG_ERR, "cannot bind %s (%s): %s", endpoint, domain, zmq_strerror(err));
+	return s;
+}
+
+/* Binds the mesh socket again after net_rebind_mesh() closed it. zmq_close()
+ * is asynchronous: libzmq's I/O thread releases the old socket's port a
+ * moment later, so the first try often fails with EADDRINUSE; net_maintain()
+ * tries again on every tick until it works. */
+static void mesh_retry(struct daemon *d)
+{
+	int err = 0;
+	d->mesh = curve_server_try(d, d->cfg->listen, "mesh", &err);
+	if (d->mesh) {
+		if (d->mesh_lost)
+			log_msg(SLOG_INFO, "mesh socket %s open again", d->cfg->listen);
+		d->mesh_lost = false;
+	} else if (!d->mesh_lost) {
+		d->mesh_lost = true;
+		log_msg(err == EADDRINUSE ? SLOG_INFO : SLOG_ERR,
+			"cannot bind %s again yet (%s); neighbours cannot dial in until it is "
+			"back, retrying", d->cfg->listen, zmq_strerror(err));
+	}
 }
 
 void net_rebind_mesh(struct daemon *d)
@@ -78,9 +112,8 @@ void net_rebind_mesh(struct daemon *d)
 			net_close_link(d, &d->links[i]);
 	if (d->mesh)
 		zmq_close(d->mesh);
-	d->mesh = curve_server(d, d->cfg->listen, "mesh");
-	if (!d->mesh)
-		log_msg(SLOG_ERR, "mesh socket lost; neighbours can no longer dial in");
+	d->mesh = NULL;
+	mesh_retry(d);
 }
 
 int net_open(struct daemon *d)
@@ -391,9 +424,37 @@ void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms)
 	memcpy(d->penalties[slot].key, key, 32);
 	d->penalties[slot].until_ms = now_ms + (uint64_t)d->cfg->penalty_seconds * 1000;
 	d->counters_peer_cutoffs++;
+	for (size_t i = 0; i < d->n_strikes; i++)
+		if (memcmp(d->strikes[i].key, key, 32) == 0)
+			d->strikes[i].count = 0; /* a fresh count once the penalty is over */
 	for (size_t i = 0; i < d->n_links; i++)
 		if (d->links[i].used && memcmp(d->links[i].key, key, 32) == 0)
 			net_close_link(d, &d->links[i]);
+}
+
+/* Adds count invalid messages to key's tally and returns the tally. A key
+ * quiet for a whole penalty period starts afresh; when the table is full the
+ * key heard from longest ago makes room. */
+unsigned net_strike(struct daemon *d, const uint8_t key[32], unsigned count, uint64_t now_ms)
+{
+	struct strike *s = NULL, *oldest = NULL;
+	for (size_t i = 0; i < d->n_strikes && !s; i++) {
+		struct strike *t = &d->strikes[i];
+		if (memcmp(t->key, key, 32) == 0)
+			s = t;
+		else if (!oldest || t->last_ms < oldest->last_ms)
+			oldest = t;
+	}
+	if (!s) {
+		s = d->n_strikes < STRIKES_MAX ? &d->strikes[d->n_strikes++] : oldest;
+		memcpy(s->key, key, 32);
+		s->count = 0;
+	} else if (now_ms - s->last_ms > (uint64_t)d->cfg->penalty_seconds * 1000) {
+		s->count = 0;
+	}
+	s->count += count;
+	s->last_ms = now_ms;
+	return s->count;
 }
 
 /* ---- links ---- */
@@ -487,10 +548,25 @@ static bool key_linked_out(const struct daemon *d, const uint8_t key[32])
 	return false;
 }
 
+/* The neighbourhood a link to key carries: a household's own; for a relay,
+ * the served neighbourhood that knows the key (its founder, at first). */
+static const uint8_t *nbhd_for(const struct daemon *d, const uint8_t key[32])
+{
+	if (d->node.have_nbhd)
+		return d->node.nbhd;
+	for (size_t i = 0; i < d->node.n_served; i++)
+		if (membership_knows(d->node.served[i].mem, key) == 1)
+			return d->node.served[i].nbhd;
+	return NULL;
+}
+
 static int dial(struct daemon *d, const struct candidate *c)
 {
 	uint8_t server_curve[32];
 	char mon_ep[64];
+	const uint8_t *nbhd = nbhd_for(d, c->key);
+	if (!nbhd)
+		return SAMEN_ENBHD;
 	struct link *l = link_alloc(d);
 	if (!l)
 		return -ENOSPC;
@@ -518,8 +594,8 @@ static int dial(struct daemon *d, const struct candidate *c)
 	l->used = true;
 	l->dir = DIR_OUT;
 	memcpy(l->key, c->key, 32);
-	memcpy(l->nbhd, d->node.nbhd, 32);
-	l->has_nbhd = d->node.have_nbhd;
+	memcpy(l->nbhd, nbhd, 32);
+	l->has_nbhd = true;
 	snprintf(l->endpoint, sizeof(l->endpoint), "%s", c->endpoint);
 	l->created_ms = daemon_now_ms();
 	log_msg(SLOG_DEBUG, "dialling %s", c->endpoint);
@@ -574,6 +650,9 @@ void net_maintain(struct daemon *d, uint64_t now)
 	size_t out = 0;
 	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
 
+	if (!d->mesh && d->mesh_lost)
+		mesh_retry(d);
+
 	if (d->relink) {
 		d->relink = false;
 		bool had_revoked_in = false;
@@ -610,7 +689,7 @@ void net_maintain(struct daemon *d, uint64_t now)
 		}
 		out++;
 	}
-	if (!d->node.have_nbhd)
+	if (!d->node.have_nbhd && !d->node.n_served)
 		return;
 	/* fill the active set with random candidates */
 	unsigned tries = 0;

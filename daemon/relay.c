@@ -233,7 +233,8 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	memcpy(s->rid, rid, rid_len);
 	s->rid_len = rid_len;
 	memcpy(s->key, key, 32);
-	s->cursor = s->from = s->reported = from;
+	s->cursor = s->from = from;
+	s->reported = UINT64_MAX; /* say "caught up" once even if nothing is new */
 	s->credit = credit;
 	s->started = time(NULL);
 	char detail[64];

@@ -353,6 +353,14 @@ static void headline(const struct cap_input *in, char *buf, size_t cap)
 	memcpy(buf + cut, "...", 4);
 }
 
+/* A reference goes into <references> only with a sender and a time; a
+ * time that CAP cannot write (a peer's record says so, not the caller) counts
+ * as unknown rather than spoiling the whole document. */
+static bool ref_known(const struct cap_ref *r)
+{
+	return r->sender && r->sent && r->sent <= CAP_TIME_MAX;
+}
+
 static void render(struct w *w, const struct cap_input *in)
 {
 	const struct signal_plain *p = in->p;
@@ -382,14 +390,14 @@ static void render(struct w *w, const struct cap_input *in)
 	put(w, " with its authorities; not for publication</restriction>\n");
 
 	for (size_t i = 0; i < n_cand; i++)
-		n_known += in->refs[i].sender && in->refs[i].sent;
+		n_known += ref_known(&in->refs[i]);
 	if (n_known) {
 		bool first = true;
 		indent(w, 1);
 		put(w, "<references>");
 		for (size_t i = 0; i < n_cand; i++) {
 			const struct cap_ref *r = &in->refs[i];
-			if (!r->sender || !r->sent)
+			if (!ref_known(r))
 				continue;
 			if (!sender_ok(r->sender) || cap_datetime(r->sent, buf) != 0) {
 				fail(w);
@@ -417,7 +425,7 @@ static void render(struct w *w, const struct cap_input *in)
 	elem(w, 2, "certainty",
 	     !in->retraction && (p->kind == SIG_ALERT || p->kind == SIG_UPDATE) ? "Observed"
 										 : "Unknown");
-	if (in->expires)
+	if (in->expires && in->expires <= CAP_TIME_MAX)
 		time_elem(w, 2, "expires", in->expires);
 	if (in->sender_label && in->sender_label[0])
 		elem(w, 2, "senderName", in->sender_label);
@@ -479,7 +487,7 @@ int cap_write(FILE *f, const struct cap_input *in)
 	struct w w = {NULL, 0};
 
 	if (!f || !in || !in->id || !in->p || !sender_ok(in->sender) || !plain_ok(in->p) ||
-	    in->created > CAP_TIME_MAX || in->expires > CAP_TIME_MAX ||
+	    in->created > CAP_TIME_MAX ||
 	    (in->n_refs && !in->refs) || (in->retraction && in->n_refs == 0))
 		return SAMEN_EINVAL;
 	for (size_t i = 0; i < in->n_refs; i++)

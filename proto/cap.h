@@ -15,7 +15,8 @@
  *   scope        Restricted, with a <restriction> naming the neighbourhood
  *                and "not for publication"
  *   references   "sender,identifier,sent" for each reference whose sender
- *                and created time the caller knows, separated by one space;
+ *                and created time the caller knows (a time past
+ *                CAP_TIME_MAX counts as unknown), separated by one space;
  *                a retraction references its target (refs[0]) only. The
  *                element is left out when no reference is known.
  *   info         one, in English (language en-US):
@@ -31,7 +32,8 @@
  *     certainty    Observed for an alert or an update (a household's own
  *                  first-hand report); Unknown for an ack, an all-clear or
  *                  a retraction
- *     expires      when non-zero, in the same form as sent
+ *     expires      in the same form as sent; left out when 0 or past
+ *                  CAP_TIME_MAX (a record's expiry is the author's choice)
  *     senderName   the author's label, left out when empty
  *     headline     ["TEST: " | "EXERCISE: "] event [" (update)" |
  *                  " (acknowledged)" | " (all clear)" | " (retracted)"]
@@ -79,7 +81,8 @@ struct cap_ref {
 	const uint8_t *id;  /* its 32-byte record id */
 	const char *sender; /* its sender string (in the form of cap_input's);
 			       NULL if unknown */
-	uint64_t sent;      /* its created time; 0 if unknown */
+	uint64_t sent;      /* its created time; 0 if unknown (as is a time
+			       past CAP_TIME_MAX) */
 };
 
 struct cap_input {
@@ -92,7 +95,7 @@ struct cap_input {
 	const char *nbhd_name;    /* the neighbourhood's name or key text;
 				     NULL or "" for none */
 	uint64_t created;         /* unix seconds, ≤ CAP_TIME_MAX */
-	uint64_t expires;         /* unix seconds, ≤ CAP_TIME_MAX; 0 = none */
+	uint64_t expires;         /* unix seconds; 0 (or > CAP_TIME_MAX) = none */
 	const struct signal_plain *p; /* the signal (for a retraction: the
 					 signal retracted) */
 	const struct cap_ref *refs; /* n_refs references (may be NULL if 0);

@@ -1,0 +1,172 @@
+/* The parsers of the commands about the daemon and membership: peers,
+ * members, status, pending, invite, join, approve, revoke. */
+#include <string.h>
+
+#include "cli.h"
+#include "../proto/record.h"
+
+#define HOURS_MAX (30 * 24) /* as samend caps it */
+#define CODE_MAX 1024 /* bytes of an invite code */
+
+/* ---- commands without arguments ---- */
+
+static int cmd_plain(const struct command *cmd, int argc, char **argv, struct globals *g,
+		     struct job *j, render_fn *render)
+{
+	static const struct option opts[] = {COMMON_OPTIONS};
+	int c, r = 0;
+
+	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1)
+		r = cli_common_option(cmd, c, argv, g);
+	if (r || (r = cli_positional(cmd, argc, argv, 0, "")))
+		return r;
+	j->render = render;
+	return 0;
+}
+
+CMD_BUILD(peers)
+{
+	return cmd_plain(cmd, argc, argv, g, j, render_peers);
+}
+
+CMD_BUILD(members)
+{
+	return cmd_plain(cmd, argc, argv, g, j, render_members);
+}
+
+CMD_BUILD(status)
+{
+	return cmd_plain(cmd, argc, argv, g, j, render_status);
+}
+
+CMD_BUILD(pending)
+{
+	return cmd_plain(cmd, argc, argv, g, j, render_pending);
+}
+
+/* ---- membership ---- */
+
+CMD_BUILD(invite)
+{
+	static const struct option opts[] = {
+		{"preapproved", no_argument, NULL, O_PREAPPROVED},
+		{"hours", required_argument, NULL, O_HOURS},
+		{"label", required_argument, NULL, O_LABEL},
+		COMMON_OPTIONS,
+	};
+	const char *hours = NULL, *label = NULL;
+	char err[ARGS_ERR_MAX];
+	uint64_t h = 0;
+	bool pre = false;
+	int c, r = 0;
+
+	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+		switch (c) {
+		case O_PREAPPROVED: pre = true; break;
+		case O_HOURS: r = cli_once(cmd, &hours, "--hours"); break;
+		case O_LABEL: r = cli_once(cmd, &label, "--label"); break;
+		default: r = cli_common_option(cmd, c, argv, g);
+		}
+	}
+	if (r || (r = cli_positional(cmd, argc, argv, 0, " (text with spaces needs quotes)")))
+		return r;
+	if (hours && args_uint("--hours", hours, 1, HOURS_MAX, &h, err, sizeof(err)) < 0)
+		return cli_invalid(cmd, err);
+	if (label && (r = cli_check_text(cmd, "--label", label, LABEL_MAX, true)))
+		return r;
+	if (pre)
+		req_bool(&j->req, "preapproved", true);
+	if (hours)
+		req_uint(&j->req, "hours", h);
+	if (label)
+		req_str(&j->req, "label", label);
+	j->render = render_invite;
+	return 0;
+}
+
+CMD_BUILD(join)
+{
+	static const struct option opts[] = {
+		{"label", required_argument, NULL, O_LABEL},
+		COMMON_OPTIONS,
+	};
+	const char *label = NULL;
+	char code[CODE_MAX + 1];
+	int c, r = 0;
+
+	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+		if (c == O_LABEL)
+			r = cli_once(cmd, &label, "--label");
+		else
+			r = cli_common_option(cmd, c, argv, g);
+	}
+	if (r || (r = cli_positional(cmd, argc, argv, 1, "the invite CODE from a coordinator")))
+		return r;
+	/* a code pasted from a message often carries white space around it */
+	const char *s = argv[optind] + strspn(argv[optind], " \t\r\n");
+	size_t n = strlen(s);
+	while (n && strchr(" \t\r\n", s[n - 1]))
+		n--;
+	if (n == 0 || n > CODE_MAX)
+		return cli_invalid(cmd, n ? "the invite code is too long; copy exactly what the "
+				   "coordinator gave you"
+				   : "the invite code is empty");
+	memcpy(code, s, n);
+	code[n] = '\0';
+	if ((r = cli_check_text(cmd, "the invite code", code, CODE_MAX, true)) ||
+	    (label && (r = cli_check_text(cmd, "--label", label, LABEL_MAX, true))))
+		return r;
+	req_str(&j->req, "code", code);
+	if (label)
+		req_str(&j->req, "label", label);
+	j->render = render_join;
+	return 0;
+}
+
+CMD_BUILD(approve)
+{
+	static const struct option opts[] = {COMMON_OPTIONS};
+	char key[KEYTEXT_LEN];
+	int c, r = 0;
+
+	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1)
+		r = cli_common_option(cmd, c, argv, g);
+	if (r || (r = cli_positional(cmd, argc, argv, 1, "the KEY to approve (see 'samen pending')")) ||
+	    (r = cli_take_key(cmd, argv[optind], key)))
+		return r;
+	req_str(&j->req, "key", key);
+	j->render = render_approve;
+	return 0;
+}
+
+CMD_BUILD(revoke)
+{
+	static const struct option opts[] = {
+		{"cascade", no_argument, NULL, O_CASCADE},
+		{"reason", required_argument, NULL, O_REASON},
+		COMMON_OPTIONS,
+	};
+	const char *reason = NULL;
+	char key[KEYTEXT_LEN];
+	bool cascade = false;
+	int c, r = 0;
+
+	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+		switch (c) {
+		case O_CASCADE: cascade = true; break;
+		case O_REASON: r = cli_once(cmd, &reason, "--reason"); break;
+		default: r = cli_common_option(cmd, c, argv, g);
+		}
+	}
+	if (r || (r = cli_positional(cmd, argc, argv, 1, "the KEY to revoke (see 'samen members')")) ||
+	    (r = cli_take_key(cmd, argv[optind], key)) ||
+	    (reason && (r = cli_check_text(cmd, "--reason", reason, REASON_MAX, false))))
+		return r;
+	req_str(&j->req, "key", key);
+	if (cascade)
+		req_bool(&j->req, "cascade", true);
+	if (reason)
+		req_str(&j->req, "reason", reason);
+	j->render = render_revoke;
+	return 0;
+}
