@@ -69,7 +69,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 PROGS := $(BUILD)/samen-keys $(BUILD)/samend $(BUILD)/samen
 
-.PHONY: all test check asan fuzz deps install clean unit-tests
+.PHONY: all test check demo asan fuzz deps install clean unit-tests
 all: $(PROGS) $(UNIT_BINS) $(INTEG_BINS)
 
 $(BUILD)/%.o: %.c
@@ -115,6 +115,12 @@ test: deps
 	$(Q)BUILD=$(BUILD) sh tests/run.sh $(UNIT_BINS) $(INTEG_BINS)
 
 check: test
+
+# `make demo` is the README's other command: a neighbourhood, a relay and an
+# authority on loopback, an alert seen arriving everywhere.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(PROGS)
+	$(Q)BUILD=$(BUILD) bash tests/demo.sh
 
 asan:
 	$(Q)$(MAKE) --no-print-directory test SANITIZE=1

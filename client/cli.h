@@ -41,6 +41,8 @@ enum {
 	O_HOURS,
 	O_LABEL,
 	O_CASCADE,
+	O_ROLE,
+	O_DAYS,
 };
 
 /* The end of every command's option table, and its short options. */
@@ -78,6 +80,7 @@ int cli_take_key(const struct command *cmd, const char *s, char key[KEYTEXT_LEN]
 	int cmd_##name(const struct command *cmd, int argc, char **argv, struct globals *g, \
 		       struct job *j)
 CMD_BUILD(send);
+CMD_BUILD(certify);
 CMD_BUILD(ack);
 CMD_BUILD(resolve);
 CMD_BUILD(retract);

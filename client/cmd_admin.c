@@ -1,5 +1,6 @@
 /* The parsers of the commands about the daemon and membership: peers,
  * members, status, pending, invite, join, approve, revoke. */
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -168,5 +169,52 @@ CMD_BUILD(revoke)
 	if (reason)
 		req_str(&j->req, "reason", reason);
 	j->render = render_revoke;
+	return 0;
+}
+
+CMD_BUILD(certify)
+{
+	static const struct option opts[] = {
+		{"role", required_argument, NULL, O_ROLE},
+		{"label", required_argument, NULL, O_LABEL},
+		{"days", required_argument, NULL, O_DAYS},
+		COMMON_OPTIONS,
+	};
+	const char *role = NULL, *label = NULL, *days = NULL;
+	char key[KEYTEXT_LEN];
+	uint64_t n_days = 0;
+	int c, r = 0;
+
+	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+		switch (c) {
+		case O_ROLE: r = cli_once(cmd, &role, "--role"); break;
+		case O_LABEL: r = cli_once(cmd, &label, "--label"); break;
+		case O_DAYS: r = cli_once(cmd, &days, "--days"); break;
+		default: r = cli_common_option(cmd, c, argv, g);
+		}
+	}
+	if (r || (r = cli_positional(cmd, argc, argv, 1, "the KEY to certify")) ||
+	    (r = cli_take_key(cmd, argv[optind], key)))
+		return r;
+	if (!role || (strcmp(role, "member") && strcmp(role, "coordinator") && strcmp(role, "relay") &&
+		      strcmp(role, "authority")))
+		return cli_invalid(cmd, "--role: member, coordinator, relay or authority");
+	if (label && (r = cli_check_text(cmd, "--label", label, LABEL_MAX, true)))
+		return r;
+	if (days) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(days, &end, 10);
+		if (!*days || *days == '-' || *end || errno || v == 0 || v > 3650)
+			return cli_invalid(cmd, "--days: a whole number from 1 to 3650");
+		n_days = v;
+	}
+	req_str(&j->req, "key", key);
+	req_str(&j->req, "role", role);
+	if (label)
+		req_str(&j->req, "label", label);
+	if (n_days)
+		req_uint(&j->req, "days", n_days);
+	j->render = render_certify;
 	return 0;
 }

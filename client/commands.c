@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "subscribe.h"
 
 #ifndef SAMEN_VERSION
 #define SAMEN_VERSION "unknown"
@@ -148,61 +149,73 @@ int cli_take_key(const struct command *cmd, const char *s, char key[KEYTEXT_LEN]
 
 /* ---- the table ---- */
 
+/* A command answered by the local samend's control socket. */
+#define LOCAL(op, timeout, sum, use) \
+	{.name = #op, .build = cmd_##op, .timeout_ms = (timeout), .summary = (sum), .usage = (use)}
+/* A command that runs on its own (the authority side, subscribe.h). */
+#define OWN(op, fn, sum, use) {.name = #op, .run = (fn), .summary = (sum), .usage = (use)}
+
 static const struct command commands[] = {
-	{"send", cmd_send, TIMEOUT_MS, "Send an alert (or, with --update-of, an update) to the "
-	 "neighbourhood.",
-	 "--category CAT --where PLACE --description TEXT [options]\n\n"
-	 "  -c, --category CAT     suspicious, burglary, break-in-attempt, fire, medical,\n"
-	 "                         missing-person, nuisance or other\n"
-	 "  -w, --where PLACE      where (street and number, crossing, landmark)\n"
-	 "  -d, --description TEXT what is happening: behaviour, not appearance\n"
-	 "      --severity SEV     minor, moderate (default), severe or extreme\n"
-	 "      --112-called       you have called 112 (also --called-112)\n"
-	 "      --share            share with the authorities of the neighbourhood\n"
-	 "      --test             a test signal; --exercise: part of a drill\n"
-	 "      --expires DUR      how long it stays current: 30m, 4h (default), 2d\n"
-	 "      --point LAT,LON    a coarse point in decimal degrees, e.g. 52.0907,5.1214\n"
-	 "      --radius METRES    how far around the point (needed with --point)\n"
-	 "      --update-of ID     an update to an earlier alert"},
-	{"ack", cmd_ack, TIMEOUT_MS, "Acknowledge a signal: you called 112, you are looking, or a "
-	 "short message.",
-	 "ID (--called-112 | --looking | --text TEXT) [--share]\n\n"
-	 "  --called-112     you called 112 (also --112-called)\n"
-	 "  --looking        you are looking / on your way\n"
-	 "  --text TEXT      a short message (also with one of the above)\n"
-	 "  --share          share with the authorities"},
-	{"resolve", cmd_resolve, TIMEOUT_MS, "Send an all-clear for a signal.",
-	 "ID [--text TEXT] [--share]"},
-	{"retract", cmd_retract, TIMEOUT_MS, "Withdraw a signal (its author, or a coordinator).",
-	 "ID --reason TEXT"},
-	{"list", cmd_list, TIMEOUT_MS, "List current signals, newest first.",
-	 "[--all] [--limit N]\n\n"
-	 "  -a, --all        include expired and retracted signals\n"
-	 "  -n, --limit N    at most N signals (default 50, at most 1000)"},
-	{"show", cmd_show, TIMEOUT_MS, "Show one signal and its thread.", "ID"},
-	{"watch", cmd_watch, TIMEOUT_MS, "Print signals and announcements as they arrive.",
-	 "[--since DUR] [--json]\n\n"
-	 "  --since DUR      first replay what arrived in the last DUR (e.g. 1h)"},
-	{"peers", cmd_peers, TIMEOUT_MS, "Show the links to other daemons.", ""},
-	{"members", cmd_members, TIMEOUT_MS, "Show the members of the neighbourhood.", ""},
-	{"status", cmd_status, TIMEOUT_MS, "Show this household's key, role and daemon state.",
-	 ""},
-	{"invite", cmd_invite, TIMEOUT_MS, "Make a one-time invite code (coordinators).",
-	 "[--preapproved] [--hours N] [--label LABEL]\n\n"
-	 "  --preapproved    the household becomes a member without approval\n"
-	 "  --hours N        how long the code is valid (default 72)\n"
-	 "  --label LABEL    a label for the new household"},
-	{"join", cmd_join, JOIN_TIMEOUT_MS, "Join a neighbourhood with an invite code.",
-	 "CODE [--label LABEL]\n\n"
-	 "  --label LABEL    how neighbours see this household: a street or a pseudonym,\n"
-	 "                   never required to be a name or phone number"},
-	{"pending", cmd_pending, TIMEOUT_MS, "Show households waiting for approval.", ""},
-	{"approve", cmd_approve, TIMEOUT_MS, "Approve a waiting household (coordinators).",
-	 "KEY"},
-	{"revoke", cmd_revoke, TIMEOUT_MS, "Revoke a household's key (coordinators).",
-	 "KEY [--cascade] [--reason TEXT]\n\n"
-	 "  --cascade        also revoke what this key certified\n"
-	 "  --reason TEXT    why, for the record"},
+	LOCAL(send, TIMEOUT_MS, "Send an alert (or, with --update-of, an update) to the "
+	      "neighbourhood.",
+	      "--category CAT --where PLACE --description TEXT [options]\n\n"
+	      "  -c, --category CAT     suspicious, burglary, break-in-attempt, fire, medical,\n"
+	      "                         missing-person, nuisance or other\n"
+	      "  -w, --where PLACE      where (street and number, crossing, landmark)\n"
+	      "  -d, --description TEXT what is happening: behaviour, not appearance\n"
+	      "      --severity SEV     minor, moderate (default), severe or extreme\n"
+	      "      --112-called       you have called 112 (also --called-112)\n"
+	      "      --share            share with the authorities of the neighbourhood\n"
+	      "      --test             a test signal; --exercise: part of a drill\n"
+	      "      --expires DUR      how long it stays current: 30m, 4h (default), 2d\n"
+	      "      --point LAT,LON    a coarse point in decimal degrees, e.g. 52.0907,5.1214\n"
+	      "      --radius METRES    how far around the point (needed with --point)\n"
+	      "      --update-of ID     an update to an earlier alert"),
+	LOCAL(ack, TIMEOUT_MS, "Acknowledge a signal: you called 112, you are looking, or a "
+	      "short message.",
+	      "ID (--called-112 | --looking | --text TEXT) [--share]\n\n"
+	      "  --called-112     you called 112 (also --112-called)\n"
+	      "  --looking        you are looking / on your way\n"
+	      "  --text TEXT      a short message (also with one of the above)\n"
+	      "  --share          share with the authorities"),
+	LOCAL(resolve, TIMEOUT_MS, "Send an all-clear for a signal.", "ID [--text TEXT] [--share]"),
+	LOCAL(retract, TIMEOUT_MS, "Withdraw a signal (its author, or a coordinator).",
+	      "ID --reason TEXT"),
+	LOCAL(list, TIMEOUT_MS, "List current signals, newest first.",
+	      "[--all] [--limit N]\n\n"
+	      "  -a, --all        include expired and retracted signals\n"
+	      "  -n, --limit N    at most N signals (default 50, at most 1000)"),
+	LOCAL(show, TIMEOUT_MS, "Show one signal and its thread.", "ID"),
+	LOCAL(watch, TIMEOUT_MS, "Print signals and announcements as they arrive.",
+	      "[--since DUR] [--json]\n\n"
+	      "  --since DUR      first replay what arrived in the last DUR (e.g. 1h)"),
+	LOCAL(peers, TIMEOUT_MS, "Show the links to other daemons.", ""),
+	LOCAL(members, TIMEOUT_MS, "Show the members of the neighbourhood.", ""),
+	LOCAL(status, TIMEOUT_MS, "Show this household's key, role and daemon state.", ""),
+	LOCAL(invite, TIMEOUT_MS, "Make a one-time invite code (coordinators).",
+	      "[--preapproved] [--hours N] [--label LABEL]\n\n"
+	      "  --preapproved    the household becomes a member without approval\n"
+	      "  --hours N        how long the code is valid (default 72, at most 720)\n"
+	      "  --label LABEL    a label for the new household"),
+	LOCAL(join, JOIN_TIMEOUT_MS, "Join a neighbourhood with an invite code.",
+	      "CODE [--label LABEL]\n\n"
+	      "  --label LABEL    how neighbours see this household: a street or a pseudonym,\n"
+	      "                   never required to be a name or phone number"),
+	LOCAL(pending, TIMEOUT_MS, "Show households waiting for approval.", ""),
+	LOCAL(approve, TIMEOUT_MS, "Approve a waiting household (coordinators).", "KEY"),
+	LOCAL(revoke, TIMEOUT_MS, "Revoke a household's key (coordinators).",
+	      "KEY [--cascade] [--reason TEXT]\n\n"
+	      "  --cascade        also revoke what this key certified\n"
+	      "  --reason TEXT    why, for the record"),
+	LOCAL(certify, TIMEOUT_MS, "Certify a key as relay, authority or member (coordinators).",
+	      "KEY --role ROLE [--label LABEL] [--days N]\n\n"
+	      "  --role ROLE      member, coordinator (founder only), relay or authority\n"
+	      "  --label LABEL    how the neighbourhood sees this key\n"
+	      "  --days N         how long the certificate is valid (default 365)"),
+	OWN(subscribe, subscribe_main, "For authorities: receive what households shared, as JSON "
+	    "lines or CAP 1.2.", "--relay ENDPOINT --relay-key KEY [options]"),
+	OWN(announce, announce_main, "For authorities: publish an announcement through a relay.",
+	    "--relay ENDPOINT --relay-key KEY --nbhd NBHD --kind KIND --text TEXT [options]"),
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -218,7 +231,7 @@ void commands_usage(FILE *f)
 {
 	fputs("usage: samen [--state DIR] [--json] COMMAND [OPTIONS] [ARGS]\n\ncommands:\n", f);
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'samen COMMAND --help' shows a command's options.\n"
 	      "exit codes: 0 ok, 2 usage, 3 invalid, 4 samend unreachable, 5 not a member,\n"
 	      "6 forbidden, 7 not found, 8 rate-limited, 9 store full, 10 internal\n",

@@ -54,6 +54,10 @@ struct command {
 	int timeout_ms;
 	const char *summary; /* one line for 'samen --help' */
 	const char *usage;   /* arguments and options for 'samen CMD --help' */
+	/* A command that does not talk to the local samend (the authority
+	 * side, subscribe.h) runs on its own instead: argv[0] is its name,
+	 * the result is the exit code. build is NULL then. */
+	int (*run)(int argc, char **argv);
 };
 
 /*

@@ -42,6 +42,7 @@ int render_join(struct out *o, const msgpack_object *reply);
 int render_pending(struct out *o, const msgpack_object *reply);
 int render_approve(struct out *o, const msgpack_object *reply);
 int render_revoke(struct out *o, const msgpack_object *reply);
+int render_certify(struct out *o, const msgpack_object *reply);
 
 /*
  * One watch event frame as a block of lines followed by a blank line.

@@ -306,6 +306,15 @@ int render_approve(struct out *o, const msgpack_object *r)
 	return 0;
 }
 
+int render_certify(struct out *o, const msgpack_object *r)
+{
+	struct text id;
+	if (field_id(o, r, "cert", &id) < 0)
+		return SAMEN_EMALFORMED;
+	fprintf(o->f, "certified: certificate %.*s (committed)\n", ID_SHORT, id.p);
+	return 0;
+}
+
 int render_revoke(struct out *o, const msgpack_object *r)
 {
 	struct text id;

@@ -13,6 +13,7 @@
  * (for tests and for checking what a command line means).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -353,6 +354,19 @@ static int print_request(const uint8_t *buf, size_t len)
 	return r < 0 ? fail(EXIT_INTERNAL, "cannot print the request: %s", samen_strerror(r)) : 0;
 }
 
+/* A command with its own option parsing: getopt as a fresh program sees it
+ * (glibc keeps the "+" ordering of the global parse until optind is 0, and
+ * getopt's own messages are on again). */
+static int run_own(const struct command *cmd, int argc, char **argv)
+{
+	char *none[] = {argv[0], NULL};
+	optind = 0;
+	opterr = 0;
+	(void)getopt(1, none, "");
+	opterr = 1;
+	return cmd->run(argc, argv);
+}
+
 static int run(const struct command *cmd, int argc, char **argv, struct globals *g)
 {
 	struct job j = {0};
@@ -360,6 +374,8 @@ static int run(const struct command *cmd, int argc, char **argv, struct globals 
 	size_t len = 0;
 	int r;
 
+	if (cmd->run)
+		return run_own(cmd, argc, argv);
 	req_init(&j.req, cmd->name);
 	r = commands_build(cmd, argc, argv, g, &j);
 	if (r == 0 && req_finish(&j.req, &buf, &len) < 0)
@@ -383,11 +399,6 @@ int main(int argc, char **argv)
 
 	/* wcwidth() for table columns; nothing else depends on the locale */
 	setlocale(LC_CTYPE, "");
-	/* the authority commands talk to a relay, not to the local daemon */
-	if (argc >= 2 && strcmp(argv[1], "subscribe") == 0)
-		return subscribe_main(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "announce") == 0)
-		return announce_main(argc - 1, argv + 1);
 	r = commands_globals(argc, argv, &g);
 	if (r != 0)
 		return r == EXIT_DONE ? (fflush(stdout) == 0 ? 0 : EXIT_INTERNAL) : r;
@@ -397,6 +408,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[optind], "help") == 0) {
 		cmd = optind + 1 < argc ? commands_find(argv[optind + 1]) : NULL;
+		if (cmd && cmd->run) {
+			char *help[] = {argv[optind + 1], "--help", NULL};
+			return run_own(cmd, 2, help);
+		}
 		if (cmd)
 			commands_help(stdout, cmd);
 		else
