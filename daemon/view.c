@@ -88,7 +88,8 @@ int view_collect(const node_t *n, struct sigset *s)
 	int ret = store_each_by_kind(n->store, n->nbhd, REC_SIGNAL, collect_one, s);
 	if (ret < 0)
 		return ret;
-	qsort(s->e, s->n, sizeof(*s->e), by_created_desc);
+	if (s->n > 1) /* s->e is NULL while empty: qsort(NULL, 0, ...) is undefined */
+		qsort(s->e, s->n, sizeof(*s->e), by_created_desc);
 	return 0;
 }
 

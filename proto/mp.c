@@ -178,7 +178,8 @@ int mp_get_bin(const msgpack_object *o, size_t max, size_t unit, const uint8_t *
 	if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size > max || unit == 0 ||
 	    o->via.bin.size % unit != 0)
 		return SAMEN_EMALFORMED;
-	*ptr = (const uint8_t *)o->via.bin.ptr;
+	/* msgpack-c gives a NULL pointer for an empty bin; callers may memcpy 0 bytes */
+	*ptr = o->via.bin.size ? (const uint8_t *)o->via.bin.ptr : (const uint8_t *)"";
 	*len = o->via.bin.size;
 	return 0;
 }
@@ -228,7 +229,9 @@ int mp_get_str(const msgpack_object *o, char *out, size_t cap)
 		return SAMEN_EMALFORMED;
 	if (!mp_text_ok(o->via.str.ptr, o->via.str.size))
 		return SAMEN_EMALFORMED;
-	memcpy(out, o->via.str.ptr, o->via.str.size);
+	/* msgpack-c gives a NULL pointer for an empty string */
+	if (o->via.str.size)
+		memcpy(out, o->via.str.ptr, o->via.str.size);
 	out[o->via.str.size] = '\0';
 	return 0;
 }

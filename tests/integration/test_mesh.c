@@ -65,9 +65,13 @@ static void test_ten_daemons_alert_ack_resolve(void **state)
 	assert_true(harness_neighbourhood(nodes, N_MESH, NULL));
 
 	char id[65];
+	uint64_t t0 = harness_ms();
 	assert_true(hnode_send(&nodes[3], "Man probeert autodeuren", false, id));
 	struct have h = {nodes, N_MESH, id, 0};
 	assert_true(harness_wait(all_have, &h, 20000));
+	/* an upper bound: it includes polling all ten control sockets */
+	print_message("alert at all %d households within %llu ms of send\n", N_MESH,
+		      (unsigned long long)(harness_ms() - t0));
 
 	struct hreply r;
 	char ref[80], ack_id[65], clear_id[65];
@@ -196,6 +200,95 @@ static void test_hook_gets_json(void **state)
 	stop_all(nodes, 2);
 }
 
+static bool none_have(void *ctx)
+{
+	struct have *h = ctx;
+	for (size_t i = 0; i < h->n; i++)
+		if (hnode_has(&h->nodes[i], h->id))
+			return false;
+	return true;
+}
+
+/* An invite that needs approval: pending until a coordinator approves; a
+ * retracted signal disappears everywhere and is not fetched again. */
+static void test_approval_and_retraction(void **state)
+{
+	(void)state;
+	struct hnode nodes[3];
+	struct hreply r;
+	char code[700], arg[800], key[80], state_s[32];
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	hnode_init(&nodes[1], "h1", harness_port(), 0);
+	hnode_init(&nodes[2], "h2", harness_port(), 0);
+	assert_true(harness_neighbourhood(nodes, 2, NULL));
+
+	hnode_write_config(&nodes[2], NULL, NULL);
+	hnode_start(&nodes[2]);
+	assert_true(hnode_wait_ready(&nodes[2], 10000));
+	assert_true(hnode_call(&nodes[0], &r, "op=invite", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_str(&r, "code", code, sizeof(code));
+	hreply_free(&r);
+	snprintf(arg, sizeof(arg), "code=%s", code);
+	assert_true(hnode_call(&nodes[2], &r, "op=join", arg, "label=Beukenstraat 2", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_free(&r);
+	/* pending at the coordinator, not a member yet */
+	bool listed = false;
+	for (int i = 0; i < 100 && !listed; i++) {
+		assert_true(hnode_call(&nodes[0], &r, "op=pending", NULL));
+		listed = memmem(r.buf, r.len, nodes[2].key_text, 43) != NULL;
+		hreply_free(&r);
+		if (!listed)
+			usleep(50000);
+	}
+	assert_true(listed);
+	assert_true(hnode_call(&nodes[2], &r, "op=status", NULL));
+	hreply_str(&r, "role", state_s, sizeof(state_s));
+	hreply_free(&r);
+	assert_string_equal(state_s, "joining");
+	/* a plain member cannot approve */
+	snprintf(key, sizeof(key), "key=%s", nodes[2].key_text);
+	assert_true(hnode_call(&nodes[1], &r, "op=approve", key, NULL));
+	assert_false(hreply_ok(&r));
+	hreply_str(&r, "code", state_s, sizeof(state_s));
+	assert_string_equal(state_s, "forbidden");
+	hreply_free(&r);
+	assert_true(hnode_call(&nodes[0], &r, "op=approve", key, NULL));
+	assert_true(hreply_ok(&r));
+	hreply_free(&r);
+	bool member = false;
+	for (int i = 0; i < 200 && !member; i++) {
+		assert_true(hnode_call(&nodes[2], &r, "op=status", NULL));
+		hreply_str(&r, "role", state_s, sizeof(state_s));
+		member = !strcmp(state_s, "member");
+		hreply_free(&r);
+		if (!member)
+			usleep(50000);
+	}
+	assert_true(member);
+
+	/* h1 posts something that profiles a person; the coordinator retracts it */
+	char id[65], ref[80];
+	struct have h = {nodes, 2, NULL, 0};
+	assert_true(hnode_send(&nodes[1], "Verdacht uitziende man met een donkere huidskleur", false, id));
+	h.id = id;
+	assert_true(harness_wait(all_have, &h, 10000));
+	snprintf(ref, sizeof(ref), "ref=%s", id);
+	assert_true(hnode_call(&nodes[2], &r, "op=retract", ref, "reason=profiling", NULL));
+	assert_false(hreply_ok(&r)); /* a member who is not its author may not */
+	hreply_free(&r);
+	assert_true(hnode_call(&nodes[0], &r, "op=retract", ref,
+			       "reason=beschrijft uiterlijk in plaats van gedrag", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_free(&r);
+	h.n = 3;
+	assert_true(harness_wait(none_have, &h, 10000));
+	sleep(5); /* two anti-entropy rounds: nobody fetches it back */
+	assert_true(none_have(&h));
+	stop_all(nodes, 3);
+}
+
 /* Whatever a test left running is killed, and its directory removed. */
 static int teardown(void **state)
 {
@@ -210,6 +303,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ten_daemons_alert_ack_resolve, teardown),
 		cmocka_unit_test_teardown(test_offline_catch_up, teardown),
 		cmocka_unit_test_teardown(test_hook_gets_json, teardown),
+		cmocka_unit_test_teardown(test_approval_and_retraction, teardown),
 	};
 	return cmocka_run_group_tests_name("mesh", tests, NULL, NULL);
 }

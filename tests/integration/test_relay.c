@@ -437,7 +437,9 @@ static void test_slow_subscriber(void **state)
 	print_message("relay RSS: %ld kB at start, %ld kB peak, %d records to a slow reader\n", base,
 		      peak, got);
 	assert_int_equal(got, total); /* no gap: every shared signal arrived */
-	assert_true(peak < 32 * 1024); /* bounded: nothing buffered per record */
+	/* bounded: nothing is buffered per record (the ASan build runs with a
+	 * small quarantine, see the Makefile, so the same bound holds there) */
+	assert_true(peak - base < 16 * 1024);
 	rawpeer_close(&p);
 	identity_free(&police);
 }
