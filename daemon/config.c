@@ -27,6 +27,7 @@ enum kind {
 	K_USER,
 	K_PEER,  /* "ENDPOINT KEYTEXT", appended */
 	K_SERVE, /* a neighbourhood key text, appended (relay) */
+	K_GOSSIP, /* "tree" or "eager" */
 };
 
 struct keydef {
@@ -53,6 +54,7 @@ static const struct keydef keydefs[] = {
 	STR(subscriber_listen, K_BIND, 0),
 	OTHER(peer, K_PEER),
 	OTHER(serve, K_SERVE),
+	OTHER(gossip, K_GOSSIP),
 	NUM(learn_peers, 0, 1),
 	NUM(active_links, 1, 64),
 	NUM(max_inbound, 1, 1024),
@@ -415,6 +417,14 @@ static int set_value(struct config *cfg, const struct keydef *def,
 		return 0;
 	case K_PEER:
 		return set_peer(cfg, v, err, cap);
+	case K_GOSSIP:
+		if (strcmp(v, "tree") == 0)
+			cfg->gossip = CONFIG_GOSSIP_TREE;
+		else if (strcmp(v, "eager") == 0)
+			cfg->gossip = CONFIG_GOSSIP_EAGER;
+		else
+			return fail(err, cap, SAMEN_EINVAL, "gossip: '%s' is neither 'tree' nor 'eager'", v);
+		return 0;
 	case K_SERVE:
 		if (strlen(v) != KEYTEXT_LEN - 1 || keytext_decode(v, pk) != 0)
 			return fail(err, cap, SAMEN_EINVAL,

@@ -49,6 +49,11 @@
 #define CONFIG_PEERS_MAX 64         /* peer lines */
 #define CONFIG_SERVED_MAX 16        /* serve lines (relay) */
 
+enum config_gossip {
+	CONFIG_GOSSIP_TREE = 0,  /* push tree (Plumtree): full records on a tree, ids elsewhere */
+	CONFIG_GOSSIP_EAGER = 1, /* every new record in full on every link */
+};
+
 enum config_role {
 	CONFIG_ROLE_HOUSEHOLD = 0,
 	CONFIG_ROLE_RELAY = 1,
@@ -101,6 +106,8 @@ struct config {
 	uint8_t served[CONFIG_SERVED_MAX][32];
 	unsigned n_served;
 
+	/* "tree" (default) or "eager". */
+	enum config_gossip gossip;
 	unsigned learn_peers;          /* default 1: also dial the endpoints other
 	                                  households announce; 0 = only peer lines */
 	unsigned active_links;         /* default 6, 1..64 */

@@ -578,7 +578,14 @@ static void op_status(struct req *q)
 		keytext_encode(d->node.nbhd, nbhd);
 	unsigned role = node_my_role(&d->node);
 	const struct epoch *e = node_current_epoch(&d->node);
-	msgpack_packer *pk = reply_ok(q, 12);
+	msgpack_packer *pk = reply_ok(q, 13);
+	mpmap_put_key(pk, "traffic");
+	msgpack_pack_map(pk, 5);
+	mpmap_put_uint(pk, "records_sent", d->sent_records);
+	mpmap_put_uint(pk, "record_bytes_sent", d->sent_record_bytes);
+	mpmap_put_uint(pk, "ihave_ids_sent", d->sent_ihave_ids);
+	mpmap_put_uint(pk, "grafts_sent", d->sent_grafts);
+	mpmap_put_uint(pk, "prunes_sent", d->sent_prunes);
 	mpmap_put_str(pk, "key", key);
 	mpmap_put_str(pk, "fingerprint", fp);
 	mpmap_put_str(pk, "nbhd", nbhd);

@@ -25,6 +25,21 @@
 
 enum link_dir { DIR_OUT = 1, DIR_IN = 2 };
 
+/* An output queue: entries behind a 4-byte big-endian length. */
+struct outq {
+	uint8_t *buf;
+	size_t len, cap, n;
+};
+
+/* A record announced lazily (IHAVE) that has not arrived yet. */
+struct missing {
+	uint8_t id[32];
+	int link, alt;            /* who announced it (alt: another announcer, or -1) */
+	uint64_t deadline_ms;     /* GRAFT if still missing then */
+	unsigned tries;
+};
+#define MISSING_MAX 4096
+
 struct link {
 	bool used;
 	enum link_dir dir;
@@ -39,10 +54,11 @@ struct link {
 	bool up;                /* handshake done (out) / HELLO seen (in) */
 	uint64_t created_ms, since_ms, last_rx_ms;
 	unsigned invalid;       /* misbehaving records received */
-	/* records waiting to be pushed on this link after the current ingest:
-	 * concatenated, each behind a 4-byte length */
-	uint8_t *pending_buf;
-	size_t pending_len, pending_cap, pending_n;
+	/* what waits to go out on this link after the current ingest */
+	struct outq push;       /* full records, pushed eagerly */
+	struct outq reply;      /* full records asked for (VV answer, GRAFT) */
+	struct outq ihave;      /* ids announced lazily (push tree) */
+	bool lazy;              /* push tree: the peer pruned us; send ids only */
 };
 
 struct candidate {
@@ -113,6 +129,10 @@ struct daemon {
 	struct invite invites[INVITES_MAX];
 	size_t n_invites;
 	struct join_state join;
+	struct missing missing[MISSING_MAX];
+	size_t n_missing;
+	/* traffic, for `status` and the benchmarks */
+	uint64_t sent_records, sent_record_bytes, sent_ihave_ids, sent_grafts, sent_prunes;
 	/* ZAP: Ed25519 key of every key that may link, with its X25519 form */
 	uint8_t (*zap_ed)[32];
 	uint8_t (*zap_curve)[32];
@@ -165,6 +185,10 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 void gossip_flush(struct daemon *d);
 void gossip_vv_hash(struct daemon *d, const uint8_t nbhd[32], uint8_t out[32]);
 void gossip_publish_peer(struct daemon *d);
+/* Grafts what was announced but has not arrived in time. Returns the ms
+ * until the next deadline (or -1 when nothing is pending). */
+long gossip_timers(struct daemon *d, uint64_t now_ms);
+void gossip_link_closed(struct daemon *d, struct link *l);
 
 /* control.c */
 void control_handle(struct daemon *d);

@@ -1,8 +1,10 @@
 /*
- * gossip.c — what travels over links: eager push of every new record to
- * every link but its source, and version-vector anti-entropy (hash, then the
- * vector on a mismatch, then exactly the missing records) on every new link
- * and every `anti_entropy_seconds`.
+ * gossip.c — what travels over links: a push tree (full records on the
+ * links that delivered first, ids on the rest, a graft when an id's record
+ * does not follow; or plain eager push with `gossip = eager`), and
+ * version-vector anti-entropy (hash, then the vector on a mismatch, then
+ * exactly the missing records) on every new link and every
+ * `anti_entropy_seconds`.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,44 +20,72 @@
 #define PUSH_BYTES_MAX (512u * 1024) /* one RECORDS message */
 #define CATCHUP_RECORDS_MAX 20000    /* per VV answer; the rest next round */
 
+#define IHAVE_TIMEOUT_MS 250          /* wait this long for the eager copy */
+#define GRAFT_TRIES 3
+
 static int link_index(const struct daemon *d, const struct link *l)
 {
 	return (int)(l - d->links);
 }
 
-/* ---- pending pushes ---- */
-
-static int pending_add(struct link *l, const uint8_t *buf, size_t len)
+static bool tree_mode(const struct daemon *d)
 {
-	size_t need = l->pending_len + 4 + len;
-	if (need > l->pending_cap) {
-		size_t cap = l->pending_cap ? l->pending_cap : 4096;
+	return d->cfg->gossip == CONFIG_GOSSIP_TREE;
+}
+
+/* ---- output queues ---- */
+
+static int outq_add(struct outq *q, const uint8_t *buf, size_t len)
+{
+	size_t need = q->len + 4 + len;
+	if (need > q->cap) {
+		size_t cap = q->cap ? q->cap : 4096;
 		while (cap < need)
 			cap *= 2;
-		uint8_t *p = realloc(l->pending_buf, cap);
+		uint8_t *p = realloc(q->buf, cap);
 		if (!p)
 			return -ENOMEM;
-		l->pending_buf = p;
-		l->pending_cap = cap;
+		q->buf = p;
+		q->cap = cap;
 	}
-	uint8_t *p = l->pending_buf + l->pending_len;
+	uint8_t *p = q->buf + q->len;
 	p[0] = (uint8_t)(len >> 24), p[1] = (uint8_t)(len >> 16), p[2] = (uint8_t)(len >> 8),
 	p[3] = (uint8_t)len;
 	memcpy(p + 4, buf, len);
-	l->pending_len = need;
-	l->pending_n++;
+	q->len = need;
+	q->n++;
 	return 0;
 }
 
-static void flush_link(struct daemon *d, struct link *l)
+static size_t outq_entry(const struct outq *q, size_t off, const uint8_t **data)
+{
+	const uint8_t *p = q->buf + off;
+	*data = p + 4;
+	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+}
+
+static void outq_clear(struct outq *q)
+{
+	q->len = 0;
+	q->n = 0;
+}
+
+static void outq_free(struct outq *q)
+{
+	free(q->buf);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Sends a queue of full records as RECORDS (push) or REPLY messages, each
+ * within the count and byte caps. */
+static void flush_records(struct daemon *d, struct link *l, struct outq *q, uint8_t type)
 {
 	size_t off = 0;
-	while (off < l->pending_len && l->used) {
-		/* one message: as many records as fit the count and byte caps */
+	while (off < q->len && l->used) {
 		size_t start = off, n = 0, bytes = 0;
-		while (off < l->pending_len && n < LINK_RECORDS_MAX) {
-			const uint8_t *p = l->pending_buf + off;
-			size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+		const uint8_t *data;
+		while (off < q->len && n < LINK_RECORDS_MAX) {
+			size_t len = outq_entry(q, off, &data);
 			if (n > 0 && bytes + len > PUSH_BYTES_MAX)
 				break;
 			bytes += len;
@@ -64,28 +94,182 @@ static void flush_link(struct daemon *d, struct link *l)
 		}
 		struct mp_buf b;
 		mp_buf_init(&b);
-		int ret = link_records_begin(&b, n);
+		int ret = link_records_begin_type(&b, type, n);
 		for (size_t k = start; ret == 0 && k < off;) {
-			const uint8_t *p = l->pending_buf + k;
-			size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-			ret = mp_pack_bin(&b.pk, p + 4, len);
+			size_t len = outq_entry(q, k, &data);
+			ret = mp_pack_bin(&b.pk, data, len);
 			k += 4 + len;
 		}
-		if (ret == 0)
-			(void)net_send(d, l, b.sb.data, b.sb.size);
+		if (ret == 0 && net_send(d, l, b.sb.data, b.sb.size) == 0) {
+			d->sent_records += n;
+			d->sent_record_bytes += bytes;
+		}
 		mp_buf_destroy(&b);
 	}
-	if (l->used) {
-		l->pending_len = 0;
-		l->pending_n = 0;
+	if (l->used)
+		outq_clear(q);
+}
+
+static void send_ids(struct daemon *d, struct link *l, uint8_t type, const uint8_t *ids, size_t n)
+{
+	for (size_t off = 0; off < n && l->used; off += LINK_IDS_MAX) {
+		size_t k = n - off < LINK_IDS_MAX ? n - off : LINK_IDS_MAX;
+		struct mp_buf b;
+		mp_buf_init(&b);
+		if (link_encode_ids(&b, type, l->nbhd, ids + off * 32, k) == 0 &&
+		    net_send(d, l, b.sb.data, b.sb.size) == 0) {
+			if (type == LINK_IHAVE)
+				d->sent_ihave_ids += k;
+			else
+				d->sent_grafts += k;
+		}
+		mp_buf_destroy(&b);
+	}
+}
+
+static void flush_link(struct daemon *d, struct link *l)
+{
+	if (l->push.n)
+		flush_records(d, l, &l->push, LINK_RECORDS);
+	if (l->used && l->reply.n)
+		flush_records(d, l, &l->reply, LINK_REPLY);
+	if (l->used && l->ihave.n) {
+		/* the ihave queue holds bare ids: pack them contiguously */
+		uint8_t *ids = malloc(l->ihave.n * 32);
+		size_t k = 0;
+		const uint8_t *data;
+		for (size_t off = 0; ids && off < l->ihave.len; k++)
+			off += 4 + outq_entry(&l->ihave, off, &data), memcpy(ids + k * 32, data, 32);
+		if (ids)
+			send_ids(d, l, LINK_IHAVE, ids, k);
+		free(ids);
+		if (l->used)
+			outq_clear(&l->ihave);
 	}
 }
 
 void gossip_flush(struct daemon *d)
 {
-	for (size_t i = 0; i < d->n_links; i++)
-		if (d->links[i].used && d->links[i].pending_n)
-			flush_link(d, &d->links[i]);
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (l->used && (l->push.n || l->reply.n || l->ihave.n))
+			flush_link(d, l);
+	}
+}
+
+void gossip_link_closed(struct daemon *d, struct link *l)
+{
+	outq_free(&l->push);
+	outq_free(&l->reply);
+	outq_free(&l->ihave);
+	/* announcements from this link can no longer be grafted from it */
+	int idx = link_index(d, l);
+	for (size_t i = 0; i < d->n_missing; i++) {
+		struct missing *m = &d->missing[i];
+		if (m->link == idx) {
+			m->link = m->alt;
+			m->alt = -1;
+		} else if (m->alt == idx) {
+			m->alt = -1;
+		}
+	}
+}
+
+/* ---- the push tree (epidemic broadcast trees, Leitão et al.) ----
+ *
+ * Every link starts eager: new records go out in full. A record that
+ * arrives a second time by push tells us the tree has a redundant edge: we
+ * PRUNE that link, and its sender then announces only ids to us (IHAVE). An
+ * id we lack when its deadline passes is fetched with GRAFT, which also
+ * makes that link eager again: the tree repairs itself where an eager link
+ * died. Version-vector anti-entropy below stays the safety net.
+ */
+
+static void missing_remove(struct daemon *d, size_t i)
+{
+	d->missing[i] = d->missing[--d->n_missing];
+}
+
+static void on_ihave(struct daemon *d, struct link *l, const struct link_msg *m)
+{
+	uint64_t now = daemon_now_ms();
+	int idx = link_index(d, l);
+	for (size_t k = 0; k < m->n_ids; k++) {
+		const uint8_t *id = m->ids + k * 32;
+		if (store_has(d->node.store, id) == 1 || node_is_retracted(&d->node, id))
+			continue;
+		size_t i;
+		for (i = 0; i < d->n_missing; i++)
+			if (memcmp(d->missing[i].id, id, 32) == 0)
+				break;
+		if (i < d->n_missing) {
+			if (d->missing[i].link != idx)
+				d->missing[i].alt = idx;
+			continue;
+		}
+		if (d->n_missing == MISSING_MAX)
+			continue; /* anti-entropy will bring it */
+		struct missing *ms = &d->missing[d->n_missing++];
+		memcpy(ms->id, id, 32);
+		ms->link = idx;
+		ms->alt = -1;
+		ms->deadline_ms = now + IHAVE_TIMEOUT_MS;
+		ms->tries = 0;
+	}
+}
+
+long gossip_timers(struct daemon *d, uint64_t now)
+{
+	long next = -1;
+	for (size_t i = 0; i < d->n_missing;) {
+		struct missing *m = &d->missing[i];
+		if (store_has(d->node.store, m->id) == 1 || m->link < 0 || m->tries >= GRAFT_TRIES) {
+			missing_remove(d, i);
+			continue;
+		}
+		if (now >= m->deadline_ms) {
+			struct link *l = &d->links[m->link];
+			if (l->used && l->up) {
+				l->lazy = false; /* a graft makes the edge part of the tree */
+				send_ids(d, l, LINK_GRAFT, m->id, 1);
+			}
+			m->tries++;
+			m->deadline_ms = now + IHAVE_TIMEOUT_MS;
+			if (m->alt >= 0) { /* next time, ask the other announcer */
+				int t = m->link;
+				m->link = m->alt;
+				m->alt = t;
+			}
+		}
+		long left = (long)(m->deadline_ms - now);
+		if (next < 0 || left < next)
+			next = left;
+		i++;
+	}
+	return next;
+}
+
+static void on_graft(struct daemon *d, struct link *l, const struct link_msg *m)
+{
+	l->lazy = false;
+	for (size_t k = 0; k < m->n_ids; k++) {
+		uint8_t *buf;
+		size_t len;
+		if (store_get(d->node.store, m->ids + k * 32, &buf, &len) == 0) {
+			(void)outq_add(&l->reply, buf, len);
+			free(buf);
+		}
+	}
+	gossip_flush(d);
+}
+
+static void send_prune(struct daemon *d, struct link *l)
+{
+	struct mp_buf b;
+	mp_buf_init(&b);
+	if (link_encode_prune(&b, l->nbhd) == 0 && net_send(d, l, b.sb.data, b.sb.size) == 0)
+		d->sent_prunes++;
+	mp_buf_destroy(&b);
 }
 
 void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf, size_t len,
@@ -101,12 +285,21 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 	}
 	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
 		net_add_candidate(d, r->u.peer.endpoint, r->author);
+	for (size_t i = 0; i < d->n_missing; i++)
+		if (memcmp(d->missing[i].id, r->id, 32) == 0) {
+			missing_remove(d, i);
+			break;
+		}
+	bool tree = tree_mode(d);
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
 		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0 ||
 		    !l->has_nbhd || memcmp(l->nbhd, r->nbhd, 32) != 0)
 			continue;
-		(void)pending_add(l, buf, len);
+		if (tree && l->lazy)
+			(void)outq_add(&l->ihave, r->id, 32);
+		else
+			(void)outq_add(&l->push, buf, len);
 	}
 	control_event(d, r);
 }
@@ -242,7 +435,7 @@ static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint
 	if (c->sent >= CATCHUP_RECORDS_MAX)
 		return 1;
 	c->sent++;
-	return pending_add(c->l, data, len) < 0 ? 1 : 0;
+	return outq_add(&c->l->reply, data, len) < 0 ? 1 : 0;
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -348,13 +541,18 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 	int ret = node_ingest(&d->node, recs, m->rec_len, m->n_records, sources, verdicts);
 	if (ret < 0)
 		log_msg(SLOG_ERR, "store commit failed: %s", samen_strerror(ret));
+	bool redundant = false;
 	for (size_t i = 0; i < m->n_records; i++) {
 		if (reject_is_misbehaviour(verdicts[i]))
 			bad++;
+		redundant |= verdicts[i] == RJ_DUPLICATE;
 		if (verdicts[i] != RJ_NONE && verdicts[i] != RJ_DUPLICATE)
 			log_msg(SLOG_DEBUG, "record from %s refused: %s",
 				l->dir == DIR_OUT ? l->endpoint : "inbound", reject_name(verdicts[i]));
 	}
+	/* a pushed record we already had: this edge is not in the tree */
+	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used)
+		send_prune(d, l);
 	gossip_flush(d);
 	if (bad && l->used)
 		misbehaved(d, l, bad);
@@ -383,7 +581,8 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 		memcpy(l->nbhd, m.nbhd, 32);
 		l->has_nbhd = true;
 	}
-	if (!l->has_nbhd || (m.type != LINK_RECORDS && memcmp(m.nbhd, l->nbhd, 32) != 0)) {
+	if (!l->has_nbhd || (m.type != LINK_RECORDS && m.type != LINK_REPLY &&
+			     memcmp(m.nbhd, l->nbhd, 32) != 0)) {
 		d->node.counters[RJ_NBHD]++;
 		misbehaved(d, l, 1);
 		msgpack_unpacked_destroy(&u);
@@ -414,7 +613,17 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 		apply_skip(d, &m);
 		break;
 	case LINK_RECORDS:
+	case LINK_REPLY:
 		on_records(d, l, &m);
+		break;
+	case LINK_IHAVE:
+		on_ihave(d, l, &m);
+		break;
+	case LINK_GRAFT:
+		on_graft(d, l, &m);
+		break;
+	case LINK_PRUNE:
+		l->lazy = true;
 		break;
 	}
 	msgpack_unpacked_destroy(&u);

@@ -471,14 +471,13 @@ static struct link *link_alloc(struct daemon *d)
 
 void net_close_link(struct daemon *d, struct link *l)
 {
-	(void)d;
 	if (!l->used)
 		return;
 	if (l->sock)
 		zmq_close(l->sock);
 	if (l->mon)
 		zmq_close(l->mon);
-	free(l->pending_buf);
+	gossip_link_closed(d, l);
 	memset(l, 0, sizeof(*l));
 }
 

@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "hook.h"
 #include "log.h"
+#include "notify.h"
 #include "../keys/keyfile.h"
 #include "../keys/keytext.h"
 
@@ -263,6 +264,10 @@ static void timers(struct daemon *d, uint64_t now)
 	}
 	if (d->hook)
 		hook_poll(d->hook, now);
+	if (d->n_missing) {
+		(void)gossip_timers(d, now);
+		gossip_flush(d);
+	}
 }
 
 static long next_timeout(const struct daemon *d, uint64_t now)
@@ -274,6 +279,9 @@ static long next_timeout(const struct daemon *d, uint64_t now)
 		next = d->next_rekey_ms;
 	if (d->hook && hook_running(d->hook) && now + 100 < next)
 		next = now + 100;
+	for (size_t i = 0; i < d->n_missing; i++)
+		if (d->missing[i].deadline_ms < next)
+			next = d->missing[i].deadline_ms;
 	return next > now ? (long)(next - now) : 0;
 }
 
@@ -505,9 +513,16 @@ int main(int argc, char **argv)
 	log_msg(SLOG_INFO, "samend %s ready: key %s (%s), %s%s%s", SAMEN_VERSION, fp, text,
 		cfg.role == CONFIG_ROLE_RELAY ? "relay" : role ? record_role_name(role) : "not a member yet",
 		cfg.listen[0] ? ", listening on " : ", dialling out only", cfg.listen);
+	char ready[64 + FINGERPRINT_LEN + ENDPOINT_MAX];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=key %s%s%s", fp,
+		 cfg.listen[0] ? ", listening on " : ", dialling out only", cfg.listen);
+	if ((ret = notify_send(ready)) < 0)
+		log_msg(SLOG_WARN, "cannot notify the service manager ($NOTIFY_SOCKET): %s",
+			samen_strerror(ret));
 	d.next_peer_ms = daemon_now_ms(); /* announce where we listen at once */
 	run(&d, config_path);
 	log_msg(SLOG_INFO, "stopping");
+	notify_send("STOPPING=1");
 	hook_free((hook_t **)&d.hook);
 	relay_close(&d);
 	net_close(&d);

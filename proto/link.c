@@ -17,6 +17,7 @@ int link_decode(const uint8_t *buf, size_t len, msgpack_unpacked *u, struct link
 	m->type = 0;
 	m->n_records = 0;
 	m->n_entries = 0;
+	m->n_ids = 0;
 	if (len > LINK_MSG_MAX)
 		return SAMEN_ETOOBIG;
 	ret = mp_unpack(buf, len, LINK_DEPTH, u);
@@ -39,7 +40,8 @@ int link_decode(const uint8_t *buf, size_t len, msgpack_unpacked *u, struct link
 		    mp_get_str(&f[4], m->advertise, sizeof(m->advertise)))
 			return SAMEN_EMALFORMED;
 		return 0;
-	case LINK_RECORDS: {
+	case LINK_RECORDS:
+	case LINK_REPLY: {
 		if (mp_get_array(o, 2, &f) || f[1].type != MSGPACK_OBJECT_ARRAY)
 			return SAMEN_EMALFORMED;
 		const msgpack_object_array *a = &f[1].via.array;
@@ -67,6 +69,19 @@ int link_decode(const uint8_t *buf, size_t len, msgpack_unpacked *u, struct link
 		m->n_entries = n / LINK_VV_ENTRY;
 		return 0;
 	}
+	case LINK_IHAVE:
+	case LINK_GRAFT: {
+		size_t n;
+		if (mp_get_array(o, 3, &f) || mp_get_bin_fixed(&f[1], m->nbhd, 32) ||
+		    mp_get_bin(&f[2], (size_t)LINK_IDS_MAX * 32, 32, &m->ids, &n))
+			return SAMEN_EMALFORMED;
+		m->n_ids = n / 32;
+		return 0;
+	}
+	case LINK_PRUNE:
+		if (mp_get_array(o, 2, &f) || mp_get_bin_fixed(&f[1], m->nbhd, 32))
+			return SAMEN_EMALFORMED;
+		return 0;
 	default:
 		return SAMEN_EKIND;
 	}
@@ -87,11 +102,16 @@ int link_encode_hello(struct mp_buf *b, const uint8_t nbhd[32], const uint8_t ha
 
 int link_records_begin(struct mp_buf *b, size_t n)
 {
+	return link_records_begin_type(b, LINK_RECORDS, n);
+}
+
+int link_records_begin_type(struct mp_buf *b, uint8_t type, size_t n)
+{
 	int e = 0;
-	if (n > LINK_RECORDS_MAX)
+	if (n > LINK_RECORDS_MAX || (type != LINK_RECORDS && type != LINK_REPLY))
 		return SAMEN_EINVAL;
 	e |= msgpack_pack_array(&b->pk, 2);
-	e |= msgpack_pack_uint8(&b->pk, LINK_RECORDS);
+	e |= msgpack_pack_uint8(&b->pk, type);
 	e |= msgpack_pack_array(&b->pk, (size_t)n);
 	return e ? -ENOMEM : 0;
 }
@@ -135,4 +155,26 @@ void link_entry_put(uint8_t *entries, size_t i, const uint8_t author[32], uint64
 	memcpy(p, author, 32);
 	for (int k = 7; k >= 0; k--, value >>= 8)
 		p[32 + k] = (uint8_t)value;
+}
+
+int link_encode_ids(struct mp_buf *b, uint8_t type, const uint8_t nbhd[32], const uint8_t *ids,
+		    size_t n)
+{
+	int e = 0;
+	if (n > LINK_IDS_MAX || (type != LINK_IHAVE && type != LINK_GRAFT))
+		return SAMEN_EINVAL;
+	e |= msgpack_pack_array(&b->pk, 3);
+	e |= msgpack_pack_uint8(&b->pk, type);
+	e |= mp_pack_bin(&b->pk, nbhd, 32);
+	e |= mp_pack_bin(&b->pk, ids, n * 32);
+	return e ? -ENOMEM : 0;
+}
+
+int link_encode_prune(struct mp_buf *b, const uint8_t nbhd[32])
+{
+	int e = 0;
+	e |= msgpack_pack_array(&b->pk, 2);
+	e |= msgpack_pack_uint8(&b->pk, LINK_PRUNE);
+	e |= mp_pack_bin(&b->pk, nbhd, 32);
+	return e ? -ENOMEM : 0;
 }

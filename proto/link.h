@@ -27,7 +27,13 @@ enum link_type {
 	LINK_VV_HASH = 3, /* [3, nbhd bin32, hash bin32] */
 	LINK_VV = 4,      /* [4, nbhd bin32, entries bin (n * 40)] */
 	LINK_SKIP = 5,    /* [5, nbhd bin32, entries bin (n * 40)] */
+	LINK_IHAVE = 6,   /* [6, nbhd bin32, ids bin (n * 32)]: lazy push */
+	LINK_GRAFT = 7,   /* [7, nbhd bin32, ids bin (n * 32)]: send these, eagerly */
+	LINK_PRUNE = 8,   /* [8, nbhd bin32]: stop pushing full records to me */
+	LINK_REPLY = 9,   /* [9, [record bin, ...]]: records asked for (VV, GRAFT) */
 };
+
+#define LINK_IDS_MAX 4096 /* ids in one IHAVE or GRAFT */
 
 struct link_msg {
 	uint8_t type;
@@ -42,6 +48,9 @@ struct link_msg {
 	/* VV, SKIP: n entries of LINK_VV_ENTRY bytes (borrowed) */
 	const uint8_t *entries;
 	size_t n_entries;
+	/* IHAVE, GRAFT: n ids of 32 bytes (borrowed) */
+	const uint8_t *ids;
+	size_t n_ids;
 };
 
 /*
@@ -57,9 +66,14 @@ int link_decode(const uint8_t *buf, size_t len, msgpack_unpacked *u, struct link
 /* Encoders: each writes a complete frame into b (initialised by the caller). */
 int link_encode_hello(struct mp_buf *b, const uint8_t nbhd[32], const uint8_t hash[32],
 		      const char *advertise) SAMEN_MUST_CHECK;
-/* RECORDS: call link_records_begin with the count, then pack each record with
- * mp_pack_bin(&b->pk, …). */
+/* RECORDS (type LINK_RECORDS, a push) or LINK_REPLY: call with the count,
+ * then pack each record with mp_pack_bin(&b->pk, …). */
 int link_records_begin(struct mp_buf *b, size_t n) SAMEN_MUST_CHECK;
+int link_records_begin_type(struct mp_buf *b, uint8_t type, size_t n) SAMEN_MUST_CHECK;
+/* IHAVE or GRAFT with n ids (n * 32 bytes). */
+int link_encode_ids(struct mp_buf *b, uint8_t type, const uint8_t nbhd[32], const uint8_t *ids,
+		    size_t n) SAMEN_MUST_CHECK;
+int link_encode_prune(struct mp_buf *b, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;
 int link_encode_vv_hash(struct mp_buf *b, const uint8_t nbhd[32], const uint8_t hash[32])
 	SAMEN_MUST_CHECK;
 int link_encode_entries(struct mp_buf *b, uint8_t type, const uint8_t nbhd[32],
