@@ -199,6 +199,11 @@ static int rebuild(node_t *n)
 	return 0;
 }
 
+int node_reload(node_t *n)
+{
+	return rebuild(n);
+}
+
 membership_t *node_mem_for(const node_t *n, const uint8_t nbhd[32])
 {
 	if (n->have_nbhd && memcmp(n->nbhd, nbhd, 32) == 0)

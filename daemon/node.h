@@ -125,6 +125,9 @@ int node_serve(node_t *n, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;
  * neither belongs to nor serves it. */
 membership_t *node_mem_for(const node_t *n, const uint8_t nbhd[32]);
 
+/* Rebuilds membership, epochs and retractions from the store (SIGHUP). */
+int node_reload(node_t *n) SAMEN_MUST_CHECK;
+
 /* Sets (and remembers in the store) the neighbourhood, after a join. */
 int node_set_nbhd(node_t *n, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;
 

@@ -151,9 +151,11 @@ static void reload(struct daemon *d, const char *config_path)
 	d->node.params.rate_burst = fresh.rate_burst;
 	for (unsigned i = 0; i < fresh.n_peers; i++)
 		net_add_candidate(d, fresh.peers[i].endpoint, fresh.peers[i].key);
+	if (node_reload(&d->node) < 0)
+		log_msg(SLOG_WARN, "reload: cannot rebuild the membership from the store");
 	d->zap_stale = true;
 	d->relink = true;
-	log_msg(SLOG_INFO, "reloaded the configuration (sockets and paths need a restart)");
+	log_msg(SLOG_INFO, "reloaded the configuration and membership (sockets and paths need a restart)");
 }
 
 static void handle_mesh(struct daemon *d)
