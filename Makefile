@@ -5,12 +5,27 @@
 #   make asan       the whole test suite under ASan+UBSan (build-asan/)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 30)
 #   make deps       install the Debian packages that are missing
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (programs, man pages, config,
+#                   systemd unit, bash completion; PREFIX=/usr puts the config
+#                   in /etc and the unit in /lib/systemd/system)
 #   V=1             show full commands
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ifeq ($(PREFIX),/usr)
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= /lib/systemd/system
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
+# The unit and the man pages name /usr/sbin and /etc/samen; `make install`
+# writes them with this installation's SBINDIR and SYSCONFDIR.
+INSTALL_PATHS = sed -e 's|/usr/sbin/samend|$(SBINDIR)/samend|g' \
+	-e 's|/etc/samen/|$(SYSCONFDIR)/samen/|g'
 DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -19,7 +34,7 @@ FUZZ_CC ?= clang
 
 PKGS := libzmq libsodium msgpack lmdb
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libsodium-dev libmsgpack-dev \
-	liblmdb-dev libcmocka-dev libxml2-utils clang
+	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
@@ -150,14 +165,89 @@ fuzz: deps $(FUZZ_BINS)
 		grep -E 'stat::number_of_executed_units|Done' build-fuzz/$$name.log | tail -2; \
 	done
 
+# An existing samend.conf is the household's own and is never overwritten.
 install: $(PROGS)
-	install -d $(DESTDIR)$(BINDIR)
-	install -d $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/samen \
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BUILD)/samen-keys $(BUILD)/samen $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/samend $(DESTDIR)$(SBINDIR)/
+	for m in samen.1 samen-keys.1 samend.conf.5 samend.8; do \
+		$(INSTALL_PATHS) docs/man/$$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; \
+	done
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/samen/samend.conf ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/samen/samend.conf"; \
+	else \
+		install -m 0644 docs/samend.conf.example $(DESTDIR)$(SYSCONFDIR)/samen/samend.conf; \
+	fi
+	$(INSTALL_PATHS) docs/systemd/samend.service >$(DESTDIR)$(SYSTEMDUNITDIR)/samend.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/samend.service
+	install -m 0644 docs/completion/samen.bash $(DESTDIR)$(BASHCOMPDIR)/samen
+	ln -sf samen $(DESTDIR)$(BASHCOMPDIR)/samen-keys
+	ln -sf samen $(DESTDIR)$(BASHCOMPDIR)/samend
 
 clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 .SECONDARY:
+
+# `make test-faults`: fault and attack tests against real daemons (crash,
+# partition, churn, flood, forgery and replay, disk full). Each program in
+# tests/faults/test_*.c links the other tests/faults/*.c, the integration
+# helpers and the daemon library; tests/run.sh prints the closing
+# "N passed, N failed". The partition and disk-full tests need root (network
+# namespaces, tmpfs) and say so when they skip.
+FAULT_SRCS := $(wildcard tests/faults/test_*.c)
+FAULT_HELPER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(FAULT_SRCS),$(wildcard tests/faults/*.c)))
+FAULT_BINS := $(FAULT_SRCS:tests/faults/%.c=$(BUILD)/ftests/%)
+
+$(BUILD)/ftests/%: $(BUILD)/tests/faults/%.o $(FAULT_HELPER_OBJS) $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS) -lpthread
+
+.PHONY: test-faults fuzz-long
+test-faults: deps
+	$(Q)sh tests/deps.sh iproute2
+	$(Q)$(MAKE) --no-print-directory $(PROGS) $(FAULT_BINS)
+	$(Q)BUILD=$(BUILD) sh tests/run.sh $(FAULT_BINS)
+
+# `make fuzz-long`: every libFuzzer harness for FUZZ_LONG_SECONDS (default
+# 600) each, growing the same corpora as `make fuzz`; not run in CI. A
+# finding leaves its input in build-fuzz/ (crash-*, leak-*, timeout-*).
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long: deps $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
+		echo "fuzz-long: $$name for $(FUZZ_LONG_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_LONG_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=build-fuzz/$$name- \
+		    build-fuzz/corpus-$$name tests/fuzz/seeds/$$name 2>build-fuzz/$$name.long.log \
+		  || { tail -40 build-fuzz/$$name.long.log; exit 1; }; \
+		grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|Done' build-fuzz/$$name.long.log | tail -3; \
+	done
+
+# `make bench`: real daemons (and HashiCorp Serf agents, for comparison) on
+# loopback, measured; prints one table and writes bench/results.json, and
+# bench/latency-cdf.png when gnuplot is installed. A program, not a test:
+# nothing asserts on timing. BENCH_* settings are listed in tests/bench/bench.c
+# (e.g. BENCH_SIZES="10 100 300" BENCH_SCALE=500).
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
+BENCH_BIN := $(BUILD)/bench/samen-bench
+BENCH_DEB_PACKAGES := serf gnuplot-nox
+
+$(BENCH_BIN): $(BENCH_OBJS) $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
+
+.PHONY: bench
+bench: deps
+	$(Q)sh tests/deps.sh $(BENCH_DEB_PACKAGES) || \
+		echo "bench: could not install $(BENCH_DEB_PACKAGES): no Serf rows, no plot"
+	$(Q)$(MAKE) --no-print-directory $(PROGS) $(BENCH_BIN)
+	$(Q)mkdir -p bench
+	$(Q)BUILD=$(BUILD) $(BENCH_BIN)

@@ -37,7 +37,12 @@ static int setopt_int(void *s, int opt, int v)
 }
 
 /* Options every CURVE link socket shares: bounded messages, heartbeats so a
- * dead peer is noticed, and no lingering on close. */
+ * dead peer is noticed, and no lingering on close. Received messages wait
+ * in libzmq until the loop reads them: at most LINK_RCVHWM per peer, so a
+ * peer sending faster than this daemon checks what it sends makes its own
+ * queue (and TCP) back up, not this daemon's memory (10000 messages of up
+ * to 1 MiB each would be 10 GiB). */
+#define LINK_RCVHWM 64
 static int link_socket_opts(void *s)
 {
 	int64_t max = LINK_MSG_MAX;
@@ -45,7 +50,7 @@ static int link_socket_opts(void *s)
 	    setopt_int(s, ZMQ_HEARTBEAT_IVL, HEARTBEAT_IVL_MS) ||
 	    setopt_int(s, ZMQ_HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS) ||
 	    setopt_int(s, ZMQ_HEARTBEAT_TTL, HEARTBEAT_TIMEOUT_MS) ||
-	    setopt_int(s, ZMQ_SNDHWM, 10000) || setopt_int(s, ZMQ_RCVHWM, 10000))
+	    setopt_int(s, ZMQ_SNDHWM, 10000) || setopt_int(s, ZMQ_RCVHWM, LINK_RCVHWM))
 		return -errno;
 	return 0;
 }

@@ -250,7 +250,8 @@ int node_open(node_t *n, const char *state_dir, const char *key_path, const char
 	ret = keyfile_read_secret(key_path, passphrase, &n->id);
 	if (ret < 0)
 		return ret;
-	ret = store_open(&n->store, path, NULL);
+	struct store_opts so = {.max_map_size = (size_t)p->max_map_bytes};
+	ret = store_open(&n->store, path, &so);
 	if (ret < 0)
 		goto fail;
 	if (nbhd) {

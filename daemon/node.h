@@ -67,6 +67,7 @@ struct node_params {
 	uint64_t rate_per_minute; /* per author */
 	uint64_t rate_burst;
 	uint64_t retention;       /* seconds a signal is kept at most */
+	uint64_t max_map_bytes;   /* the store's map may grow to this; 0 = the store's default */
 };
 
 struct node;

@@ -32,7 +32,12 @@
 #define POLL_MAX (8 + 2 * 64)
 #define MAINT_MS 500
 #define PRUNE_MS 60000
-#define PEER_REFRESH_MS (24ull * 3600 * 1000)
+#define PEER_RETRY_MS 2000
+/* One socket's turn in the loop: after this long (or 256 messages) the
+ * other sockets and the timers get theirs, so a peer whose messages are
+ * expensive to check (a flood of validly signed records) cannot stall
+ * every other link for seconds. */
+#define BATCH_MS 5
 #define REKEY_DELAY_MS 2000
 
 static volatile sig_atomic_t stop_requested, reload_requested;
@@ -160,7 +165,8 @@ static void reload(struct daemon *d, const char *config_path)
 
 static void handle_mesh(struct daemon *d)
 {
-	for (int budget = 0; budget < 256; budget++) {
+	uint64_t start = daemon_now_ms();
+	for (int budget = 0; budget < 256 && daemon_now_ms() - start < BATCH_MS; budget++) {
 		zmq_msg_t rid, body;
 		int more = 0;
 		size_t sz = sizeof(more);
@@ -211,7 +217,9 @@ static void handle_mesh(struct daemon *d)
 
 static void handle_link(struct daemon *d, struct link *l)
 {
-	for (int budget = 0; budget < 256 && l->used; budget++) {
+	uint64_t start = daemon_now_ms();
+	for (int budget = 0; budget < 256 && l->used && daemon_now_ms() - start < BATCH_MS;
+	     budget++) {
 		zmq_msg_t body;
 		zmq_msg_init(&body);
 		if (zmq_msg_recv(&body, l->sock, ZMQ_DONTWAIT) < 0) {
@@ -243,8 +251,12 @@ static void timers(struct daemon *d, uint64_t now)
 		d->next_prune_ms = now + PRUNE_MS;
 	}
 	if (now >= d->next_peer_ms) {
+		/* A household certified directly (op certify) starts before its
+		 * certificate reaches it: until it is a member, try again soon.
+		 * gossip_publish_peer() moves the next announcement a day ahead
+		 * once it has made one. */
+		d->next_peer_ms = now + PEER_RETRY_MS;
 		gossip_publish_peer(d);
-		d->next_peer_ms = now + PEER_REFRESH_MS;
 	}
 	/* A coordinator keeps the epoch key matched to the membership; the
 	 * short random delay lets concurrent coordinators see each other's
@@ -455,6 +467,7 @@ int main(int argc, char **argv)
 		.rate_per_minute = cfg.rate_per_minute,
 		.rate_burst = cfg.rate_burst,
 		.retention = (uint64_t)cfg.retention_days * 86400,
+		.max_map_bytes = (uint64_t)cfg.max_map_mb << 20,
 	};
 	char *pass = read_passphrase();
 	d.cfg = &cfg;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -462,4 +463,71 @@ bool harness_neighbourhood(struct hnode *nodes, size_t n, const char *extra)
 	 * every household holds the newest one, so all can read what follows */
 	struct epoch_wait w = {nodes, n};
 	return harness_wait(same_epoch, &w, 20000);
+}
+
+/* ---- additions for the fault tests (tests/faults) ---- */
+
+void hnode_start_netns(struct hnode *n, const char *netns)
+{
+	char bin[512], nspath[300];
+	const char *build = getenv("BUILD");
+	if (!netns || !*netns) {
+		hnode_start(n);
+		return;
+	}
+	snprintf(bin, sizeof(bin), "%s/samend", build && *build ? build : "build");
+	snprintf(nspath, sizeof(nspath), "/run/netns/%s", netns);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+			close(fd);
+		}
+		int ns = open(nspath, O_RDONLY | O_CLOEXEC);
+		if (ns < 0 || setns(ns, CLONE_NEWNET) < 0) {
+			fprintf(stderr, "harness: cannot enter network namespace %s: %s\n", netns,
+				strerror(errno));
+			_exit(126);
+		}
+		close(ns);
+		execl(bin, bin, "-c", n->config, (char *)NULL);
+		_exit(127);
+	}
+	n->pid = pid;
+	if (n_started < sizeof(started) / sizeof(started[0]))
+		started[n_started++] = pid;
+}
+
+bool hnode_call_timeout(struct hnode *n, struct hreply *r, int timeout_ms, ...)
+{
+	va_list ap;
+	const char *arg;
+	size_t count = 0;
+	struct mp_buf b;
+
+	va_start(ap, timeout_ms);
+	while ((arg = va_arg(ap, const char *)))
+		count++;
+	va_end(ap);
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, count);
+	va_start(ap, timeout_ms);
+	while ((arg = va_arg(ap, const char *)))
+		if (pack_arg(&b.pk, arg) < 0) {
+			fprintf(stderr, "harness: bad argument '%s'\n", arg);
+			abort();
+		}
+	va_end(ap);
+	bool ok = call_raw(n, b.sb.data, b.sb.size, r, timeout_ms);
+	mp_buf_destroy(&b);
+	return ok;
+}
+
+bool hnode_call_msg(struct hnode *n, const void *req, size_t len, struct hreply *r, int timeout_ms)
+{
+	return call_raw(n, req, len, r, timeout_ms);
 }

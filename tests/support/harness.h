@@ -78,4 +78,15 @@ uint64_t harness_ms(void);
  */
 bool harness_neighbourhood(struct hnode *nodes, size_t n, const char *extra_config);
 
+/* ---- additions for the fault tests (tests/faults) ---- */
+
+/* As hnode_start(), with the daemon in network namespace netns (a name
+ * under /run/netns, as `ip netns add` makes; NULL or "" = this one). */
+void hnode_start_netns(struct hnode *n, const char *netns);
+/* As hnode_call() with a reply timeout of timeout_ms (hnode_call waits 15 s). */
+bool hnode_call_timeout(struct hnode *n, struct hreply *r, int timeout_ms, ...);
+/* Sends a request already encoded (len bytes of msgpack) and waits up to
+ * timeout_ms for the reply. */
+bool hnode_call_msg(struct hnode *n, const void *req, size_t len, struct hreply *r, int timeout_ms);
+
 #endif

@@ -1,0 +1,185 @@
+/*
+ * bench.h — `make bench`: real samend daemons (and HashiCorp Serf agents)
+ * on loopback, measured; one table on stdout and bench/results.json.
+ *
+ * Nothing here asserts on timing: every figure is reported beside a
+ * baseline measured in the same run, and the program's exit status only
+ * says whether every part could be measured.
+ */
+#ifndef SAMEN_BENCH_H
+#define SAMEN_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../support/harness.h"
+
+/* ---- util.c: time, environment, processes, ports, /proc ---- */
+
+double bench_now_ms(void);          /* CLOCK_MONOTONIC, fractional ms */
+double bench_elapsed_s(void);       /* since the program started */
+void bench_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int bench_env_int(const char *name, int def);
+const char *bench_env_str(const char *name, const char *def);
+const char *bench_bin(const char *name); /* $BUILD/name; static buffer per call site */
+const char *bench_dir(void);             /* the run's temporary directory */
+void bench_init(void);                   /* limits, signal handlers, cleanup at exit */
+void bench_cleanup(void);                /* kills what is left, removes the directory */
+
+/* Starts argv[0] with stdout and stderr to log_path (NULL: /dev/null); the
+ * child dies with the bench (PR_SET_PDEATHSIG). Returns the pid or -1. */
+pid_t bench_spawn(char *const argv[], const char *log_path);
+/* Sends sig to each, waits up to timeout_ms, then SIGKILL. Sets pids to 0. */
+void bench_stop_many(pid_t *pids, size_t n, int sig, int timeout_ms);
+void bench_stop(pid_t *pid, int sig, int timeout_ms);
+/* Waits up to timeout_ms for *pid to exit (then kills it); returns its
+ * exit status, or -1 when it was killed or died of a signal. */
+int bench_wait(pid_t *pid, int timeout_ms);
+bool bench_alive(pid_t pid);
+
+/* A TCP and UDP port on 127.0.0.1 that was free just now, below the
+ * ephemeral range and never handed out twice in one run. */
+int bench_port(void);
+
+long bench_rss_kb(pid_t pid);
+/* A field of /proc/PID/status in kB (VmRSS, RssAnon, RssFile ...), or -1. */
+long bench_proc_kb(pid_t pid, const char *field);
+/* Context switches (voluntary + involuntary) of every thread, and of the
+ * main thread alone. */
+bool bench_ctxt(pid_t pid, uint64_t *all, uint64_t *main_thread);
+size_t bench_threads(pid_t pid);
+long bench_mem_available_kb(void);
+
+/* ---- stats ---- */
+
+struct lat {
+	double *v;
+	size_t n, cap;
+};
+void lat_add(struct lat *l, double ms);
+void lat_sort(struct lat *l);
+double lat_pct(const struct lat *l, double p); /* sorted first; NAN if empty */
+double lat_max(const struct lat *l);
+void lat_free(struct lat *l);
+
+/* ---- daemons.c: samend on loopback ---- */
+
+struct bstatus {
+	char role[24];
+	uint64_t links, records, epoch;
+	uint64_t verdicts;  /* sum of every verdict counter (stored + each rejection) */
+	uint64_t duplicate;
+	bool has_traffic;   /* the daemon reports status.traffic */
+	uint64_t records_sent, record_bytes_sent, ihave_ids_sent, grafts_sent, prunes_sent;
+};
+
+void bnode_init(struct hnode *n, const char *name, int port);
+/* Writes the config: neighbourhood (NULL: none), peers (n_peers of them), extra lines. */
+void bnode_config(struct hnode *n, const uint8_t *nbhd, struct hnode *const *peers,
+		  size_t n_peers, const char *extra);
+bool bnode_start(struct hnode *n);
+bool bnode_status(struct hnode *n, struct bstatus *st);
+bool bnode_wait_ready(struct hnode *n, int timeout_ms);
+bool bnode_certify(struct hnode *founder, const char *key_text, const char *role,
+		   const char *label);
+/* Waits until the founder's epoch is non-zero and has not changed for
+ * quiet_ms (a coordinator re-keys up to 2 s after membership changes). */
+uint64_t bnode_epoch_settled(struct hnode *founder, int quiet_ms, int timeout_ms);
+
+/*
+ * A neighbourhood of n daemons without invites: nodes[0] founds it, every
+ * other key is certified on the founder's control socket, then each
+ * household starts with `neighbourhood = founder` and a few random peers
+ * among those already started, and gets certificates, epoch keys and peer
+ * addresses by anti-entropy. Returns how many daemons hold the founder's
+ * current epoch (n when complete); *note says what went wrong otherwise.
+ */
+size_t bench_neighbourhood(struct hnode *nodes, size_t n, const char *extra, char *note,
+			   size_t note_cap);
+void bench_stop_nodes(struct hnode *nodes, size_t n);
+
+/* ---- results ---- */
+
+struct mesh_result {
+	int n;
+	char mode[16];
+	int alerts;          /* alerts sent */
+	int members;         /* daemons that held the current epoch when alerts began */
+	double setup_s;
+	double p50, p99, max, delivered_ratio;
+	double payload_copies;        /* full-record transmissions per household per signal */
+	double payload_copies_stable; /* the same after the first alert (the mesh settled) */
+	double copies_received;       /* the same counted at the receivers */
+	double bytes_per_household;   /* record bytes + announced ids, per household per signal */
+	double ihave_per_household;   /* ids announced lazily, per household per signal */
+	double record_bytes;          /* one alert record */
+	double *alert_copies, *alert_max; /* per alert */
+	char copies_source[96];
+	int early;           /* arrivals before `send` returned (counted as 0 ms) */
+	struct lat lat;      /* every delivered (household, alert) pair */
+	bool ok;
+	char note[400];
+};
+
+struct serf_result {
+	int n, events, members;
+	double setup_s;
+	double p50, p99, max, delivered_ratio;
+	long rss_kb;         /* median agent RSS */
+	double wakeups_per_s;/* one idle agent, all threads */
+	double start_ms;     /* first agent: spawn until its RPC answers */
+	struct lat lat;
+	bool ok;
+	char note[300];
+};
+
+struct ingest_result {
+	long records;
+	double records_per_s, raw_verify_per_s, record_bytes;
+	double raw_verify_before, raw_verify_after; /* the baseline is their mean */
+	long stored, rejected;
+	bool ok;
+	char note[300];
+};
+
+struct relay_result {
+	long records;
+	double load_per_s;       /* the relay's own ingest while being filled */
+	double replay_per_s;
+	long decrypt_records;
+	double decrypt_per_s;    /* samen subscribe --out, files in the run's directory */
+	double decrypt_shm_per_s;/* the same with output and cursor on /dev/shm */
+	double raw_seal_open_per_s;
+	double raw_open_signal_per_s; /* verify + sealed-box open + AEAD: the least a subscriber does */
+	bool ok;
+	char note[400];
+};
+
+struct idle_result {
+	long rss_kb, rss_anon_kb, rss_file_kb;
+	double wakeups_per_s, wakeups_main_per_s;
+	size_t threads;
+	int links;
+	double start_ms, start_max_ms;
+	int seconds;
+	bool ok;
+	char note[300];
+};
+
+/* Builds one neighbourhood of n daemons and measures it in each gossip
+ * mode in turn (every daemon restarted with the next mode's config);
+ * results[m] for modes[m]. With nodes_out, the daemons stay up for the
+ * caller (bench_stop_nodes, free). Returns 0 when any mode was measured. */
+int bench_mesh(struct hnode **nodes_out, int n, char modes[][16], int n_modes, int alerts,
+	       struct mesh_result *results);
+void bench_idle(struct hnode *nodes, int n, struct idle_result *res);
+void bench_serf(int n, int events, bool measure_idle, struct serf_result *res);
+void bench_ingest(long records, struct ingest_result *res);
+void bench_relay(long records, long decrypt_records, struct relay_result *res);
+
+/* The extra config line that selects a gossip mode ("" for the default). */
+const char *bench_mode_config(const char *mode);
+
+#endif

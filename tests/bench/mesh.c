@@ -1,0 +1,684 @@
+/*
+ * mesh.c — alert latency across a neighbourhood of real daemons, payload
+ * copies per household, and one idle daemon's footprint.
+ *
+ * Arrival is seen the way a household sees it: a `watch` stream (PROTOCOL.md
+ * section 8) on every daemon's control socket, all read by this one process,
+ * so every timestamp comes from the same CLOCK_MONOTONIC. Latency is from the
+ * moment `send` returned at the author's daemon to the signal's event at
+ * each other household.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "../support/rawpeer.h"
+#include "../../proto/mp.h"
+#include "../../proto/mpmap.h"
+
+/* ---- gossip modes ---- */
+
+/* Whether this samend knows the `gossip` key: `--set` is applied before
+ * `-h` is looked at, so an unknown key fails with status 2. */
+static bool gossip_knob(void)
+{
+	static int known = -1;
+	if (known < 0) {
+		char *argv[] = {(char *)bench_bin("samend"), "--set", "gossip=eager", "-h", NULL};
+		pid_t pid = bench_spawn(argv, NULL);
+		known = pid > 0 && bench_wait(&pid, 5000) == 0;
+	}
+	return known == 1;
+}
+
+const char *bench_mode_config(const char *mode)
+{
+	static char line[64];
+	if (!gossip_knob())
+		return strcmp(mode, "eager") ? NULL : ""; /* today's daemon pushes eagerly */
+	snprintf(line, sizeof(line), "gossip = %s\n", mode);
+	return line;
+}
+
+/* ---- watch streams ---- */
+
+struct ev {
+	uint32_t node;
+	double t;
+	char id[65];
+};
+
+struct watches {
+	void *ctx;
+	size_t n;
+	zmq_pollitem_t *items; /* n watch sockets, then one slot for a `send` */
+	struct ev *evs;
+	size_t n_evs, cap_evs;
+};
+
+static void *ctl_socket(void *ctx, const struct hnode *node)
+{
+	char ep[700];
+	int zero = 0;
+	void *s = zmq_socket(ctx, ZMQ_DEALER);
+	if (!s)
+		return NULL;
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof(zero));
+	snprintf(ep, sizeof(ep), "ipc://%s/control", node->dir);
+	if (zmq_connect(s, ep) != 0) {
+		zmq_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int send_map(void *s, struct mp_buf *b)
+{
+	int r = zmq_send(s, b->sb.data, b->sb.size, 0);
+	mp_buf_destroy(b);
+	return r < 0 ? -1 : 0;
+}
+
+static void watches_close(struct watches *w)
+{
+	for (size_t i = 0; w->items && i <= w->n; i++)
+		if (w->items[i].socket)
+			zmq_close(w->items[i].socket);
+	free(w->items);
+	free(w->evs);
+	if (w->ctx)
+		zmq_ctx_term(w->ctx);
+	memset(w, 0, sizeof(*w));
+}
+
+static bool watches_open(struct watches *w, struct hnode *nodes, size_t n)
+{
+	memset(w, 0, sizeof(*w));
+	w->ctx = zmq_ctx_new();
+	if (!w->ctx)
+		return false;
+	zmq_ctx_set(w->ctx, ZMQ_MAX_SOCKETS, (int)n + 64);
+	w->n = n;
+	w->items = calloc(n + 1, sizeof(*w->items));
+	if (!w->items)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		struct mp_buf b;
+		w->items[i].socket = ctl_socket(w->ctx, &nodes[i]);
+		w->items[i].events = ZMQ_POLLIN;
+		if (!w->items[i].socket)
+			return false;
+		mp_buf_init(&b);
+		msgpack_pack_map(&b.pk, 1);
+		mpmap_put_str(&b.pk, "op", "watch");
+		if (send_map(w->items[i].socket, &b) < 0)
+			return false;
+	}
+	/* each answers {"ok": true} first */
+	size_t acked = 0;
+	bool *got = calloc(n, sizeof(bool));
+	double end = bench_now_ms() + 10000 + 20.0 * (double)n;
+	while (got && acked < n && bench_now_ms() < end) {
+		if (zmq_poll(w->items, (int)n, 200) <= 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (!(w->items[i].revents & ZMQ_POLLIN))
+				continue;
+			zmq_msg_t m;
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, w->items[i].socket, ZMQ_DONTWAIT) >= 0 && !got[i]) {
+				got[i] = true;
+				acked++;
+			}
+			zmq_msg_close(&m);
+		}
+	}
+	free(got);
+	return acked == n;
+}
+
+static void ev_add(struct watches *w, uint32_t node, double t, const char *id)
+{
+	if (w->n_evs == w->cap_evs) {
+		size_t cap = w->cap_evs ? w->cap_evs * 2 : 1024;
+		struct ev *e = realloc(w->evs, cap * sizeof(*e));
+		if (!e)
+			return;
+		w->evs = e;
+		w->cap_evs = cap;
+	}
+	struct ev *e = &w->evs[w->n_evs++];
+	e->node = node;
+	e->t = t;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+}
+
+/* Reads every pending event; a watch frame is {"event": "signal", "signal": VIEW}. */
+static void drain(struct watches *w, size_t i)
+{
+	for (;;) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, w->items[i].socket, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		double t = bench_now_ms();
+		msgpack_unpacked u;
+		char kind[16], id[65];
+		msgpack_unpacked_init(&u);
+		if (mp_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 8, &u) == 0 &&
+		    mpmap_str(&u.data, "event", kind, sizeof(kind)) == 0 && !strcmp(kind, "signal")) {
+			const msgpack_object *sig = mpmap_find(&u.data, "signal");
+			if (sig && mpmap_str(sig, "id", id, sizeof(id)) == 0)
+				ev_add(w, (uint32_t)i, t, id);
+		}
+		msgpack_unpacked_destroy(&u);
+		zmq_msg_close(&m);
+	}
+}
+
+/* Polls the watches (and the `send` slot if set) for up to ms; returns true
+ * when the send slot became readable. */
+static bool pump(struct watches *w, double ms)
+{
+	double end = bench_now_ms() + ms;
+	int count = (int)w->n + (w->items[w->n].socket ? 1 : 0);
+	for (;;) {
+		double left = end - bench_now_ms();
+		if (left < 0)
+			left = 0;
+		int rc = zmq_poll(w->items, count, (long)ceil(left));
+		if (rc > 0) {
+			for (size_t i = 0; i < w->n; i++)
+				if (w->items[i].revents & ZMQ_POLLIN)
+					drain(w, i);
+			if (count > (int)w->n && (w->items[w->n].revents & ZMQ_POLLIN))
+				return true;
+		}
+		if (bench_now_ms() >= end)
+			return false;
+	}
+}
+
+/* ---- counters ---- */
+
+struct totals {
+	uint64_t verdicts, records_sent, record_bytes_sent, ihave_ids_sent;
+	bool has_traffic;
+	size_t answered;
+};
+
+static void totals_of(struct hnode *nodes, size_t n, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->has_traffic = true;
+	for (size_t i = 0; i < n; i++) {
+		struct bstatus st;
+		if (!bnode_status(&nodes[i], &st))
+			continue;
+		t->answered++;
+		t->verdicts += st.verdicts;
+		t->records_sent += st.records_sent;
+		t->record_bytes_sent += st.record_bytes_sent;
+		t->ihave_ids_sent += st.ihave_ids_sent;
+		t->has_traffic &= st.has_traffic;
+	}
+}
+
+static double record_size(struct hnode *author, const uint8_t nbhd[32], const char *id)
+{
+	store_t *st = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	double size = NAN;
+	if (rawstore_open(&st, author->dir) == 0) {
+		if (rawstore_find(st, nbhd, REC_SIGNAL, id, &buf, &len) == 0)
+			size = (double)len;
+		free(buf);
+		store_close(&st);
+	}
+	return size;
+}
+
+/* ---- the measurement ---- */
+
+static size_t pairs_delivered(const struct watches *w, int sent, char (*ids)[65], const int *sender,
+			      bool *seen, int n)
+{
+	size_t delivered = 0;
+	for (int k = 0; k < sent; k++) {
+		memset(seen, 0, (size_t)n);
+		for (size_t i = 0; i < w->n_evs; i++) {
+			const struct ev *e = &w->evs[i];
+			if ((int)e->node == sender[k] || seen[e->node] || strcmp(e->id, ids[k]))
+				continue;
+			seen[e->node] = true;
+			delivered++;
+		}
+	}
+	return delivered;
+}
+
+static void res_init(struct mesh_result *res, int n, const char *mode)
+{
+	memset(res, 0, sizeof(*res));
+	res->n = n;
+	snprintf(res->mode, sizeof(res->mode), "%s", mode);
+	res->p50 = res->p99 = res->max = res->delivered_ratio = NAN;
+	res->payload_copies = res->bytes_per_household = res->record_bytes = NAN;
+	res->payload_copies_stable = res->copies_received = res->ihave_per_household = NAN;
+}
+
+/* Rewrites every config with another `gossip` line and restarts every
+ * daemon on its store: the same neighbourhood, links formed anew. */
+static bool restart_as(struct hnode *nodes, int n, const char *mode_line, char *note, size_t cap)
+{
+	bench_stop_nodes(nodes, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		char buf[8192];
+		FILE *f = fopen(nodes[i].config, "r");
+		size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[len] = '\0';
+		f = fopen(nodes[i].config, "w");
+		if (!f)
+			return false;
+		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+			if (strncmp(line, "gossip", 6))
+				fprintf(f, "%s\n", line);
+		fputs(mode_line, f);
+		fclose(f);
+	}
+	for (int lo = 0; lo < n; lo += 50) {
+		int hi = lo + 50 < n ? lo + 50 : n;
+		for (int i = lo; i < hi; i++)
+			if (!bnode_start(&nodes[i]))
+				return false;
+		for (int i = lo; i < hi; i++)
+			if (!bnode_wait_ready(&nodes[i], 20000)) {
+				snprintf(note, cap, "household %d did not restart", i);
+				return false;
+			}
+	}
+	/* links up again everywhere */
+	double end = bench_now_ms() + 30000 + 50.0 * n;
+	int want = n - 1 < 3 ? n - 1 : 3, good = 0;
+	while (good < n && bench_now_ms() < end) {
+		good = 0;
+		for (int i = 0; i < n; i++) {
+			struct bstatus st;
+			good += bnode_status(&nodes[i], &st) && st.links >= (uint64_t)want;
+		}
+		if (good < n)
+			usleep(300000);
+	}
+	if (good < n)
+		snprintf(note, cap, "%d of %d daemons had %d links after the restart", good, n, want);
+	sleep(2);
+	return true;
+}
+
+static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *res);
+
+int bench_mesh(struct hnode **nodes_out, int n, char modes[][16], int n_modes, int alerts,
+	       struct mesh_result *results)
+{
+	struct hnode *nodes = calloc((size_t)n, sizeof(*nodes));
+	double t_setup = bench_now_ms();
+	int ret = -1;
+	for (int m = 0; m < n_modes; m++)
+		res_init(&results[m], n, modes[m]);
+	if (!nodes || n < 2) {
+		snprintf(results[0].note, sizeof(results[0].note), "needs at least 2 daemons");
+		free(nodes);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "m%d-%d", n, i);
+		bnode_init(&nodes[i], name, bench_port());
+	}
+	bool built = false;
+	for (int m = 0; m < n_modes; m++) {
+		struct mesh_result *res = &results[m];
+		const char *mode_line = bench_mode_config(modes[m]);
+		if (!mode_line) {
+			snprintf(res->note, sizeof(res->note), "this samend has no `gossip = %s`", modes[m]);
+			continue;
+		}
+		t_setup = bench_now_ms();
+		if (!built) {
+			bench_log("mesh n=%d (%s): building the neighbourhood", n, modes[m]);
+			size_t members = bench_neighbourhood(nodes, (size_t)n, mode_line, res->note,
+							     sizeof(res->note));
+			res->members = (int)members;
+			res->setup_s = (bench_now_ms() - t_setup) / 1000;
+			if (members < 2) {
+				bench_log("mesh n=%d: setup failed: %s", n, res->note);
+				break;
+			}
+			built = true;
+			bench_log("mesh n=%d: %zu members after %.1f s%s%s", n, members, res->setup_s,
+				  res->note[0] ? "; " : "", res->note);
+		} else {
+			bench_log("mesh n=%d (%s): restarting every daemon with gossip = %s", n, modes[m],
+				  modes[m]);
+			if (!restart_as(nodes, n, mode_line, res->note, sizeof(res->note))) {
+				bench_log("mesh n=%d: restart failed: %s", n, res->note);
+				break;
+			}
+			res->members = n;
+			res->setup_s = (bench_now_ms() - t_setup) / 1000;
+		}
+		if (measure(nodes, n, alerts, res) == 0)
+			ret = 0;
+	}
+	if (nodes_out && ret == 0) {
+		*nodes_out = nodes;
+	} else {
+		bench_log("mesh n=%d: stopping the daemons", n);
+		bench_stop_nodes(nodes, (size_t)n);
+		free(nodes);
+	}
+	return ret;
+}
+
+static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *res)
+{
+	struct watches w;
+	const char *mode = res->mode;
+	int ret = -1;
+	memset(&w, 0, sizeof(w));
+	if (!watches_open(&w, nodes, (size_t)n)) {
+		snprintf(res->note, sizeof(res->note), "could not open a watch stream on every daemon");
+		goto out;
+	}
+	pump(&w, 500);
+	w.n_evs = 0;
+
+	struct totals before, after, *snap = calloc((size_t)alerts + 1, sizeof(*snap));
+	totals_of(nodes, (size_t)n, &before);
+	res->alert_copies = calloc((size_t)alerts, sizeof(double));
+	res->alert_max = calloc((size_t)alerts, sizeof(double));
+	double *t0 = calloc((size_t)alerts, sizeof(double));
+	char(*ids)[65] = calloc((size_t)alerts, 65);
+	int *sender = calloc((size_t)alerts, sizeof(int));
+	bool *seen = calloc((size_t)n, sizeof(bool));
+	int sent_ok = 0, failed = 0;
+	double alert_timeout = 10000 + 20.0 * n;
+	int gap_ms = bench_env_int("BENCH_GAP_MS", 300);
+	if (!t0 || !ids || !sender || !seen || !snap || !res->alert_copies || !res->alert_max)
+		goto out_free;
+	snap[0] = before;
+	for (int k = 0; k < alerts; k++) {
+		int who = (int)((1 + (unsigned)k * 7919u) % (unsigned)n);
+		struct mp_buf b;
+		char desc[128];
+		snprintf(desc, sizeof(desc),
+			 "Persoon loopt langs geparkeerde auto's en probeert de portieren (%d)", k);
+		void *s = ctl_socket(w.ctx, &nodes[who]);
+		if (!s) {
+			failed++;
+			continue;
+		}
+		mp_buf_init(&b);
+		msgpack_pack_map(&b.pk, 4);
+		mpmap_put_str(&b.pk, "op", "send");
+		mpmap_put_str(&b.pk, "category", "break-in-attempt");
+		mpmap_put_str(&b.pk, "description", desc);
+		mpmap_put_str(&b.pk, "where", "Lindelaan 14, parkeerplaats");
+		w.items[w.n].socket = s;
+		w.items[w.n].events = ZMQ_POLLIN;
+		bool replied = send_map(s, &b) == 0 && pump(&w, 15000);
+		double t_reply = bench_now_ms();
+		char id[65] = "";
+		if (replied) {
+			zmq_msg_t m;
+			msgpack_unpacked u;
+			bool ok = false;
+			zmq_msg_init(&m);
+			msgpack_unpacked_init(&u);
+			if (zmq_msg_recv(&m, s, 0) >= 0 &&
+			    mp_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 8, &u) == 0 &&
+			    mpmap_bool(&u.data, "ok", &ok) == 0 && ok &&
+			    mpmap_str(&u.data, "id", id, sizeof(id)) == 0)
+				replied = true;
+			else
+				replied = false;
+			if (!replied && !failed) {
+				char err[200] = "";
+				if (mpmap_str(&u.data, "error", err, sizeof(err)) < 0)
+					err[0] = '\0';
+				bench_log("mesh n=%d: send refused: %s", n, err);
+			}
+			msgpack_unpacked_destroy(&u);
+			zmq_msg_close(&m);
+		}
+		w.items[w.n].socket = NULL;
+		zmq_close(s);
+		if (!replied) {
+			failed++;
+			continue;
+		}
+		t0[sent_ok] = t_reply;
+		sender[sent_ok] = who;
+		snprintf(ids[sent_ok], 65, "%s", id);
+		sent_ok++;
+		/* wait until every other household has it, or give up */
+		memset(seen, 0, (size_t)n);
+		size_t have = 0, scanned = 0;
+		double end = t_reply + alert_timeout;
+		while (have < (size_t)n - 1 && bench_now_ms() < end) {
+			for (; scanned < w.n_evs; scanned++) {
+				const struct ev *e = &w.evs[scanned];
+				if ((int)e->node != who && !seen[e->node] && !strcmp(e->id, id)) {
+					seen[e->node] = true;
+					have++;
+				}
+			}
+			if (have < (size_t)n - 1)
+				pump(&w, 20);
+		}
+		pump(&w, gap_ms);
+		/* what this alert cost (status of every daemon between alerts;
+		 * past 100 daemons only after the first, to save time) */
+		if (n > 100 && sent_ok > 1) {
+			res->alert_copies[sent_ok - 1] = NAN;
+			snap[sent_ok] = snap[1];
+			snap[sent_ok].answered = 0;
+		} else {
+			totals_of(nodes, (size_t)n, &snap[sent_ok]);
+		}
+		if (snap[sent_ok].answered == (size_t)n && snap[sent_ok - 1].answered == (size_t)n &&
+		    snap[sent_ok].has_traffic)
+			res->alert_copies[sent_ok - 1] =
+				(double)(snap[sent_ok].records_sent - snap[sent_ok - 1].records_sent) /
+				(double)(n - 1);
+		else
+			res->alert_copies[sent_ok - 1] = NAN;
+		res->alert_max[sent_ok - 1] = NAN;
+		for (size_t i = 0; i < w.n_evs; i++)
+			if (!strcmp(w.evs[i].id, id) && (int)w.evs[i].node != who) {
+				double ms = w.evs[i].t - t_reply;
+				if (isnan(res->alert_max[sent_ok - 1]) || ms > res->alert_max[sent_ok - 1])
+					res->alert_max[sent_ok - 1] = ms;
+			}
+	}
+	/* anything still missing may come by anti-entropy (every 30 s by
+	 * default): it counts as delivered, late, if it arrives meanwhile */
+	double settle_end = bench_now_ms() + 35000;
+	pump(&w, 2000); /* late copies land in the counters */
+	while (pairs_delivered(&w, sent_ok, ids, sender, seen, n) < (size_t)sent_ok * (size_t)(n - 1) &&
+	       bench_now_ms() < settle_end)
+		pump(&w, 500);
+	totals_of(nodes, (size_t)n, &after);
+	res->alerts = sent_ok;
+
+	/* every (household, alert) pair: the first event counts */
+	size_t delivered = 0;
+	for (int k = 0; k < sent_ok; k++) {
+		memset(seen, 0, (size_t)n);
+		for (size_t i = 0; i < w.n_evs; i++) {
+			const struct ev *e = &w.evs[i];
+			if ((int)e->node == sender[k] || seen[e->node] || strcmp(e->id, ids[k]))
+				continue;
+			seen[e->node] = true;
+			double ms = e->t - t0[k];
+			if (ms < 0) {
+				res->early++;
+				ms = 0;
+			}
+			lat_add(&res->lat, ms);
+			delivered++;
+		}
+	}
+	lat_sort(&res->lat);
+	if (sent_ok) {
+		double pairs = (double)sent_ok * (double)(n - 1);
+		res->delivered_ratio = (double)delivered / pairs;
+		res->p50 = lat_pct(&res->lat, 0.50);
+		res->p99 = lat_pct(&res->lat, 0.99);
+		res->max = lat_max(&res->lat);
+		res->record_bytes = record_size(&nodes[sender[sent_ok - 1]], nodes[0].pk,
+						ids[sent_ok - 1]);
+		bool all = after.answered == (size_t)n && before.answered == (size_t)n;
+		/* every copy that reached a daemon went through validation once:
+		 * stored, duplicate or refused (the author's own send counts too) */
+		if (all)
+			res->copies_received =
+				((double)(after.verdicts - before.verdicts) - sent_ok) / pairs;
+		if (all && before.has_traffic && after.has_traffic) {
+			res->payload_copies = (double)(after.records_sent - before.records_sent) / pairs;
+			res->ihave_per_household =
+				(double)(after.ihave_ids_sent - before.ihave_ids_sent) / pairs;
+			res->bytes_per_household =
+				((double)(after.record_bytes_sent - before.record_bytes_sent) +
+				 32.0 * (double)(after.ihave_ids_sent - before.ihave_ids_sent)) /
+				pairs;
+			if (sent_ok >= 2 && snap[1].answered == (size_t)n)
+				res->payload_copies_stable =
+					(double)(after.records_sent - snap[1].records_sent) /
+					((double)(sent_ok - 1) * (double)(n - 1));
+			snprintf(res->copies_source, sizeof(res->copies_source), "status.traffic");
+		} else if (all) {
+			res->payload_copies = res->copies_received;
+			res->bytes_per_household = res->payload_copies * res->record_bytes;
+			snprintf(res->copies_source, sizeof(res->copies_source),
+				 "verdict counters; bytes = copies x record size");
+		}
+		ret = 0;
+		res->ok = true;
+	}
+	if (failed) {
+		size_t len = strlen(res->note);
+		snprintf(res->note + len, sizeof(res->note) - len, "%s%d of %d sends failed",
+			 len ? "; " : "", failed, alerts);
+	}
+	bench_log("mesh n=%d (%s): %d alerts, delivered %.4f, p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
+		  "copies %.2f",
+		  n, mode, sent_ok, res->delivered_ratio, res->p50, res->p99, res->max,
+		  res->payload_copies);
+out_free:
+	free(snap);
+	free(t0);
+	free(ids);
+	free(sender);
+	free(seen);
+out:
+	watches_close(&w);
+	return ret;
+}
+
+/* ---- an idle household ---- */
+
+/* fork/exec until the control socket answers `status` */
+static double start_once(struct hnode *node)
+{
+	void *ctx = zmq_ctx_new();
+	void *s = NULL;
+	double ms = NAN;
+	int one = 1, zero = 0;
+	char ep[700];
+	double t = bench_now_ms();
+	if (!ctx || !bnode_start(node))
+		goto out;
+	s = zmq_socket(ctx, ZMQ_DEALER);
+	zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+	zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &one, sizeof(one)); /* the socket file appears late */
+	snprintf(ep, sizeof(ep), "ipc://%s/control", node->dir);
+	struct mp_buf b;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mpmap_put_str(&b.pk, "op", "status");
+	if (zmq_connect(s, ep) == 0 && send_map(s, &b) == 0) {
+		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(&it, 1, 10000) == 1)
+			ms = bench_now_ms() - t;
+	}
+out:
+	if (s)
+		zmq_close(s);
+	if (ctx)
+		zmq_ctx_term(ctx);
+	return ms;
+}
+
+void bench_idle(struct hnode *nodes, int n, struct idle_result *res)
+{
+	struct hnode *h = &nodes[n > 1 ? 1 : 0];
+	struct bstatus st;
+	uint64_t a0, m0, a1, m1;
+	memset(res, 0, sizeof(*res));
+	res->rss_kb = -1;
+	res->wakeups_per_s = res->wakeups_main_per_s = res->start_ms = res->start_max_ms = NAN;
+	res->seconds = bench_env_int("BENCH_IDLE_SECONDS", 10);
+	bench_log("idle: one household of %d, %d s", n, res->seconds);
+	if (bnode_status(h, &st))
+		res->links = (int)st.links;
+	sleep(1);
+	res->rss_kb = bench_rss_kb(h->pid);
+	res->rss_anon_kb = bench_proc_kb(h->pid, "RssAnon");
+	res->rss_file_kb = bench_proc_kb(h->pid, "RssFile");
+	res->threads = bench_threads(h->pid);
+	double t = bench_now_ms();
+	if (!bench_ctxt(h->pid, &a0, &m0)) {
+		snprintf(res->note, sizeof(res->note), "cannot read /proc/%d", (int)h->pid);
+		return;
+	}
+	sleep((unsigned)res->seconds);
+	bench_ctxt(h->pid, &a1, &m1);
+	double secs = (bench_now_ms() - t) / 1000;
+	res->wakeups_per_s = (double)(a1 - a0) / secs;
+	res->wakeups_main_per_s = (double)(m1 - m0) / secs;
+
+	/* start to ready: the same household restarted, median of five */
+	struct lat starts = {0};
+	for (int i = 0; i < 5; i++) {
+		bench_stop(&h->pid, SIGTERM, 10000);
+		double ms = start_once(h);
+		if (!isnan(ms))
+			lat_add(&starts, ms);
+	}
+	lat_sort(&starts);
+	res->start_ms = lat_pct(&starts, 0.5);
+	res->start_max_ms = lat_max(&starts);
+	lat_free(&starts);
+	res->ok = res->rss_kb > 0 && !isnan(res->start_ms);
+	bench_log("idle: RSS %ld kB, %.1f wake-ups/s (main thread %.1f), %zu threads, %d links, "
+		  "start %.1f ms",
+		  res->rss_kb, res->wakeups_per_s, res->wakeups_main_per_s, res->threads, res->links,
+		  res->start_ms);
+}
