@@ -34,7 +34,7 @@ FUZZ_CC ?= clang
 
 PKGS := libzmq libsodium msgpack lmdb
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libsodium-dev libmsgpack-dev \
-	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base
+	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan

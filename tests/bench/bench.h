@@ -20,6 +20,7 @@
 
 double bench_now_ms(void);          /* CLOCK_MONOTONIC, fractional ms */
 double bench_elapsed_s(void);       /* since the program started */
+double bench_load1(void);           /* 1-minute load average of the machine */
 void bench_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int bench_env_int(const char *name, int def);
 const char *bench_env_str(const char *name, const char *def);
@@ -118,6 +119,7 @@ struct mesh_result {
 	double *alert_copies, *alert_max; /* per alert */
 	char copies_source[96];
 	int early;           /* arrivals before `send` returned (counted as 0 ms) */
+	double load1;        /* load average when the alerts began */
 	struct lat lat;      /* every delivered (household, alert) pair */
 	bool ok;
 	char note[400];
@@ -125,7 +127,8 @@ struct mesh_result {
 
 struct serf_result {
 	int n, events, members;
-	double setup_s;
+	bool skipped;        /* not attempted (BENCH_SERF_MAX) */
+	double setup_s, load1;
 	double p50, p99, max, delivered_ratio;
 	long rss_kb;         /* median agent RSS */
 	double wakeups_per_s;/* one idle agent, all threads */

@@ -279,6 +279,7 @@ static void res_init(struct mesh_result *res, int n, const char *mode)
 	res->p50 = res->p99 = res->max = res->delivered_ratio = NAN;
 	res->payload_copies = res->bytes_per_household = res->record_bytes = NAN;
 	res->payload_copies_stable = res->copies_received = res->ihave_per_household = NAN;
+	res->load1 = NAN;
 }
 
 /* Rewrites every config with another `gossip` line and restarts every
@@ -408,6 +409,7 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 	}
 	pump(&w, 500);
 	w.n_evs = 0;
+	res->load1 = bench_load1();
 
 	struct totals before, after, *snap = calloc((size_t)alerts + 1, sizeof(*snap));
 	totals_of(nodes, (size_t)n, &before);

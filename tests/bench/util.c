@@ -45,6 +45,18 @@ double bench_elapsed_s(void)
 	return (bench_now_ms() - t_start) / 1000.0;
 }
 
+double bench_load1(void)
+{
+	double l = NAN;
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = NAN;
+		fclose(f);
+	}
+	return l;
+}
+
 void bench_log(const char *fmt, ...)
 {
 	va_list ap;
