@@ -22,6 +22,7 @@
 #define HEARTBEAT_TIMEOUT_MS 6000
 #define CONNECT_TIMEOUT_MS 15000
 #define RETRY_AFTER_MS 10000
+#define AUTH_RETRY_MS 2000
 #define JOIN_PER_MINUTE 30
 
 uint64_t daemon_now_ms(void)
@@ -638,8 +639,14 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 			l->up = false;
 			l->since_ms = now;
 		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+			/* libzmq does not retry after a ZAP refusal: drop the link and
+			 * try again soon (our certificate may not have reached them) */
 			log_msg(SLOG_INFO, "%s refused our key (not admitted there yet?)", l->endpoint);
-			l->up = false;
+			for (size_t k = 0; k < d->n_candidates; k++)
+				if (memcmp(d->candidates[k].key, l->key, 32) == 0)
+					d->candidates[k].failed_until_ms = now + AUTH_RETRY_MS;
+			net_close_link(d, l);
+			return;
 		}
 	}
 }
