@@ -380,8 +380,22 @@ void gossip_on_link_up(struct daemon *d, struct link *l)
 	send_hello(d, l);
 }
 
+/* A sequence number this daemon reserved for a record it then did not
+ * store (refused as rate-limited, or the disk was full) leaves a gap in its
+ * own stream that nobody can fill, and anti-entropy compares only what is
+ * contiguous. Only this daemon writes its own records, so whatever of its
+ * own it lacks below its highest was never sent: account for it. */
+static void own_gaps(struct daemon *d)
+{
+	struct store_vv_entry e;
+	if (store_vv_get(d->node.store, d->node.id->pk, &e) == 0 && e.max > e.contig &&
+	    store_vv_skip_to(d->node.store, d->node.id->pk, e.max) == 0)
+		d->vv_stale = true;
+}
+
 void gossip_tick(struct daemon *d)
 {
+	own_gaps(d);
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
 		struct mp_buf b;
