@@ -85,6 +85,67 @@ static void test_refused_send_leaves_no_hole(void **state)
 	idset_free(&last);
 }
 
+/*
+ * The same hole, and a neighbour catching up more than its rate limit takes
+ * at once. R is offline while A sends five alerts (paced within the rate,
+ * all acknowledged), after one of A's sends was refused. When R comes back,
+ * anti-entropy hands it all five at once; R's bucket for A (burst 3) takes
+ * three and refuses two as rate-limited — "fetched again by a later
+ * anti-entropy round". A skip past A's hole, sent in the same answer, must
+ * not mark those two as accounted for: within a few rounds (the bucket
+ * refills at one a second) R holds all of them.
+ */
+static void test_catch_up_past_hole_beyond_burst(void **state)
+{
+	(void)state;
+	struct idset acked = {0};
+	char id[65], code[40], desc[64];
+	faults_seed("seqgap-burst");
+	fleet_init(&fl, 3);
+	fl.nat[C] = true; /* R: no peer announcement of its own on restart */
+	fl.ae_seconds = AE_SECONDS;
+	snprintf(fl.extra, sizeof(fl.extra), "rate_per_minute = 60\nrate_burst = 3\n");
+	assert_true(fleet_build(&fl));
+	for (int k = 0; k < 3; k++) {
+		snprintf(desc, sizeof(desc), "eerste reeks %d", k);
+		assert_true(fleet_send(&fl, A, desc, id, code));
+		idset_add(&acked, id);
+	}
+	assert_false(fleet_send(&fl, A, "te snel", id, code));
+	assert_string_equal(code, "rate-limited");
+	assert_true(fleet_wait_complete(&fl, &acked, 10000, NULL));
+
+	fleet_stop(&fl, C, SIGTERM);
+	for (int k = 0; k < 5; k++) {
+		sleep(1); /* within A's rate: each is acknowledged */
+		snprintf(desc, sizeof(desc), "tweede reeks %d", k);
+		if (!fleet_send(&fl, A, desc, id, code))
+			fail_msg("paced send %d refused: %s", k, code);
+		idset_add(&acked, id);
+	}
+	/* the founder has them all (pushed one by one) */
+	struct fleet *f = &fl;
+	uint64_t end = harness_ms() + 5000;
+	while (fleet_missing(f, 0, &acked) != 0 && harness_ms() < end)
+		usleep(50000);
+	assert_int_equal(fleet_missing(f, 0, &acked), 0);
+
+	fleet_start(&fl, C);
+	assert_true(fleet_ready(&fl, C, 10000));
+	uint64_t took = 0;
+	bool ok = fleet_wait_complete(&fl, &acked, 6 * AE_SECONDS * 1000 + 3000, &took);
+	uint64_t rated = 0;
+	fleet_counter(&fl, C, "rate-limited", &rated);
+	if (!ok)
+		fail_msg("R lacks %ld of the %zu acknowledged alerts after six anti-entropy rounds "
+			 "(it refused %llu as rate-limited while catching up)",
+			 fleet_missing(f, C, &acked), acked.n, (unsigned long long)rated);
+	fprintf(stderr, "seqgap: R caught up all %zu (refusing %llu as rate-limited on the way) "
+			"%llu ms after it came back\n",
+		acked.n, (unsigned long long)rated, (unsigned long long)took);
+	idset_free(&acked);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -96,6 +157,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_refused_send_leaves_no_hole, teardown),
+		cmocka_unit_test_teardown(test_catch_up_past_hole_beyond_burst, teardown),
 	};
 	return cmocka_run_group_tests_name("faults-seqgap", tests, NULL, NULL);
 }
