@@ -5,6 +5,8 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "../proto/mp.h"
+
 /* ---- colour ---- */
 
 void term_sgr(const struct out *o, const char *code)
@@ -15,38 +17,6 @@ void term_sgr(const struct out *o, const char *code)
 
 /* ---- safe text ---- */
 
-/* Length of the well-formed UTF-8 sequence at s (0 if ill-formed). */
-static size_t utf8_len(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	unsigned c = s[0];
-	size_t n;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 2, v = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3, v = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4, v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
-	    v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
 
 /* Code points that must not reach a terminal: controls, and the
  * bidirectional overrides that could make text read differently. */
@@ -77,7 +47,7 @@ static unsigned walk(FILE *f, const char *str, size_t len, bool one_line, unsign
 	*cut = false;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_len(s + i, len - i, &cp);
+		size_t n = mp_utf8_decode(s + i, len - i, &cp);
 		const char *rep = NULL; /* replacement, one column */
 		unsigned w;
 

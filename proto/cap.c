@@ -8,6 +8,7 @@
  * drift from what is written.
  */
 #include "cap.h"
+#include "mp.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -73,33 +74,12 @@ static void put_text(struct w *w, const char *str, size_t len)
 			n = 0;
 			cp = c;
 		} else {
-			if ((c & 0xe0) == 0xc0) {
-				n = 1; cp = c & 0x1f;
-			} else if ((c & 0xf0) == 0xe0) {
-				n = 2; cp = c & 0x0f;
-			} else if ((c & 0xf8) == 0xf0) {
-				n = 3; cp = c & 0x07;
-			} else {
+			size_t seq = mp_utf8_decode(s + i, len - i, &cp);
+			if (seq == 0) {
 				fail(w);
 				break;
 			}
-			if (len - i - 1 < n) {
-				fail(w);
-				break;
-			}
-			for (size_t k = 1; k <= n; k++) {
-				if ((s[i + k] & 0xc0) != 0x80) {
-					fail(w);
-					return;
-				}
-				cp = (cp << 6) | (s[i + k] & 0x3f);
-			}
-			if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-			    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-			    (cp >= 0xd800 && cp <= 0xdfff)) {
-				fail(w);
-				break;
-			}
+			n = seq - 1; /* continuation bytes after this one */
 			if (cp <= 0x9f) { /* C1 control: legal, but not raw */
 				(void)snprintf(ref, sizeof(ref), "&#x%" PRIX32 ";", cp);
 				rep = ref;

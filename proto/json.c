@@ -1,49 +1,11 @@
 #include "json.h"
+#include "mp.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-/*
- * Decodes the UTF-8 sequence at s[0..len) (len >= 1). Returns its length in
- * bytes and stores the code point, or returns 0 for an ill-formed sequence
- * (overlong, surrogate, past U+10FFFF, truncated, stray continuation byte).
- */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-	unsigned c = s[0];
-	size_t n;
-	uint32_t v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		v = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		v = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		v = (v << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000) ||
-	    v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		return 0;
-	*cp = v;
-	return n;
-}
 
 /* The escape for code point cp, or NULL if it is written as it is. */
 static const char *short_escape(uint32_t cp)
@@ -75,7 +37,7 @@ int json_escape(FILE *f, const char *str, size_t len)
 		return -EIO;
 	while (i < len) {
 		uint32_t cp;
-		size_t n = utf8_decode(s + i, len - i, &cp);
+		size_t n = mp_utf8_decode(s + i, len - i, &cp);
 		if (n == 0)
 			return SAMEN_EMALFORMED;
 		const char *esc = short_escape(cp);

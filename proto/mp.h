@@ -54,6 +54,12 @@ int mp_get_bin(const msgpack_object *o, size_t max, size_t unit,
  * characters other than newline and tab, copied NUL-terminated into out. */
 int mp_get_str(const msgpack_object *o, char *out, size_t cap) SAMEN_MUST_CHECK;
 
+/* Decodes the UTF-8 sequence at s[0..len) (len >= 1): returns its length
+ * in bytes and stores the code point in *cp, or returns 0 for an ill-formed
+ * sequence (overlong, surrogate, past U+10FFFF, truncated, stray
+ * continuation byte). The one UTF-8 decoder of samen. */
+size_t mp_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
+
 /* Returns true if s[0..len) is well-formed UTF-8 (no overlongs, no
  * surrogates, nothing above U+10FFFF) with no NUL and no C0 control
  * character other than '\n' and '\t'. */
