@@ -180,9 +180,12 @@ static void publish_signal(struct req *q, struct signal_plain *p, bool share, ui
 	if (share)
 		n_auth = (size_t)authorities(d, auth, SIGNAL_AUTH_MAX);
 	int ret = node_prepare(&d->node, &r, REC_SIGNAL);
-	if (ret == 0)
+	if (ret == 0) {
 		ret = signal_encrypt(&r, p, e->id, e->key, (const uint8_t(*)[32])auth, n_auth,
 				     r.created + expires_in, &sb);
+		if (ret < 0)
+			node_abandon(&d->node, &r);
+	}
 	if (ret == SAMEN_EINVAL) {
 		reply_error(q, "invalid", "a field is out of range (description or place too long, "
 					  "or text with control characters)");
@@ -401,13 +404,16 @@ static void op_retract(struct req *q)
 		view_free(&s);
 		return;
 	}
+	char reason[sizeof(r.u.retraction.reason)] = "";
+	if (!opt_str(q, "reason", reason, sizeof(reason))) {
+		view_free(&s);
+		return;
+	}
+	/* fields checked first: a number reserved is a number used */
 	int ret = node_prepare(&q->d->node, &r, REC_RETRACTION);
 	if (ret == 0) {
 		memcpy(r.u.retraction.target, e->id, 32);
-		if (!opt_str(q, "reason", r.u.retraction.reason, sizeof(r.u.retraction.reason))) {
-			view_free(&s);
-			return;
-		}
+		memcpy(r.u.retraction.reason, reason, sizeof(reason));
 		ret = node_publish(&q->d->node, &r, NULL);
 	}
 	view_free(&s);
@@ -623,12 +629,14 @@ static void op_revoke(struct req *q)
 		reply_error(q, "forbidden", "nobody can revoke the founder");
 		return;
 	}
+	char reason[sizeof(r.u.rev.reason)] = "";
+	if (!opt_str(q, "reason", reason, sizeof(reason)))
+		return;
 	int ret = node_prepare(&q->d->node, &r, REC_REVOCATION);
 	if (ret == 0) {
 		memcpy(r.u.rev.subject, key, 32);
 		r.u.rev.scope = cascade ? REVOKE_CASCADE : REVOKE_KEY;
-		if (!opt_str(q, "reason", r.u.rev.reason, sizeof(r.u.rev.reason)))
-			return;
+		memcpy(r.u.rev.reason, reason, sizeof(reason));
 		ret = node_publish(&q->d->node, &r, NULL);
 	}
 	if (ret == 0 && node_rekey_needed(&q->d->node))
@@ -665,16 +673,18 @@ static void op_certify(struct req *q)
 		reply_error(q, "forbidden", "only the founder certifies coordinators");
 		return;
 	}
+	char label[sizeof(r.u.cert.label)] = "";
+	if (!opt_str(q, "label", label, sizeof(label)))
+		return;
+	if (strpbrk(label, "\n\t")) {
+		reply_error(q, "invalid", "label: one line");
+		return;
+	}
 	int ret = node_prepare(&q->d->node, &r, REC_CERT);
 	if (ret == 0) {
 		memcpy(r.u.cert.subject, key, 32);
 		r.u.cert.role = (uint8_t)role;
-		if (!opt_str(q, "label", r.u.cert.label, sizeof(r.u.cert.label)))
-			return;
-		if (strpbrk(r.u.cert.label, "\n\t")) {
-			reply_error(q, "invalid", "label: one line");
-			return;
-		}
+		memcpy(r.u.cert.label, label, sizeof(label));
 		r.u.cert.not_before = r.created - 300;
 		r.u.cert.not_after = r.created + (days ? days : 1) * 86400;
 		ret = node_publish(&q->d->node, &r, NULL);

@@ -389,7 +389,7 @@ static void own_gaps(struct daemon *d)
 {
 	struct store_vv_entry e;
 	if (store_vv_get(d->node.store, d->node.id->pk, &e) == 0 && e.max > e.contig &&
-	    store_vv_skip_to(d->node.store, d->node.id->pk, e.max) == 0)
+	    store_vv_skip(d->node.store, d->node.id->pk, e.contig, e.max) == 1)
 		d->vv_stale = true;
 }
 
@@ -425,11 +425,35 @@ static int peek(const uint8_t *buf, size_t len, const uint8_t **nbhd)
 	return buf[h + 2];
 }
 
+/* Gaps in what we hold of one author, for SKIP: growable array of entries. */
+struct gaps {
+	uint8_t *buf;
+	size_t n, cap;
+};
+
+static void gaps_add(struct gaps *g, const uint8_t author[32], uint64_t from, uint64_t upto)
+{
+	if (g->n == LINK_VV_MAX)
+		return; /* the rest next round */
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		uint8_t *p = realloc(g->buf, cap * LINK_SKIP_ENTRY);
+		if (!p)
+			return;
+		g->buf = p;
+		g->cap = cap;
+	}
+	link_skip_entry_put(g->buf, g->n++, author, from, upto);
+}
+
 struct catchup {
 	struct link *l;
 	bool membership_pass;
-	size_t sent, below_contig;
-	uint64_t contig;
+	bool stopped;
+	size_t sent;
+	const uint8_t *author;
+	uint64_t contig, prev; /* prev: the last seq seen (or the peer's contig) */
+	struct gaps *gaps;     /* second pass only */
 };
 
 static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint8_t *data,
@@ -438,18 +462,26 @@ static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint
 	struct catchup *c = ctx;
 	const uint8_t *nbhd = NULL;
 	(void)id;
+	/* a hole in our own run below our contig: numbers we never held */
+	if (c->gaps && seq > c->prev + 1 && c->prev < c->contig)
+		gaps_add(c->gaps, c->author, c->prev, seq - 1 < c->contig ? seq - 1 : c->contig);
+	c->prev = seq;
 	int kind = peek(data, len, &nbhd);
 	if (kind < 0 || memcmp(nbhd, c->l->nbhd, 32) != 0)
 		return 0;
 	bool membership = kind == REC_CERT || kind == REC_REVOCATION || kind == REC_EPOCH;
-	if (seq <= c->contig && !c->membership_pass)
-		c->below_contig++;
 	if (membership != c->membership_pass)
 		return 0;
-	if (c->sent >= CATCHUP_RECORDS_MAX)
+	if (c->sent >= CATCHUP_RECORDS_MAX) {
+		c->stopped = true;
 		return 1;
+	}
 	c->sent++;
-	return outq_add(&c->l->reply, data, len) < 0 ? 1 : 0;
+	if (outq_add(&c->l->reply, data, len) < 0) {
+		c->stopped = true;
+		return 1;
+	}
+	return 0;
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -458,18 +490,22 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 /* Sends the peer every record it lacks according to its vector, membership
- * records first, then SKIP entries for what we no longer hold (pruned). */
+ * records first, then SKIP entries naming exactly the ranges below our
+ * contig that we hold nothing of (pruned, or numbers never used). Naming the
+ * ranges, not just "up to", matters: a record the peer refused a moment ago
+ * (rate-limited) lies outside every gap, so the peer keeps lacking it and
+ * fetches it again next round instead of skipping over it. */
 static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m)
 {
 	struct store_vv_entry *mine = NULL;
-	size_t n_mine = 0, n_skip = 0;
-	uint8_t *peer = NULL, *skip = NULL;
+	size_t n_mine = 0;
+	uint8_t *peer = NULL;
+	struct gaps gaps = {0};
 
 	if (store_vv(d->node.store, &mine, &n_mine) < 0)
 		return;
 	peer = malloc(m->n_entries ? m->n_entries * LINK_VV_ENTRY : 1);
-	skip = malloc(n_mine ? n_mine * LINK_VV_ENTRY : 1);
-	if (!peer || !skip)
+	if (!peer)
 		goto out;
 	memcpy(peer, m->entries, m->n_entries * LINK_VV_ENTRY);
 	qsort(peer, m->n_entries, LINK_VV_ENTRY, entry_cmp);
@@ -488,37 +524,47 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 			uint64_t top = e->max > e->contig ? e->max : e->contig;
 			if (top <= theirs)
 				continue;
-			struct catchup c = {l, pass == 0, 0, 0, e->contig};
+			struct catchup c = {.l = l,
+					    .membership_pass = pass == 0,
+					    .author = e->author,
+					    .contig = e->contig,
+					    .prev = theirs,
+					    .gaps = pass == 1 ? &gaps : NULL};
 			(void)store_each_by_author(d->node.store, e->author, theirs, catchup_one, &c);
 			budget_used += c.sent;
-			/* in the second pass we know how many of (theirs, contig] we hold */
-			if (pass == 1 && e->contig > theirs && c.below_contig < e->contig - theirs)
-				link_entry_put(skip, n_skip++, e->author, e->contig);
+			/* the tail of (theirs, contig] after the last record we hold */
+			if (c.gaps && !c.stopped && c.prev < e->contig)
+				gaps_add(&gaps, e->author, c.prev, e->contig);
 			if (budget_used >= CATCHUP_RECORDS_MAX)
 				break;
 		}
 		gossip_flush(d);
 	}
-	if (n_skip && l->used) {
+	/* after the records, so the peer has them before it looks at the gaps */
+	if (gaps.n && l->used) {
 		struct mp_buf b;
 		mp_buf_init(&b);
-		if (link_encode_entries(&b, LINK_SKIP, l->nbhd, skip, n_skip) == 0)
+		if (link_encode_entries(&b, LINK_SKIP, l->nbhd, gaps.buf, gaps.n) == 0)
 			(void)net_send(d, l, b.sb.data, b.sb.size);
 		mp_buf_destroy(&b);
 	}
 out:
 	free(mine);
 	free(peer);
-	free(skip);
+	free(gaps.buf);
 }
 
 static void apply_skip(struct daemon *d, const struct link_msg *m)
 {
+	/* a relay's SKIP names only authors of the link's neighbourhood; a
+	 * household holds one, so author_in() is always true there */
 	for (size_t i = 0; i < m->n_entries; i++) {
 		uint8_t author[32];
-		uint64_t upto;
-		link_entry(m->entries, i, author, &upto);
-		if (store_vv_skip_to(d->node.store, author, upto) == 0)
+		uint64_t from, upto;
+		link_skip_entry(m->entries, i, author, &from, &upto);
+		if (!author_in(d, m->nbhd, author))
+			continue;
+		if (store_vv_skip(d->node.store, author, from, upto) == 1)
 			d->vv_stale = true;
 	}
 }
@@ -564,9 +610,15 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 			log_msg(SLOG_DEBUG, "record from %s refused: %s",
 				l->dir == DIR_OUT ? l->endpoint : "inbound", reject_name(verdicts[i]));
 	}
-	/* a pushed record we already had: this edge is not in the tree */
-	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used)
+	/* a pushed record we already had: this edge is not in the tree. Both
+	 * ends stop pushing over it (we here, the sender on our PRUNE), so the
+	 * eager links that remain form one tree for records from anywhere;
+	 * pruning only the sender's end would leave our own records going out
+	 * as ids only, one graft timeout late. */
+	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used) {
+		l->lazy = true;
 		send_prune(d, l);
+	}
 	gossip_flush(d);
 	if (bad && l->used)
 		misbehaved(d, l, bad);

@@ -627,19 +627,32 @@ int node_prepare(node_t *n, struct record *r, uint8_t kind)
 	return seqfile_next(n->key_path, e.max > e.contig ? e.max : e.contig, &r->seq);
 }
 
+void node_abandon(node_t *n, const struct record *r)
+{
+	/* if this fails (or a later number is out) a hole stays in our stream;
+	 * gossip.c own_gaps() accounts for it, so nothing waits on it */
+	if (seqfile_release(n->key_path, r->seq) < 0)
+		return;
+}
+
 int node_publish(node_t *n, struct record *r, enum reject *why)
 {
 	uint8_t *buf;
 	size_t len;
 	enum reject v = RJ_NONE;
 	int ret = record_sign(r, n->id->sk, &buf, &len);
-	if (ret < 0)
+	if (ret < 0) {
+		node_abandon(n, r);
 		return ret;
+	}
 	const uint8_t *recs[1] = {buf};
 	ret = node_ingest(n, recs, &len, 1, NULL, &v);
 	free(buf);
 	if (why)
 		*why = v;
+	/* refused before anyone saw it: the number was never used */
+	if (ret < 0 || v != RJ_NONE)
+		node_abandon(n, r);
 	if (ret < 0)
 		return ret == -ENOMEM ? ret : SAMEN_EFULL;
 	switch (v) {
@@ -725,10 +738,13 @@ int node_rekey(node_t *n)
 	}
 	randombytes_buf(key, 32);
 	ret = node_prepare(n, &r, REC_EPOCH);
-	if (ret == 0)
+	if (ret == 0) {
 		ret = epoch_seal(&r, number + 1, key, (const uint8_t(*)[32])members, count, entries);
-	if (ret == 0)
-		ret = node_publish(n, &r, NULL);
+		if (ret == 0)
+			ret = node_publish(n, &r, NULL);
+		else
+			node_abandon(n, &r);
+	}
 out:
 	if (key)
 		sodium_free(key);

@@ -150,11 +150,17 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
  */
 int node_prepare(node_t *n, struct record *r, uint8_t kind) SAMEN_MUST_CHECK;
 
+/* Gives back r's sequence number when r will not be published after all
+ * (node_publish does this itself when it refuses r), so our stream keeps no
+ * hole that peers must be told about. */
+void node_abandon(node_t *n, const struct record *r);
+
 /*
  * Signs r and ingests it like any other record; returns 0 once it is
  * committed, with r->id set, or the verdict as a negative code:
  * SAMEN_EFULL (store full), SAMEN_EROLE, SAMEN_ENOCERT, SAMEN_ETOOBIG (rate
- * limited), or another negative code.
+ * limited), or another negative code. A refused record's sequence number is
+ * given back (node_abandon).
  */
 int node_publish(node_t *n, struct record *r, enum reject *why) SAMEN_MUST_CHECK;
 

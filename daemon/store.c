@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -637,7 +638,8 @@ int store_vv_get(store_t *st, const uint8_t author[32], struct store_vv_entry *o
 
 struct skip {
 	const uint8_t *author;
-	uint64_t upto;
+	uint64_t from, upto;
+	bool moved;
 };
 
 static int skip_txn(store_t *st, MDB_txn *txn, void *ctx)
@@ -646,22 +648,24 @@ static int skip_txn(store_t *st, MDB_txn *txn, void *ctx)
 	uint64_t contig, max;
 	int rc = vv_read(st, txn, s->author, &contig, &max);
 
-	if (rc || s->upto <= contig)
+	if (rc || contig < s->from || s->upto <= contig)
 		return rc;
 	contig = s->upto;
 	rc = vv_advance(st, txn, s->author, &contig);
 	if (rc)
 		return rc;
+	s->moved = true;
 	return vv_write(st, txn, s->author, contig, max);
 }
 
-int store_vv_skip_to(store_t *st, const uint8_t author[32], uint64_t upto)
+int store_vv_skip(store_t *st, const uint8_t author[32], uint64_t from, uint64_t upto)
 {
-	struct skip s = { author, upto };
+	struct skip s = { author, from, upto, false };
 
-	if (!st || !author)
+	if (!st || !author || from > upto)
 		return SAMEN_EINVAL;
-	return store_err(write_txn(st, skip_txn, &s));
+	int ret = store_err(write_txn(st, skip_txn, &s));
+	return ret < 0 ? ret : s.moved;
 }
 
 /* The bytes of the record an index entry points at; absent means corrupt. */

@@ -26,7 +26,7 @@
  *                                                format version)
  *
  * The version vector entry of an author holds `contig`, the highest n such
- * that seq 1..n have all been stored (or skipped with store_vv_skip_to()),
+ * that seq 1..n have all been stored (or skipped with store_vv_skip()),
  * and `max`, the highest seq stored.
  *
  * Every function returns 0 (or a count) on success, or a negative code: a
@@ -35,7 +35,7 @@
  *
  * The store_each_*() callbacks run inside a read transaction: they may call
  * the read-only functions (store_get, store_has, store_vv_get, ...) but not
- * one that writes (store_put_batch, store_vv_skip_to, store_prune,
+ * one that writes (store_put_batch, store_vv_skip, store_prune,
  * store_meta_put, store_next_seq), since growing the map would pull the
  * bytes they are looking at from under them.
  */
@@ -128,11 +128,14 @@ int store_vv_get(store_t *st, const uint8_t author[32],
 		 struct store_vv_entry *out) SAMEN_MUST_CHECK;
 
 /*
- * Marks seq 1..upto of author as accounted for even where not stored (they
- * were pruned everywhere before we joined), then advances contig over any
- * stored records that follow. Never moves contig backwards.
+ * Marks seq from+1..upto of author as accounted for even where not stored
+ * (a peer holds nothing there: pruned, or numbers never used), then advances
+ * contig over any stored records that follow. Applies only once contig has
+ * reached `from`: a record below the gap that we still lack (refused as
+ * rate-limited, say) must stay missing so anti-entropy fetches it again.
+ * Never moves contig backwards. Returns 1 if contig moved, 0 if not.
  */
-int store_vv_skip_to(store_t *st, const uint8_t author[32], uint64_t upto)
+int store_vv_skip(store_t *st, const uint8_t author[32], uint64_t from, uint64_t upto)
 	SAMEN_MUST_CHECK;
 
 /*

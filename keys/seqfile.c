@@ -37,22 +37,43 @@ static int read_counter(int fd, uint64_t *out)
 	return 0;
 }
 
-int seqfile_next(const char *keyfile_path, uint64_t at_least, uint64_t *seq)
+/* Opens and locks the counter file; returns the fd or -errno. */
+static int open_locked(const char *keyfile_path)
 {
-	char path[4096], buf[SEQ_WIDTH + 2];
-	uint64_t cur = 0;
-	int fd, ret;
-
+	char path[4096];
 	if (snprintf(path, sizeof(path), "%s.seq", keyfile_path) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX) < 0) {
-		ret = -errno;
-		goto out;
+		int ret = -errno;
+		close(fd);
+		return ret;
 	}
-	ret = read_counter(fd, &cur);
+	return fd;
+}
+
+/* Writes the counter in place and makes it durable before it is used. */
+static int write_counter(int fd, uint64_t v)
+{
+	char buf[SEQ_WIDTH + 2];
+	snprintf(buf, sizeof(buf), "%0*" PRIu64 "\n", SEQ_WIDTH, v);
+	errno = 0;
+	if (pwrite(fd, buf, SEQ_WIDTH + 1, 0) != SEQ_WIDTH + 1)
+		return errno ? -errno : -EIO;
+	if (fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+int seqfile_next(const char *keyfile_path, uint64_t at_least, uint64_t *seq)
+{
+	uint64_t cur = 0;
+	int fd = open_locked(keyfile_path);
+	if (fd < 0)
+		return fd;
+	int ret = read_counter(fd, &cur);
 	if (ret < 0)
 		goto out;
 	if (at_least > cur)
@@ -62,18 +83,28 @@ int seqfile_next(const char *keyfile_path, uint64_t at_least, uint64_t *seq)
 		goto out;
 	}
 	cur++;
-	snprintf(buf, sizeof(buf), "%0*" PRIu64 "\n", SEQ_WIDTH, cur);
-	if (pwrite(fd, buf, SEQ_WIDTH + 1, 0) != SEQ_WIDTH + 1) {
-		ret = errno ? -errno : -EIO;
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	*seq = cur;
-	ret = 0;
+	ret = write_counter(fd, cur);
+	if (ret == 0)
+		*seq = cur;
 out:
 	close(fd); /* also releases the lock */
+	return ret;
+}
+
+int seqfile_release(const char *keyfile_path, uint64_t seq)
+{
+	uint64_t cur = 0;
+	if (seq == 0)
+		return SAMEN_EINVAL;
+	int fd = open_locked(keyfile_path);
+	if (fd < 0)
+		return fd;
+	int ret = read_counter(fd, &cur);
+	if (ret == 0 && cur == seq) {
+		ret = write_counter(fd, seq - 1);
+		if (ret == 0)
+			ret = 1;
+	}
+	close(fd);
 	return ret;
 }

@@ -26,4 +26,14 @@
 int seqfile_next(const char *keyfile_path, uint64_t at_least, uint64_t *seq)
 	SAMEN_MUST_CHECK;
 
+/*
+ * Gives back seq, reserved by seqfile_next() for a record that was then
+ * refused before anyone saw it (rate-limited, disk full): if nothing later
+ * was reserved meanwhile, the counter goes back to seq - 1, so the author's
+ * stream keeps no hole. Returns 1 if given back, 0 if a later number was
+ * already reserved (the hole stays; see daemon/gossip.c own_gaps), or
+ * SAMEN_EKEYFILE / -errno.
+ */
+int seqfile_release(const char *keyfile_path, uint64_t seq) SAMEN_MUST_CHECK;
+
 #endif

@@ -61,12 +61,11 @@ int link_decode(const uint8_t *buf, size_t len, msgpack_unpacked *u, struct link
 		return 0;
 	case LINK_VV:
 	case LINK_SKIP: {
-		size_t n;
+		size_t n, size = link_entry_size(m->type);
 		if (mp_get_array(o, 3, &f) || mp_get_bin_fixed(&f[1], m->nbhd, 32) ||
-		    mp_get_bin(&f[2], (size_t)LINK_VV_MAX * LINK_VV_ENTRY, LINK_VV_ENTRY,
-			       &m->entries, &n))
+		    mp_get_bin(&f[2], (size_t)LINK_VV_MAX * size, size, &m->entries, &n))
 			return SAMEN_EMALFORMED;
-		m->n_entries = n / LINK_VV_ENTRY;
+		m->n_entries = n / size;
 		return 0;
 	}
 	case LINK_IHAVE:
@@ -135,26 +134,59 @@ int link_encode_entries(struct mp_buf *b, uint8_t type, const uint8_t nbhd[32],
 	e |= msgpack_pack_array(&b->pk, 3);
 	e |= msgpack_pack_uint8(&b->pk, type);
 	e |= mp_pack_bin(&b->pk, nbhd, 32);
-	e |= mp_pack_bin(&b->pk, entries, n * LINK_VV_ENTRY);
+	e |= mp_pack_bin(&b->pk, entries, n * link_entry_size(type));
 	return e ? -ENOMEM : 0;
+}
+
+size_t link_entry_size(uint8_t type)
+{
+	return type == LINK_SKIP ? LINK_SKIP_ENTRY : LINK_VV_ENTRY;
+}
+
+static uint64_t get_u64be(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int k = 0; k < 8; k++)
+		v = (v << 8) | p[k];
+	return v;
+}
+
+static void put_u64be(uint8_t *p, uint64_t v)
+{
+	for (int k = 7; k >= 0; k--, v >>= 8)
+		p[k] = (uint8_t)v;
 }
 
 void link_entry(const uint8_t *entries, size_t i, uint8_t author[32], uint64_t *value)
 {
 	const uint8_t *p = entries + i * LINK_VV_ENTRY;
-	uint64_t v = 0;
 	memcpy(author, p, 32);
-	for (int k = 0; k < 8; k++)
-		v = (v << 8) | p[32 + k];
-	*value = v;
+	*value = get_u64be(p + 32);
 }
 
 void link_entry_put(uint8_t *entries, size_t i, const uint8_t author[32], uint64_t value)
 {
 	uint8_t *p = entries + i * LINK_VV_ENTRY;
 	memcpy(p, author, 32);
-	for (int k = 7; k >= 0; k--, value >>= 8)
-		p[32 + k] = (uint8_t)value;
+	put_u64be(p + 32, value);
+}
+
+void link_skip_entry(const uint8_t *entries, size_t i, uint8_t author[32], uint64_t *from,
+		     uint64_t *upto)
+{
+	const uint8_t *p = entries + i * LINK_SKIP_ENTRY;
+	memcpy(author, p, 32);
+	*from = get_u64be(p + 32);
+	*upto = get_u64be(p + 40);
+}
+
+void link_skip_entry_put(uint8_t *entries, size_t i, const uint8_t author[32], uint64_t from,
+			 uint64_t upto)
+{
+	uint8_t *p = entries + i * LINK_SKIP_ENTRY;
+	memcpy(p, author, 32);
+	put_u64be(p + 32, from);
+	put_u64be(p + 40, upto);
 }
 
 int link_encode_ids(struct mp_buf *b, uint8_t type, const uint8_t nbhd[32], const uint8_t *ids,

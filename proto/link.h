@@ -18,7 +18,8 @@
 #define LINK_VERSION 1
 #define LINK_MSG_MAX (1u << 20)      /* ZMQ_MAXMSGSIZE on every link socket */
 #define LINK_RECORDS_MAX 256         /* records in one RECORDS message */
-#define LINK_VV_ENTRY 40             /* author (32) || u64be */
+#define LINK_VV_ENTRY 40             /* author (32) || u64be(contig) */
+#define LINK_SKIP_ENTRY 48           /* author (32) || u64be(from) || u64be(upto) */
 #define LINK_VV_MAX 16384            /* entries in one VV or SKIP message */
 
 enum link_type {
@@ -26,7 +27,7 @@ enum link_type {
 	LINK_RECORDS = 2, /* [2, [record bin, ...]] */
 	LINK_VV_HASH = 3, /* [3, nbhd bin32, hash bin32] */
 	LINK_VV = 4,      /* [4, nbhd bin32, entries bin (n * 40)] */
-	LINK_SKIP = 5,    /* [5, nbhd bin32, entries bin (n * 40)] */
+	LINK_SKIP = 5,    /* [5, nbhd bin32, entries bin (n * 48)]: gaps the sender holds nothing of */
 	LINK_IHAVE = 6,   /* [6, nbhd bin32, ids bin (n * 32)]: lazy push */
 	LINK_GRAFT = 7,   /* [7, nbhd bin32, ids bin (n * 32)]: send these, eagerly */
 	LINK_PRUNE = 8,   /* [8, nbhd bin32]: stop pushing full records to me */
@@ -45,7 +46,7 @@ struct link_msg {
 	size_t n_records;
 	const uint8_t *rec[LINK_RECORDS_MAX];
 	size_t rec_len[LINK_RECORDS_MAX];
-	/* VV, SKIP: n entries of LINK_VV_ENTRY bytes (borrowed) */
+	/* VV, SKIP: n entries of link_entry_size(type) bytes (borrowed) */
 	const uint8_t *entries;
 	size_t n_entries;
 	/* IHAVE, GRAFT: n ids of 32 bytes (borrowed) */
@@ -79,9 +80,18 @@ int link_encode_vv_hash(struct mp_buf *b, const uint8_t nbhd[32], const uint8_t 
 int link_encode_entries(struct mp_buf *b, uint8_t type, const uint8_t nbhd[32],
 			const uint8_t *entries, size_t n) SAMEN_MUST_CHECK;
 
-/* Reads entry i of a VV or SKIP message. */
+/* Bytes per entry of a VV (LINK_VV_ENTRY) or SKIP (LINK_SKIP_ENTRY) message. */
+size_t link_entry_size(uint8_t type);
+
+/* Reads entry i of a VV message. */
 void link_entry(const uint8_t *entries, size_t i, uint8_t author[32], uint64_t *value);
-/* Writes an entry. */
+/* Writes a VV entry. */
 void link_entry_put(uint8_t *entries, size_t i, const uint8_t author[32], uint64_t value);
+
+/* A SKIP entry: "I hold none of this author's records with from < seq <= upto". */
+void link_skip_entry(const uint8_t *entries, size_t i, uint8_t author[32], uint64_t *from,
+		     uint64_t *upto);
+void link_skip_entry_put(uint8_t *entries, size_t i, const uint8_t author[32], uint64_t from,
+			 uint64_t upto);
 
 #endif

@@ -80,7 +80,7 @@ static void same(const struct link_msg *a, const struct link_msg *b)
 	case LINK_VV:
 	case LINK_SKIP:
 		if (memcmp(a->nbhd, b->nbhd, 32) != 0 || a->n_entries != b->n_entries ||
-		    memcmp(a->entries, b->entries, a->n_entries * LINK_VV_ENTRY) != 0)
+		    memcmp(a->entries, b->entries, a->n_entries * link_entry_size(a->type)) != 0)
 			__builtin_trap();
 		break;
 	case LINK_IHAVE:
@@ -114,19 +114,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		inside(m.rec[i], m.rec_len[i], data, size);
 	}
-	inside(m.entries, m.n_entries * LINK_VV_ENTRY, data, size);
+	inside(m.entries, m.n_entries * link_entry_size(m.type), data, size);
 	inside(m.ids, m.n_ids * 32, data, size);
 	if (m.type == LINK_HELLO) {
 		const char *end = memchr(m.advertise, '\0', sizeof(m.advertise));
 		if (!end || !mp_text_ok(m.advertise, (size_t)(end - m.advertise)))
 			__builtin_trap();
 	}
-	for (size_t i = 0; i < m.n_entries; i++) {
+	for (size_t i = 0; m.type == LINK_VV && i < m.n_entries; i++) {
 		uint8_t author[32], back[LINK_VV_ENTRY];
 		uint64_t v;
 		link_entry(m.entries, i, author, &v);
 		link_entry_put(back, 0, author, v);
 		if (memcmp(back, m.entries + i * LINK_VV_ENTRY, LINK_VV_ENTRY) != 0)
+			__builtin_trap();
+	}
+	for (size_t i = 0; m.type == LINK_SKIP && i < m.n_entries; i++) {
+		uint8_t author[32], back[LINK_SKIP_ENTRY];
+		uint64_t from, upto;
+		link_skip_entry(m.entries, i, author, &from, &upto);
+		link_skip_entry_put(back, 0, author, from, upto);
+		if (memcmp(back, m.entries + i * LINK_SKIP_ENTRY, LINK_SKIP_ENTRY) != 0)
 			__builtin_trap();
 	}
 
