@@ -35,6 +35,7 @@ struct outq {
 struct missing {
 	uint8_t id[32];
 	int link, alt;            /* who announced it (alt: another announcer, or -1) */
+	uint64_t first_ms;        /* when it was first announced */
 	uint64_t deadline_ms;     /* GRAFT if still missing then */
 	unsigned tries;
 };
@@ -131,6 +132,8 @@ struct daemon {
 	struct join_state join;
 	struct missing missing[MISSING_MAX];
 	size_t n_missing;
+	uint64_t ihave_due_ms;  /* announce queued ids then (0: none queued) */
+	double graft_lag_ms;    /* how late eager copies come after an id (decaying max) */
 	/* traffic, for `status` and the benchmarks */
 	uint64_t sent_records, sent_record_bytes, sent_ihave_ids, sent_grafts, sent_prunes;
 	/* ZAP: Ed25519 key of every key that may link, with its X25519 form */

@@ -20,8 +20,18 @@
 #define PUSH_BYTES_MAX (512u * 1024) /* one RECORDS message */
 #define CATCHUP_RECORDS_MAX 20000    /* per VV answer; the rest next round */
 
-#define IHAVE_TIMEOUT_MS 250          /* wait this long for the eager copy */
+/* How long a lazily announced record may lag before we graft it. Adaptive:
+ * 1.5 times how late eager copies have been coming after their ids (a
+ * decaying maximum), within these bounds. A tree edge that died shows as ids
+ * with no copy; waiting the full upper bound for each made the tail slow. */
+#define GRAFT_WAIT_MIN_MS 40
+#define GRAFT_WAIT_MAX_MS 250
+#define GRAFT_LAG_DECAY 0.9
 #define GRAFT_TRIES 3
+/* Ids are announced this long after the record was stored, in one IHAVE per
+ * link: the eager copies go first (they are what delivers), and records
+ * that arrive close together share an announcement. */
+#define IHAVE_DELAY_MS 15
 
 static int link_index(const struct daemon *d, const struct link *l)
 {
@@ -127,13 +137,13 @@ static void send_ids(struct daemon *d, struct link *l, uint8_t type, const uint8
 	}
 }
 
-static void flush_link(struct daemon *d, struct link *l)
+static void flush_link(struct daemon *d, struct link *l, bool announce)
 {
 	if (l->push.n)
 		flush_records(d, l, &l->push, LINK_RECORDS);
 	if (l->used && l->reply.n)
 		flush_records(d, l, &l->reply, LINK_REPLY);
-	if (l->used && l->ihave.n) {
+	if (l->used && l->ihave.n && announce) {
 		/* the ihave queue holds bare ids: pack them contiguously */
 		uint8_t *ids = malloc(l->ihave.n * 32);
 		size_t k = 0;
@@ -150,11 +160,22 @@ static void flush_link(struct daemon *d, struct link *l)
 
 void gossip_flush(struct daemon *d)
 {
+	bool announce = d->ihave_due_ms && daemon_now_ms() >= d->ihave_due_ms;
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
-		if (l->used && (l->push.n || l->reply.n || l->ihave.n))
-			flush_link(d, l);
+		if (l->used && (l->push.n || l->reply.n || (announce && l->ihave.n)))
+			flush_link(d, l, announce);
 	}
+	if (announce)
+		d->ihave_due_ms = 0;
+}
+
+static uint64_t graft_wait_ms(const struct daemon *d)
+{
+	double w = 1.5 * d->graft_lag_ms;
+	return w < GRAFT_WAIT_MIN_MS ? GRAFT_WAIT_MIN_MS
+	       : w > GRAFT_WAIT_MAX_MS ? GRAFT_WAIT_MAX_MS
+				       : (uint64_t)w;
 }
 
 void gossip_link_closed(struct daemon *d, struct link *l)
@@ -213,7 +234,8 @@ static void on_ihave(struct daemon *d, struct link *l, const struct link_msg *m)
 		memcpy(ms->id, id, 32);
 		ms->link = idx;
 		ms->alt = -1;
-		ms->deadline_ms = now + IHAVE_TIMEOUT_MS;
+		ms->first_ms = now;
+		ms->deadline_ms = now + graft_wait_ms(d);
 		ms->tries = 0;
 	}
 }
@@ -234,7 +256,7 @@ long gossip_timers(struct daemon *d, uint64_t now)
 				send_ids(d, l, LINK_GRAFT, m->id, 1);
 			}
 			m->tries++;
-			m->deadline_ms = now + IHAVE_TIMEOUT_MS;
+			m->deadline_ms = now + graft_wait_ms(d);
 			if (m->alt >= 0) { /* next time, ask the other announcer */
 				int t = m->link;
 				m->link = m->alt;
@@ -245,6 +267,11 @@ long gossip_timers(struct daemon *d, uint64_t now)
 		if (next < 0 || left < next)
 			next = left;
 		i++;
+	}
+	if (d->ihave_due_ms) {
+		long left = d->ihave_due_ms > now ? (long)(d->ihave_due_ms - now) : 0;
+		if (next < 0 || left < next)
+			next = left;
 	}
 	return next;
 }
@@ -285,8 +312,17 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 	}
 	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
 		net_add_candidate(d, r->u.peer.endpoint, r->author);
+	uint64_t now = daemon_now_ms();
 	for (size_t i = 0; i < d->n_missing; i++)
 		if (memcmp(d->missing[i].id, r->id, 32) == 0) {
+			/* announced before it came: learn how late copies run
+			 * (only ungrafted ones say how slow the tree is) */
+			if (d->missing[i].tries == 0) {
+				double lag = (double)(now - d->missing[i].first_ms);
+				d->graft_lag_ms *= GRAFT_LAG_DECAY;
+				if (lag > d->graft_lag_ms)
+					d->graft_lag_ms = lag;
+			}
 			missing_remove(d, i);
 			break;
 		}
@@ -296,9 +332,11 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0 ||
 		    !l->has_nbhd || memcmp(l->nbhd, r->nbhd, 32) != 0)
 			continue;
-		if (tree && l->lazy)
+		if (tree && l->lazy) {
 			(void)outq_add(&l->ihave, r->id, 32);
-		else
+			if (!d->ihave_due_ms)
+				d->ihave_due_ms = now + IHAVE_DELAY_MS;
+		} else
 			(void)outq_add(&l->push, buf, len);
 	}
 	control_event(d, r);

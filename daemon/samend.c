@@ -278,7 +278,7 @@ static void timers(struct daemon *d, uint64_t now)
 	}
 	if (d->hook)
 		hook_poll(d->hook, now);
-	if (d->n_missing) {
+	if (d->n_missing || d->ihave_due_ms) {
 		(void)gossip_timers(d, now);
 		gossip_flush(d);
 	}
@@ -296,6 +296,8 @@ static long next_timeout(const struct daemon *d, uint64_t now)
 	for (size_t i = 0; i < d->n_missing; i++)
 		if (d->missing[i].deadline_ms < next)
 			next = d->missing[i].deadline_ms;
+	if (d->ihave_due_ms && d->ihave_due_ms < next)
+		next = d->ihave_due_ms;
 	return next > now ? (long)(next - now) : 0;
 }
 
