@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "../support/rawpeer.h"
+#include "../../proto/link.h"
 #include "../../proto/mp.h"
 #include "../../proto/mpmap.h"
 
@@ -43,10 +44,14 @@ static bool gossip_knob(void)
 
 const char *bench_mode_config(const char *mode)
 {
-	static char line[64];
+	static char line[512];
 	if (!gossip_knob())
 		return strcmp(mode, "eager") ? NULL : ""; /* today's daemon pushes eagerly */
-	snprintf(line, sizeof(line), "gossip = %s\n", mode);
+	/* BENCH_CONFIG: extra samend.conf lines for experiments ("\n" or ";" apart) */
+	snprintf(line, sizeof(line), "gossip = %s\n%s\n", mode, bench_env_str("BENCH_CONFIG", ""));
+	for (char *p = line; *p; p++)
+		if (*p == ';')
+			*p = '\n';
 	return line;
 }
 
@@ -284,6 +289,16 @@ static void res_init(struct mesh_result *res, int n, const char *mode)
 
 /* Rewrites every config with another `gossip` line and restarts every
  * daemon on its store: the same neighbourhood, links formed anew. */
+/* Whether the config line sets a key that the lines in `lines` set too. */
+static bool key_in(const char *line, const char *lines)
+{
+	size_t k = strcspn(line, " =");
+	for (const char *p = lines; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (k && strncmp(p, line, k) == 0 && (p[k] == ' ' || p[k] == '='))
+			return true;
+	return false;
+}
+
 static bool restart_as(struct hnode *nodes, int n, const char *mode_line, char *note, size_t cap)
 {
 	bench_stop_nodes(nodes, (size_t)n);
@@ -298,7 +313,7 @@ static bool restart_as(struct hnode *nodes, int n, const char *mode_line, char *
 		if (!f)
 			return false;
 		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-			if (strncmp(line, "gossip", 6))
+			if (!key_in(line, mode_line))
 				fprintf(f, "%s\n", line);
 		fputs(mode_line, f);
 		fclose(f);
@@ -638,13 +653,106 @@ out:
 	return ms;
 }
 
+/*
+ * The floor: a process that loads the same libraries as samend (this
+ * binary links the same ones), makes a zmq context as net_open() does (no
+ * context options: one I/O thread), binds the ZAP handler and one CURVE
+ * ROUTER with the options net.c gives every link socket, and then waits.
+ * It runs no samen code, so what an idle samend has above it is samen's
+ * own: its code, its store, its links and what it allocates.
+ */
+static int floor_opt(void *s, int opt, int v)
+{
+	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+int bench_idle_floor(void)
+{
+	uint8_t pk[32], sk[32];
+	int64_t max = LINK_MSG_MAX;
+	if (sodium_init() < 0)
+		return 1;
+	crypto_box_keypair(pk, sk);
+	void *ctx = zmq_ctx_new();
+	void *zap = ctx ? zmq_socket(ctx, ZMQ_REP) : NULL;
+	void *s = ctx ? zmq_socket(ctx, ZMQ_ROUTER) : NULL;
+	if (!zap || !s || floor_opt(zap, ZMQ_LINGER, 0) ||
+	    zmq_bind(zap, "inproc://zeromq.zap.01") != 0 ||
+	    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof(max)) || floor_opt(s, ZMQ_LINGER, 0) ||
+	    floor_opt(s, ZMQ_HEARTBEAT_IVL, 2000) || floor_opt(s, ZMQ_HEARTBEAT_TIMEOUT, 6000) ||
+	    floor_opt(s, ZMQ_HEARTBEAT_TTL, 6000) || floor_opt(s, ZMQ_SNDHWM, 10000) ||
+	    floor_opt(s, ZMQ_RCVHWM, 64) || floor_opt(s, ZMQ_CURVE_SERVER, 1) ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sk, 32) ||
+	    zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "mesh", 4) || floor_opt(s, ZMQ_ROUTER_MANDATORY, 1) ||
+	    zmq_bind(s, "tcp://127.0.0.1:*") != 0) {
+		printf("floor: %s\n", zmq_strerror(errno));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause(); /* SIGTERM ends it */
+}
+
+/* Pss of /proc/PID/smaps_rollup in kB, or -1 */
+static long pss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* Starts the floor, waits for "ready" and one more second (the daemon is
+ * measured a second after its last request too), reads it, stops it. */
+static void measure_floor(struct idle_result *res)
+{
+	char self[512], log[600], buf[256];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		return;
+	self[len] = '\0';
+	snprintf(log, sizeof(log), "%s/idle-floor.log", bench_dir());
+	char *argv[] = {self, "--idle-floor", NULL};
+	pid_t pid = bench_spawn(argv, log);
+	bool ready = false;
+	for (int i = 0; pid > 0 && i < 100 && !ready && bench_alive(pid); i++) {
+		FILE *f = fopen(log, "r");
+		size_t got = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		buf[got] = '\0';
+		if (f)
+			fclose(f);
+		ready = strstr(buf, "ready") != NULL;
+		if (!ready)
+			usleep(50000);
+	}
+	if (ready) {
+		sleep(1);
+		res->floor_rss_kb = bench_rss_kb(pid);
+		res->floor_anon_kb = bench_proc_kb(pid, "RssAnon");
+		res->floor_file_kb = bench_proc_kb(pid, "RssFile");
+		res->floor_pss_kb = pss_kb(pid);
+	} else {
+		bench_log("idle: the floor process did not start (see %s)", log);
+	}
+	if (pid > 0)
+		bench_stop(&pid, SIGTERM, 2000);
+}
+
 void bench_idle(struct hnode *nodes, int n, struct idle_result *res)
 {
 	struct hnode *h = &nodes[n > 1 ? 1 : 0];
 	struct bstatus st;
 	uint64_t a0, m0, a1, m1;
 	memset(res, 0, sizeof(*res));
-	res->rss_kb = -1;
+	res->rss_kb = res->rss_anon_kb = res->rss_file_kb = res->pss_kb = -1;
+	res->floor_rss_kb = res->floor_anon_kb = res->floor_file_kb = res->floor_pss_kb = -1;
 	res->wakeups_per_s = res->wakeups_main_per_s = res->start_ms = res->start_max_ms = NAN;
 	res->seconds = bench_env_int("BENCH_IDLE_SECONDS", 10);
 	bench_log("idle: one household of %d, %d s", n, res->seconds);
@@ -654,7 +762,9 @@ void bench_idle(struct hnode *nodes, int n, struct idle_result *res)
 	res->rss_kb = bench_rss_kb(h->pid);
 	res->rss_anon_kb = bench_proc_kb(h->pid, "RssAnon");
 	res->rss_file_kb = bench_proc_kb(h->pid, "RssFile");
+	res->pss_kb = pss_kb(h->pid); /* before the floor shares its pages */
 	res->threads = bench_threads(h->pid);
+	measure_floor(res);
 	double t = bench_now_ms();
 	if (!bench_ctxt(h->pid, &a0, &m0)) {
 		snprintf(res->note, sizeof(res->note), "cannot read /proc/%d", (int)h->pid);
@@ -679,8 +789,9 @@ void bench_idle(struct hnode *nodes, int n, struct idle_result *res)
 	res->start_max_ms = lat_max(&starts);
 	lat_free(&starts);
 	res->ok = res->rss_kb > 0 && !isnan(res->start_ms);
-	bench_log("idle: RSS %ld kB, %.1f wake-ups/s (main thread %.1f), %zu threads, %d links, "
-		  "start %.1f ms",
-		  res->rss_kb, res->wakeups_per_s, res->wakeups_main_per_s, res->threads, res->links,
-		  res->start_ms);
+	bench_log("idle: RSS %ld kB (%ld anon + %ld file, Pss %ld), floor %ld kB (%ld anon + %ld file), "
+		  "%.1f wake-ups/s (main thread %.1f), %zu threads, %d links, start %.1f ms",
+		  res->rss_kb, res->rss_anon_kb, res->rss_file_kb, res->pss_kb, res->floor_rss_kb,
+		  res->floor_anon_kb, res->floor_file_kb, res->wakeups_per_s, res->wakeups_main_per_s,
+		  res->threads, res->links, res->start_ms);
 }
