@@ -161,7 +161,10 @@ struct relay_result {
 };
 
 struct idle_result {
-	long rss_kb, rss_anon_kb, rss_file_kb;
+	long rss_kb, rss_anon_kb, rss_file_kb, pss_kb;
+	/* the floor: the same libraries, a zmq context as samend makes it, a
+	 * ZAP handler and one bound CURVE ROUTER; no samen code (-1: none) */
+	long floor_rss_kb, floor_anon_kb, floor_file_kb, floor_pss_kb;
 	double wakeups_per_s, wakeups_main_per_s;
 	size_t threads;
 	int links;
@@ -178,6 +181,8 @@ struct idle_result {
 int bench_mesh(struct hnode **nodes_out, int n, char modes[][16], int n_modes, int alerts,
 	       struct mesh_result *results);
 void bench_idle(struct hnode *nodes, int n, struct idle_result *res);
+/* The floor process: `samen-bench --idle-floor`; binds, says "ready", waits for a signal. */
+int bench_idle_floor(void);
 void bench_serf(int n, int events, bool measure_idle, struct serf_result *res);
 void bench_ingest(long records, struct ingest_result *res);
 void bench_relay(long records, long decrypt_records, struct relay_result *res);
