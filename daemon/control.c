@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -67,6 +68,24 @@ static msgpack_packer *reply_ok(struct req *q, size_t n)
 	return &q->out.pk;
 }
 
+/* The store refuses with "full" for two reasons that need different
+ * fixes: the disk is full, or the store reached its configured ceiling. */
+static const char *full_hint(const struct daemon *d, char *buf, size_t cap)
+{
+	struct statvfs v;
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s/store", d->cfg->state_dir); /* as node_open */
+	bool disk = statvfs(dir, &v) != 0 ||
+		    (uint64_t)v.f_bavail * v.f_frsize < 16ull * 1024 * 1024;
+	if (disk)
+		snprintf(buf, cap, "the disk holding %s is full; free disk space (nothing was "
+				   "written)", dir);
+	else
+		snprintf(buf, cap, "the store reached max_map_mb = %u; raise it in samend.conf "
+				   "(nothing was written)", d->cfg->max_map_mb);
+	return buf;
+}
+
 /* Maps a library error to the protocol's codes. */
 static void reply_err_code(struct req *q, int err, const char *what)
 {
@@ -78,10 +97,10 @@ static void reply_err_code(struct req *q, int err, const char *what)
 			   : err == SAMEN_ENOTFOUND ? "not-found"
 			   : err == SAMEN_EINVAL    ? "invalid"
 						    : "internal";
+	char full[4400];
 	const char *hint = err == SAMEN_ETOOBIG ? "too many signals from this household just now; "
 						  "wait a minute"
-			   : err == SAMEN_EFULL ? "the store is full; free disk space (nothing was "
-						  "written)"
+			   : err == SAMEN_EFULL ? full_hint(q->d, full, sizeof(full))
 					       : samen_strerror(err);
 	reply_error(q, code, "%s: %s", what, hint);
 }

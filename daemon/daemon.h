@@ -150,6 +150,7 @@ struct daemon {
 	bool relink;             /* revocation seen: drop inbound links */
 	bool mesh_lost;          /* the mesh socket awaits binding again */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_peer_ms, next_rekey_ms;
+	uint64_t next_rotate_ms; /* replace one healthy outbound link then */
 	uint64_t join_window_ms; /* rate limit on the join socket */
 	unsigned join_count;
 	struct hook *hook;

@@ -21,6 +21,16 @@
 #define HEARTBEAT_IVL_MS 2000
 #define HEARTBEAT_TIMEOUT_MS 6000
 #define CONNECT_TIMEOUT_MS 15000
+/* An outbound link not up this long no longer counts toward the active
+ * set: a replacement is dialled while it keeps trying (until
+ * CONNECT_TIMEOUT_MS), so a household whose neighbours all vanished is
+ * linked again in seconds. At most twice active_links outbound links. */
+#define CONNECT_GRACE_MS 3000
+/* Every ROTATE_MS (± half, at random) one healthy outbound link is replaced
+ * by a link to another candidate. Without it, the halves of a mesh split for
+ * longer than CONNECT_TIMEOUT_MS fill their active sets among themselves and
+ * never meet again after the network heals. */
+#define ROTATE_MS 60000
 #define RETRY_AFTER_MS 10000
 #define AUTH_RETRY_MS 2000
 #define JOIN_PER_MINUTE 30
@@ -122,6 +132,31 @@ void net_rebind_mesh(struct daemon *d)
 	mesh_retry(d);
 }
 
+static int learn_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
+{
+	struct daemon *d = ctx;
+	struct record r;
+	(void)id;
+	if (record_decode(data, len, &r) == 0 && r.kind == REC_PEER &&
+	    r.u.peer.expires > (uint64_t)time(NULL))
+		net_add_candidate(d, r.u.peer.endpoint, r.author);
+	return 0;
+}
+
+/* Peers learned from announcements before a restart are candidates again
+ * at once: a household configured with one peer that is down would
+ * otherwise start with nobody to dial. */
+static void learn_stored(struct daemon *d)
+{
+	if (!d->cfg->learn_peers)
+		return;
+	if (d->node.have_nbhd)
+		(void)store_each_by_kind(d->node.store, d->node.nbhd, REC_PEER, learn_one, d);
+	for (size_t i = 0; i < d->node.n_served; i++)
+		(void)store_each_by_kind(d->node.store, d->node.served[i].nbhd, REC_PEER, learn_one,
+					 d);
+}
+
 int net_open(struct daemon *d)
 {
 	d->zctx = zmq_ctx_new();
@@ -169,6 +204,8 @@ int net_open(struct daemon *d)
 		return -EIO;
 	}
 	chmod(d->ctl_path, 0600);
+	learn_stored(d);
+	/* after: a configured endpoint wins over an announced one */
 	for (unsigned i = 0; i < d->cfg->n_peers; i++)
 		net_add_candidate(d, d->cfg->peers[i].endpoint, d->cfg->peers[i].key);
 	return 0;
@@ -656,9 +693,50 @@ static bool is_revoked(const struct daemon *d, const uint8_t key[32])
 	return d->node.mem && membership_is_revoked(d->node.mem, key) == 1;
 }
 
+static void candidate_rest(struct daemon *d, const uint8_t key[32], uint64_t until)
+{
+	for (size_t k = 0; k < d->n_candidates; k++)
+		if (memcmp(d->candidates[k].key, key, 32) == 0)
+			d->candidates[k].failed_until_ms = until;
+}
+
+/* Whether some candidate could be dialled now that is not linked already. */
+static bool spare_candidate(const struct daemon *d, uint64_t now)
+{
+	for (size_t k = 0; k < d->n_candidates; k++) {
+		const struct candidate *c = &d->candidates[k];
+		if (c->failed_until_ms <= now && !key_linked_out(d, c->key) &&
+		    !net_penalized(d, c->key, now))
+			return true;
+	}
+	return false;
+}
+
+/* Closes one up outbound link at random, so the fill below dials another
+ * candidate; the closed one rests for a while. */
+static bool rotate_one(struct daemon *d, uint64_t now)
+{
+	size_t up = 0;
+	for (size_t i = 0; i < d->n_links; i++)
+		up += d->links[i].used && d->links[i].dir == DIR_OUT && d->links[i].up;
+	if (!up || !spare_candidate(d, now))
+		return false;
+	uint32_t pick = randombytes_uniform((uint32_t)up);
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (!l->used || l->dir != DIR_OUT || !l->up || pick--)
+			continue;
+		log_msg(SLOG_DEBUG, "rotating the link to %s", l->endpoint);
+		candidate_rest(d, l->key, now + ROTATE_MS);
+		net_close_link(d, l);
+		return true;
+	}
+	return false;
+}
+
 void net_maintain(struct daemon *d, uint64_t now)
 {
-	size_t out = 0;
+	size_t out = 0, healthy = 0;
 	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
 
 	if (!d->mesh && d->mesh_lost)
@@ -692,25 +770,32 @@ void net_maintain(struct daemon *d, uint64_t now)
 		/* an outbound link that never came up, or stayed down: try another */
 		uint64_t ref = l->up ? 0 : (l->since_ms ? l->since_ms : l->created_ms);
 		if (!l->up && now - ref > CONNECT_TIMEOUT_MS) {
-			for (size_t k = 0; k < d->n_candidates; k++)
-				if (memcmp(d->candidates[k].key, l->key, 32) == 0)
-					d->candidates[k].failed_until_ms = now + RETRY_AFTER_MS;
+			candidate_rest(d, l->key, now + RETRY_AFTER_MS);
 			net_close_link(d, l);
 			continue;
 		}
 		out++;
+		healthy += l->up || now - ref <= CONNECT_GRACE_MS;
 	}
 	if (!d->node.have_nbhd && !d->node.n_served)
 		return;
+	if (!d->next_rotate_ms)
+		d->next_rotate_ms = now + ROTATE_MS / 2 + randombytes_uniform(ROTATE_MS);
+	if (now >= d->next_rotate_ms) {
+		d->next_rotate_ms = now + ROTATE_MS / 2 + randombytes_uniform(ROTATE_MS);
+		if (healthy >= d->cfg->active_links && rotate_one(d, now))
+			out--, healthy--;
+	}
 	/* fill the active set with random candidates */
 	unsigned tries = 0;
-	while (out < d->cfg->active_links && tries++ < 4 * CANDIDATES_MAX && d->n_candidates) {
+	while (healthy < d->cfg->active_links && out < 2 * (size_t)d->cfg->active_links &&
+	       tries++ < 4 * CANDIDATES_MAX && d->n_candidates) {
 		struct candidate *c = &d->candidates[randombytes_uniform((uint32_t)d->n_candidates)];
 		if (c->failed_until_ms > now || key_linked_out(d, c->key) ||
 		    net_penalized(d, c->key, now) || is_revoked(d, c->key))
 			continue;
 		if (dial(d, c) == 0)
-			out++;
+			out++, healthy++;
 		else
 			c->failed_until_ms = now + RETRY_AFTER_MS;
 		if (tries > d->n_candidates * 4)

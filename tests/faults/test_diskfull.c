@@ -176,6 +176,7 @@ static void test_tmpfs_full(void **state)
 		(unsigned long long)free0, sent_ok, HEADROOM_KB, code, err);
 	assert_string_equal(code, "full");
 	assert_non_null(strstr(err, "full"));
+	assert_non_null(strstr(err, "free disk space")); /* the disk, not the cap */
 	/* LMDB does not reserve its map on disk (no MDB_WRITEMAP): the data
 	 * file is as large as what was written */
 	char data[700];
@@ -348,6 +349,8 @@ static void test_map_cap(void **state)
 			 (double)store_bytes / 1048576.0);
 	assert_string_equal(code, "full");
 	assert_true(store_bytes <= 16u << 20);
+	if (strstr(err, "max_map_mb") == NULL) /* the cap, not the disk */
+		fail_msg("the refusal does not name max_map_mb: %s", err);
 	/* a larger cap, and it takes records again */
 	fleet_stop(&fl, 0, SIGTERM);
 	snprintf(fl.extra, sizeof(fl.extra),
