@@ -713,18 +713,24 @@ static bool spare_candidate(const struct daemon *d, uint64_t now)
 }
 
 /* Closes one up outbound link at random, so the fill below dials another
- * candidate; the closed one rests for a while. */
+ * candidate; the closed one rests for a while. A lazy link (push tree: one
+ * that only announces ids) if there is one, so the tree that delivers stays
+ * whole. */
 static bool rotate_one(struct daemon *d, uint64_t now)
 {
-	size_t up = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		up += d->links[i].used && d->links[i].dir == DIR_OUT && d->links[i].up;
+	size_t up = 0, lazy = 0;
+	for (size_t i = 0; i < d->n_links; i++) {
+		const struct link *l = &d->links[i];
+		if (l->used && l->dir == DIR_OUT && l->up)
+			up++, lazy += l->lazy;
+	}
 	if (!up || !spare_candidate(d, now))
 		return false;
-	uint32_t pick = randombytes_uniform((uint32_t)up);
+	bool want_lazy = lazy > 0;
+	uint32_t pick = randombytes_uniform((uint32_t)(want_lazy ? lazy : up));
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
-		if (!l->used || l->dir != DIR_OUT || !l->up || pick--)
+		if (!l->used || l->dir != DIR_OUT || !l->up || (want_lazy && !l->lazy) || pick--)
 			continue;
 		log_msg(SLOG_DEBUG, "rotating the link to %s", l->endpoint);
 		candidate_rest(d, l->key, now + ROTATE_MS);

@@ -115,6 +115,7 @@ struct mesh_result {
 	double copies_received;       /* the same counted at the receivers */
 	double bytes_per_household;   /* record bytes + announced ids, per household per signal */
 	double ihave_per_household;   /* ids announced lazily, per household per signal */
+	double grafts, prunes;         /* sent by all households over the measured alerts */
 	double record_bytes;          /* one alert record */
 	double *alert_copies, *alert_max; /* per alert */
 	char copies_source[96];

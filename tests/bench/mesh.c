@@ -220,7 +220,7 @@ static bool pump(struct watches *w, double ms)
 /* ---- counters ---- */
 
 struct totals {
-	uint64_t verdicts, records_sent, record_bytes_sent, ihave_ids_sent;
+	uint64_t verdicts, records_sent, record_bytes_sent, ihave_ids_sent, grafts_sent, prunes_sent;
 	bool has_traffic;
 	size_t answered;
 };
@@ -238,6 +238,8 @@ static void totals_of(struct hnode *nodes, size_t n, struct totals *t)
 		t->records_sent += st.records_sent;
 		t->record_bytes_sent += st.record_bytes_sent;
 		t->ihave_ids_sent += st.ihave_ids_sent;
+		t->grafts_sent += st.grafts_sent;
+		t->prunes_sent += st.prunes_sent;
 		t->has_traffic &= st.has_traffic;
 	}
 }
@@ -284,6 +286,7 @@ static void res_init(struct mesh_result *res, int n, const char *mode)
 	res->p50 = res->p99 = res->max = res->delivered_ratio = NAN;
 	res->payload_copies = res->bytes_per_household = res->record_bytes = NAN;
 	res->payload_copies_stable = res->copies_received = res->ihave_per_household = NAN;
+	res->grafts = res->prunes = NAN;
 	res->load1 = NAN;
 }
 
@@ -581,6 +584,8 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 			res->payload_copies = (double)(after.records_sent - before.records_sent) / pairs;
 			res->ihave_per_household =
 				(double)(after.ihave_ids_sent - before.ihave_ids_sent) / pairs;
+			res->grafts = (double)(after.grafts_sent - before.grafts_sent);
+			res->prunes = (double)(after.prunes_sent - before.prunes_sent);
 			res->bytes_per_household =
 				((double)(after.record_bytes_sent - before.record_bytes_sent) +
 				 32.0 * (double)(after.ihave_ids_sent - before.ihave_ids_sent)) /
@@ -605,9 +610,9 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 			 len ? "; " : "", failed, alerts);
 	}
 	bench_log("mesh n=%d (%s): %d alerts, delivered %.4f, p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
-		  "copies %.2f",
+		  "copies %.2f, grafts %.0f, prunes %.0f",
 		  n, mode, sent_ok, res->delivered_ratio, res->p50, res->p99, res->max,
-		  res->payload_copies);
+		  res->payload_copies, res->grafts, res->prunes);
 out_free:
 	free(snap);
 	free(t0);
