@@ -281,6 +281,8 @@ void node_close(node_t *n)
 	for (size_t i = 0; i < n->n_served; i++)
 		membership_free(&n->served[i].mem);
 	n->n_served = 0;
+	vpool_free(&n->vpool);
+	n->vpool_failed = false;
 	store_close(&n->store);
 	identity_free(&n->id);
 	n->epochs = NULL;
@@ -314,15 +316,48 @@ static bool is_founder(const node_t *n, const uint8_t key[32])
 	return n->have_nbhd && memcmp(key, n->nbhd, 32) == 0;
 }
 
-/* Token bucket per author: records beyond the rate are refused now and
- * fetched again by a later anti-entropy round, so a flood slows down
- * without anything honest being lost. */
-static bool rate_ok(node_t *n, const uint8_t author[32], uint64_t now_ms)
+static struct bucket *bucket_find(const node_t *n, const uint8_t author[32])
 {
 	struct bucket *b = NULL;
 	for (size_t i = 0; i < n->n_buckets; i++)
 		if (memcmp(n->buckets[i].author, author, 32) == 0)
 			b = &n->buckets[i];
+	return b;
+}
+
+/* What b holds at now_ms, refilled; rate_ok() and rate_exhausted() share
+ * this so they cannot disagree. */
+static double bucket_level(const node_t *n, const struct bucket *b, uint64_t now_ms)
+{
+	double refill = (double)(now_ms - b->last_ms) * (double)n->params.rate_per_minute / 60000.0;
+	double tokens = b->tokens + refill;
+	if (tokens > (double)n->params.rate_burst)
+		tokens = (double)n->params.rate_burst;
+	return tokens;
+}
+
+/* Whether author's bucket is empty at now_ms, changing nothing (so it may
+ * run on the verify workers, while the loop thread only waits). An author
+ * without a bucket has sent nothing valid yet: not empty. */
+static bool rate_exhausted(const node_t *n, const uint8_t author[32], uint64_t now_ms)
+{
+	const struct bucket *b = bucket_find(n, author);
+	return b && bucket_level(n, b, now_ms) < 1.0;
+}
+
+/* The kinds check_record() rate-limits; membership records are not. */
+static bool rate_limited_kind(uint8_t kind)
+{
+	return kind == REC_SIGNAL || kind == REC_PEER || kind == REC_RETRACTION ||
+	       kind == REC_ANNOUNCE;
+}
+
+/* Token bucket per author: records beyond the rate are refused now and
+ * fetched again by a later anti-entropy round, so a flood slows down
+ * without anything honest being lost. */
+static bool rate_ok(node_t *n, const uint8_t author[32], uint64_t now_ms)
+{
+	struct bucket *b = bucket_find(n, author);
 	if (!b) {
 		struct bucket *grown = realloc(n->buckets, (n->n_buckets + 1) * sizeof(*grown));
 		if (!grown)
@@ -333,10 +368,7 @@ static bool rate_ok(node_t *n, const uint8_t author[32], uint64_t now_ms)
 		b->tokens = (double)n->params.rate_burst;
 		b->last_ms = now_ms;
 	}
-	double refill = (double)(now_ms - b->last_ms) * (double)n->params.rate_per_minute / 60000.0;
-	b->tokens += refill;
-	if (b->tokens > (double)n->params.rate_burst)
-		b->tokens = (double)n->params.rate_burst;
+	b->tokens = bucket_level(n, b, now_ms);
 	b->last_ms = now_ms;
 	if (b->tokens < 1.0)
 		return false;
@@ -364,7 +396,11 @@ static enum reject issuer_ok(const membership_t *mem, const struct record *r)
 	return ret == SAMEN_ENOCERT ? RJ_NOCERT : RJ_ROLE;
 }
 
-static enum reject check_record(node_t *n, const struct record *r, uint64_t now_ms)
+/* verified: r's signature was checked. An unverified record (its author's
+ * bucket was empty, see node_ingest) gets the verdict it would get if the
+ * signature were good, with rate-limited for stored; it takes no token. */
+static enum reject check_record(node_t *n, const struct record *r, uint64_t now_ms,
+				bool verified)
 {
 	uint64_t now = now_ms / 1000;
 	const membership_t *mem = node_mem_for(n, r->nbhd);
@@ -419,7 +455,7 @@ static enum reject check_record(node_t *n, const struct record *r, uint64_t now_
 	default:
 		return RJ_MALFORMED;
 	}
-	if (!rate_ok(n, r->author, now_ms))
+	if (!verified || !rate_ok(n, r->author, now_ms))
 		return RJ_RATE;
 	return RJ_NONE;
 }
@@ -437,7 +473,8 @@ struct item {
 	struct record r;
 	size_t idx;
 	enum reject verdict;
-	bool decoded;
+	bool decoded;    /* decoded, and its signature good or not checked */
+	bool unverified; /* signature not checked: its author's bucket was empty */
 };
 
 static int item_cmp(const void *a, const void *b)
@@ -446,12 +483,90 @@ static int item_cmp(const void *a, const void *b)
 	int rx = x->decoded ? kind_rank(x->r.kind) : 9, ry = y->decoded ? kind_rank(y->r.kind) : 9;
 	if (rx != ry)
 		return rx - ry;
-	if (!x->decoded || !y->decoded)
-		return 0;
-	int c = memcmp(x->r.author, y->r.author, 32);
-	if (c)
-		return c;
-	return x->r.seq < y->r.seq ? -1 : x->r.seq > y->r.seq;
+	if (x->decoded && y->decoded) {
+		int c = memcmp(x->r.author, y->r.author, 32);
+		if (c)
+			return c;
+		if (x->r.seq != y->r.seq)
+			return x->r.seq < y->r.seq ? -1 : 1;
+	}
+	/* in arrival order otherwise (of two records with one sequence
+	 * number, the first is stored), whatever qsort's algorithm */
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* ---- decoding and signatures, on every core ---- */
+
+struct verify_job {
+	const node_t *n;        /* read only while the job runs */
+	struct item *items;
+	const size_t *todo;     /* indices into items */
+	const uint8_t *const *recs;
+	const size_t *lens;
+	uint64_t now_ms;
+};
+
+/*
+ * Decodes one record and checks its signature; writes only its own item,
+ * and reads the node only (the rate buckets), so the verify workers may run
+ * it side by side while the loop thread waits.
+ *
+ * A record of a rate-limited kind whose author's bucket is already empty is
+ * not verified at all: it cannot be stored in this batch whatever its
+ * signature (buckets only drain within a batch: every record is judged at
+ * one now_ms), so the check would be wasted work, and that is what a member
+ * flooding us makes us do most. This is safe because the refusal takes
+ * nothing: no token is taken without a good signature (check_record() calls
+ * rate_ok() only for verified records), so a forger cannot drain anyone's
+ * bucket or get anything stored; the unverified record is never stored,
+ * forwarded, or added to membership, and anti-entropy fetches the real one
+ * again once the bucket refills. What changes is the reason given for a
+ * forged record under an empty bucket: rate-limited, not bad-signature (so
+ * it does not count against the peer that sent it; it also costs us no
+ * signature check). Membership records are not rate-limited, so they are
+ * always verified.
+ */
+static void verify_one(void *ctx, size_t k)
+{
+	struct verify_job *j = ctx;
+	struct item *it = &j->items[j->todo[k]];
+	if (record_decode(j->recs[it->idx], j->lens[it->idx], &it->r) < 0) {
+		it->verdict = RJ_MALFORMED;
+		return;
+	}
+	if (rate_limited_kind(it->r.kind) && rate_exhausted(j->n, it->r.author, j->now_ms)) {
+		it->unverified = true;
+		it->decoded = true;
+		return;
+	}
+	if (record_verify(&it->r) != 0) {
+		it->verdict = RJ_BADSIG;
+		return;
+	}
+	it->decoded = true;
+}
+
+/* Below this many records a batch is checked on the loop thread alone. */
+#define VERIFY_PARALLEL_MIN 4
+
+static unsigned verify_threads(const node_t *n)
+{
+	unsigned t = n->verify_threads ? n->verify_threads : vpool_cpus(NODE_VERIFY_THREADS_MAX);
+	return t > NODE_VERIFY_THREADS_MAX ? NODE_VERIFY_THREADS_MAX : t;
+}
+
+static void verify_all(node_t *n, struct verify_job *j, size_t count)
+{
+	unsigned threads = count >= VERIFY_PARALLEL_MIN ? verify_threads(n) : 1;
+	if (threads > 1 && !n->vpool && !n->vpool_failed &&
+	    vpool_new(&n->vpool, threads - 1) < 0)
+		n->vpool_failed = true; /* then serially, as before */
+	if (threads > 1 && n->vpool) {
+		vpool_run(n->vpool, count, verify_one, j);
+		return;
+	}
+	for (size_t k = 0; k < count; k++)
+		verify_one(j, k);
 }
 
 /* Signals are kept for at most the retention period, whatever their own
@@ -491,7 +606,9 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
 {
 	struct item *items = NULL;
 	struct store_rec *batch = NULL;
-	int *results = NULL;
+	int *results = NULL, *held = NULL;
+	uint8_t(*ids)[32] = NULL;
+	size_t *todo = NULL;
 	size_t n_batch = 0;
 	bool membership_touched = false;
 	uint64_t now_ms = n->now_ms();
@@ -502,10 +619,16 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
 	items = calloc(n_recs, sizeof(*items));
 	batch = calloc(n_recs, sizeof(*batch));
 	results = calloc(n_recs, sizeof(*results));
-	if (!items || !batch || !results) {
+	ids = calloc(n_recs, sizeof(*ids));
+	todo = calloc(n_recs, sizeof(*todo));
+	held = calloc(n_recs, sizeof(*held));
+	if (!items || !batch || !results || !ids || !todo || !held) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* already held? the common case in gossip, and the cheapest check:
+	 * one read transaction for the whole batch */
+	size_t n_todo = 0;
 	for (size_t i = 0; i < n_recs; i++) {
 		struct item *it = &items[i];
 		it->idx = i;
@@ -513,30 +636,29 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
 			it->verdict = RJ_MALFORMED;
 			continue;
 		}
-		uint8_t id[32];
-		record_id(recs[i], lens[i], id);
-		/* the common case in gossip: already held; cheapest check first */
-		if (store_has(n->store, id) == 1) {
-			it->verdict = RJ_DUPLICATE;
-			continue;
-		}
-		ret = record_decode(recs[i], lens[i], &it->r);
-		if (ret < 0) {
-			it->verdict = RJ_MALFORMED;
-			continue;
-		}
-		if (record_verify(&it->r) != 0) {
-			it->verdict = RJ_BADSIG;
-			continue;
-		}
-		it->decoded = true;
+		record_id(recs[i], lens[i], ids[n_todo]);
+		todo[n_todo++] = i;
 	}
+	if (store_has_each(n->store, (const uint8_t(*)[32])ids, n_todo, held) < 0)
+		memset(held, 0, n_todo * sizeof(*held)); /* then check them all */
+	size_t n_check = 0;
+	for (size_t k = 0; k < n_todo; k++) {
+		if (held[k] == 1)
+			items[todo[k]].verdict = RJ_DUPLICATE;
+		else
+			todo[n_check++] = todo[k];
+	}
+	struct verify_job job = {n, items, todo, recs, lens, now_ms};
+	verify_all(n, &job, n_check);
+
 	qsort(items, n_recs, sizeof(*items), item_cmp);
 	for (size_t i = 0; i < n_recs; i++) {
 		struct item *it = &items[i];
 		if (!it->decoded)
 			continue;
-		it->verdict = check_record(n, &it->r, now_ms);
+		it->verdict = check_record(n, &it->r, now_ms, !it->unverified);
+		if (it->unverified && it->verdict == RJ_NONE)
+			it->verdict = RJ_RATE; /* cannot happen; never store one */
 		if (it->verdict != RJ_NONE)
 			continue;
 		if (it->r.kind == REC_CERT || it->r.kind == REC_REVOCATION) {
@@ -602,6 +724,9 @@ out:
 	free(items);
 	free(batch);
 	free(results);
+	free(ids);
+	free(todo);
+	free(held);
 	return ret;
 }
 

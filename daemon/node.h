@@ -21,6 +21,7 @@
 #include "../proto/record.h"
 #include "../proto/signal.h"
 #include "store.h"
+#include "vpool.h"
 
 /* Why a record was not stored. Counted per reason and shown by `status`. */
 enum reject {
@@ -105,7 +106,16 @@ typedef struct node {
 	node_stored_fn stored;
 	void *stored_ctx;
 	uint64_t (*now_ms)(void); /* clock; replaceable in tests */
+	/* Threads that check a batch's signatures in node_ingest(), the
+	 * caller's included: 0 (node_open's default) = one per CPU, at most
+	 * NODE_VERIFY_THREADS_MAX; 1 = the caller alone. Verdicts do not
+	 * depend on it. The workers start at the first batch that needs them. */
+	unsigned verify_threads;
+	vpool_t *vpool;
+	bool vpool_failed;        /* could not start them: stay serial */
 } node_t;
+
+#define NODE_VERIFY_THREADS_MAX 4
 
 /*
  * Opens the node: the store in state_dir/store, the identity from key_path
@@ -139,6 +149,9 @@ int node_set_nbhd(node_t *n, const uint8_t nbhd[32]) SAMEN_MUST_CHECK;
  * number stored, or a negative code if the commit failed (then nothing was
  * stored, and verdicts say RJ_STORE). sources[i] tags where record i came
  * from (a link number; NULL means all local, -1) and is handed to `stored`.
+ * Signatures are checked on n->verify_threads threads. A record of a
+ * rate-limited kind whose author's bucket is already empty is refused as
+ * RJ_RATE without its signature being checked, and takes no token.
  */
 int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
 		const int *sources, enum reject *verdicts);

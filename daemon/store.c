@@ -549,6 +549,31 @@ int store_has(store_t *st, const uint8_t id[32])
 	return rc ? store_err(rc) : 1;
 }
 
+int store_has_each(store_t *st, const uint8_t (*ids)[32], size_t n, int *present)
+{
+	MDB_txn *txn;
+	int rc = 0;
+
+	if (!st || (n && (!ids || !present)))
+		return SAMEN_EINVAL;
+	if (n == 0)
+		return 0;
+	rc = begin_txn(st, MDB_RDONLY, &txn);
+	if (rc)
+		return store_err(rc);
+	for (size_t i = 0; i < n; i++) {
+		MDB_val k = mval(ids[i], 32), v;
+
+		rc = mdb_get(txn, st->db[DB_RECORDS], &k, &v);
+		if (rc && rc != MDB_NOTFOUND)
+			break;
+		present[i] = rc == 0;
+		rc = 0;
+	}
+	mdb_txn_abort(txn);
+	return store_err(rc);
+}
+
 int store_id_by_seq(store_t *st, const uint8_t author[32], uint64_t seq,
 		    uint8_t id_out[32])
 {

@@ -106,6 +106,12 @@ int store_get(store_t *st, const uint8_t id[32], uint8_t **data, size_t *len)
 /* Returns 1 if a record with this id is stored, 0 if not, negative on error. */
 int store_has(store_t *st, const uint8_t id[32]);
 
+/* store_has() for n ids in one read transaction: present[i] is 1 if ids[i]
+ * is stored, else 0. Returns 0 or a negative code (then present is
+ * meaningless). */
+int store_has_each(store_t *st, const uint8_t (*ids)[32], size_t n, int *present)
+	SAMEN_MUST_CHECK;
+
 /* Looks up the id of (author, seq). Returns SAMEN_ENOTFOUND if absent. */
 int store_id_by_seq(store_t *st, const uint8_t author[32], uint64_t seq,
 		    uint8_t id_out[32]) SAMEN_MUST_CHECK;

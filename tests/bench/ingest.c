@@ -21,6 +21,8 @@
 #include <zmq.h>
 
 #include "../support/rawpeer.h"
+#include "../../daemon/node.h"
+#include "../../daemon/vpool.h"
 #include "../../keys/keyfile.h"
 #include "../../keys/keytext.h"
 #include "../../proto/link.h"
@@ -330,11 +332,19 @@ void bench_ingest(long records, struct ingest_result *res)
 	res->raw_verify_after = after;
 	res->raw_verify_per_s = (before + after) / 2;
 	res->ok = !isnan(res->records_per_s) && !isnan(res->raw_verify_per_s);
+	/* samend checks a batch's signatures on as many threads as there are
+	 * cores (daemon/vpool.c), while the baseline is one core: the ratio
+	 * is the target's, and the table must not hide the difference */
+	unsigned threads = vpool_cpus(NODE_VERIFY_THREADS_MAX);
 	if (res->stored != records)
 		snprintf(res->note, sizeof(res->note), "%ld of %ld stored, %ld refused", res->stored,
 			 records, res->rejected);
-	bench_log("ingest: %.0f records/s stored; raw verify %.0f/s", res->records_per_s,
-		  res->raw_verify_per_s);
+	else if (threads > 1)
+		snprintf(res->note, sizeof(res->note),
+			 "samend verified on %u threads (%u cores here); the raw verify baseline is 1 core",
+			 threads, threads);
+	bench_log("ingest: %.0f records/s stored, signatures checked on %u threads; raw verify "
+		  "%.0f/s on 1 core", res->records_per_s, threads, res->raw_verify_per_s);
 out:
 	rawpeer_close(&p);
 	batch_free(&b);
