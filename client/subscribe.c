@@ -7,19 +7,27 @@
  *                   --kind lookout|found|enroute|info --text TEXT [--where W] [--hours N]
  *
  * subscribe decrypts exactly the signals households shared with this key and
- * prints them as JSON lines or CAP 1.2 documents. Its cursor is saved after
- * each output (write, fsync, rename). With --out, the output itself says how
- * far it got, so a restart after a crash repeats nothing: JSON lines are
- * appended to the file --out names and its last complete line is the truth;
- * CAP documents are written one file each (CURSOR-ID.xml, atomically) into
- * the directory --out names. Without --out a crash between printing and
- * saving can repeat one signal.
+ * prints them as JSON lines or CAP 1.2 documents, in batches: everything
+ * already received, up to BATCH_MAX records or BATCH_MS, is decrypted, then
+ * written and made durable at once (one fdatasync of the output), and only
+ * then is the cursor saved (write, fsync, rename), once per batch. With
+ * --out, the output itself says how far it got, so a restart after a crash
+ * (of this program or the relay, at any moment: before, during or after a
+ * batch's write or the cursor save) repeats nothing and misses nothing:
+ * JSON lines are appended to the file --out names, each carries its cursor,
+ * a torn last line is cut off on start and the last complete line is the
+ * truth; CAP documents are written one file each (CURSOR-ID.xml,
+ * atomically) into the directory --out names, and the highest CURSOR there
+ * is the truth. The saved cursor can only lag the output, never lead it.
+ * Without --out a crash between printing and saving can repeat the last
+ * batch (each JSON line carries its cursor, so a reader can drop repeats).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,7 +52,9 @@
 #include "../proto/record.h"
 #include "../proto/signal.h"
 
-#define WINDOW 64
+#define WINDOW 512   /* records the relay may send ahead (flow control, not durability) */
+#define BATCH_MAX 256 /* records per write + fdatasync + cursor save */
+#define BATCH_MS 25   /* and no batch collects for longer than this */
 #define SILENCE_MS 5000 /* re-subscribe when the relay says nothing this long */
 #define CACHE_MAX 1024
 
@@ -65,6 +75,28 @@ struct seen { /* signals met this run, for CAP references and Cancels */
 	bool have_p;
 };
 
+/* Output text not yet written. Plaintext never stays behind in freed memory. */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+/* The writer thread makes a batch durable and then saves the cursor, while
+ * the main thread decrypts the next batch, so the syncs overlap the crypto.
+ * A batch is handed over only once the one before it is done: batches are
+ * written, and cursors saved, strictly in order. */
+struct writer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, busy, quit;
+	struct text batch; /* the writer's while busy */
+	uint64_t cursor;   /* saved once the batch is durable */
+	bool sync_dir;     /* CAP --out: make the new documents' names durable */
+	int err;           /* the first failure: nothing is written after it */
+	bool err_cursor;   /* it was the cursor save that failed */
+};
+
 struct sub {
 	struct identity *id;
 	char key_path[4096];
@@ -74,11 +106,18 @@ struct sub {
 	bool cap;
 	const char *out;
 	char cursor_file[4200];
-	uint64_t cursor;
+	uint64_t cursor; /* the last record handled: its output is in a batch or written */
+	uint64_t handed; /* the cursor of the last batch handed to the writer */
 	bool once;
 	unsigned since_credit;
 	struct seen *cache;
 	size_t n_cache, next_cache;
+	struct text batch; /* the batch being decrypted */
+	unsigned pending;  /* records it covers */
+	uint64_t batch_t0;
+	int out_fd; /* --out: the JSON lines file (append) or the CAP directory */
+	bool reported; /* the writer's failure was reported */
+	struct writer w;
 };
 
 static uint64_t now_ms(void)
@@ -119,11 +158,11 @@ static int write_atomic(const char *path, const void *buf, size_t len)
 	return ret;
 }
 
-static int save_cursor(struct sub *s)
+static int save_cursor(const char *path, uint64_t cursor)
 {
 	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", s->cursor);
-	return write_atomic(s->cursor_file, buf, (size_t)n);
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", cursor);
+	return write_atomic(path, buf, (size_t)n);
 }
 
 static uint64_t load_cursor(const char *path)
@@ -149,8 +188,11 @@ static uint64_t cursor_in_output(const struct sub *s)
 		struct dirent *e;
 		while (dir && (e = readdir(dir))) {
 			unsigned long long c;
-			if (sscanf(e->d_name, "%llu-", &c) == 1 && strstr(e->d_name, ".xml") &&
-			    !strstr(e->d_name, ".tmp") && c > best)
+			if (sscanf(e->d_name, "%llu-", &c) != 1 || !strstr(e->d_name, ".xml"))
+				continue;
+			if (strstr(e->d_name, ".tmp"))
+				(void)unlinkat(dirfd(dir), e->d_name, 0); /* never renamed: a crash */
+			else if (c > best)
 				best = c;
 		}
 		if (dir)
@@ -244,41 +286,85 @@ static void pack_signal_json(msgpack_packer *pk, uint64_t cursor, const struct r
 	mpmap_put_uint(pk, "shared_with", r->u.signal.n_sealed);
 }
 
-/* Writes one JSON line (to stdout or appended to --out). */
+static int text_append(struct text *t, const char *p, size_t n)
+{
+	if (t->len + n > t->cap) {
+		size_t cap = t->cap ? t->cap : 65536;
+		while (cap < t->len + n)
+			cap *= 2;
+		char *nb = malloc(cap);
+		if (!nb)
+			return -ENOMEM;
+		if (t->len)
+			memcpy(nb, t->p, t->len);
+		if (t->p) {
+			sodium_memzero(t->p, t->cap);
+			free(t->p);
+		}
+		t->p = nb;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, p, n);
+	t->len += n;
+	return 0;
+}
+
+static void text_clear(struct text *t)
+{
+	if (t->len)
+		sodium_memzero(t->p, t->len);
+	t->len = 0;
+}
+
+static void text_free(struct text *t)
+{
+	if (t->p) {
+		sodium_memzero(t->p, t->cap);
+		free(t->p);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+/* Adds what a memstream holds to the batch, all or nothing. */
+static int batch_add(struct sub *s, FILE *m, char **text, size_t *len, bool ok)
+{
+	int ret = ok && fflush(m) == 0 ? text_append(&s->batch, *text, *len) : -EIO;
+	fclose(m);
+	if (*text) {
+		sodium_memzero(*text, *len);
+		free(*text);
+	}
+	return ret;
+}
+
+/* Adds one JSON line to the batch. */
 static int emit_json(struct sub *s, const struct mp_buf *b)
 {
 	msgpack_unpacked u;
 	char *text = NULL;
 	size_t len = 0;
-	int ret = -EIO;
 	msgpack_unpacked_init(&u);
 	FILE *m = open_memstream(&text, &len);
-	if (m && mp_unpack((const uint8_t *)b->sb.data, b->sb.size, 4, &u) == 0 &&
-	    json_write(m, &u.data) == 0 && fputc('\n', m) != EOF && fflush(m) == 0) {
-		if (s->out) {
-			int fd = open(s->out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-			if (fd >= 0) {
-				ret = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0 ? 0 : -EIO;
-				close(fd);
-			}
-		} else {
-			ret = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : -EIO;
-		}
-	}
+	int ret = -ENOMEM;
 	if (m)
-		fclose(m);
-	if (text) {
-		sodium_memzero(text, len);
-		free(text);
-	}
+		ret = batch_add(s, m, &text, &len,
+				mp_unpack((const uint8_t *)b->sb.data, b->sb.size, 4, &u) == 0 &&
+					json_write(m, &u.data) == 0 && fputc('\n', m) != EOF);
 	msgpack_unpacked_destroy(&u);
 	return ret;
 }
 
+/* Adds one CAP document to the batch (standard output), or writes it to
+ * its own file in the --out directory (atomically; the writer makes the
+ * name durable with the batch). */
 static int emit_cap(struct sub *s, uint64_t cursor, const struct cap_input *in)
 {
-	if (!s->out)
-		return cap_write(stdout, in);
+	if (!s->out) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		return m ? batch_add(s, m, &text, &len, cap_write(m, in) == 0) : -ENOMEM;
+	}
 	char path[4300], tmp[4400], idh[65];
 	hex(in->id, 32, idh);
 	snprintf(path, sizeof(path), "%s/%020" PRIu64 "-%s.xml", s->out, cursor, idh);
@@ -287,7 +373,7 @@ static int emit_cap(struct sub *s, uint64_t cursor, const struct cap_input *in)
 	if (!f)
 		return -errno;
 	int ret = cap_write(f, in);
-	if (ret == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
+	if (ret == 0 && (fflush(f) != 0 || fdatasync(fileno(f)) != 0))
 		ret = -EIO;
 	fclose(f);
 	if (ret == 0 && rename(tmp, path) < 0)
@@ -296,6 +382,149 @@ static int emit_cap(struct sub *s, uint64_t cursor, const struct cap_input *in)
 		unlink(tmp);
 	return ret;
 }
+
+/* ---- the writer ---- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* One batch: the output first, durable (one fdatasync), then the cursor,
+ * so the saved cursor is never ahead of what the output holds. A failed
+ * append is cut off again, so the file ends with a whole line. */
+static int write_batch(const struct sub *s, struct writer *w)
+{
+	int ret = 0;
+	if (w->batch.len && !s->out) {
+		if (fwrite(w->batch.p, 1, w->batch.len, stdout) != w->batch.len || fflush(stdout) != 0)
+			ret = -EIO;
+	} else if (w->batch.len) {
+		off_t end = lseek(s->out_fd, 0, SEEK_END);
+		ret = write_all(s->out_fd, w->batch.p, w->batch.len);
+		if (ret == 0 && fdatasync(s->out_fd) != 0)
+			ret = -errno;
+		if (ret < 0 && end >= 0 && ftruncate(s->out_fd, end) < 0)
+			fprintf(stderr, "samen: cannot cut a failed write from %s\n", s->out);
+	} else if (w->sync_dir && fsync(s->out_fd) != 0) {
+		ret = -errno;
+	}
+	text_clear(&w->batch);
+	if (ret == 0 && (ret = save_cursor(s->cursor_file, w->cursor)) < 0)
+		w->err_cursor = true;
+	return ret;
+}
+
+static void *writer_main(void *arg)
+{
+	struct sub *s = arg;
+	struct writer *w = &s->w;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		int ret = write_batch(s, w);
+		pthread_mutex_lock(&w->mu);
+		w->err = ret;
+		w->busy = false;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int writer_start(struct sub *s)
+{
+	sigset_t stop, old;
+	pthread_mutex_init(&s->w.mu, NULL);
+	pthread_cond_init(&s->w.cv, NULL);
+	sigemptyset(&stop); /* SIGINT and SIGTERM go to the main thread, to end its poll */
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	int rc = pthread_create(&s->w.th, NULL, writer_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
+	s->w.running = true;
+	return 0;
+}
+
+/* Waits until the writer is done with the batch it has (or, without block,
+ * only looks); its failure, if any, is reported once and returned. */
+static int writer_wait(struct sub *s, bool block)
+{
+	struct writer *w = &s->w;
+	if (!w->running)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	while (w->busy && block)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int err = w->err;
+	pthread_mutex_unlock(&w->mu);
+	if (err == 0)
+		return 0;
+	if (!s->reported) {
+		s->reported = true;
+		if (w->err_cursor)
+			return fail(EXIT_INTERNAL, "cannot save the cursor to %s", s->cursor_file);
+		return fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
+	}
+	return EXIT_INTERNAL;
+}
+
+/* Hands the batch (and the cursor that covers it) to the writer, once the
+ * one before is done; with wait, also waits for this one. */
+static int flush_batch(struct sub *s, bool wait)
+{
+	struct writer *w = &s->w;
+	bool some = s->pending || s->cursor != s->handed;
+	int ret = writer_wait(s, some || wait);
+	if (ret != 0 || !w->running)
+		return ret;
+	if (some) {
+		pthread_mutex_lock(&w->mu);
+		struct text t = w->batch; /* empty: the writer cleared it */
+		w->batch = s->batch;
+		s->batch = t;
+		w->cursor = s->cursor;
+		w->sync_dir = s->cap && s->out && s->pending;
+		w->busy = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		s->handed = s->cursor;
+		s->pending = 0;
+	}
+	return wait ? writer_wait(s, true) : 0;
+}
+
+static void writer_stop(struct sub *s)
+{
+	struct writer *w = &s->w;
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	w->running = false;
+	text_free(&w->batch);
+}
+
+/* ---- signals ---- */
 
 static int on_signal(struct sub *s, uint64_t cursor, const struct record *r)
 {
@@ -425,11 +654,10 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 			snprintf(err, sizeof(err), "unknown");
 		ret = fail(EXIT_INPUT, "the relay refused: %s", err);
 	} else if (!strcmp(type, "caught-up")) {
-		if (mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) == 0 && cursor > s->cursor) {
+		/* everything up to cursor was seen: what the batch holds, then nothing */
+		if (mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) == 0 && cursor > s->cursor)
 			s->cursor = cursor;
-			if (save_cursor(s) < 0)
-				ret = fail(EXIT_INTERNAL, "cannot save the cursor to %s", s->cursor_file);
-		}
+		ret = flush_batch(s, false);
 		*caught_up = true;
 	} else if (!strcmp(type, "record")) {
 		const msgpack_object *o = mpmap_find(&u.data, "record");
@@ -447,9 +675,10 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 				ret = fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
 			} else {
 				s->cursor = cursor;
-				if (save_cursor(s) < 0)
-					ret = fail(EXIT_INTERNAL, "cannot save the cursor to %s",
-						   s->cursor_file);
+				if (s->pending++ == 0)
+					s->batch_t0 = now_ms();
+				if (s->pending >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
+					ret = flush_batch(s, false);
 			}
 		}
 		if (++s->since_credit >= WINDOW / 4) {
@@ -544,14 +773,21 @@ int subscribe_main(int argc, char **argv)
 	snprintf(s.cursor_file, sizeof(s.cursor_file), "%s", cursor_file ? cursor_file : "");
 	if (!cursor_file)
 		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.key_path);
-	s.cursor = load_cursor(s.cursor_file);
+	s.cursor = s.handed = load_cursor(s.cursor_file);
+	s.out_fd = -1;
 	uint64_t in_out = cursor_in_output(&s);
 	if (in_out > s.cursor)
 		s.cursor = in_out; /* the output got further than the saved cursor */
+	if (s.out) {
+		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+				 : open(s.out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (s.out_fd < 0)
+			return fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
+	}
 	s.cache = calloc(CACHE_MAX, sizeof(*s.cache));
 	if (!s.cache)
 		return fail(EXIT_INTERNAL, "out of memory");
-	if ((ret = connect_relay(&s)) != 0)
+	if ((ret = writer_start(&s)) != 0 || (ret = connect_relay(&s)) != 0)
 		goto out;
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
@@ -577,6 +813,9 @@ int subscribe_main(int argc, char **argv)
 					break;
 			}
 			zmq_msg_close(&m);
+			/* everything already received is decrypted: to the writer */
+			if (ret == 0)
+				ret = flush_batch(&s, false);
 		}
 		if (ret != 0)
 			break;
@@ -590,6 +829,13 @@ int subscribe_main(int argc, char **argv)
 		}
 	}
 out:
+	/* stopped, caught up, or the relay refused: what was decrypted is kept */
+	if ((c = flush_batch(&s, true)) != 0 && ret == 0)
+		ret = c;
+	writer_stop(&s);
+	if (s.out_fd >= 0)
+		close(s.out_fd);
+	text_free(&s.batch);
 	if (s.cache)
 		sodium_memzero(s.cache, CACHE_MAX * sizeof(*s.cache));
 	free(s.cache);
