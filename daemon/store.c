@@ -19,14 +19,23 @@
 
 #include <lmdb.h>
 
-enum { DB_RECORDS, DB_BYSEQ, DB_VV, DB_BYKIND, DB_EXPIRY, DB_CURSOR, DB_META,
-       DB_COUNT };
+enum { DB_IDS, DB_DATA, DB_BYSEQ, DB_VV, DB_BYKIND, DB_EXPIRY, DB_META, DB_COUNT };
 
 static const char *const db_names[DB_COUNT] = {
-	"records", "byseq", "vv", "bykind", "expiry", "cursor", "meta",
+	"ids", "data", "byseq", "vv", "kinds", "expiries", "meta",
 };
 
-#define STORE_FORMAT 1
+/*
+ * Format 1 kept the bytes under their id and keyed bykind and expiry by id
+ * too: every record then landed on a random page of three trees (four, with
+ * the branch pages above them), and a commit's fsync paid for each page.
+ * Format 2 keys everything but `ids` by cursor, so a batch's new entries
+ * sit side by side; store_open() converts a format 1 store in place.
+ */
+enum { V1_RECORDS, V1_BYKIND, V1_EXPIRY, V1_CURSOR, V1_COUNT };
+static const char *const v1_names[V1_COUNT] = { "records", "bykind", "expiry", "cursor" };
+
+#define STORE_FORMAT 2
 #define DEFAULT_INITIAL_MAP ((size_t)16 << 20)
 #define DEFAULT_MAX_MAP (SIZE_MAX > 0xffffffffu ? (size_t)4 << 30 : (size_t)1 << 30)
 
@@ -39,10 +48,13 @@ static const char META_FORMAT[] = "\0format"; /* u8: STORE_FORMAT */
 #define META_KEY_LEN(s) (sizeof(s) - 1)
 
 #define SEQKEY_LEN 40             /* author seq */
-#define KINDKEY_LEN 65            /* nbhd kind id */
-#define EXPKEY_LEN 40             /* expires id */
-#define EXPVAL_LEN (32 + 8 + 32 + 1 + 8) /* author seq nbhd kind cursor */
+#define KINDKEY_LEN 41            /* nbhd kind cursor */
+#define EXPKEY_LEN 16             /* expires cursor */
+#define EXPVAL_LEN (32 + 8 + 32 + 1) /* author seq nbhd kind */
 #define VV_LEN 16                 /* contig max */
+#define V1_KINDKEY_LEN 65         /* nbhd kind id */
+#define V1_EXPKEY_LEN 40          /* expires id */
+#define V1_EXPVAL_LEN (EXPVAL_LEN + 8) /* author seq nbhd kind cursor */
 
 struct store {
 	MDB_env *env;
@@ -122,12 +134,48 @@ static int get_exact(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
 	return 0;
 }
 
+/* A data entry's parts: the id, and the record's bytes (in the map). */
+static int split_data(const MDB_val *v, const uint8_t **id, MDB_val *out)
+{
+	if (v->mv_size <= 32)
+		return SAMEN_ESTORE;
+	*id = v->mv_data;
+	out->mv_data = (uint8_t *)v->mv_data + 32;
+	out->mv_size = v->mv_size - 32;
+	return 0;
+}
+
+/* The record at cursor ckey (8 bytes, big-endian); MDB_NOTFOUND if none. */
+static int data_at(store_t *st, MDB_txn *txn, const uint8_t *ckey, const uint8_t **id,
+		   MDB_val *out)
+{
+	MDB_val k = mval(ckey, 8), v;
+	int rc = mdb_get(txn, st->db[DB_DATA], &k, &v);
+
+	return rc ? rc : split_data(&v, id, out);
+}
+
 static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
 	       const void *v, size_t vlen, unsigned flags)
 {
 	MDB_val key = mval(k, klen), val = mval(v, vlen);
 
 	return mdb_put(txn, dbi, &key, &val, flags);
+}
+
+/* The bytes under their cursor, behind the id: cursor -> id || data. */
+static int put_data(store_t *st, MDB_txn *txn, const uint8_t ckey[8], const uint8_t id[32],
+		    const uint8_t *data, size_t len)
+{
+	MDB_val k = mval(ckey, 8), v = { .mv_size = 32 + len, .mv_data = NULL };
+	/* MDB_APPEND: cursors only grow; a smaller key here means corruption. */
+	int rc = mdb_put(txn, st->db[DB_DATA], &k, &v, MDB_APPEND | MDB_RESERVE);
+
+	if (rc)
+		return rc;
+	memcpy(v.mv_data, id, 32);
+	memcpy((uint8_t *)v.mv_data + 32, data, len);
+	return 0;
 }
 
 /* Deletes a key; an absent one is fine (prune heals half-missing indexes). */
@@ -194,6 +242,150 @@ static int write_txn(store_t *st, txn_fn fn, void *ctx)
 	}
 }
 
+/*
+ * Format 1 to 2, in the caller's transaction (so a crash leaves format 1
+ * whole): the bytes move under their cursor, and bykind and expiry are
+ * keyed by cursor instead of id. byseq, vv and meta stay as they are.
+ * Index entries that point at no record are dropped, as prune would.
+ */
+static int migrate_v1(store_t *st, MDB_txn *txn)
+{
+	MDB_dbi old[V1_COUNT];
+	MDB_cursor *c = NULL;
+	MDB_val k, v, data;
+	uint8_t ckey[8], key[KINDKEY_LEN > EXPKEY_LEN ? KINDKEY_LEN : EXPKEY_LEN];
+	uint64_t hwm, last = 0;
+	int rc;
+
+	for (int i = 0; i < V1_COUNT; i++) {
+		rc = mdb_dbi_open(txn, v1_names[i], 0, &old[i]);
+		if (rc)
+			return rc == MDB_NOTFOUND ? SAMEN_ESTORE : rc;
+	}
+	rc = get_exact(txn, st->db[DB_META], META_CURSOR, META_KEY_LEN(META_CURSOR), ckey, 8);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	hwm = rc == 0 ? get_u64(ckey) : 0;
+
+	/* records, in cursor order: cursor -> id, id -> bytes */
+	rc = mdb_cursor_open(txn, old[V1_CURSOR], &c);
+	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8 || v.mv_size != 32) {
+			rc = SAMEN_ESTORE;
+			break;
+		}
+		last = get_u64(k.mv_data);
+		rc = mdb_get(txn, st->db[DB_IDS], &v, &data);
+		if (rc == 0)
+			continue; /* one id under two cursors: the first stays */
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_get(txn, old[V1_RECORDS], &v, &data);
+		if (rc == MDB_NOTFOUND)
+			continue; /* a cursor entry naming no record */
+		if (rc == 0)
+			rc = put_data(st, txn, k.mv_data, v.mv_data, data.mv_data, data.mv_size);
+		if (rc == 0)
+			rc = put(txn, st->db[DB_IDS], v.mv_data, 32, k.mv_data, 8, MDB_NOOVERWRITE);
+		if (rc)
+			break;
+	}
+	if (c)
+		mdb_cursor_close(c);
+	c = NULL;
+	if (rc != MDB_NOTFOUND)
+		return rc ? rc : SAMEN_ESTORE;
+	if (last > hwm)
+		hwm = last;
+
+	/* a record without a cursor (never made by format 1) gets a new one */
+	bool moved = false;
+	rc = mdb_cursor_open(txn, old[V1_RECORDS], &c);
+	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 32 || v.mv_size == 0) {
+			rc = SAMEN_ESTORE;
+			break;
+		}
+		rc = mdb_get(txn, st->db[DB_IDS], &k, &data);
+		if (rc != MDB_NOTFOUND)
+			continue; /* moved already, or an error (seen below) */
+		if (hwm == UINT64_MAX) {
+			rc = SAMEN_ETOOBIG;
+			break;
+		}
+		put_u64(ckey, ++hwm);
+		moved = true;
+		rc = put_data(st, txn, ckey, k.mv_data, v.mv_data, v.mv_size);
+		if (rc == 0)
+			rc = put(txn, st->db[DB_IDS], k.mv_data, 32, ckey, 8, MDB_NOOVERWRITE);
+		if (rc)
+			break;
+	}
+	if (c)
+		mdb_cursor_close(c);
+	c = NULL;
+	if (rc != MDB_NOTFOUND)
+		return rc ? rc : SAMEN_ESTORE;
+	if (moved) {
+		put_u64(ckey, hwm);
+		rc = put(txn, st->db[DB_META], META_CURSOR, META_KEY_LEN(META_CURSOR), ckey, 8, 0);
+		if (rc)
+			return rc;
+	}
+
+	/* bykind: nbhd kind id -> nbhd kind cursor */
+	rc = mdb_cursor_open(txn, old[V1_BYKIND], &c);
+	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != V1_KINDKEY_LEN) {
+			rc = SAMEN_ESTORE;
+			break;
+		}
+		memcpy(key, k.mv_data, 33);
+		rc = get_exact(txn, st->db[DB_IDS], (const uint8_t *)k.mv_data + 33, 32, key + 33, 8);
+		if (rc == 0)
+			rc = put(txn, st->db[DB_BYKIND], key, KINDKEY_LEN, "", 0, 0);
+		if (rc && rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	if (c)
+		mdb_cursor_close(c);
+	c = NULL;
+	if (rc != MDB_NOTFOUND)
+		return rc ? rc : SAMEN_ESTORE;
+
+	/* expiry: expires id -> author seq nbhd kind cursor, to
+	 * expires cursor -> author seq nbhd kind */
+	rc = mdb_cursor_open(txn, old[V1_EXPIRY], &c);
+	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != V1_EXPKEY_LEN || v.mv_size != V1_EXPVAL_LEN) {
+			rc = SAMEN_ESTORE;
+			break;
+		}
+		memcpy(key, k.mv_data, 8);
+		rc = get_exact(txn, st->db[DB_IDS], (const uint8_t *)k.mv_data + 8, 32, key + 8, 8);
+		if (rc == 0)
+			rc = put(txn, st->db[DB_EXPIRY], key, EXPKEY_LEN, v.mv_data, EXPVAL_LEN, 0);
+		if (rc && rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	if (c)
+		mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return rc ? rc : SAMEN_ESTORE;
+
+	for (int i = 0; i < V1_COUNT; i++) {
+		rc = mdb_drop(txn, old[i], 1);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int init_txn(store_t *st, MDB_txn *txn, void *ctx)
 {
 	uint8_t format = STORE_FORMAT;
@@ -207,11 +399,19 @@ static int init_txn(store_t *st, MDB_txn *txn, void *ctx)
 	}
 	rc = get_exact(txn, st->db[DB_META], META_FORMAT, META_KEY_LEN(META_FORMAT),
 		       &format, 1);
-	if (rc == MDB_NOTFOUND)
+	if (rc == MDB_NOTFOUND) /* a new store */
 		return put(txn, st->db[DB_META], META_FORMAT,
 			   META_KEY_LEN(META_FORMAT), &format, 1, 0);
 	if (rc)
 		return rc;
+	if (format == 1) {
+		rc = migrate_v1(st, txn);
+		format = STORE_FORMAT;
+		if (rc == 0)
+			rc = put(txn, st->db[DB_META], META_FORMAT, META_KEY_LEN(META_FORMAT),
+				 &format, 1, 0);
+		return rc;
+	}
 	return format == STORE_FORMAT ? 0 : SAMEN_EVERSION;
 }
 
@@ -241,7 +441,7 @@ int store_open(store_t **stp, const char *dir, const struct store_opts *opts)
 	rc = mdb_env_create(&st->env);
 	if (rc)
 		goto out;
-	rc = mdb_env_set_maxdbs(st->env, DB_COUNT);
+	rc = mdb_env_set_maxdbs(st->env, DB_COUNT + V1_COUNT);
 	if (rc)
 		goto out;
 	rc = mdb_env_set_mapsize(st->env, initial);
@@ -281,8 +481,8 @@ void store_close(store_t **stp)
 }
 
 /*
- * The highest cursor ever given: the persisted mark, or the cursor db's last
- * key should that ever be ahead of it. Pruning deletes cursor keys but never
+ * The highest cursor ever given: the persisted mark, or the data db's last
+ * key should that ever be ahead of it. Pruning deletes data keys but never
  * the mark, so a cursor is not handed out twice.
  */
 static int cursor_hwm(store_t *st, MDB_txn *txn, uint64_t *out)
@@ -298,7 +498,7 @@ static int cursor_hwm(store_t *st, MDB_txn *txn, uint64_t *out)
 		hwm = get_u64(b);
 	else if (rc != MDB_NOTFOUND)
 		goto out;
-	rc = mdb_cursor_open(txn, st->db[DB_CURSOR], &c);
+	rc = mdb_cursor_open(txn, st->db[DB_DATA], &c);
 	if (rc)
 		goto out;
 	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
@@ -404,7 +604,7 @@ static int put_one(store_t *st, MDB_txn *txn, const struct store_rec *r,
 	MDB_val k = mval(r->id, 32), v;
 	int rc;
 
-	rc = mdb_get(txn, st->db[DB_RECORDS], &k, &v);
+	rc = mdb_get(txn, st->db[DB_IDS], &k, &v);
 	if (rc == 0) {
 		*result = SAMEN_EDUPLICATE;
 		return 0;
@@ -424,26 +624,25 @@ static int put_one(store_t *st, MDB_txn *txn, const struct store_rec *r,
 	++*cursor;
 	put_u64(ckey, *cursor);
 
-	rc = put(txn, st->db[DB_RECORDS], r->id, 32, r->data, r->len, MDB_NOOVERWRITE);
+	rc = put_data(st, txn, ckey, r->id, r->data, r->len);
+	/* the one index keyed by a hash: a page per record, wherever it is */
+	if (rc == 0)
+		rc = put(txn, st->db[DB_IDS], r->id, 32, ckey, 8, MDB_NOOVERWRITE);
 	if (rc == 0)
 		rc = put(txn, st->db[DB_BYSEQ], skey, sizeof(skey), r->id, 32, MDB_NOOVERWRITE);
 	memcpy(kkey, r->nbhd, 32);
 	kkey[32] = r->kind;
-	memcpy(kkey + 33, r->id, 32);
+	memcpy(kkey + 33, ckey, 8);
 	if (rc == 0)
 		rc = put(txn, st->db[DB_BYKIND], kkey, sizeof(kkey), "", 0, 0);
-	/* MDB_APPEND: cursors only grow; a smaller key here means corruption. */
-	if (rc == 0)
-		rc = put(txn, st->db[DB_CURSOR], ckey, 8, r->id, 32, MDB_APPEND);
 	if (rc == 0 && r->expires != 0) {
 		/* The expiry entry carries what prune needs to find the indexes. */
 		put_u64(ekey, r->expires);
-		memcpy(ekey + 8, r->id, 32);
+		memcpy(ekey + 8, ckey, 8);
 		memcpy(eval, r->author, 32);
 		put_u64(eval + 32, r->seq);
 		memcpy(eval + 40, r->nbhd, 32);
 		eval[72] = r->kind;
-		put_u64(eval + 73, *cursor);
 		rc = put(txn, st->db[DB_EXPIRY], ekey, sizeof(ekey), eval, sizeof(eval), 0);
 	}
 	if (rc == 0)
@@ -506,8 +705,9 @@ int store_put_batch(store_t *st, const struct store_rec *recs, size_t n,
 int store_get(store_t *st, const uint8_t id[32], uint8_t **data, size_t *len)
 {
 	MDB_txn *txn = NULL;
-	MDB_val k = mval(id, 32), v;
-	uint8_t *copy;
+	MDB_val v;
+	uint8_t *copy, ckey[8];
+	const uint8_t *held;
 	int rc;
 
 	if (!st || !id || !data || !len)
@@ -515,7 +715,12 @@ int store_get(store_t *st, const uint8_t id[32], uint8_t **data, size_t *len)
 	rc = begin_txn(st, MDB_RDONLY, &txn);
 	if (rc)
 		return store_err(rc);
-	rc = mdb_get(txn, st->db[DB_RECORDS], &k, &v);
+	rc = get_exact(txn, st->db[DB_IDS], id, 32, ckey, 8);
+	if (rc)
+		goto out;
+	rc = data_at(st, txn, ckey, &held, &v);
+	if (rc == MDB_NOTFOUND || (rc == 0 && memcmp(held, id, 32) != 0))
+		rc = SAMEN_ESTORE; /* the id index points at nothing, or elsewhere */
 	if (rc)
 		goto out;
 	copy = malloc(v.mv_size ? v.mv_size : 1);
@@ -542,7 +747,7 @@ int store_has(store_t *st, const uint8_t id[32])
 	rc = begin_txn(st, MDB_RDONLY, &txn);
 	if (rc)
 		return store_err(rc);
-	rc = mdb_get(txn, st->db[DB_RECORDS], &k, &v);
+	rc = mdb_get(txn, st->db[DB_IDS], &k, &v);
 	mdb_txn_abort(txn);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -564,7 +769,7 @@ int store_has_each(store_t *st, const uint8_t (*ids)[32], size_t n, int *present
 	for (size_t i = 0; i < n; i++) {
 		MDB_val k = mval(ids[i], 32), v;
 
-		rc = mdb_get(txn, st->db[DB_RECORDS], &k, &v);
+		rc = mdb_get(txn, st->db[DB_IDS], &k, &v);
 		if (rc && rc != MDB_NOTFOUND)
 			break;
 		present[i] = rc == 0;
@@ -693,12 +898,18 @@ int store_vv_skip(store_t *st, const uint8_t author[32], uint64_t from, uint64_t
 	return ret < 0 ? ret : s.moved;
 }
 
-/* The bytes of the record an index entry points at; absent means corrupt. */
+/* The bytes of the record an id index entry points at; absent means
+ * corrupt. */
 static int rec_data(store_t *st, MDB_txn *txn, const void *id, MDB_val *out)
 {
-	MDB_val k = mval(id, 32);
-	int rc = mdb_get(txn, st->db[DB_RECORDS], &k, out);
+	uint8_t ckey[8];
+	const uint8_t *held;
+	int rc = get_exact(txn, st->db[DB_IDS], id, 32, ckey, 8);
 
+	if (rc == 0)
+		rc = data_at(st, txn, ckey, &held, out);
+	if (rc == 0 && memcmp(held, id, 32) != 0)
+		rc = SAMEN_ESTORE;
 	return rc == MDB_NOTFOUND ? SAMEN_ESTORE : rc;
 }
 
@@ -794,15 +1005,15 @@ static int visit_kind(store_t *st, MDB_txn *txn, const MDB_val *k,
 		      const MDB_val *v, void *ctx, int *stop)
 {
 	struct kind_walk *w = ctx;
-	const uint8_t *id = (const uint8_t *)k->mv_data + 33;
+	const uint8_t *id;
 	MDB_val data;
 	int rc;
 
 	(void)v;
-	rc = rec_data(st, txn, id, &data);
+	rc = data_at(st, txn, (const uint8_t *)k->mv_data + 33, &id, &data);
 	if (rc == 0)
 		*stop = w->fn(w->ctx, id, data.mv_data, data.mv_size);
-	return rc;
+	return rc == MDB_NOTFOUND ? SAMEN_ESTORE : rc;
 }
 
 int store_each_by_kind(store_t *st, const uint8_t nbhd[32], uint8_t kind,
@@ -832,17 +1043,16 @@ static int visit_cursor(store_t *st, MDB_txn *txn, const MDB_val *k,
 			const MDB_val *v, void *ctx, int *stop)
 {
 	struct cursor_walk *w = ctx;
+	const uint8_t *id;
 	MDB_val data;
 	int rc;
 
-	if (v->mv_size != 32)
-		return SAMEN_ESTORE;
-	rc = rec_data(st, txn, v->mv_data, &data);
+	(void)st, (void)txn;
+	rc = split_data(v, &id, &data);
 	if (rc)
 		return rc;
 	w->count++;
-	*stop = w->fn(w->ctx, get_u64(k->mv_data), v->mv_data, data.mv_data,
-		      data.mv_size);
+	*stop = w->fn(w->ctx, get_u64(k->mv_data), id, data.mv_data, data.mv_size);
 	/* At the limit: MDB_NOTFOUND is what walk() treats as a clean end. */
 	return w->count >= w->limit ? MDB_NOTFOUND : 0;
 }
@@ -861,7 +1071,7 @@ int store_each_from_cursor(store_t *st, uint64_t after, size_t limit,
 	if (after == UINT64_MAX)
 		return 0;
 	put_u64(start, after + 1);
-	rc = walk(st, DB_CURSOR, start, sizeof(start), 0, 8, visit_cursor, &w, &stop);
+	rc = walk(st, DB_DATA, start, sizeof(start), 0, 8, visit_cursor, &w, &stop);
 	if (stop)
 		return stop;
 	return rc ? store_err(rc) : w.count;
@@ -882,33 +1092,40 @@ int store_last_cursor(store_t *st, uint64_t *out)
 	return store_err(rc);
 }
 
-/* Removes the record and each index entry that still points at it. */
-static int unindex(store_t *st, MDB_txn *txn, const uint8_t id[32],
+/* Removes the record at cursor ckey and each index entry that still points
+ * at it; val is its expiry entry's value. */
+static int unindex(store_t *st, MDB_txn *txn, const uint8_t ckey[8],
 		   const uint8_t val[EXPVAL_LEN], int *removed)
 {
-	uint8_t skey[SEQKEY_LEN], kkey[KINDKEY_LEN], held[32];
-	MDB_val k = mval(id, 32);
+	uint8_t skey[SEQKEY_LEN], kkey[KINDKEY_LEN], id[32], held[32];
+	MDB_val k = mval(ckey, 8), v;
 	int rc;
 
-	rc = mdb_del(txn, st->db[DB_RECORDS], &k, NULL);
-	*removed = rc == 0;
-	if (rc && rc != MDB_NOTFOUND)
-		return rc;
-	memcpy(skey, val, SEQKEY_LEN); /* author seq */
-	rc = get_exact(txn, st->db[DB_BYSEQ], skey, sizeof(skey), held, 32);
-	if (rc == 0 && memcmp(held, id, 32) == 0)
-		rc = del(txn, st->db[DB_BYSEQ], skey, sizeof(skey));
+	*removed = 0;
+	rc = mdb_get(txn, st->db[DB_DATA], &k, &v);
+	if (rc == 0) {
+		if (v.mv_size <= 32)
+			return SAMEN_ESTORE;
+		memcpy(id, v.mv_data, 32);
+		rc = mdb_del(txn, st->db[DB_DATA], &k, NULL);
+		if (rc)
+			return rc;
+		*removed = 1;
+		rc = get_exact(txn, st->db[DB_IDS], id, 32, held, 8);
+		if (rc == 0 && memcmp(held, ckey, 8) == 0)
+			rc = del(txn, st->db[DB_IDS], id, 32);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		memcpy(skey, val, SEQKEY_LEN); /* author seq */
+		rc = get_exact(txn, st->db[DB_BYSEQ], skey, sizeof(skey), held, 32);
+		if (rc == 0 && memcmp(held, id, 32) == 0)
+			rc = del(txn, st->db[DB_BYSEQ], skey, sizeof(skey));
+	}
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
 	memcpy(kkey, val + 40, 33); /* nbhd kind */
-	memcpy(kkey + 33, id, 32);
-	rc = del(txn, st->db[DB_BYKIND], kkey, sizeof(kkey));
-	if (rc)
-		return rc;
-	rc = get_exact(txn, st->db[DB_CURSOR], val + 73, 8, held, 32);
-	if (rc == 0 && memcmp(held, id, 32) == 0)
-		rc = del(txn, st->db[DB_CURSOR], val + 73, 8);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	memcpy(kkey + 33, ckey, 8);
+	return del(txn, st->db[DB_BYKIND], kkey, sizeof(kkey));
 }
 
 struct prune {
@@ -1078,7 +1295,7 @@ int store_stats(store_t *st, struct store_stats *out)
 	rc = begin_txn(st, MDB_RDONLY, &txn);
 	if (rc)
 		return store_err(rc);
-	rc = mdb_stat(txn, st->db[DB_RECORDS], &recs);
+	rc = mdb_stat(txn, st->db[DB_IDS], &recs);
 	if (rc == 0)
 		rc = mdb_env_stat(st->env, &env);
 	if (rc == 0)
@@ -1107,13 +1324,15 @@ static int delete_txn(store_t *st, MDB_txn *txn, void *ctx)
 	int rc;
 
 	put_u64(key, d->expires);
-	memcpy(key + 8, d->id, 32);
+	rc = get_exact(txn, st->db[DB_IDS], d->id, 32, key + 8, 8);
+	if (rc)
+		return rc;
 	rc = get_exact(txn, st->db[DB_EXPIRY], key, sizeof(key), val, sizeof(val));
 	if (rc)
 		return rc;
 	rc = del(txn, st->db[DB_EXPIRY], key, sizeof(key));
 	if (rc == 0)
-		rc = unindex(st, txn, d->id, val, &d->removed);
+		rc = unindex(st, txn, key + 8, val, &d->removed);
 	return rc;
 }
 

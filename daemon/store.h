@@ -8,22 +8,30 @@
  * the environment is opened without MDB_NOSYNC/MDB_NOMETASYNC, so a returned
  * 0 means the bytes are on disk.
  *
- * Sub-databases:
- *   records   id[32]                         -> encoded record bytes
+ * Sub-databases (format 2):
+ *   data      cursor(u64 BE)                 -> id[32] encoded record bytes
+ *   ids       id[32]                         -> cursor(u64 BE)
  *   byseq     author[32] seq(u64 BE)         -> id[32]
  *   vv        author[32]                     -> contig(u64 BE) max(u64 BE)
- *   bykind    nbhd[32] kind(u8) id[32]       -> (empty)
- *   expiry    expires(u64 BE) id[32]         -> author[32] seq(u64 BE) nbhd[32]
- *                                                kind(u8) cursor(u64 BE)
+ *   kinds     nbhd[32] kind(u8) cursor(u64 BE) -> (empty)
+ *   expiries  expires(u64 BE) cursor(u64 BE) -> author[32] seq(u64 BE) nbhd[32]
+ *                                                kind(u8)
  *                                                (expires != 0 only; the value
  *                                                is what store_prune() needs to
  *                                                find the index entries, since
- *                                                records holds opaque bytes)
- *   cursor    cursor(u64 BE)                 -> id[32]
+ *                                                data holds opaque bytes)
  *   meta      name (bytes)                   -> value (bytes); names the
  *                                                store uses itself begin with
  *                                                a NUL byte (last cursor given,
  *                                                format version)
+ *
+ * Each stored record gets the next cursor, and everything but `ids` is keyed
+ * so that a batch's new entries sit next to each other (by cursor; byseq by
+ * author and seq): a commit then writes about one page per record, in
+ * `ids`, rather than one in each of three trees keyed by a hash, and the
+ * fsync that makes a commit durable pays per page. Format 1 (records by id,
+ * bykind and expiry keyed by id, cursor -> id) is converted by store_open(),
+ * in one transaction.
  *
  * The version vector entry of an author holds `contig`, the highest n such
  * that seq 1..n have all been stored (or skipped with store_vv_skip()),
@@ -69,7 +77,8 @@ struct store_opts {
  * Opens (creating if needed, mode 0700 for dir, 0600 for files) the store in
  * directory dir. Clears stale reader slots left by dead processes.
  * opts may be NULL. On success *st is set; the caller frees it with
- * store_close(). On failure *st is untouched.
+ * store_close(). On failure *st is untouched. A format 1 store is
+ * converted to format 2 first; a format it does not know is SAMEN_EVERSION.
  */
 int store_open(store_t **st, const char *dir, const struct store_opts *opts)
 	SAMEN_MUST_CHECK;
@@ -154,7 +163,8 @@ typedef int (*store_rec_fn)(void *ctx, uint64_t seq, const uint8_t id[32],
 int store_each_by_author(store_t *st, const uint8_t author[32],
 			 uint64_t after_seq, store_rec_fn fn, void *ctx);
 
-/* Calls fn for each stored record of kind in nbhd (order by id). */
+/* Calls fn for each stored record of kind in nbhd, in the order they were
+ * stored (by cursor). */
 typedef int (*store_kind_fn)(void *ctx, const uint8_t id[32],
 			     const uint8_t *data, size_t len);
 int store_each_by_kind(store_t *st, const uint8_t nbhd[32], uint8_t kind,

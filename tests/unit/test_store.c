@@ -536,15 +536,10 @@ static void test_each_by_author(void **state)
 		rec_free(&r[i]);
 }
 
-static int cmp_id(const void *x, const void *y)
-{
-	return memcmp(x, y, 32);
-}
-
 static void test_each_by_kind(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t a[32], n1[32], n2[32], want[3][32];
+	uint8_t a[32], n1[32], n2[32];
 	struct store_rec r[6];
 	int res[6];
 	struct seen s;
@@ -562,13 +557,11 @@ static void test_each_by_kind(void **state)
 	memset(&s, 0, sizeof(s));
 	s.recs = r;
 	s.nrecs = 6;
+	/* in the order they were stored */
 	assert_int_equal(store_each_by_kind(f->st, n1, 5, on_kind, &s), 0);
 	assert_int_equal(s.n, 3);
 	for (int i = 0; i < 3; i++)
-		memcpy(want[i], r[i].id, 32);
-	qsort(want, 3, 32, cmp_id);
-	for (int i = 0; i < 3; i++)
-		assert_memory_equal(s.id[i], want[i], 32);
+		assert_memory_equal(s.id[i], r[i].id, 32);
 
 	memset(&s, 0, sizeof(s));
 	s.recs = r;
@@ -948,7 +941,8 @@ static void test_corrupt_lengths(void **state)
 	raw_put(f->dir, "byseq", key, 40, "short", 5);  /* id must be 32 */
 	raw_put(f->dir, "vv", b, 32, "abc", 3);         /* vv must be 16 */
 	raw_put(f->dir, "vv", c, 32, longer, sizeof(longer)); /* neither more */
-	raw_put(f->dir, "cursor", "\0\0\0\0\0\0\0\1", 8, "tiny", 4);
+	raw_put(f->dir, "data", "\0\0\0\0\0\0\0\1", 8, "tiny", 4); /* no room for the id */
+	raw_put(f->dir, "ids", c, 32, "\0\0\1", 3);      /* a cursor must be 8 */
 	raw_put(f->dir, "meta", "ctr", 3, "\1\2", 2);   /* not a counter */
 
 	assert_int_equal(store_open(&f->st, f->dir, NULL), 0);
@@ -961,11 +955,271 @@ static void test_corrupt_lengths(void **state)
 	assert_int_equal(store_each_by_author(f->st, a, 0, on_author, &s), SAMEN_ESTORE);
 	assert_int_equal(store_each_from_cursor(f->st, 0, 0, on_cursor, &s), SAMEN_ESTORE);
 	assert_int_equal(s.n, 0);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	assert_int_equal(store_get(f->st, c, &data, &len), SAMEN_ESTORE);
+	assert_null(data);
 	assert_int_equal(store_last_cursor(f->st, &last), 0);
 	assert_int_equal(last, 1);
 	assert_int_equal(store_next_seq(f->st, "ctr", &seq), SAMEN_EINVAL);
 }
 
+
+static void test_delete(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32], id[32];
+	struct store_rec r[3];
+	int res[3];
+	struct seen s;
+
+	author_fill(a, 19);
+	for (int i = 0; i < 3; i++) {
+		r[i] = rec_new(a, (uint64_t)i + 1, 120);
+		r[i].expires = 1000 + (uint64_t)i;
+	}
+	r[2].expires = 0;
+	assert_int_equal(store_put_batch(f->st, r, 3, res, NULL), 0);
+	/* the expiry it was stored with, or nothing */
+	assert_int_equal(store_delete(f->st, r[1].id, 1000), SAMEN_ENOTFOUND);
+	assert_int_equal(store_delete(f->st, r[2].id, 1002), SAMEN_ENOTFOUND);
+	assert_int_equal(store_delete(f->st, r[2].id, 0), SAMEN_EINVAL);
+	assert_int_equal(store_delete(f->st, r[1].id, 1001), 0);
+	assert_absent(f->st, r[1].id);
+	assert_int_equal(store_id_by_seq(f->st, a, 2, id), SAMEN_ENOTFOUND);
+	assert_int_equal(store_delete(f->st, r[1].id, 1001), SAMEN_ENOTFOUND);
+	assert_stored(f->st, &r[0]);
+	assert_stored(f->st, &r[2]);
+	memset(&s, 0, sizeof(s));
+	s.recs = r;
+	s.nrecs = 3;
+	assert_int_equal(store_each_by_kind(f->st, r[0].nbhd, r[0].kind, on_kind, &s), 0);
+	assert_int_equal(s.n, 2);
+	memset(&s, 0, sizeof(s));
+	s.recs = r;
+	s.nrecs = 3;
+	assert_int_equal(store_each_from_cursor(f->st, 0, 0, on_cursor, &s), 2);
+	/* gone from the expiry index too: pruning later finds only r[0] */
+	assert_int_equal(store_prune(f->st, 5000), 1);
+	assert_vv(f->st, a, 3, 3);
+	for (int i = 0; i < 3; i++)
+		rec_free(&r[i]);
+}
+
+static void test_has_each(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32], ids[4][32];
+	struct store_rec r[3];
+	int res[3], present[4] = { 9, 9, 9, 9 };
+
+	author_fill(a, 20);
+	for (int i = 0; i < 3; i++)
+		r[i] = rec_new(a, (uint64_t)i + 1, 50);
+	assert_int_equal(store_put_batch(f->st, r, 2, res, NULL), 0);
+	memcpy(ids[0], r[1].id, 32);
+	memcpy(ids[1], r[2].id, 32);
+	memcpy(ids[2], r[0].id, 32);
+	memset(ids[3], 0, 32);
+	assert_int_equal(store_has_each(f->st, (const uint8_t(*)[32])ids, 4, present), 0);
+	assert_int_equal(present[0], 1);
+	assert_int_equal(present[1], 0);
+	assert_int_equal(present[2], 1);
+	assert_int_equal(present[3], 0);
+	assert_int_equal(store_has_each(f->st, NULL, 0, NULL), 0);
+	assert_int_equal(store_has_each(f->st, NULL, 1, present), SAMEN_EINVAL);
+	for (int i = 0; i < 3; i++)
+		rec_free(&r[i]);
+}
+
+/*
+ * A store written in format 1 (bytes under their id, bykind and expiry
+ * keyed by id) opens as format 2 with everything where it was: the same
+ * cursors, ids, bytes, kinds, expiries and version vector.
+ */
+struct v1 {
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi records, byseq, vv, bykind, expiry, cursor, meta;
+};
+
+static void v1_begin(struct v1 *w, const char *dir)
+{
+	uint8_t format = 1;
+	MDB_val k = { 7, (void *)"\0format" }, v = { 1, &format };
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(mdb_env_create(&w->env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(w->env, 16), 0);
+	assert_int_equal(mdb_env_open(w->env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(w->env, NULL, 0, &w->txn), 0);
+	assert_int_equal(mdb_dbi_open(w->txn, "records", MDB_CREATE, &w->records), 0);
+	assert_int_equal(mdb_dbi_open(w->txn, "byseq", MDB_CREATE, &w->byseq), 0);
+	assert_int_equal(mdb_dbi_open(w->txn, "vv", MDB_CREATE, &w->vv), 0);
+	assert_int_equal(mdb_dbi_open(w->txn, "bykind", MDB_CREATE, &w->bykind), 0);
+	assert_int_equal(mdb_dbi_open(w->txn, "expiry", MDB_CREATE, &w->expiry), 0);
+	assert_int_equal(mdb_dbi_open(w->txn, "cursor", MDB_CREATE, &w->cursor), 0);
+	assert_int_equal(mdb_dbi_open(w->txn, "meta", MDB_CREATE, &w->meta), 0);
+	assert_int_equal(mdb_put(w->txn, w->meta, &k, &v, 0), 0);
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static void v1_raw(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen, const void *v,
+		   size_t vlen)
+{
+	MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
+
+	assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+}
+
+/* One record as format 1 stored it; cursor 0 = none (cannot happen, but a
+ * conversion must not lose the record). */
+static void v1_put(struct v1 *w, const struct store_rec *r, uint64_t cursor)
+{
+	uint8_t skey[40], kkey[65], ekey[40], eval[81], ckey[8];
+
+	be64(ckey, cursor);
+	v1_raw(w->txn, w->records, r->id, 32, r->data, r->len);
+	memcpy(skey, r->author, 32);
+	be64(skey + 32, r->seq);
+	v1_raw(w->txn, w->byseq, skey, 40, r->id, 32);
+	memcpy(kkey, r->nbhd, 32);
+	kkey[32] = r->kind;
+	memcpy(kkey + 33, r->id, 32);
+	v1_raw(w->txn, w->bykind, kkey, 65, "", 0);
+	if (cursor)
+		v1_raw(w->txn, w->cursor, ckey, 8, r->id, 32);
+	if (r->expires) {
+		be64(ekey, r->expires);
+		memcpy(ekey + 8, r->id, 32);
+		memcpy(eval, r->author, 32);
+		be64(eval + 32, r->seq);
+		memcpy(eval + 40, r->nbhd, 32);
+		eval[72] = r->kind;
+		be64(eval + 73, cursor);
+		v1_raw(w->txn, w->expiry, ekey, 40, eval, 81);
+	}
+}
+
+static void v1_end(struct v1 *w, const uint8_t author[32], uint64_t contig, uint64_t max,
+		   uint64_t last_cursor)
+{
+	uint8_t vv[16], mark[8];
+
+	be64(vv, contig);
+	be64(vv + 8, max);
+	v1_raw(w->txn, w->vv, author, 32, vv, 16);
+	be64(mark, last_cursor);
+	v1_raw(w->txn, w->meta, "\0cursor", 7, mark, 8);
+	assert_int_equal(mdb_txn_commit(w->txn), 0);
+	mdb_env_close(w->env);
+}
+
+static bool raw_has_db(const char *dir, const char *name)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	int rc;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	rc = mdb_dbi_open(txn, name, 0, &dbi);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return rc == 0;
+}
+
+static void test_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32], id[32];
+	struct store_rec r[7], extra;
+	struct store_vv_entry e;
+	struct v1 w;
+	struct seen s;
+	uint64_t last, cur;
+	int res;
+
+	author_fill(a, 21);
+	for (int i = 0; i < 7; i++) {
+		r[i] = rec_new(a, (uint64_t)i + 1, 100 + (size_t)i * 700);
+		r[i].kind = (uint8_t)(i % 3 == 0 ? 1 : 5);
+		r[i].expires = i % 2 ? 1000 + (uint64_t)i : 0;
+	}
+	/* format 1 as the old daemon left it: cursors 3, 5, 6, ... with gaps
+	 * from pruning, the mark beyond the last (a pruned record) */
+	store_close(&f->st);
+	rmtree_flat(f->dir);
+	v1_begin(&w, f->dir);
+	for (int i = 0; i < 6; i++)
+		v1_put(&w, &r[i], (uint64_t)i + 3 + (i > 0) + (i > 2));
+	v1_put(&w, &r[6], 0); /* no cursor */
+	v1_end(&w, a, 7, 7, 20);
+
+	assert_int_equal(store_open(&f->st, f->dir, NULL), 0);
+	assert_false(raw_has_db(f->dir, "records"));
+	assert_false(raw_has_db(f->dir, "bykind"));
+	assert_false(raw_has_db(f->dir, "expiry"));
+	assert_false(raw_has_db(f->dir, "cursor"));
+	for (int i = 0; i < 7; i++) {
+		assert_stored(f->st, &r[i]);
+		assert_int_equal(store_id_by_seq(f->st, a, r[i].seq, id), 0);
+		assert_memory_equal(id, r[i].id, 32);
+	}
+	assert_int_equal(store_vv_get(f->st, a, &e), 0);
+	assert_int_equal(e.contig, 7);
+	assert_int_equal(e.max, 7);
+	/* the same cursors; the one without gets the next after the mark */
+	memset(&s, 0, sizeof(s));
+	s.recs = r;
+	s.nrecs = 7;
+	assert_int_equal(store_each_from_cursor(f->st, 0, 0, on_cursor, &s), 7);
+	uint64_t want[7] = { 3, 5, 6, 8, 9, 10, 21 };
+	for (int i = 0; i < 7; i++) {
+		assert_int_equal(s.seq[i], want[i]);
+		assert_memory_equal(s.id[i], r[i].id, 32);
+	}
+	assert_int_equal(store_last_cursor(f->st, &last), 0);
+	assert_int_equal(last, 21);
+	memset(&s, 0, sizeof(s));
+	s.recs = r;
+	s.nrecs = 7;
+	assert_int_equal(store_each_by_kind(f->st, r[0].nbhd, 1, on_kind, &s), 0);
+	assert_int_equal(s.n, 3); /* 0, 3, 6 */
+	memset(&s, 0, sizeof(s));
+	s.recs = r;
+	s.nrecs = 7;
+	assert_int_equal(store_each_by_author(f->st, a, 2, on_author, &s), 0);
+	assert_int_equal(s.n, 5);
+	/* expiries kept: 1, 3, 5 expire at 1001, 1003, 1005 */
+	assert_int_equal(store_delete(f->st, r[3].id, 1003), 0);
+	assert_absent(f->st, r[3].id);
+	assert_int_equal(store_prune(f->st, 1004), 1);
+	assert_absent(f->st, r[1].id);
+	assert_stored(f->st, &r[5]);
+	/* and it takes new records after the last cursor */
+	extra = rec_new(a, 8, 64);
+	assert_int_equal(store_put_batch(f->st, &extra, 1, &res, &cur), 0);
+	assert_int_equal(res, 0);
+	assert_int_equal(cur, 22);
+	/* once converted, it opens as it is */
+	reopen(f, NULL);
+	assert_stored(f->st, &extra);
+	assert_stored(f->st, &r[6]);
+	assert_int_equal(store_prune(f->st, UINT64_MAX), 1);
+	assert_absent(f->st, r[5].id);
+	rec_free(&extra);
+	for (int i = 0; i < 7; i++)
+		rec_free(&r[i]);
+}
 
 /* ---- node_ingest ---- */
 
@@ -1250,6 +1504,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_cap_full, setup_capped_map, teardown),
 		cmocka_unit_test_setup_teardown(test_read_inside_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_lengths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_has_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_verdicts, node_setup, node_teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_full_batch, node_setup, node_teardown),
 	};
