@@ -359,6 +359,71 @@ static void test_subscriber_exactly_once(void **state)
 	assert_int_equal(count_in(out, "\"event\":\"signal\""), 40);
 }
 
+/* A subscriber killed with SIGKILL again and again while it catches up on a
+ * backlog, so the kills land while it decrypts a batch, writes one or saves
+ * the cursor: every shared signal still exactly once, in cursor order. */
+static void test_subscriber_killed_in_backlog(void **state)
+{
+	(void)state;
+	struct world w;
+	enum { N = 300 };
+	static char ids[N][65];
+	char out[700], cur[700];
+	world_up(&w, "rate_per_minute = 6000\nrate_burst = 1000\n");
+	uint64_t before = status_uint(&w.r, "records");
+	for (int i = 0; i < N; i++) {
+		char d[80];
+		snprintf(d, sizeof(d), "achterstand signaal %d", i);
+		assert_true(hnode_send(i % 2 ? &w.a : &w.f, d, true, ids[i]));
+	}
+	for (int t = 0; t < 200 && status_uint(&w.r, "records") < before + N; t++)
+		usleep(100000);
+	assert_true(status_uint(&w.r, "records") >= before + N);
+
+	snprintf(out, sizeof(out), "%s/out.jsonl", w.police.dir);
+	snprintf(cur, sizeof(cur), "%s/cursor", w.police.dir);
+	char *argv[] = {(char *)bin("samen"), "subscribe", "--relay", w.sub_ep, "--relay-key",
+			w.r.key_text, "--key", w.police.key_path, "--out", out, "--cursor-file", cur,
+			"--once", NULL};
+	int kills = 0;
+	bool through = false;
+	for (int k = 0; k < 100 && !through; k++) {
+		pid_t sub = start(argv);
+		usleep((useconds_t)(30 + 2 * k) * 1000); /* later each time: it gets on */
+		through = kill(sub, SIGKILL) != 0; /* it was already gone */
+		int st;
+		waitpid(sub, &st, 0);
+		if (WIFEXITED(st)) {
+			assert_int_equal(WEXITSTATUS(st), 0);
+			through = true;
+		} else {
+			kills++;
+		}
+	}
+	if (!through)
+		assert_int_equal(run(argv, 60), 0);
+	print_message("%d kills on the way through %d signals\n", kills, N);
+	for (int i = 0; i < N; i++)
+		if (count_in(out, ids[i]) != 1)
+			fail_msg("signal %d (%.12s) appears %zu times", i, ids[i], count_in(out, ids[i]));
+	assert_int_equal(count_in(out, "\"event\":\"signal\""), N);
+	/* in cursor order, and the saved cursor is the last line's */
+	size_t len;
+	char *text = slurp(out, &len);
+	assert_non_null(text);
+	unsigned long long last = 0, c;
+	for (const char *q = text; (q = strstr(q, "\"cursor\":")); q++) {
+		assert_int_equal(sscanf(q + 9, "%llu", &c), 1);
+		assert_true(c > last);
+		last = c;
+	}
+	free(text);
+	char *saved = slurp(cur, &len);
+	assert_non_null(saved);
+	assert_true(strtoull(saved, NULL, 10) >= last);
+	free(saved);
+}
+
 static long rss_kb(pid_t pid)
 {
 	char path[64], line[256];
@@ -501,6 +566,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_relay_forwards_and_authority_reads_shared, teardown),
 		cmocka_unit_test_teardown(test_subscriber_exactly_once, teardown),
+		cmocka_unit_test_teardown(test_subscriber_killed_in_backlog, teardown),
 		cmocka_unit_test_teardown(test_slow_subscriber, teardown),
 		cmocka_unit_test_teardown(test_subscription_refused, teardown),
 	};
