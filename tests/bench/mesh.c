@@ -764,12 +764,6 @@ void bench_idle(struct hnode *nodes, int n, struct idle_result *res)
 	if (bnode_status(h, &st))
 		res->links = (int)st.links;
 	sleep(1);
-	res->rss_kb = bench_rss_kb(h->pid);
-	res->rss_anon_kb = bench_proc_kb(h->pid, "RssAnon");
-	res->rss_file_kb = bench_proc_kb(h->pid, "RssFile");
-	res->pss_kb = pss_kb(h->pid); /* before the floor shares its pages */
-	res->threads = bench_threads(h->pid);
-	measure_floor(res);
 	double t = bench_now_ms();
 	if (!bench_ctxt(h->pid, &a0, &m0)) {
 		snprintf(res->note, sizeof(res->note), "cannot read /proc/%d", (int)h->pid);
@@ -780,6 +774,14 @@ void bench_idle(struct hnode *nodes, int n, struct idle_result *res)
 	double secs = (bench_now_ms() - t) / 1000;
 	res->wakeups_per_s = (double)(a1 - a0) / secs;
 	res->wakeups_main_per_s = (double)(m1 - m0) / secs;
+	/* memory at the end of the idle window, not a second after the mesh
+	 * run and the status request: what an idle household holds */
+	res->rss_kb = bench_rss_kb(h->pid);
+	res->rss_anon_kb = bench_proc_kb(h->pid, "RssAnon");
+	res->rss_file_kb = bench_proc_kb(h->pid, "RssFile");
+	res->pss_kb = pss_kb(h->pid); /* before the floor shares its pages */
+	res->threads = bench_threads(h->pid);
+	measure_floor(res);
 
 	/* start to ready: the same household restarted, median of five */
 	struct lat starts = {0};
