@@ -52,9 +52,9 @@
 #include "../proto/record.h"
 #include "../proto/signal.h"
 
-#define WINDOW 512   /* records the relay may send ahead (flow control, not durability) */
+#define WINDOW 64 /* records the relay may send ahead: flow control, not durability */
 #define BATCH_MAX 256 /* records per write + fdatasync + cursor save */
-#define BATCH_MS 25   /* and no batch collects for longer than this */
+#define BATCH_MS 10   /* and no batch collects for longer than this */
 #define SILENCE_MS 5000 /* re-subscribe when the relay says nothing this long */
 #define CACHE_MAX 1024
 
