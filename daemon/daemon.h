@@ -148,6 +148,7 @@ struct daemon {
 	int audit_fd;
 	bool zap_stale;
 	bool relink;             /* revocation seen: drop inbound links */
+	bool rebind;             /* a cut-off key had an inbound link: drop them all */
 	bool mesh_lost;          /* the mesh socket awaits binding again */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_peer_ms, next_rekey_ms;
 	uint64_t next_rotate_ms; /* replace one healthy outbound link then */

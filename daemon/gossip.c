@@ -488,6 +488,19 @@ static void gaps_add(struct gaps *g, const uint8_t author[32], uint64_t from, ui
 	link_skip_entry_put(g->buf, g->n++, author, from, upto);
 }
 
+/* The author key in a stored record's canonical bytes: it follows the
+ * neighbourhood ([..., nbhd bin32, author bin32, ...]). NULL if not there. */
+static const uint8_t *peek_author(const uint8_t *buf, size_t len)
+{
+	const uint8_t *nbhd = NULL;
+	if (peek(buf, len, &nbhd) < 0)
+		return NULL;
+	size_t off = (size_t)(nbhd - buf) + 32;
+	if (len < off + 34 || buf[off] != 0xc4 || buf[off + 1] != 0x20)
+		return NULL;
+	return buf + off + 2;
+}
+
 struct catchup {
 	struct link *l;
 	bool membership_pass;
@@ -647,6 +660,16 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 	for (size_t i = 0; i < m->n_records; i++) {
 		if (reject_is_misbehaviour(verdicts[i]))
 			bad++;
+		/* A peer pushing its own records faster than its rate: its own
+		 * daemon refuses those before they exist, so only a client that
+		 * bypasses it does this — a flood. Counted like invalid records,
+		 * so the flooder is cut off. Not for REPLY: a catch-up brings old
+		 * records in a burst, and that is honest. */
+		if (verdicts[i] == RJ_RATE && m->type == LINK_RECORDS) {
+			const uint8_t *author = peek_author(m->rec[i], m->rec_len[i]);
+			if (author && memcmp(author, l->key, 32) == 0)
+				bad++;
+		}
 		redundant |= verdicts[i] == RJ_DUPLICATE;
 		if (verdicts[i] != RJ_NONE && verdicts[i] != RJ_DUPLICATE)
 			log_msg(SLOG_DEBUG, "record from %s refused: %s",

@@ -471,8 +471,13 @@ void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms)
 		if (memcmp(d->strikes[i].key, key, 32) == 0)
 			d->strikes[i].count = 0; /* a fresh count once the penalty is over */
 	for (size_t i = 0; i < d->n_links; i++)
-		if (d->links[i].used && memcmp(d->links[i].key, key, 32) == 0)
+		if (d->links[i].used && memcmp(d->links[i].key, key, 32) == 0) {
+			/* an inbound connection stays open under libzmq and keeps
+			 * costing us its decryption: drop them all (net_maintain) */
+			if (d->links[i].dir == DIR_IN)
+				d->rebind = true;
 			net_close_link(d, &d->links[i]);
+		}
 }
 
 /* Adds count invalid messages to key's tally and returns the tally. A key
@@ -747,6 +752,12 @@ void net_maintain(struct daemon *d, uint64_t now)
 
 	if (!d->mesh && d->mesh_lost)
 		mesh_retry(d);
+	if (d->rebind) {
+		d->rebind = false;
+		log_msg(SLOG_INFO, "dropping inbound connections to shut out a cut-off key; "
+				   "neighbours redial at once");
+		net_rebind_mesh(d);
+	}
 
 	if (d->relink) {
 		d->relink = false;
