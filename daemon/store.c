@@ -178,6 +178,15 @@ static int put_data(store_t *st, MDB_txn *txn, const uint8_t ckey[8], const uint
 	return 0;
 }
 
+/* Format 1 -> 2: one record's bytes under its cursor, and its id -> cursor. */
+static int convert_one(store_t *st, MDB_txn *txn, const uint8_t ckey[8], const uint8_t id[32],
+		       const MDB_val *data)
+{
+	int rc = put_data(st, txn, ckey, id, data->mv_data, data->mv_size);
+
+	return rc ? rc : put(txn, st->db[DB_IDS], id, 32, ckey, 8, MDB_NOOVERWRITE);
+}
+
 /* Deletes a key; an absent one is fine (prune heals half-missing indexes). */
 static int del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen)
 {
@@ -284,9 +293,7 @@ static int migrate_v1(store_t *st, MDB_txn *txn)
 		if (rc == MDB_NOTFOUND)
 			continue; /* a cursor entry naming no record */
 		if (rc == 0)
-			rc = put_data(st, txn, k.mv_data, v.mv_data, data.mv_data, data.mv_size);
-		if (rc == 0)
-			rc = put(txn, st->db[DB_IDS], v.mv_data, 32, k.mv_data, 8, MDB_NOOVERWRITE);
+			rc = convert_one(st, txn, k.mv_data, v.mv_data, &data);
 		if (rc)
 			break;
 	}
@@ -316,9 +323,7 @@ static int migrate_v1(store_t *st, MDB_txn *txn)
 		}
 		put_u64(ckey, ++hwm);
 		moved = true;
-		rc = put_data(st, txn, ckey, k.mv_data, v.mv_data, v.mv_size);
-		if (rc == 0)
-			rc = put(txn, st->db[DB_IDS], k.mv_data, 32, ckey, 8, MDB_NOOVERWRITE);
+		rc = convert_one(st, txn, ckey, k.mv_data, &v);
 		if (rc)
 			break;
 	}
