@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,10 +39,6 @@
  * every other link for seconds. */
 #define BATCH_MS 5
 #define REKEY_DELAY_MS 2000
-/* Blocks this big or bigger get mappings of their own (see main). */
-#define MMAP_THRESHOLD (16 * 1024)
-/* At most this often, the loop gives free heap pages back (see run). */
-#define TRIM_MS 1000
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -311,8 +306,6 @@ static void run(struct daemon *d, const char *config_path)
 	zmq_pollitem_t items[POLL_MAX];
 	struct link *owner[POLL_MAX];
 	bool is_mon[POLL_MAX];
-	bool trim_due = false;
-	uint64_t trimmed_ms = 0;
 
 	while (!stop_requested) {
 		size_t n = 0;
@@ -375,19 +368,6 @@ static void run(struct daemon *d, const char *config_path)
 					handle_link(d, l);
 			}
 		}
-		/* A burst of messages leaves free memory spread through the heaps
-		 * (this thread's and libzmq's I/O thread's); once a poll times
-		 * out with nothing to read, give whole free pages back to the
-		 * kernel, so an idle daemon keeps only what it uses. Under load
-		 * polls do not time out; when idle this runs after anti-entropy,
-		 * about twice a minute. */
-		if (rc > 0) {
-			trim_due = true;
-		} else if (rc == 0 && trim_due && daemon_now_ms() - trimmed_ms >= TRIM_MS) {
-			malloc_trim(0);
-			trimmed_ms = daemon_now_ms();
-			trim_due = false;
-		}
 		timers(d, daemon_now_ms());
 		if (d->subsock)
 			relay_pump(d);
@@ -407,13 +387,6 @@ int main(int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	/* glibc serves blocks under 128 KiB from the heap, and raises that
-	 * threshold whenever a bigger block is freed. libzmq's per-link pipes
-	 * and buffers (16-50 KiB each, allocated whole and filled as messages
-	 * pass) and the occasional large message body then stay in the heap
-	 * after use. With their own mappings they go back to the kernel when
-	 * freed, and pages of them never written are never resident. */
-	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	config_defaults(&cfg);
 	if (getuid() != 0) {
 		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
