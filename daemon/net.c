@@ -21,16 +21,24 @@
 #define HEARTBEAT_IVL_MS 2000
 #define HEARTBEAT_TIMEOUT_MS 6000
 #define CONNECT_TIMEOUT_MS 15000
-/* An outbound link not up this long no longer counts toward the active
- * set: a replacement is dialled while it keeps trying (until
- * CONNECT_TIMEOUT_MS), so a household whose neighbours all vanished is
- * linked again in seconds. At most twice active_links outbound links. */
+/* An outbound link that was up and has been down this long no longer
+ * counts toward the active set: a replacement is dialled while it keeps
+ * trying (until CONNECT_TIMEOUT_MS), so a household whose neighbours all
+ * vanished is linked again in seconds. At most twice active_links outbound
+ * links. A link still in its first handshake keeps counting until the
+ * timeout: on a loaded machine (hundreds of daemons starting on two cores)
+ * handshakes take seconds, and dialling more would only add to the load. */
 #define CONNECT_GRACE_MS 3000
-/* Every ROTATE_MS (± half, at random) one healthy outbound link is replaced
- * by a link to another candidate. Without it, the halves of a mesh split for
- * longer than CONNECT_TIMEOUT_MS fill their active sets among themselves and
- * never meet again after the network heals. */
-#define ROTATE_MS 60000
+/* Now and then one healthy outbound link is replaced by a link to another
+ * candidate. Without it, the halves of a mesh split for longer than
+ * CONNECT_TIMEOUT_MS fill their active sets among themselves and never meet
+ * again after the network heals. Each daemon waits ROTATE_PER_PEER_MS per
+ * candidate it knows (within the bounds; ± half, at random), so the whole
+ * mesh replaces about one link every 3 s whatever its size: a big mesh is not
+ * kept busy re-linking, a small one heals as fast. */
+#define ROTATE_PER_PEER_MS 3000
+#define ROTATE_MIN_MS 30000
+#define ROTATE_MAX_MS 600000
 #define RETRY_AFTER_MS 10000
 #define AUTH_RETRY_MS 2000
 #define JOIN_PER_MINUTE 30
@@ -705,6 +713,13 @@ static void candidate_rest(struct daemon *d, const uint8_t key[32], uint64_t unt
 			d->candidates[k].failed_until_ms = until;
 }
 
+static uint64_t rotate_after(const struct daemon *d)
+{
+	uint64_t ms = (uint64_t)ROTATE_PER_PEER_MS * d->n_candidates;
+	ms = ms < ROTATE_MIN_MS ? ROTATE_MIN_MS : ms > ROTATE_MAX_MS ? ROTATE_MAX_MS : ms;
+	return ms / 2 + randombytes_uniform((uint32_t)ms);
+}
+
 /* Whether some candidate could be dialled now that is not linked already. */
 static bool spare_candidate(const struct daemon *d, uint64_t now)
 {
@@ -738,7 +753,7 @@ static bool rotate_one(struct daemon *d, uint64_t now)
 		if (!l->used || l->dir != DIR_OUT || !l->up || (want_lazy && !l->lazy) || pick--)
 			continue;
 		log_msg(SLOG_DEBUG, "rotating the link to %s", l->endpoint);
-		candidate_rest(d, l->key, now + ROTATE_MS);
+		candidate_rest(d, l->key, now + ROTATE_MIN_MS);
 		net_close_link(d, l);
 		return true;
 	}
@@ -792,14 +807,14 @@ void net_maintain(struct daemon *d, uint64_t now)
 			continue;
 		}
 		out++;
-		healthy += l->up || now - ref <= CONNECT_GRACE_MS;
+		healthy += l->up || !l->since_ms || now - ref <= CONNECT_GRACE_MS;
 	}
 	if (!d->node.have_nbhd && !d->node.n_served)
 		return;
 	if (!d->next_rotate_ms)
-		d->next_rotate_ms = now + ROTATE_MS / 2 + randombytes_uniform(ROTATE_MS);
+		d->next_rotate_ms = now + rotate_after(d);
 	if (now >= d->next_rotate_ms) {
-		d->next_rotate_ms = now + ROTATE_MS / 2 + randombytes_uniform(ROTATE_MS);
+		d->next_rotate_ms = now + rotate_after(d);
 		if (healthy >= d->cfg->active_links && rotate_one(d, now))
 			out--, healthy--;
 	}

@@ -21,6 +21,16 @@
 #include "../proto/mpmap.h"
 
 #define SUBS_MAX 64
+/* A subscriber that exits (or crashes) leaves its session behind: a ROUTER
+ * does not say when a peer went away, and a caught-up session is quiet
+ * anyway. An authority running `samen subscribe --once` from cron would fill
+ * SUBS_MAX in an hour. So a key holds at most this many sessions; a new one
+ * replaces that key's least recently active session. */
+#define SUBS_PER_KEY 4
+/* A live subscriber that hears nothing subscribes again every 5 s (see
+ * client/subscribe.c), so a session quiet this long has gone: when the table
+ * is full, such sessions make room. */
+#define SUB_IDLE_MS 30000
 #define CREDIT_MAX 4096
 #define SCAN_MAX 4096 /* records looked at per session per loop turn */
 
@@ -34,6 +44,7 @@ struct sub_session {
 	uint64_t sent;
 	uint64_t from;
 	time_t started;
+	uint64_t active_ms;     /* last request from it, or record sent to it */
 };
 
 int relay_open(struct daemon *d)
@@ -169,6 +180,7 @@ static int pump_one(void *ctx, uint64_t cursor, const uint8_t id[32], const uint
 		}
 		s->credit--;
 		s->sent++;
+		s->active_ms = daemon_now_ms();
 	}
 	s->cursor = cursor;
 	return 0;
@@ -223,6 +235,23 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	}
 	struct sub_session *s = session_for(d, rid, rid_len);
 	if (!s) {
+		struct sub_session *oldest = NULL;
+		size_t mine = 0;
+		for (size_t i = 0; i < d->n_subs; i++)
+			if (memcmp(d->subs[i].key, key, 32) == 0) {
+				mine++;
+				if (!oldest || d->subs[i].active_ms < oldest->active_ms)
+					oldest = &d->subs[i];
+			}
+		if (mine >= SUBS_PER_KEY)
+			end_session(d, oldest, "replaced by a newer session of the same key");
+		uint64_t now = daemon_now_ms();
+		for (size_t i = 0; d->n_subs == SUBS_MAX && i < d->n_subs;) {
+			if (now - d->subs[i].active_ms > SUB_IDLE_MS)
+				end_session(d, &d->subs[i], "silent for 30 s: gone");
+			else
+				i++;
+		}
 		if (d->n_subs == SUBS_MAX) {
 			reply(d, rid, rid_len, "error", false, "too many subscribers");
 			return;
@@ -237,6 +266,7 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	s->reported = UINT64_MAX; /* say "caught up" once even if nothing is new */
 	s->credit = credit;
 	s->started = time(NULL);
+	s->active_ms = daemon_now_ms();
 	char detail[64];
 	snprintf(detail, sizeof(detail), "from=%llu", (unsigned long long)from);
 	relay_audit(d, "session-start", key, detail);
@@ -254,6 +284,7 @@ static void on_credit(struct daemon *d, const uint8_t *rid, size_t rid_len, cons
 		return;
 	}
 	s->credit += n;
+	s->active_ms = daemon_now_ms();
 	if (s->credit > CREDIT_MAX)
 		s->credit = CREDIT_MAX; /* a window, not a bank */
 }

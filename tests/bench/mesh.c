@@ -549,6 +549,7 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 
 	/* every (household, alert) pair: the first event counts */
 	size_t delivered = 0;
+	struct lat later = {0};
 	for (int k = 0; k < sent_ok; k++) {
 		memset(seen, 0, (size_t)n);
 		for (size_t i = 0; i < w.n_evs; i++) {
@@ -562,10 +563,16 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 				ms = 0;
 			}
 			lat_add(&res->lat, ms);
+			if (k > 0)
+				lat_add(&later, ms);
 			delivered++;
 		}
 	}
 	lat_sort(&res->lat);
+	lat_sort(&later);
+	res->p99_after_first = lat_pct(&later, 0.99);
+	res->max_after_first = lat_max(&later);
+	free(later.v);
 	if (sent_ok) {
 		double pairs = (double)sent_ok * (double)(n - 1);
 		res->delivered_ratio = (double)delivered / pairs;

@@ -359,6 +359,27 @@ static void test_subscriber_exactly_once(void **state)
 	assert_int_equal(count_in(out, "\"event\":\"signal\""), 40);
 }
 
+/* An authority running `samen subscribe --once` from cron: every run leaves
+ * a session behind at the relay (a ROUTER never hears that a peer left).
+ * More runs than the relay holds sessions (64) must all still be served. */
+static void test_subscriber_sessions_do_not_pile_up(void **state)
+{
+	(void)state;
+	struct world w;
+	char out[700], cur[700], id[65];
+	world_up(&w, NULL);
+	assert_true(hnode_send(&w.a, "gedeeld: iemand probeert autodeuren", true, id));
+	for (int i = 0; i < 70; i++) {
+		snprintf(out, sizeof(out), "%s/run-%d.jsonl", w.police.dir, i);
+		snprintf(cur, sizeof(cur), "%s/cursor-%d", w.police.dir, i);
+		int rc = subscribe_once(&w, "json", out, cur);
+		if (rc != 0)
+			fail_msg("run %d of samen subscribe --once exited %d", i + 1, rc);
+	}
+	/* the last run, like the first, read the shared signal */
+	assert_int_equal(count_in(out, id), 1);
+}
+
 /* A subscriber killed with SIGKILL again and again while it catches up on a
  * backlog, so the kills land while it decrypts a batch, writes one or saves
  * the cursor: every shared signal still exactly once, in cursor order. */
@@ -567,6 +588,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_relay_forwards_and_authority_reads_shared, teardown),
 		cmocka_unit_test_teardown(test_subscriber_exactly_once, teardown),
 		cmocka_unit_test_teardown(test_subscriber_killed_in_backlog, teardown),
+		cmocka_unit_test_teardown(test_subscriber_sessions_do_not_pile_up, teardown),
 		cmocka_unit_test_teardown(test_slow_subscriber, teardown),
 		cmocka_unit_test_teardown(test_subscription_refused, teardown),
 	};
