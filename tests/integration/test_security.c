@@ -517,11 +517,13 @@ static void test_garbage_from_member(void **state)
 	}
 	assert_true(status_counter(founder, "peer-cutoffs") >= 1);
 
-	/* the old connection is no longer served: a HELLO gets no answer, and
-	 * no anti-entropy message comes for longer than a round (2 s) */
+	/* the old connection is dropped (the founder rebinds its mesh socket,
+	 * since libzmq cannot close one inbound connection), or at least no
+	 * longer served: a HELLO cannot go out or gets no answer, and no
+	 * anti-entropy message comes for longer than a round (2 s) */
 	rawpeer_drain(&p, 300);
-	assert_int_equal(rawpeer_send(&p, hello, hello_len), 0);
-	assert_int_equal(rawpeer_recv(&p, &in, 2500), -1);
+	if (rawpeer_send(&p, hello, hello_len) == 0)
+		assert_int_equal(rawpeer_recv(&p, &in, 2500), -1);
 	rawpeer_close(&p);
 
 	/* a new connection with that key is refused by ZAP */
