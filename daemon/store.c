@@ -315,8 +315,10 @@ static int migrate_v1(store_t *st, MDB_txn *txn)
 			break;
 		}
 		rc = mdb_get(txn, st->db[DB_IDS], &k, &data);
+		if (rc == 0)
+			continue; /* moved already */
 		if (rc != MDB_NOTFOUND)
-			continue; /* moved already, or an error (seen below) */
+			break; /* an error: the loop's next step must not overwrite it */
 		if (hwm == UINT64_MAX) {
 			rc = SAMEN_ETOOBIG;
 			break;
