@@ -653,7 +653,7 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 		recs[i] = m->rec[i];
 		sources[i] = src;
 	}
-	int ret = node_ingest(&d->node, recs, m->rec_len, m->n_records, sources, verdicts);
+	int ret = node_ingest_relayed(&d->node, recs, m->rec_len, m->n_records, sources, verdicts);
 	if (ret < 0)
 		log_msg(SLOG_ERR, "store commit failed: %s", samen_strerror(ret));
 	bool redundant = false;

@@ -601,8 +601,8 @@ static void apply_stored(node_t *n, const struct record *r)
 	}
 }
 
-int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
-		const int *sources, enum reject *verdicts)
+static int ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+		  const int *sources, enum reject *verdicts, bool durable)
 {
 	struct item *items = NULL;
 	struct store_rec *batch = NULL;
@@ -679,7 +679,8 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
 		s->data = recs[it->idx];
 		s->len = lens[it->idx];
 	}
-	ret = store_put_batch(n->store, batch, n_batch, results, NULL);
+	ret = durable ? store_put_batch(n->store, batch, n_batch, results, NULL)
+		      : store_put_batch_deferred(n->store, batch, n_batch, results, NULL);
 	if (ret < 0) {
 		for (size_t i = 0; i < n_recs; i++)
 			if (items[i].decoded && items[i].verdict == RJ_NONE)
@@ -728,6 +729,18 @@ out:
 	free(todo);
 	free(held);
 	return ret;
+}
+
+int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+		const int *sources, enum reject *verdicts)
+{
+	return ingest(n, recs, lens, n_recs, sources, verdicts, true);
+}
+
+int node_ingest_relayed(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+			const int *sources, enum reject *verdicts)
+{
+	return ingest(n, recs, lens, n_recs, sources, verdicts, false);
 }
 
 /* ---- own records ---- */

@@ -157,6 +157,16 @@ int node_ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_
 		const int *sources, enum reject *verdicts);
 
 /*
+ * node_ingest() for records a neighbour sent, which it holds itself: the
+ * commit's last disk flush is deferred (store_put_batch_deferred), so a
+ * hop costs one flush, not two. The caller makes it durable with
+ * store_sync() soon after; a machine crash before that loses at most this
+ * batch here, and anti-entropy brings it back from the neighbours.
+ */
+int node_ingest_relayed(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
+			const int *sources, enum reject *verdicts);
+
+/*
  * Prepares r as a new record of this node: sets nbhd, author, created and
  * reserves the next sequence number (persisted first). The caller fills the
  * payload (for a signal: signal_encrypt()), then calls node_publish().

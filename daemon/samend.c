@@ -234,6 +234,11 @@ static void handle_link(struct daemon *d, struct link *l)
 static void timers(struct daemon *d, uint64_t now)
 {
 	if (now >= d->next_maint_ms) {
+		/* records from neighbours are committed with their last flush
+		 * deferred (node_ingest_relayed): at most MAINT_MS later here */
+		int r = store_sync(d->node.store);
+		if (r < 0)
+			log_msg(SLOG_ERR, "cannot flush the store to disk: %s", samen_strerror(r));
 		net_maintain(d, now);
 		join_tick(d, now);
 		d->next_maint_ms = now + MAINT_MS;

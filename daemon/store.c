@@ -60,6 +60,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi db[DB_COUNT];
 	size_t max_map_size;
+	bool unsynced; /* a deferred commit's meta page may not be on disk yet */
 };
 
 typedef int (*txn_fn)(store_t *st, MDB_txn *txn, void *ctx);
@@ -229,26 +230,47 @@ static int grow_map(store_t *st)
  * transaction is abandoned, the map doubled and fn run again from scratch,
  * so fn must derive everything from the database, not from an earlier try.
  * Terminates because each retry strictly grows the map up to the cap.
+ *
+ * A durable commit flushes the data pages, then writes the meta page that
+ * makes them current with a synchronous write: on disk when it returns,
+ * with every earlier deferred commit. A deferred one (MDB_NOMETASYNC, which
+ * LMDB lets us switch per commit) flushes the data pages only: the meta
+ * page follows with the next flush. A machine crash before that undoes the
+ * commit, whole; the store is never left half-written.
  */
-static int write_txn(store_t *st, txn_fn fn, void *ctx)
+static int commit_txn(store_t *st, txn_fn fn, void *ctx, bool durable)
 {
 	for (;;) {
 		MDB_txn *txn;
-		int rc = begin_txn(st, 0, &txn);
+		int rc = durable ? 0 : mdb_env_set_flags(st->env, MDB_NOMETASYNC, 1);
 
-		if (rc)
+		if (rc == 0)
+			rc = begin_txn(st, 0, &txn);
+		if (rc) {
+			if (!durable)
+				(void)mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
 			return rc;
+		}
 		rc = fn(st, txn, ctx);
 		if (rc)
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn); /* frees txn even on failure */
+		if (!durable)
+			(void)mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
+		if (rc == 0)
+			st->unsynced = !durable; /* a durable commit flushes the earlier ones too */
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		rc = grow_map(st);
 		if (rc)
 			return rc;
 	}
+}
+
+static int write_txn(store_t *st, txn_fn fn, void *ctx)
+{
+	return commit_txn(st, fn, ctx, true);
 }
 
 /*
@@ -482,6 +504,7 @@ void store_close(store_t **stp)
 {
 	if (!stp || !*stp)
 		return;
+	(void)store_sync(*stp); /* mdb_env_close() does not flush */
 	mdb_env_close((*stp)->env);
 	free(*stp);
 	*stp = NULL;
@@ -692,8 +715,8 @@ static int batch_txn(store_t *st, MDB_txn *txn, void *ctx)
 	return put(txn, st->db[DB_META], META_CURSOR, META_KEY_LEN(META_CURSOR), mark, 8, 0);
 }
 
-int store_put_batch(store_t *st, const struct store_rec *recs, size_t n,
-		    int *results, uint64_t *cursors_out)
+static int put_batch(store_t *st, const struct store_rec *recs, size_t n, int *results,
+		     uint64_t *cursors_out, bool durable)
 {
 	struct batch b = { recs, n, results, cursors_out };
 
@@ -706,7 +729,36 @@ int store_put_batch(store_t *st, const struct store_rec *recs, size_t n,
 	}
 	if (n == 0)
 		return 0;
-	return store_err(write_txn(st, batch_txn, &b));
+	return store_err(commit_txn(st, batch_txn, &b, durable));
+}
+
+int store_put_batch(store_t *st, const struct store_rec *recs, size_t n,
+		    int *results, uint64_t *cursors_out)
+{
+	return put_batch(st, recs, n, results, cursors_out, true);
+}
+
+int store_put_batch_deferred(store_t *st, const struct store_rec *recs, size_t n,
+			     int *results, uint64_t *cursors_out)
+{
+	return put_batch(st, recs, n, results, cursors_out, false);
+}
+
+int store_sync(store_t *st)
+{
+	if (!st)
+		return SAMEN_EINVAL;
+	if (!st->unsynced)
+		return 0;
+	int rc = mdb_env_sync(st->env, 1);
+	if (rc == 0)
+		st->unsynced = false;
+	return store_err(rc);
+}
+
+bool store_sync_pending(const store_t *st)
+{
+	return st && st->unsynced;
 }
 
 int store_get(store_t *st, const uint8_t id[32], uint8_t **data, size_t *len)

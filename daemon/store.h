@@ -50,6 +50,7 @@
 #ifndef SAMEN_STORE_H
 #define SAMEN_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -104,6 +105,24 @@ void store_close(store_t **st);
  */
 int store_put_batch(store_t *st, const struct store_rec *recs, size_t n,
 		    int *results, uint64_t *cursors_out) SAMEN_MUST_CHECK;
+
+/*
+ * store_put_batch() for records that someone else holds too (gossip): the
+ * commit flushes the data pages before it returns but defers the flush of
+ * the page that makes them current, to the next durable write, store_sync()
+ * or store_close(). One disk flush per batch instead of two. A crash of the
+ * process loses nothing (the page cache has it); a crash of the machine
+ * before that flush undoes the last such batch, whole: never a corrupt or
+ * half-written store. Not for anything whose success is acknowledged.
+ */
+int store_put_batch_deferred(store_t *st, const struct store_rec *recs, size_t n,
+			     int *results, uint64_t *cursors_out) SAMEN_MUST_CHECK;
+
+/* Makes every deferred write durable; 0 at once when none is pending. */
+int store_sync(store_t *st);
+
+/* Whether a deferred write still waits for store_sync(). */
+bool store_sync_pending(const store_t *st);
 
 /*
  * Copies the record with this id into a malloc'ed buffer (*data, *len);

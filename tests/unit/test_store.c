@@ -240,6 +240,54 @@ static void test_put_get(void **state)
 	}
 }
 
+/* A deferred batch is stored and readable at once, waits for a flush
+ * (store_sync, a durable write, or close), and is on disk after close. */
+static void test_deferred_flush(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32];
+	struct store_rec r[3];
+	int res[2];
+	uint64_t cur[2];
+
+	author_fill(a, 4);
+	for (int i = 0; i < 3; i++)
+		r[i] = rec_new(a, (uint64_t)i + 1, 300);
+	assert_false(store_sync_pending(f->st));
+	assert_int_equal(store_sync(f->st), 0); /* nothing to do */
+	assert_int_equal(store_put_batch_deferred(f->st, r, 2, res, cur), 0);
+	assert_int_equal(res[0], 0);
+	assert_int_equal(res[1], 0);
+	assert_int_equal(cur[1], 2);
+	assert_stored(f->st, &r[0]);
+	assert_stored(f->st, &r[1]);
+	assert_true(store_sync_pending(f->st));
+	assert_int_equal(store_sync(f->st), 0);
+	assert_false(store_sync_pending(f->st));
+
+	/* a durable write flushes the deferred one before it */
+	assert_int_equal(store_put_batch_deferred(f->st, r + 2, 1, res, NULL), 0);
+	assert_true(store_sync_pending(f->st));
+	assert_int_equal(store_meta_put(f->st, "probe", (const uint8_t *)"x", 1), 0);
+	assert_false(store_sync_pending(f->st));
+
+	/* duplicates and equivocation are judged as in a durable batch */
+	struct store_rec twin = rec_new(a, 1, 300);
+	assert_int_equal(store_put_batch_deferred(f->st, &twin, 1, res, NULL), 0);
+	assert_int_equal(res[0], SAMEN_EEQUIVOCATION);
+	rec_free(&twin);
+
+	assert_int_equal(store_put_batch_deferred(f->st, r, 1, res, NULL), 0);
+	assert_int_equal(res[0], SAMEN_EDUPLICATE);
+	reopen(f, NULL); /* close flushes */
+	for (int i = 0; i < 3; i++) {
+		assert_stored(f->st, &r[i]);
+		rec_free(&r[i]);
+	}
+	assert_false(store_sync_pending(f->st));
+	assert_int_equal(store_sync(NULL), SAMEN_EINVAL);
+}
+
 static void test_invalid_batch(void **state)
 {
 	struct fixture *f = *state;
@@ -1489,6 +1537,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation_across_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_equivocation_within_batch, setup, teardown),
