@@ -290,74 +290,50 @@ static void res_init(struct mesh_result *res, int n, const char *mode)
 	res->load1 = NAN;
 }
 
-/* Rewrites every config with another `gossip` line and restarts every
- * daemon on its store: the same neighbourhood, links formed anew. */
-/* Whether the config line sets a key that the lines in `lines` set too. */
-static bool key_in(const char *line, const char *lines)
+/* Waits until every daemon has at least `want` links up and the number of
+ * links in the whole neighbourhood has not changed for 2 s: households dial
+ * peers they learned while the neighbourhood formed, and each new link
+ * starts eager, so a measurement during that is one of a mesh still being
+ * built. Returns false (and says so in note) if it did not settle in time. */
+static bool links_settled(struct hnode *nodes, int n, char *note, size_t cap)
 {
-	size_t k = strcspn(line, " =");
-	for (const char *p = lines; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (k && strncmp(p, line, k) == 0 && (p[k] == ' ' || p[k] == '='))
-			return true;
-	return false;
-}
-
-static bool restart_as(struct hnode *nodes, int n, const char *mode_line, char *note, size_t cap)
-{
-	bench_stop_nodes(nodes, (size_t)n);
-	for (int i = 0; i < n; i++) {
-		char buf[8192];
-		FILE *f = fopen(nodes[i].config, "r");
-		size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		buf[len] = '\0';
-		f = fopen(nodes[i].config, "w");
-		if (!f)
-			return false;
-		for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
-			if (!key_in(line, mode_line))
-				fprintf(f, "%s\n", line);
-		fputs(mode_line, f);
-		fclose(f);
-	}
-	for (int lo = 0; lo < n; lo += 50) {
-		int hi = lo + 50 < n ? lo + 50 : n;
-		for (int i = lo; i < hi; i++)
-			if (!bnode_start(&nodes[i]))
-				return false;
-		for (int i = lo; i < hi; i++)
-			if (!bnode_wait_ready(&nodes[i], 20000)) {
-				snprintf(note, cap, "household %d did not restart", i);
-				return false;
-			}
-	}
-	/* links up again everywhere */
-	double end = bench_now_ms() + 30000 + 50.0 * n;
-	int want = n - 1 < 3 ? n - 1 : 3, good = 0;
-	while (good < n && bench_now_ms() < end) {
+	int want = n - 1 < 6 ? n - 1 : 6; /* samend's default active_links */
+	double end = bench_now_ms() + 30000 + 100.0 * n, stable_since = 0;
+	uint64_t last_total = UINT64_MAX;
+	int good = 0;
+	while (bench_now_ms() < end) {
+		uint64_t total = 0;
 		good = 0;
 		for (int i = 0; i < n; i++) {
 			struct bstatus st;
-			good += bnode_status(&nodes[i], &st) && st.links >= (uint64_t)want;
+			if (bnode_status(&nodes[i], &st)) {
+				good += st.links >= (uint64_t)want;
+				total += st.links;
+			}
 		}
-		if (good < n)
-			usleep(300000);
+		double now = bench_now_ms();
+		if (good < n || total != last_total)
+			stable_since = now;
+		last_total = total;
+		if (now - stable_since >= 2000)
+			return true;
+		usleep(300000);
 	}
-	if (good < n)
-		snprintf(note, cap, "%d of %d daemons had %d links after the restart", good, n, want);
-	sleep(2);
-	return true;
+	snprintf(note, cap, "links still changing when the alerts began (%d of %d daemons had %d)",
+		 good, n, want);
+	return false;
 }
 
 static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *res);
 
+/* Each mode gets a neighbourhood of its own, built the same way: a mesh
+ * restarted into another mode would measure a mass restart (every household
+ * announcing itself at once, links formed anew) rather than the mode. */
 int bench_mesh(struct hnode **nodes_out, int n, char modes[][16], int n_modes, int alerts,
 	       struct mesh_result *results)
 {
 	struct hnode *nodes = calloc((size_t)n, sizeof(*nodes));
-	double t_setup = bench_now_ms();
-	int ret = -1;
+	int ret = -1, ret_mode = -1;
 	for (int m = 0; m < n_modes; m++)
 		res_init(&results[m], n, modes[m]);
 	if (!nodes || n < 2) {
@@ -365,12 +341,7 @@ int bench_mesh(struct hnode **nodes_out, int n, char modes[][16], int n_modes, i
 		free(nodes);
 		return -1;
 	}
-	for (int i = 0; i < n; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "m%d-%d", n, i);
-		bnode_init(&nodes[i], name, bench_port());
-	}
-	bool built = false;
+	bool running = false;
 	for (int m = 0; m < n_modes; m++) {
 		struct mesh_result *res = &results[m];
 		const char *mode_line = bench_mode_config(modes[m]);
@@ -378,38 +349,40 @@ int bench_mesh(struct hnode **nodes_out, int n, char modes[][16], int n_modes, i
 			snprintf(res->note, sizeof(res->note), "this samend has no `gossip = %s`", modes[m]);
 			continue;
 		}
-		t_setup = bench_now_ms();
-		if (!built) {
-			bench_log("mesh n=%d (%s): building the neighbourhood", n, modes[m]);
-			size_t members = bench_neighbourhood(nodes, (size_t)n, mode_line, res->note,
-							     sizeof(res->note));
-			res->members = (int)members;
-			res->setup_s = (bench_now_ms() - t_setup) / 1000;
-			if (members < 2) {
-				bench_log("mesh n=%d: setup failed: %s", n, res->note);
-				break;
-			}
-			built = true;
-			bench_log("mesh n=%d: %zu members after %.1f s%s%s", n, members, res->setup_s,
-				  res->note[0] ? "; " : "", res->note);
-		} else {
-			bench_log("mesh n=%d (%s): restarting every daemon with gossip = %s", n, modes[m],
-				  modes[m]);
-			if (!restart_as(nodes, n, mode_line, res->note, sizeof(res->note))) {
-				bench_log("mesh n=%d: restart failed: %s", n, res->note);
-				break;
-			}
-			res->members = n;
-			res->setup_s = (bench_now_ms() - t_setup) / 1000;
+		if (running) {
+			bench_log("mesh n=%d: stopping the %s neighbourhood", n, modes[m - 1]);
+			bench_stop_nodes(nodes, (size_t)n);
+			running = false;
 		}
+		for (int i = 0; i < n; i++) {
+			char name[48];
+			snprintf(name, sizeof(name), "m%d-%s-%d", n, modes[m], i);
+			bnode_init(&nodes[i], name, bench_port());
+		}
+		double t_setup = bench_now_ms();
+		bench_log("mesh n=%d (%s): building the neighbourhood", n, modes[m]);
+		size_t members = bench_neighbourhood(nodes, (size_t)n, mode_line, res->note,
+						     sizeof(res->note));
+		running = true;
+		res->members = (int)members;
+		if (members < 2) {
+			bench_log("mesh n=%d: setup failed: %s", n, res->note);
+			continue;
+		}
+		if (!res->note[0])
+			(void)links_settled(nodes, n, res->note, sizeof(res->note));
+		res->setup_s = (bench_now_ms() - t_setup) / 1000;
+		bench_log("mesh n=%d: %zu members, links settled, after %.1f s%s%s", n, members,
+			  res->setup_s, res->note[0] ? "; " : "", res->note);
 		if (measure(nodes, n, alerts, res) == 0)
-			ret = 0;
+			ret = 0, ret_mode = m;
 	}
-	if (nodes_out && ret == 0) {
+	if (nodes_out && ret == 0 && running && ret_mode == n_modes - 1) {
 		*nodes_out = nodes;
 	} else {
 		bench_log("mesh n=%d: stopping the daemons", n);
-		bench_stop_nodes(nodes, (size_t)n);
+		if (running)
+			bench_stop_nodes(nodes, (size_t)n);
 		free(nodes);
 	}
 	return ret;
