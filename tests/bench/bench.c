@@ -12,6 +12,7 @@
  *                             (enough that its start-up, 20-45 ms, does not dominate)
  *   BENCH_IDLE_SECONDS=10     BENCH_GAP_MS=300     BENCH_ONLY="mesh serf ingest relay scale"
  *   BENCH_OUT=bench/results.json  BENCH_PLOT=bench/latency-cdf.png  SAMEN_KEEP=1 keeps files
+ *   BENCH_EVENTS=file         appends every arrival: mode n alert sender household ms
  */
 #include "bench.h"
 

@@ -523,6 +523,9 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 	/* every (household, alert) pair: the first event counts */
 	size_t delivered = 0;
 	struct lat later = {0};
+	/* BENCH_EVENTS=file: every arrival as "mode n alert sender household ms" */
+	const char *dump_path = bench_env_str("BENCH_EVENTS", "");
+	FILE *dump = dump_path[0] ? fopen(dump_path, "a") : NULL;
 	for (int k = 0; k < sent_ok; k++) {
 		memset(seen, 0, (size_t)n);
 		for (size_t i = 0; i < w.n_evs; i++) {
@@ -538,9 +541,13 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 			lat_add(&res->lat, ms);
 			if (k > 0)
 				lat_add(&later, ms);
+			if (dump)
+				fprintf(dump, "%s %d %d %d %u %.3f\n", mode, n, k, sender[k], e->node, ms);
 			delivered++;
 		}
 	}
+	if (dump)
+		fclose(dump);
 	lat_sort(&res->lat);
 	lat_sort(&later);
 	res->p99_after_first = lat_pct(&later, 0.99);
