@@ -604,8 +604,12 @@ static void op_status(struct req *q)
 	unsigned role = node_my_role(&d->node);
 	const struct epoch *e = node_current_epoch(&d->node);
 	msgpack_packer *pk = reply_ok(q, 13);
+	size_t eager = 0;
+	for (size_t i = 0; i < d->n_links; i++)
+		eager += d->links[i].used && d->links[i].up && !d->links[i].lazy;
 	mpmap_put_key(pk, "traffic");
-	msgpack_pack_map(pk, 5);
+	msgpack_pack_map(pk, 6);
+	mpmap_put_uint(pk, "eager_links", eager);
 	mpmap_put_uint(pk, "records_sent", d->sent_records);
 	mpmap_put_uint(pk, "record_bytes_sent", d->sent_record_bytes);
 	mpmap_put_uint(pk, "ihave_ids_sent", d->sent_ihave_ids);

@@ -528,6 +528,8 @@ static void mesh_json(FILE *f, const struct mesh_result *m)
 	jstr(f, "copies_source", m->copies_source, true);
 	jnum(f, "members", m->members, true);
 	jnum(f, "early_arrivals", m->early, true);
+	jnum(f, "no_eager_link_before", m->no_eager_before < 0 ? NAN : m->no_eager_before, true);
+	jnum(f, "no_eager_link_after", m->no_eager_after < 0 ? NAN : m->no_eager_after, true);
 	jnum(f, "setup_s", m->setup_s, true);
 	jnum(f, "load1", m->load1, true);
 	jstr(f, "note", m->note, false);

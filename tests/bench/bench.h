@@ -74,6 +74,7 @@ struct bstatus {
 	uint64_t duplicate;
 	bool has_traffic;   /* the daemon reports status.traffic */
 	uint64_t records_sent, record_bytes_sent, ihave_ids_sent, grafts_sent, prunes_sent;
+	uint64_t eager_links; /* UINT64_MAX when the daemon does not say */
 };
 
 void bnode_init(struct hnode *n, const char *name, int port);
@@ -110,9 +111,10 @@ struct mesh_result {
 	int members;         /* daemons that held the current epoch when alerts began */
 	double setup_s;
 	double p50, p99, max, delivered_ratio;
-	/* the same without the first alert, which after the restart meets links
-	 * all eager or a tree cut up by every household's peer announcement at
-	 * once (reported beside, never instead) */
+	/* the same without the first alert, which meets links still all eager
+	 * where no record has crossed them yet, or a tree cut up by records
+	 * broadcast at once while the neighbourhood formed (reported beside,
+	 * never instead) */
 	double p99_after_first, max_after_first;
 	double payload_copies;        /* full-record transmissions per household per signal */
 	double payload_copies_stable; /* the same after the first alert (the mesh settled) */
@@ -124,6 +126,8 @@ struct mesh_result {
 	double *alert_copies, *alert_max; /* per alert */
 	char copies_source[96];
 	int early;           /* arrivals before `send` returned (counted as 0 ms) */
+	int no_eager_before; /* households without an eager link when the alerts began; -1 unknown */
+	int no_eager_after;  /* the same after the last alert */
 	double load1;        /* load average when the alerts began */
 	struct lat lat;      /* every delivered (household, alert) pair */
 	bool ok;

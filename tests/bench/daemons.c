@@ -123,6 +123,10 @@ bool bnode_status(struct hnode *n, struct bstatus *st)
 			st->ihave_ids_sent = field(t, "ihave_ids_sent", &optional);
 			st->grafts_sent = field(t, "grafts_sent", &optional);
 			st->prunes_sent = field(t, "prunes_sent", &optional);
+			bool known = true;
+			st->eager_links = field(t, "eager_links", &known);
+			if (!known)
+				st->eager_links = UINT64_MAX;
 		}
 	}
 	hreply_free(&r);

@@ -221,6 +221,7 @@ static bool pump(struct watches *w, double ms)
 
 struct totals {
 	uint64_t verdicts, records_sent, record_bytes_sent, ihave_ids_sent, grafts_sent, prunes_sent;
+	int no_eager; /* households with no eager link; -1 if one does not say */
 	bool has_traffic;
 	size_t answered;
 };
@@ -229,6 +230,7 @@ static void totals_of(struct hnode *nodes, size_t n, struct totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->has_traffic = true;
+	t->no_eager = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct bstatus st;
 		if (!bnode_status(&nodes[i], &st))
@@ -240,6 +242,10 @@ static void totals_of(struct hnode *nodes, size_t n, struct totals *t)
 		t->ihave_ids_sent += st.ihave_ids_sent;
 		t->grafts_sent += st.grafts_sent;
 		t->prunes_sent += st.prunes_sent;
+		if (st.eager_links == UINT64_MAX || !st.has_traffic)
+			t->no_eager = -1;
+		else if (t->no_eager >= 0 && st.eager_links == 0)
+			t->no_eager++;
 		t->has_traffic &= st.has_traffic;
 	}
 }
@@ -288,6 +294,7 @@ static void res_init(struct mesh_result *res, int n, const char *mode)
 	res->payload_copies_stable = res->copies_received = res->ihave_per_household = NAN;
 	res->grafts = res->prunes = NAN;
 	res->load1 = NAN;
+	res->no_eager_before = res->no_eager_after = -1;
 }
 
 /* Waits until every daemon has at least `want` links up and the number of
@@ -404,6 +411,7 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 
 	struct totals before, after, *snap = calloc((size_t)alerts + 1, sizeof(*snap));
 	totals_of(nodes, (size_t)n, &before);
+	res->no_eager_before = before.no_eager;
 	res->alert_copies = calloc((size_t)alerts, sizeof(double));
 	res->alert_max = calloc((size_t)alerts, sizeof(double));
 	double *t0 = calloc((size_t)alerts, sizeof(double));
@@ -518,6 +526,7 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 	       bench_now_ms() < settle_end)
 		pump(&w, 500);
 	totals_of(nodes, (size_t)n, &after);
+	res->no_eager_after = after.no_eager;
 	res->alerts = sent_ok;
 
 	/* every (household, alert) pair: the first event counts */
@@ -597,9 +606,11 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 			 len ? "; " : "", failed, alerts);
 	}
 	bench_log("mesh n=%d (%s): %d alerts, delivered %.4f, p50 %.1f ms, p99 %.1f ms, max %.1f ms, "
-		  "copies %.2f, grafts %.0f, prunes %.0f",
+		  "copies %.2f, grafts %.0f, prunes %.0f; households without an eager link %d before, "
+		  "%d after (-1: not known)",
 		  n, mode, sent_ok, res->delivered_ratio, res->p50, res->p99, res->max,
-		  res->payload_copies, res->grafts, res->prunes);
+		  res->payload_copies, res->grafts, res->prunes, res->no_eager_before,
+		  res->no_eager_after);
 out_free:
 	free(snap);
 	free(t0);
