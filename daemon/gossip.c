@@ -294,6 +294,41 @@ static void on_graft(struct daemon *d, struct link *l, const struct link_msg *m)
 	gossip_flush(d);
 }
 
+/*
+ * Whether a link other than l still carries full records to and from us.
+ * Prunes answer duplicates, and two records broadcast at the same time
+ * from different households prune different edges of the same cycle: a
+ * household can lose every eager link that way (seen after a neighbourhood
+ * formed: the first alert reached nobody eagerly, every household waited
+ * for an IHAVE and a graft, ~400 ms at N = 100). So the last eager link of
+ * a household is never pruned, by either end.
+ */
+static bool other_eager_link(const struct daemon *d, const struct link *l)
+{
+	for (size_t i = 0; i < d->n_links; i++) {
+		const struct link *o = &d->links[i];
+		if (o != l && o->used && o->up && !o->lazy && o->has_nbhd &&
+		    memcmp(o->nbhd, l->nbhd, 32) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A PRUNE on our last eager link is refused with an empty GRAFT, which
+ * makes the sender's end eager again (on_graft). */
+static void on_prune(struct daemon *d, struct link *l)
+{
+	if (other_eager_link(d, l)) {
+		l->lazy = true;
+		return;
+	}
+	struct mp_buf b;
+	mp_buf_init(&b);
+	if (link_encode_ids(&b, LINK_GRAFT, l->nbhd, (const uint8_t *)"", 0) == 0)
+		(void)net_send(d, l, b.sb.data, b.sb.size);
+	mp_buf_destroy(&b);
+}
+
 static void send_prune(struct daemon *d, struct link *l)
 {
 	struct mp_buf b;
@@ -680,7 +715,8 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 	 * eager links that remain form one tree for records from anywhere;
 	 * pruning only the sender's end would leave our own records going out
 	 * as ids only, one graft timeout late. */
-	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used) {
+	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used &&
+	    other_eager_link(d, l)) {
 		l->lazy = true;
 		send_prune(d, l);
 	}
@@ -754,7 +790,7 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 		on_graft(d, l, &m);
 		break;
 	case LINK_PRUNE:
-		l->lazy = true;
+		on_prune(d, l);
 		break;
 	}
 	msgpack_unpacked_destroy(&u);
