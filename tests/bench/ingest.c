@@ -22,7 +22,7 @@
 
 #include "../support/rawpeer.h"
 #include "../../daemon/node.h"
-#include "../../daemon/vpool.h"
+#include "../../proto/vpool.h"
 #include "../../keys/keyfile.h"
 #include "../../keys/keytext.h"
 #include "../../proto/link.h"
@@ -333,7 +333,7 @@ void bench_ingest(long records, struct ingest_result *res)
 	res->raw_verify_per_s = (before + after) / 2;
 	res->ok = !isnan(res->records_per_s) && !isnan(res->raw_verify_per_s);
 	/* samend checks a batch's signatures on as many threads as there are
-	 * cores (daemon/vpool.c), while the baseline is one core: the ratio
+	 * cores (proto/vpool.c), while the baseline is one core: the ratio
 	 * is the target's, and the table must not hide the difference */
 	unsigned threads = vpool_cpus(NODE_VERIFY_THREADS_MAX);
 	if (res->stored != records)
