@@ -56,8 +56,11 @@
 #include "../proto/signal.h"
 #include "../proto/vpool.h"
 
-#define WINDOW 64 /* records the relay may send ahead: flow control, not durability */
 #define BATCH_MAX 256 /* records per write + fdatasync + cursor save */
+/* Records the relay may send ahead: flow control, not durability. A whole
+ * batch, so that the relay fills the next one while this one is decrypted
+ * (credit is returned as records arrive, not as they are decrypted). */
+#define WINDOW BATCH_MAX
 #define BATCH_MS 10   /* and no batch collects for longer than this */
 #define SILENCE_MS 5000 /* re-subscribe when the relay says nothing this long */
 #define CACHE_MAX 1024
