@@ -3,14 +3,17 @@
  *
  *   samen subscribe --relay ENDPOINT --relay-key KEY [-k KEYFILE]
  *                   [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]
+ *                   [--threads N]
  *   samen announce  --relay ENDPOINT --relay-key KEY [-k KEYFILE] --nbhd NBHD
  *                   --kind lookout|found|enroute|info --text TEXT [--where W] [--hours N]
  *
  * subscribe decrypts exactly the signals households shared with this key and
  * prints them as JSON lines or CAP 1.2 documents, in batches: everything
- * already received, up to BATCH_MAX records or BATCH_MS, is decrypted, then
- * written and made durable at once (one fdatasync of the output), and only
- * then is the cursor saved (write, fsync, rename), once per batch. With
+ * already received, up to BATCH_MAX records or BATCH_MS, is verified and
+ * decrypted on every core (proto/vpool.c; each record into its own slot),
+ * then turned into output in cursor order by the main thread, written and
+ * made durable at once (one fdatasync of the output), and only then is the
+ * cursor saved (write, fsync, rename), once per batch. With
  * --out, the output itself says how far it got, so a restart after a crash
  * (of this program or the relay, at any moment: before, during or after a
  * batch's write or the cursor save) repeats nothing and misses nothing:
@@ -51,12 +54,17 @@
 #include "../proto/mpmap.h"
 #include "../proto/record.h"
 #include "../proto/signal.h"
+#include "../proto/vpool.h"
 
-#define WINDOW 64 /* records the relay may send ahead: flow control, not durability */
 #define BATCH_MAX 256 /* records per write + fdatasync + cursor save */
+/* Records the relay may send ahead: flow control, not durability. A whole
+ * batch, so that the relay fills the next one while this one is decrypted
+ * (credit is returned as records arrive, not as they are decrypted). */
+#define WINDOW BATCH_MAX
 #define BATCH_MS 10   /* and no batch collects for longer than this */
 #define SILENCE_MS 5000 /* re-subscribe when the relay says nothing this long */
 #define CACHE_MAX 1024
+#define PARALLEL_MIN 2 /* records a batch needs before the pool helps */
 
 enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_UNREACHABLE = 4, EXIT_INTERNAL = 10 };
 
@@ -79,6 +87,22 @@ struct seen { /* signals met this run, for CAP references and Cancels */
 struct text {
 	char *p;
 	size_t len, cap;
+};
+
+/* One record of the batch being collected, in cursor order. A pool thread
+ * verifies and decrypts it (and renders a JSON signal) into the slot; the
+ * main thread then outputs the slots in order and wipes the plaintext. */
+struct slot {
+	uint64_t cursor;
+	uint8_t *buf; /* the record as received; r points into it */
+	size_t len, cap;
+	struct record r;
+	bool opened;           /* decoded, and its signature is good */
+	int dec;               /* a signal: signal_decrypt_authority()'s result */
+	struct signal_plain p; /* plaintext: wiped once output */
+	char *text;            /* a JSON signal's line (plaintext: wiped, freed) */
+	size_t text_len;
+	int text_ret;
 };
 
 /* The writer thread makes a batch durable and then saves the cursor, while
@@ -115,6 +139,11 @@ struct sub {
 	struct text batch; /* the batch being decrypted */
 	unsigned pending;  /* records it covers */
 	uint64_t batch_t0;
+	struct slot *slots; /* records received, not yet decrypted: BATCH_MAX */
+	unsigned n_slots;
+	uint64_t taken;    /* the cursor of the last record taken (slots or handled) */
+	unsigned threads;  /* that decrypt, the main one included */
+	vpool_t *pool;     /* threads - 1 workers; NULL for one thread */
 	int out_fd; /* --out: the JSON lines file (append) or the CAP directory */
 	bool reported; /* the writer's failure was reported */
 	struct writer w;
@@ -325,32 +354,54 @@ static void text_free(struct text *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void text_wipe(char **text, size_t *len)
+{
+	if (*text) {
+		sodium_memzero(*text, *len);
+		free(*text);
+	}
+	*text = NULL;
+	*len = 0;
+}
+
 /* Adds what a memstream holds to the batch, all or nothing. */
 static int batch_add(struct sub *s, FILE *m, char **text, size_t *len, bool ok)
 {
 	int ret = ok && fflush(m) == 0 ? text_append(&s->batch, *text, *len) : -EIO;
 	fclose(m);
-	if (*text) {
-		sodium_memzero(*text, *len);
-		free(*text);
+	text_wipe(text, len);
+	return ret;
+}
+
+/* One msgpack map as a JSON line, into a malloc'ed *text that the caller
+ * wipes and frees (text_wipe), also on failure. Safe on any thread. */
+static int json_line(const struct mp_buf *b, char **text, size_t *len)
+{
+	msgpack_unpacked u;
+	*text = NULL;
+	*len = 0;
+	msgpack_unpacked_init(&u);
+	FILE *m = open_memstream(text, len);
+	int ret = -ENOMEM;
+	if (m) {
+		bool ok = mp_unpack((const uint8_t *)b->sb.data, b->sb.size, 4, &u) == 0 &&
+			  json_write(m, &u.data) == 0 && fputc('\n', m) != EOF;
+		ret = ok && fflush(m) == 0 ? 0 : -EIO;
+		fclose(m);
 	}
+	msgpack_unpacked_destroy(&u);
 	return ret;
 }
 
 /* Adds one JSON line to the batch. */
 static int emit_json(struct sub *s, const struct mp_buf *b)
 {
-	msgpack_unpacked u;
-	char *text = NULL;
-	size_t len = 0;
-	msgpack_unpacked_init(&u);
-	FILE *m = open_memstream(&text, &len);
-	int ret = -ENOMEM;
-	if (m)
-		ret = batch_add(s, m, &text, &len,
-				mp_unpack((const uint8_t *)b->sb.data, b->sb.size, 4, &u) == 0 &&
-					json_write(m, &u.data) == 0 && fputc('\n', m) != EOF);
-	msgpack_unpacked_destroy(&u);
+	char *text;
+	size_t len;
+	int ret = json_line(b, &text, &len);
+	if (ret == 0)
+		ret = text_append(&s->batch, text, len);
+	text_wipe(&text, &len);
 	return ret;
 }
 
@@ -485,31 +536,6 @@ static int writer_wait(struct sub *s, bool block)
 	return EXIT_INTERNAL;
 }
 
-/* Hands the batch (and the cursor that covers it) to the writer, once the
- * one before is done; with wait, also waits for this one. */
-static int flush_batch(struct sub *s, bool wait)
-{
-	struct writer *w = &s->w;
-	bool some = s->pending || s->cursor != s->handed;
-	int ret = writer_wait(s, some || wait);
-	if (ret != 0 || !w->running)
-		return ret;
-	if (some) {
-		pthread_mutex_lock(&w->mu);
-		struct text t = w->batch; /* empty: the writer cleared it */
-		w->batch = s->batch;
-		s->batch = t;
-		w->cursor = s->cursor;
-		w->sync_dir = s->cap && s->out && s->pending;
-		w->busy = true;
-		pthread_cond_signal(&w->cv);
-		pthread_mutex_unlock(&w->mu);
-		s->handed = s->cursor;
-		s->pending = 0;
-	}
-	return wait ? writer_wait(s, true) : 0;
-}
-
 static void writer_stop(struct sub *s)
 {
 	struct writer *w = &s->w;
@@ -524,14 +550,63 @@ static void writer_stop(struct sub *s)
 	text_free(&w->batch);
 }
 
-/* ---- signals ---- */
+/* ---- signals: verified and decrypted on every thread, output in order ---- */
 
-static int on_signal(struct sub *s, uint64_t cursor, const struct record *r)
+/* Takes a copy of one received record into the next slot. */
+static int slot_take(struct sub *s, uint64_t cursor, const uint8_t *rec, size_t len)
 {
-	struct signal_plain p;
+	struct slot *t = &s->slots[s->n_slots];
+	if (len > t->cap) {
+		uint8_t *nb = malloc(len);
+		if (!nb)
+			return -ENOMEM;
+		free(t->buf); /* ciphertext, as the relay sent it */
+		t->buf = nb;
+		t->cap = len;
+	}
+	memcpy(t->buf, rec, len);
+	t->len = len;
+	t->cursor = cursor;
+	if (s->n_slots++ == 0)
+		s->batch_t0 = now_ms();
+	s->taken = cursor;
+	return 0;
+}
+
+/* A pool job: reads only s->id and s->cap, writes only slot i. */
+static void slot_open(void *ctx, size_t i)
+{
+	struct sub *s = ctx;
+	struct slot *t = &s->slots[i];
+	t->dec = SAMEN_EKIND;
+	t->text = NULL;
+	t->text_len = 0;
+	t->text_ret = 0;
+	t->opened = record_open(t->buf, t->len, &t->r) == 0;
+	if (!t->opened || t->r.kind != REC_SIGNAL)
+		return;
+	t->dec = signal_decrypt_authority(&t->r, s->id->pk, s->id->curve_pk, s->id->curve_sk, &t->p);
+	if (t->dec < 0 || s->cap)
+		return; /* CAP refers to earlier signals: rendered in order */
+	struct mp_buf b;
+	mp_buf_init(&b);
+	pack_signal_json(&b.pk, t->cursor, &t->r, &t->p);
+	t->text_ret = json_line(&b, &t->text, &t->text_len);
+	mp_buf_destroy(&b);
+}
+
+static void slot_wipe(struct slot *t)
+{
+	sodium_memzero(&t->p, sizeof(t->p));
+	text_wipe(&t->text, &t->text_len);
+}
+
+static int on_signal(struct sub *s, struct slot *t)
+{
+	const struct record *r = &t->r;
 	char author[KEYTEXT_LEN], nbhd[KEYTEXT_LEN];
-	int ret = signal_decrypt_authority(r, s->id->pk, s->id->curve_pk, s->id->curve_sk, &p);
-	if (ret < 0)
+	int ret;
+	if (t->dec < 0)
 		return 0; /* not shared with us: the relay should not have sent it */
 	struct seen *c = cache_add(s);
 	memcpy(c->id, r->id, 32);
@@ -539,27 +614,22 @@ static int on_signal(struct sub *s, uint64_t cursor, const struct record *r)
 	keytext_encode(r->nbhd, nbhd);
 	snprintf(c->sender, sizeof(c->sender), "samen:%s", author);
 	c->created = r->created;
-	c->p = p;
+	c->p = t->p;
 	c->have_p = true;
 	if (!s->cap) {
-		struct mp_buf b;
-		mp_buf_init(&b);
-		pack_signal_json(&b.pk, cursor, r, &p);
-		ret = emit_json(s, &b);
-		mp_buf_destroy(&b);
+		ret = t->text_ret < 0 ? t->text_ret : text_append(&s->batch, t->text, t->text_len);
 	} else {
 		struct cap_ref refs[SIGNAL_REFS_MAX];
-		for (unsigned i = 0; i < p.n_refs; i++) {
-			struct seen *t = cache_find(s, p.refs[i]);
-			refs[i].id = p.refs[i];
-			refs[i].sender = t ? t->sender : NULL;
-			refs[i].sent = t ? t->created : 0;
+		for (unsigned i = 0; i < t->p.n_refs; i++) {
+			struct seen *e = cache_find(s, t->p.refs[i]);
+			refs[i].id = t->p.refs[i];
+			refs[i].sender = e ? e->sender : NULL;
+			refs[i].sent = e ? e->created : 0;
 		}
 		struct cap_input in = {r->id, c->sender, NULL, nbhd, r->created, r->u.signal.expires,
-				       &p, refs, p.n_refs, false, NULL};
-		ret = emit_cap(s, cursor, &in);
+				       &t->p, refs, t->p.n_refs, false, NULL};
+		ret = emit_cap(s, t->cursor, &in);
 	}
-	sodium_memzero(&p, sizeof(p));
 	return ret;
 }
 
@@ -595,6 +665,74 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 	struct cap_input in = {r->id, sender, NULL, nbhd, r->created, 0, &t->p, &ref, 1, true,
 			       r->u.retraction.reason};
 	return emit_cap(s, cursor, &in);
+}
+
+/* Verifies and decrypts the slots on every thread, then outputs them in
+ * cursor order into the batch. Reports the first record that cannot be
+ * output (the ones before it are in the batch, the cursor right before it)
+ * and drops the rest: they are asked for again on the next run. */
+static int batch_decrypt(struct sub *s)
+{
+	unsigned n = s->n_slots;
+	int ret = 0;
+	if (n == 0)
+		return 0;
+	if (s->pool && n >= PARALLEL_MIN)
+		vpool_run(s->pool, n, slot_open, s);
+	else
+		for (unsigned i = 0; i < n; i++)
+			slot_open(s, i);
+	for (unsigned i = 0; i < n; i++) {
+		struct slot *t = &s->slots[i];
+		if (ret == 0 && t->opened) {
+			if (t->r.kind == REC_SIGNAL)
+				ret = on_signal(s, t);
+			else if (t->r.kind == REC_RETRACTION)
+				ret = on_retraction(s, t->cursor, &t->r);
+		}
+		if (ret == 0) {
+			s->cursor = t->cursor;
+			s->pending++;
+		}
+		slot_wipe(t);
+	}
+	s->n_slots = 0;
+	if (ret < 0) {
+		s->taken = s->cursor;
+		return fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
+	}
+	return 0;
+}
+
+/* Decrypts what the slots hold, turns it into output and hands the batch
+ * (and the cursor that covers it) to the writer, once the one before is
+ * done; with wait, also waits for this one. When a record cannot be output,
+ * the ones before it still are: the cursor stops right before it. */
+static int flush_batch(struct sub *s, bool wait)
+{
+	struct writer *w = &s->w;
+	int derr = batch_decrypt(s);
+	if (derr != 0)
+		wait = true;
+	bool some = s->pending || s->cursor != s->handed;
+	int ret = writer_wait(s, some || wait);
+	if (ret != 0 || !w->running)
+		return derr != 0 ? derr : ret;
+	if (some) {
+		pthread_mutex_lock(&w->mu);
+		struct text t = w->batch; /* empty: the writer cleared it */
+		w->batch = s->batch;
+		s->batch = t;
+		w->cursor = s->cursor;
+		w->sync_dir = s->cap && s->out && s->pending;
+		w->busy = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		s->handed = s->cursor;
+		s->pending = 0;
+	}
+	ret = wait ? writer_wait(s, true) : 0;
+	return derr != 0 ? derr : ret;
 }
 
 /* ---- the exchange ---- */
@@ -640,7 +778,6 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 	uint64_t cursor = 0;
 	const uint8_t *rec;
 	size_t rec_len;
-	struct record r;
 	int ret = 0;
 
 	msgpack_unpacked_init(&u);
@@ -655,31 +792,23 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 		ret = fail(EXIT_INPUT, "the relay refused: %s", err);
 	} else if (!strcmp(type, "caught-up")) {
 		/* everything up to cursor was seen: what the batch holds, then nothing */
-		if (mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) == 0 && cursor > s->cursor)
-			s->cursor = cursor;
-		ret = flush_batch(s, false);
+		ret = batch_decrypt(s);
+		if (ret == 0 && mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) == 0 &&
+		    cursor > s->cursor)
+			s->cursor = s->taken = cursor;
+		if (ret == 0)
+			ret = flush_batch(s, false);
 		*caught_up = true;
 	} else if (!strcmp(type, "record")) {
 		const msgpack_object *o = mpmap_find(&u.data, "record");
 		if (mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) < 0 || !o ||
 		    mp_get_bin(o, RECORD_MAX, 1, &rec, &rec_len) < 0) {
 			ret = fail(EXIT_INTERNAL, "a malformed record message from the relay");
-		} else if (cursor > s->cursor) { /* older ones: a resent window */
-			if (record_open(rec, rec_len, &r) == 0) {
-				if (r.kind == REC_SIGNAL)
-					ret = on_signal(s, cursor, &r);
-				else if (r.kind == REC_RETRACTION)
-					ret = on_retraction(s, cursor, &r);
-			}
-			if (ret < 0) {
-				ret = fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
-			} else {
-				s->cursor = cursor;
-				if (s->pending++ == 0)
-					s->batch_t0 = now_ms();
-				if (s->pending >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
-					ret = flush_batch(s, false);
-			}
+		} else if (cursor > s->taken) { /* older ones: a resent window */
+			if (slot_take(s, cursor, rec, rec_len) < 0)
+				ret = fail(EXIT_INTERNAL, "out of memory");
+			else if (s->n_slots >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
+				ret = flush_batch(s, false);
 		}
 		if (++s->since_credit >= WINDOW / 4) {
 			send_map2(s, "credit", "n", s->since_credit, NULL, 0);
@@ -727,11 +856,12 @@ int subscribe_main(int argc, char **argv)
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
 		{"out", required_argument, NULL, 'o'},     {"cursor-file", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, '1'},          {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"threads", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
 	};
 	static struct sub s;
 	const char *relay_key = NULL, *cursor_file = NULL;
 	int c, ret;
+	unsigned long threads = 0;
 
 	memset(&s, 0, sizeof(s));
 	if (default_key(s.key_path, sizeof(s.key_path)) < 0)
@@ -745,6 +875,15 @@ int subscribe_main(int argc, char **argv)
 		case 'o': s.out = optarg; break;
 		case 'c': cursor_file = optarg; break;
 		case '1': s.once = true; break;
+		case 'T': {
+			char *end;
+			errno = 0;
+			threads = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || threads == 0 || threads > SUBSCRIBE_THREADS_MAX)
+				return fail(EXIT_USAGE, "--threads: '%s' is not a number from 1 to %d", optarg,
+					    SUBSCRIBE_THREADS_MAX);
+			break;
+		}
 		case 'f':
 			if (!strcmp(optarg, "cap"))
 				s.cap = true;
@@ -753,7 +892,8 @@ int subscribe_main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: samen subscribe --relay ENDPOINT --relay-key KEY [-k KEYFILE]\n"
-			       "                       [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]\n");
+			       "                       [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]\n"
+			       "                       [--threads N]\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
@@ -774,10 +914,12 @@ int subscribe_main(int argc, char **argv)
 	if (!cursor_file)
 		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.key_path);
 	s.cursor = s.handed = load_cursor(s.cursor_file);
+	s.threads = threads ? (unsigned)threads : vpool_cpus(SUBSCRIBE_THREADS_DEFAULT_MAX);
 	s.out_fd = -1;
 	uint64_t in_out = cursor_in_output(&s);
 	if (in_out > s.cursor)
 		s.cursor = in_out; /* the output got further than the saved cursor */
+	s.taken = s.cursor;
 	if (s.out) {
 		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
 				 : open(s.out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -785,8 +927,16 @@ int subscribe_main(int argc, char **argv)
 			return fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
 	}
 	s.cache = calloc(CACHE_MAX, sizeof(*s.cache));
-	if (!s.cache)
-		return fail(EXIT_INTERNAL, "out of memory");
+	s.slots = calloc(BATCH_MAX, sizeof(*s.slots));
+	if (!s.cache || !s.slots) {
+		ret = fail(EXIT_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (s.threads > 1 && (ret = vpool_new(&s.pool, s.threads - 1)) < 0) {
+		ret = fail(EXIT_INTERNAL, "cannot start %u decrypt threads: %s", s.threads,
+			   samen_strerror(ret));
+		goto out;
+	}
 	if ((ret = writer_start(&s)) != 0 || (ret = connect_relay(&s)) != 0)
 		goto out;
 	signal(SIGINT, on_stop);
@@ -821,6 +971,7 @@ int subscribe_main(int argc, char **argv)
 			break;
 		/* a relay that restarted has forgotten us; ask again from where we are */
 		if (now_ms() - last_rx > SILENCE_MS) {
+			s.taken = s.cursor; /* the slots are empty: every drain flushed them */
 			send_map2(&s, "subscribe", "from", s.cursor, "credit", WINDOW);
 			s.since_credit = 0;
 			last_rx = now_ms();
@@ -833,12 +984,18 @@ out:
 	if ((c = flush_batch(&s, true)) != 0 && ret == 0)
 		ret = c;
 	writer_stop(&s);
+	vpool_free(&s.pool);
 	if (s.out_fd >= 0)
 		close(s.out_fd);
 	text_free(&s.batch);
 	if (s.cache)
 		sodium_memzero(s.cache, CACHE_MAX * sizeof(*s.cache));
 	free(s.cache);
+	for (unsigned i = 0; s.slots && i < BATCH_MAX; i++) {
+		slot_wipe(&s.slots[i]);
+		free(s.slots[i].buf);
+	}
+	free(s.slots);
 	if (s.sock)
 		zmq_close(s.sock);
 	if (s.zctx)

@@ -7,6 +7,12 @@
 #ifndef SAMEN_SUBSCRIBE_H
 #define SAMEN_SUBSCRIBE_H
 
+/* subscribe verifies and decrypts on this many threads by default: one per
+ * CPU it may run on, at most SUBSCRIBE_THREADS_DEFAULT_MAX; --threads N
+ * takes 1 to SUBSCRIBE_THREADS_MAX. */
+#define SUBSCRIBE_THREADS_DEFAULT_MAX 8
+#define SUBSCRIBE_THREADS_MAX 64
+
 int subscribe_main(int argc, char **argv);
 int announce_main(int argc, char **argv);
 

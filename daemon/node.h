@@ -20,8 +20,8 @@
 #include "../keys/membership.h"
 #include "../proto/record.h"
 #include "../proto/signal.h"
+#include "../proto/vpool.h"
 #include "store.h"
-#include "vpool.h"
 
 /* Why a record was not stored. Counted per reason and shown by `status`. */
 enum reject {

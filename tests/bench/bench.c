@@ -297,11 +297,12 @@ static void build_table(void)
 		char shm[64];
 		add_row("relay decrypt",
 			!isnan(r->decrypt_per_s)
-				? fmt(a, sizeof(a), "samen subscribe %s/s over %ld (on tmpfs %s/s)",
-				      thousands(r->decrypt_per_s, d, sizeof(d)), r->decrypt_records,
+				? fmt(a, sizeof(a), "samen subscribe, %u threads: %s/s over %ld (on tmpfs %s/s)",
+				      r->subscribe_threads, thousands(r->decrypt_per_s, d, sizeof(d)),
+				      r->decrypt_records,
 				      thousands(r->decrypt_shm_per_s, shm, sizeof(shm)))
 				: fmt(a, sizeof(a), "not measured: %s", r->note),
-			fmt(b, sizeof(b), "raw sealed-box open %s/s; verify+open+decrypt %s/s",
+			fmt(b, sizeof(b), "raw sealed-box open %s/s; verify+open+decrypt %s/s (1 core)",
 			    thousands(r->raw_seal_open_per_s, e, sizeof(e)),
 			    thousands(r->raw_open_signal_per_s, f, sizeof(f))),
 			isnan(ratio) ? "—"
@@ -605,6 +606,7 @@ static bool write_json(const char *path)
 		jnum(f, "decrypt_tmpfs_per_s", r->decrypt_shm_per_s, true);
 		jnum(f, "raw_seal_open_per_s", r->raw_seal_open_per_s, true);
 		jnum(f, "raw_verify_open_decrypt_per_s", r->raw_open_signal_per_s, true);
+		jnum(f, "subscribe_threads", (double)r->subscribe_threads, true);
 		jstr(f, "note", r->note, false);
 		fputc('}', f);
 	} else {

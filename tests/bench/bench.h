@@ -165,6 +165,7 @@ struct relay_result {
 	double decrypt_shm_per_s;/* the same with output and cursor on /dev/shm */
 	double raw_seal_open_per_s;
 	double raw_open_signal_per_s; /* verify + sealed-box open + AEAD: the least a subscriber does */
+	unsigned subscribe_threads;   /* samen subscribe's on this machine; the raw rates are 1 core */
 	bool ok;
 	char note[400];
 };

@@ -445,6 +445,123 @@ static void test_subscriber_killed_in_backlog(void **state)
 	free(saved);
 }
 
+static int subscribe_threads(struct world *w, const char *format, const char *out,
+			     const char *cursor, const char *threads)
+{
+	char *argv[] = {(char *)bin("samen"), "subscribe", "--relay", w->sub_ep, "--relay-key",
+			w->r.key_text, "--key", w->police.key_path, "--format", (char *)format,
+			"--out", (char *)out, "--cursor-file", (char *)cursor, "--once", "--threads",
+			(char *)threads, NULL};
+	return run(argv, 60);
+}
+
+/* Each CAP document's name and text, in name (= cursor) order, as one string. */
+static char *cap_dir_text(const char *dir_path, int *docs)
+{
+	struct dirent **names;
+	int n = scandir(dir_path, &names, NULL, alphasort);
+	char *all = NULL;
+	size_t all_len = 0;
+	FILE *m = open_memstream(&all, &all_len);
+	assert_non_null(m);
+	*docs = 0;
+	for (int i = 0; i < n; i++) {
+		if (strstr(names[i]->d_name, ".xml")) {
+			char path[1400];
+			size_t len;
+			snprintf(path, sizeof(path), "%s/%s", dir_path, names[i]->d_name);
+			char *text = slurp(path, &len);
+			assert_non_null(text);
+			fprintf(m, "%s\n%s\n", names[i]->d_name, text);
+			free(text);
+			(*docs)++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	fclose(m);
+	return all;
+}
+
+/* `samen subscribe` verifies and decrypts a batch on several threads and
+ * outputs it in cursor order: JSON lines and CAP documents (whose
+ * references name earlier signals of the same run) are byte for byte what
+ * one thread writes, and the saved cursor is the same. */
+static void test_subscriber_threads_same_output(void **state)
+{
+	(void)state;
+	struct world w;
+	enum { N = 120 };
+	char first[65], out[700], cur[700];
+	struct hreply r;
+	int shared = 0;
+	world_up(&w, "rate_per_minute = 6000\nrate_burst = 1000\n");
+	uint64_t before = status_uint(&w.r, "records");
+	for (int i = 0; i < N; i++) {
+		char d[80], id[65];
+		bool share = i % 7 != 3;
+		snprintf(d, sizeof(d), "signaal %d voor de draden", i);
+		assert_true(hnode_send(i % 2 ? &w.a : &w.f, d, share, id));
+		shared += share;
+		if (i == 0)
+			memcpy(first, id, sizeof(first));
+	}
+	char ref[80];
+	snprintf(ref, sizeof(ref), "ref=%s", first);
+	assert_true(hnode_call(&w.a, &r, "op=ack", ref, "ack=112-called", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_free(&r);
+	assert_true(hnode_call(&w.f, &r, "op=resolve", ref, "text=Politie is ter plaatse", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_free(&r);
+	for (int t = 0; t < 200 && status_uint(&w.r, "records") < before + N + 2; t++)
+		usleep(100000);
+	assert_true(status_uint(&w.r, "records") >= before + N + 2);
+
+	static const char *const threads[] = {"1", "2", "5"};
+	char *json[3], *cap[3], *cursor[3];
+	int docs[3];
+	size_t len;
+	for (int k = 0; k < 3; k++) {
+		snprintf(out, sizeof(out), "%s/out-%s.jsonl", w.police.dir, threads[k]);
+		snprintf(cur, sizeof(cur), "%s/cursor-%s", w.police.dir, threads[k]);
+		assert_int_equal(subscribe_threads(&w, "json", out, cur, threads[k]), 0);
+		json[k] = slurp(out, &len);
+		cursor[k] = slurp(cur, &len);
+		assert_non_null(json[k]);
+		assert_non_null(cursor[k]);
+		snprintf(out, sizeof(out), "%s/cap-%s", w.police.dir, threads[k]);
+		snprintf(cur, sizeof(cur), "%s/cursor-cap-%s", w.police.dir, threads[k]);
+		assert_int_equal(subscribe_threads(&w, "cap", out, cur, threads[k]), 0);
+		cap[k] = cap_dir_text(out, &docs[k]);
+	}
+	/* what one thread writes is complete: every shared signal once, the
+	 * ack and the all-clear refer to the first (CAP: by its sender) */
+	snprintf(out, sizeof(out), "%s/out-1.jsonl", w.police.dir);
+	assert_true(count_in(out, "\"event\":\"signal\"") >= (size_t)shared);
+	assert_int_equal(count_in(out, "voor de draden"), shared);
+	assert_true(docs[0] >= shared);
+	assert_true(strstr(cap[0], "<references>") != NULL);
+	for (int k = 1; k < 3; k++) {
+		assert_string_equal(json[k], json[0]);
+		assert_string_equal(cursor[k], cursor[0]);
+		assert_int_equal(docs[k], docs[0]);
+		assert_string_equal(cap[k], cap[0]);
+	}
+	for (int k = 0; k < 3; k++) {
+		free(json[k]);
+		free(cursor[k]);
+		free(cap[k]);
+	}
+
+	/* --threads takes 1 to 64, and says which value it refuses */
+	snprintf(out, sizeof(out), "%s/out-bad.jsonl", w.police.dir);
+	snprintf(cur, sizeof(cur), "%s/cursor-bad", w.police.dir);
+	assert_int_equal(subscribe_threads(&w, "json", out, cur, "0"), 2);
+	assert_int_equal(subscribe_threads(&w, "json", out, cur, "65"), 2);
+	assert_int_equal(subscribe_threads(&w, "json", out, cur, "2x"), 2);
+}
+
 static long rss_kb(pid_t pid)
 {
 	char path[64], line[256];
@@ -589,6 +706,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_subscriber_exactly_once, teardown),
 		cmocka_unit_test_teardown(test_subscriber_killed_in_backlog, teardown),
 		cmocka_unit_test_teardown(test_subscriber_sessions_do_not_pile_up, teardown),
+		cmocka_unit_test_teardown(test_subscriber_threads_same_output, teardown),
 		cmocka_unit_test_teardown(test_slow_subscriber, teardown),
 		cmocka_unit_test_teardown(test_subscription_refused, teardown),
 	};

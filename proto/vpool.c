@@ -1,3 +1,8 @@
+/* sched_getaffinity() and CPU_COUNT() are GNU: the Makefile defines
+ * _GNU_SOURCE, the fuzz build (which compiles every proto/ file) does not */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "vpool.h"
 
 #include <errno.h>

@@ -4,7 +4,9 @@
  *
  * samend is single-threaded; this is the one place it uses threads, to check
  * the Ed25519 signatures of a batch of records on every core (node.c,
- * node_ingest). A job must only read shared state and write its own slot i:
+ * node_ingest). It lives in proto/, not daemon/, so that the other programs
+ * can link the same pool: it does no I/O and never logs.
+ * A job must only read shared state and write its own slot i:
  * the caller runs part of the job itself and gets control back only once
  * every i is done, and everything the job wrote is then visible to it.
  * Which thread runs which i is not fixed, so a job's results must not
