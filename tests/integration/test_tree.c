@@ -5,7 +5,8 @@
  * test decides every message the daemon receives and sees every one it
  * sends: a PRUNE on the household's last eager link is refused with an
  * empty GRAFT and full records keep coming; with another eager link the
- * PRUNE is taken and records come as ids.
+ * PRUNE is taken and records come as ids. Likewise a duplicate push makes
+ * the daemon prune that link, unless it is its last eager one.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -110,10 +111,11 @@ static void nb_send_prune(struct nb *n, const uint8_t nbhd[32])
 
 /*
  * Waits up to timeout_ms for the pushed record whose id is id_hex: returns
- * LINK_RECORDS when it came in full (a push), LINK_IHAVE when it came as an
- * id, or 0.
+ * LINK_RECORDS when it came in full (a push; a malloc'ed copy in *rec when
+ * rec is not NULL), LINK_IHAVE when it came as an id, or 0.
  */
-static int nb_await_record(struct nb *n, const char *id_hex, int timeout_ms)
+static int nb_await_record(struct nb *n, const char *id_hex, int timeout_ms, uint8_t **rec,
+			   size_t *rec_len)
 {
 	static struct link_msg m;
 	uint64_t end = harness_ms() + (uint64_t)timeout_ms;
@@ -132,8 +134,15 @@ static int nb_await_record(struct nb *n, const char *id_hex, int timeout_ms)
 			for (size_t i = 0; i < m.n_records && !found; i++) {
 				uint8_t id[32];
 				record_id(m.rec[i], m.rec_len[i], id);
-				if (!memcmp(id, want, 32))
-					found = LINK_RECORDS;
+				if (memcmp(id, want, 32) != 0)
+					continue;
+				found = LINK_RECORDS;
+				if (rec) {
+					*rec = malloc(m.rec_len[i]);
+					assert_non_null(*rec);
+					memcpy(*rec, m.rec[i], m.rec_len[i]);
+					*rec_len = m.rec_len[i];
+				}
 			}
 		} else {
 			for (size_t i = 0; i < m.n_ids && !found; i++)
@@ -237,7 +246,7 @@ static void test_last_eager_link_kept(void **state)
 	/* the founder's next alert still goes out in full on that link */
 	char id[65];
 	assert_true(hnode_send(founder, "Fietsendief bij het station", false, id));
-	assert_int_equal(nb_await_record(&a, id, 10000), LINK_RECORDS);
+	assert_int_equal(nb_await_record(&a, id, 10000, NULL, NULL), LINK_RECORDS);
 	hnode_stop(founder, SIGTERM);
 }
 
@@ -263,8 +272,56 @@ static void test_prune_taken_with_another_eager_link(void **state)
 	/* the founder's next alert reaches a as an id, b in full */
 	char id[65];
 	assert_true(hnode_send(founder, "Inbraak in de schuur", false, id));
-	assert_int_equal(nb_await_record(b, id, 10000), LINK_RECORDS);
-	assert_int_equal(nb_await_record(a, id, 10000), LINK_IHAVE);
+	assert_int_equal(nb_await_record(b, id, 10000, NULL, NULL), LINK_RECORDS);
+	assert_int_equal(nb_await_record(a, id, 10000, NULL, NULL), LINK_IHAVE);
+	hnode_stop(founder, SIGTERM);
+}
+
+/* ---- 3. a duplicate push prunes a link, but never the last eager one ---- */
+
+/* Pushes rec back to the daemon in a RECORDS message (a duplicate there). */
+static void nb_push(struct nb *n, const uint8_t *rec, size_t len)
+{
+	uint8_t *msg;
+	size_t msg_len;
+	assert_int_equal(rawlink_records(&rec, &len, 1, &msg, &msg_len), 0);
+	assert_int_equal(rawpeer_send(&n->p, msg, msg_len), 0);
+	free(msg);
+}
+
+static void test_duplicate_prunes_all_but_last(void **state)
+{
+	(void)state;
+	struct hnode nodes[3], *founder = &nodes[0];
+	struct nb nbs[2], *a = &nbs[0], *b = &nbs[1];
+	uint8_t *rec_a, *rec_b, *in;
+	size_t len_a, len_b;
+	raw_neighbourhood(nodes, 3, nbs);
+
+	char id[65];
+	assert_true(hnode_send(founder, "Verdachte bestelbus", false, id));
+	assert_int_equal(nb_await_record(a, id, 10000, &rec_a, &len_a), LINK_RECORDS);
+	assert_int_equal(nb_await_record(b, id, 10000, &rec_b, &len_b), LINK_RECORDS);
+
+	/* a pushes it back: a redundant edge, and b is still eager, so the
+	 * founder prunes a's link */
+	nb_push(a, rec_a, len_a);
+	assert_true(nb_recv(a, SEEN(LINK_PRUNE), 10000, &in) >= 0);
+	free(in);
+	struct settle s = {founder, nbs, 2, 2, 1};
+	assert_true(harness_wait(links_are, &s, 10000));
+
+	/* b pushes it back too, but b's is the founder's last eager link: no
+	 * PRUNE, and the next alert still reaches b in full */
+	b->seen = 0;
+	nb_push(b, rec_b, len_b);
+	assert_int_equal(nb_recv(b, SEEN(LINK_PRUNE), 2000, &in), -1);
+	assert_false(b->seen & SEEN(LINK_PRUNE));
+	assert_true(links_are(&s));
+	assert_true(hnode_send(founder, "Bestelbus rijdt weg", false, id));
+	assert_int_equal(nb_await_record(b, id, 10000, NULL, NULL), LINK_RECORDS);
+	free(rec_a);
+	free(rec_b);
 	hnode_stop(founder, SIGTERM);
 }
 
@@ -285,6 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_last_eager_link_kept, teardown),
 		cmocka_unit_test_teardown(test_prune_taken_with_another_eager_link, teardown),
+		cmocka_unit_test_teardown(test_duplicate_prunes_all_but_last, teardown),
 	};
 	return cmocka_run_group_tests_name("tree", tests, NULL, NULL);
 }
