@@ -258,8 +258,11 @@ static int commit_txn(store_t *st, txn_fn fn, void *ctx, bool durable)
 			rc = mdb_txn_commit(txn); /* frees txn even on failure */
 		if (!durable)
 			(void)mdb_env_set_flags(st->env, MDB_NOMETASYNC, 0);
-		if (rc == 0)
-			st->unsynced = !durable; /* a durable commit flushes the earlier ones too */
+		/* A durable commit flushes the earlier deferred ones with it, but
+		 * one that changed nothing flushes nothing: only store_sync()
+		 * clears this. */
+		if (rc == 0 && !durable)
+			st->unsynced = true;
 		if (rc != MDB_MAP_FULL)
 			return rc;
 		rc = grow_map(st);

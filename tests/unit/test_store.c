@@ -265,11 +265,12 @@ static void test_deferred_flush(void **state)
 	assert_int_equal(store_sync(f->st), 0);
 	assert_false(store_sync_pending(f->st));
 
-	/* a durable write flushes the deferred one before it */
+	/* a durable write leaves it pending (LMDB skips the flush of a commit
+	 * that changed nothing, so only store_sync says it is done) */
 	assert_int_equal(store_put_batch_deferred(f->st, r + 2, 1, res, NULL), 0);
 	assert_true(store_sync_pending(f->st));
 	assert_int_equal(store_meta_put(f->st, "probe", (const uint8_t *)"x", 1), 0);
-	assert_false(store_sync_pending(f->st));
+	assert_true(store_sync_pending(f->st));
 
 	/* duplicates and equivocation are judged as in a durable batch */
 	struct store_rec twin = rec_new(a, 1, 300);
