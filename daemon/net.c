@@ -33,12 +33,11 @@
  * candidate. Without it, the halves of a mesh split for longer than
  * CONNECT_TIMEOUT_MS fill their active sets among themselves and never meet
  * again after the network heals. Each daemon waits ROTATE_PER_PEER_MS per
- * candidate it knows (within the bounds; ± half, at random), so the whole
- * mesh replaces about one link every 3 s whatever its size: a big mesh is not
+ * candidate it knows (within rotate_min_seconds and rotate_max_seconds,
+ * 30 s and 10 min by default; ± half, at random), so the whole mesh
+ * replaces about one link every 3 s whatever its size: a big mesh is not
  * kept busy re-linking, a small one heals as fast. */
 #define ROTATE_PER_PEER_MS 3000
-#define ROTATE_MIN_MS 30000
-#define ROTATE_MAX_MS 600000
 #define RETRY_AFTER_MS 10000
 #define AUTH_RETRY_MS 2000
 #define JOIN_PER_MINUTE 30
@@ -715,8 +714,10 @@ static void candidate_rest(struct daemon *d, const uint8_t key[32], uint64_t unt
 
 static uint64_t rotate_after(const struct daemon *d)
 {
+	uint64_t lo = (uint64_t)d->cfg->rotate_min_seconds * 1000;
+	uint64_t hi = (uint64_t)d->cfg->rotate_max_seconds * 1000;
 	uint64_t ms = (uint64_t)ROTATE_PER_PEER_MS * d->n_candidates;
-	ms = ms < ROTATE_MIN_MS ? ROTATE_MIN_MS : ms > ROTATE_MAX_MS ? ROTATE_MAX_MS : ms;
+	ms = ms < lo ? lo : ms > hi ? hi : ms;
 	return ms / 2 + randombytes_uniform((uint32_t)ms);
 }
 
@@ -753,7 +754,7 @@ static bool rotate_one(struct daemon *d, uint64_t now)
 		if (!l->used || l->dir != DIR_OUT || !l->up || (want_lazy && !l->lazy) || pick--)
 			continue;
 		log_msg(SLOG_DEBUG, "rotating the link to %s", l->endpoint);
-		candidate_rest(d, l->key, now + ROTATE_MIN_MS);
+		candidate_rest(d, l->key, now + (uint64_t)d->cfg->rotate_min_seconds * 1000);
 		net_close_link(d, l);
 		return true;
 	}
