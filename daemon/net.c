@@ -39,6 +39,12 @@
  * kept busy re-linking, a small one heals as fast. */
 #define ROTATE_PER_PEER_MS 3000
 #define RETRY_AFTER_MS 10000
+/* libzmq's first redial of a dropped link waits between 1 and 2 times this
+ * (doubling up to the maximum while it fails): when a neighbour rebinds its
+ * mesh socket after cutting a flooder off, every link into it waits so long
+ * before it is back. */
+#define RECONNECT_IVL_MS 50
+#define RECONNECT_IVL_MAX_MS 3000
 #define AUTH_RETRY_MS 2000
 #define JOIN_PER_MINUTE 30
 
@@ -105,12 +111,13 @@ static void *curve_server(struct daemon *d, const char *endpoint, const char *do
 
 /* Binds the mesh socket again after net_rebind_mesh() closed it. zmq_close()
  * is asynchronous: libzmq's I/O thread releases the old socket's port a
- * moment later, so the first try often fails with EADDRINUSE; net_maintain()
- * tries again on every tick until it works. */
+ * moment later, so the first try often fails with EADDRINUSE; net_mesh_tick()
+ * tries again every MESH_RETRY_MS until it works. */
 static void mesh_retry(struct daemon *d)
 {
 	int err = 0;
 	d->mesh = curve_server_try(d, d->cfg->listen, "mesh", &err);
+	d->mesh_retry_ms = daemon_now_ms() + MESH_RETRY_MS;
 	if (d->mesh) {
 		if (d->mesh_lost)
 			log_msg(SLOG_INFO, "mesh socket %s open again", d->cfg->listen);
@@ -631,8 +638,8 @@ static int dial(struct daemon *d, const struct candidate *c)
 	if (!l->sock)
 		return -errno;
 	snprintf(mon_ep, sizeof(mon_ep), "inproc://samen-mon-%u", ++d->mon_seq);
-	if (link_socket_opts(l->sock) || setopt_int(l->sock, ZMQ_RECONNECT_IVL, 200) ||
-	    setopt_int(l->sock, ZMQ_RECONNECT_IVL_MAX, 3000) ||
+	if (link_socket_opts(l->sock) || setopt_int(l->sock, ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS) ||
+	    setopt_int(l->sock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_curve, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, d->node.id->curve_pk, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
@@ -761,12 +768,22 @@ static bool rotate_one(struct daemon *d, uint64_t now)
 	return false;
 }
 
-void net_maintain(struct daemon *d, uint64_t now)
+uint64_t net_mesh_due(const struct daemon *d)
 {
-	size_t out = 0, healthy = 0;
-	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
+	if (d->rebind)
+		return 1;
+	return !d->mesh && d->mesh_lost ? d->mesh_retry_ms : 0;
+}
 
-	if (!d->mesh && d->mesh_lost)
+/* Every inbound link stays down from the rebind until the mesh socket is
+ * bound again and each neighbour's dialer retries (RECONNECT_IVL_MS), and
+ * records meanwhile wait for the push tree's grafts: so the loop calls this
+ * right after a cut-off and every MESH_RETRY_MS while libzmq still holds the
+ * port, not at the next maintenance tick (up to MAINT_MS later, and again
+ * for each failed bind — a second or more in all). */
+void net_mesh_tick(struct daemon *d, uint64_t now)
+{
+	if (!d->mesh && d->mesh_lost && now >= d->mesh_retry_ms)
 		mesh_retry(d);
 	if (d->rebind) {
 		d->rebind = false;
@@ -774,6 +791,14 @@ void net_maintain(struct daemon *d, uint64_t now)
 				   "neighbours redial at once");
 		net_rebind_mesh(d);
 	}
+}
+
+void net_maintain(struct daemon *d, uint64_t now)
+{
+	size_t out = 0, healthy = 0;
+	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
+
+	net_mesh_tick(d, now);
 
 	if (d->relink) {
 		d->relink = false;
