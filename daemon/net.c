@@ -39,10 +39,10 @@
  * kept busy re-linking, a small one heals as fast. */
 #define ROTATE_PER_PEER_MS 3000
 #define RETRY_AFTER_MS 10000
-/* libzmq's first redial of a dropped link waits between 1 and 2 times this
- * (doubling up to the maximum while it fails): when a neighbour rebinds its
- * mesh socket after cutting a flooder off, every link into it waits so long
- * before it is back. */
+/* How long libzmq waits before it redials a dropped link (growing up to the
+ * maximum while connecting fails). When a neighbour rebinds its mesh socket
+ * after cutting a flooder off, every link into it is down at least so long:
+ * with 200 ms, 0.32-0.40 s after the port was open again (test_flood logs). */
 #define RECONNECT_IVL_MS 50
 #define RECONNECT_IVL_MAX_MS 3000
 #define AUTH_RETRY_MS 2000
