@@ -194,7 +194,8 @@ clean:
 .SECONDARY:
 
 # `make test-faults`: fault and attack tests against real daemons (crash,
-# partition, churn, flood, forgery and replay, disk full). Each program in
+# partition, link rotation, churn, flood, forgery and replay, disk full,
+# sequence gaps). Each program in
 # tests/faults/test_*.c links the other tests/faults/*.c, the integration
 # helpers and the daemon library; tests/run.sh prints the closing
 # "N passed, N failed". The partition and disk-full tests need root (network

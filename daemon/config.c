@@ -58,6 +58,8 @@ static const struct keydef keydefs[] = {
 	NUM(learn_peers, 0, 1),
 	NUM(active_links, 1, 64),
 	NUM(max_inbound, 1, 1024),
+	NUM(rotate_min_seconds, 1, 3600),
+	NUM(rotate_max_seconds, 1, 86400),
 	NUM(retention_days, 1, 3650),
 	NUM(rate_per_minute, 1, 6000),
 	NUM(rate_burst, 1, 10000),
@@ -84,6 +86,8 @@ void config_defaults(struct config *cfg)
 	cfg->learn_peers = 1;
 	cfg->active_links = 6;
 	cfg->max_inbound = 64;
+	cfg->rotate_min_seconds = 30;
+	cfg->rotate_max_seconds = 600;
 	cfg->retention_days = 14;
 	cfg->rate_per_minute = 30;
 	cfg->rate_burst = 20;
@@ -651,6 +655,10 @@ int config_finish(struct config *cfg, char *err, size_t errcap)
 	if (cfg->role == CONFIG_ROLE_RELAY && !cfg->listen[0])
 		return fail(err, errcap, SAMEN_EINVAL,
 			    "role = relay needs listen: a relay must be reachable");
+	if (cfg->rotate_min_seconds > cfg->rotate_max_seconds)
+		return fail(err, errcap, SAMEN_EINVAL,
+			    "rotate_min_seconds (%u) is above rotate_max_seconds (%u)",
+			    cfg->rotate_min_seconds, cfg->rotate_max_seconds);
 	if (!cfg->key[0]) {
 		n = snprintf(key, sizeof(key), "%s%sidentity.key", cfg->state_dir,
 			     dl > 0 && cfg->state_dir[dl - 1] == '/' ? "" : "/");

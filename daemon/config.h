@@ -112,6 +112,14 @@ struct config {
 	                                  households announce; 0 = only peer lines */
 	unsigned active_links;         /* default 6, 1..64 */
 	unsigned max_inbound;          /* default 64, 1..1024 */
+	/* Link rotation (proto/PROTOCOL.md §9): one healthy outbound link is
+	 * replaced after 3 s per known candidate, clamped to
+	 * [rotate_min_seconds, rotate_max_seconds], ± half at random; a
+	 * replaced peer rests rotate_min_seconds. A tuning knob (tests, tiny
+	 * meshes): the defaults suit every neighbourhood. config_finish()
+	 * refuses min > max. */
+	unsigned rotate_min_seconds;   /* default 30, 1..3600 */
+	unsigned rotate_max_seconds;   /* default 600, 1..86400 */
 	unsigned retention_days;       /* default 14, 1..3650 */
 	unsigned rate_per_minute;      /* default 30, 1..6000 (records per author) */
 	unsigned rate_burst;           /* default 20, 1..10000 */
@@ -164,7 +172,8 @@ int config_set(struct config *cfg, const char *key, const char *value,
 /*
  * Call once, after the last config_set(): fills in key and advertise when
  * they were left empty, and checks what depends on more than one key
- * (subscriber_listen needs role = relay; a relay needs listen).
+ * (subscriber_listen needs role = relay; a relay needs listen;
+ * rotate_min_seconds <= rotate_max_seconds).
  */
 int config_finish(struct config *cfg, char *err, size_t errcap)
 	SAMEN_MUST_CHECK;

@@ -150,6 +150,7 @@ struct daemon {
 	bool relink;             /* revocation seen: drop inbound links */
 	bool rebind;             /* a cut-off key had an inbound link: drop them all */
 	bool mesh_lost;          /* the mesh socket awaits binding again */
+	uint64_t mesh_retry_ms;  /* not before then */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_peer_ms, next_rekey_ms;
 	uint64_t next_rotate_ms; /* replace one healthy outbound link then */
 	uint64_t join_window_ms; /* rate limit on the join socket */
@@ -171,6 +172,12 @@ void net_close(struct daemon *d);
 void net_zap_handle(struct daemon *d);
 void net_maintain(struct daemon *d, uint64_t now_ms);
 void net_rebind_mesh(struct daemon *d);
+/* Drops the inbound links after a cut-off (d->rebind) and binds the mesh
+ * socket again, every MESH_RETRY_MS until it works. net_mesh_due() says
+ * when the loop must call it next: 0 = nothing pending. */
+#define MESH_RETRY_MS 5
+void net_mesh_tick(struct daemon *d, uint64_t now_ms);
+uint64_t net_mesh_due(const struct daemon *d);
 struct link *net_link_by_rid(struct daemon *d, const uint8_t *rid, size_t len);
 int net_send(struct daemon *d, struct link *l, const void *buf, size_t len);
 void net_close_link(struct daemon *d, struct link *l);

@@ -33,13 +33,18 @@
  * candidate. Without it, the halves of a mesh split for longer than
  * CONNECT_TIMEOUT_MS fill their active sets among themselves and never meet
  * again after the network heals. Each daemon waits ROTATE_PER_PEER_MS per
- * candidate it knows (within the bounds; ± half, at random), so the whole
- * mesh replaces about one link every 3 s whatever its size: a big mesh is not
+ * candidate it knows (within rotate_min_seconds and rotate_max_seconds,
+ * 30 s and 10 min by default; ± half, at random), so the whole mesh
+ * replaces about one link every 3 s whatever its size: a big mesh is not
  * kept busy re-linking, a small one heals as fast. */
 #define ROTATE_PER_PEER_MS 3000
-#define ROTATE_MIN_MS 30000
-#define ROTATE_MAX_MS 600000
 #define RETRY_AFTER_MS 10000
+/* How long libzmq waits before it redials a dropped link (growing up to the
+ * maximum while connecting fails). When a neighbour rebinds its mesh socket
+ * after cutting a flooder off, every link into it is down at least so long:
+ * with 200 ms, 0.32-0.40 s after the port was open again (test_flood logs). */
+#define RECONNECT_IVL_MS 50
+#define RECONNECT_IVL_MAX_MS 3000
 #define AUTH_RETRY_MS 2000
 #define JOIN_PER_MINUTE 30
 
@@ -106,12 +111,13 @@ static void *curve_server(struct daemon *d, const char *endpoint, const char *do
 
 /* Binds the mesh socket again after net_rebind_mesh() closed it. zmq_close()
  * is asynchronous: libzmq's I/O thread releases the old socket's port a
- * moment later, so the first try often fails with EADDRINUSE; net_maintain()
- * tries again on every tick until it works. */
+ * moment later, so the first try often fails with EADDRINUSE; net_mesh_tick()
+ * tries again every MESH_RETRY_MS until it works. */
 static void mesh_retry(struct daemon *d)
 {
 	int err = 0;
 	d->mesh = curve_server_try(d, d->cfg->listen, "mesh", &err);
+	d->mesh_retry_ms = daemon_now_ms() + MESH_RETRY_MS;
 	if (d->mesh) {
 		if (d->mesh_lost)
 			log_msg(SLOG_INFO, "mesh socket %s open again", d->cfg->listen);
@@ -632,8 +638,8 @@ static int dial(struct daemon *d, const struct candidate *c)
 	if (!l->sock)
 		return -errno;
 	snprintf(mon_ep, sizeof(mon_ep), "inproc://samen-mon-%u", ++d->mon_seq);
-	if (link_socket_opts(l->sock) || setopt_int(l->sock, ZMQ_RECONNECT_IVL, 200) ||
-	    setopt_int(l->sock, ZMQ_RECONNECT_IVL_MAX, 3000) ||
+	if (link_socket_opts(l->sock) || setopt_int(l->sock, ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS) ||
+	    setopt_int(l->sock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_curve, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, d->node.id->curve_pk, 32) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
@@ -715,8 +721,10 @@ static void candidate_rest(struct daemon *d, const uint8_t key[32], uint64_t unt
 
 static uint64_t rotate_after(const struct daemon *d)
 {
+	uint64_t lo = (uint64_t)d->cfg->rotate_min_seconds * 1000;
+	uint64_t hi = (uint64_t)d->cfg->rotate_max_seconds * 1000;
 	uint64_t ms = (uint64_t)ROTATE_PER_PEER_MS * d->n_candidates;
-	ms = ms < ROTATE_MIN_MS ? ROTATE_MIN_MS : ms > ROTATE_MAX_MS ? ROTATE_MAX_MS : ms;
+	ms = ms < lo ? lo : ms > hi ? hi : ms;
 	return ms / 2 + randombytes_uniform((uint32_t)ms);
 }
 
@@ -753,19 +761,29 @@ static bool rotate_one(struct daemon *d, uint64_t now)
 		if (!l->used || l->dir != DIR_OUT || !l->up || (want_lazy && !l->lazy) || pick--)
 			continue;
 		log_msg(SLOG_DEBUG, "rotating the link to %s", l->endpoint);
-		candidate_rest(d, l->key, now + ROTATE_MIN_MS);
+		candidate_rest(d, l->key, now + (uint64_t)d->cfg->rotate_min_seconds * 1000);
 		net_close_link(d, l);
 		return true;
 	}
 	return false;
 }
 
-void net_maintain(struct daemon *d, uint64_t now)
+uint64_t net_mesh_due(const struct daemon *d)
 {
-	size_t out = 0, healthy = 0;
-	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
+	if (d->rebind)
+		return 1;
+	return !d->mesh && d->mesh_lost ? d->mesh_retry_ms : 0;
+}
 
-	if (!d->mesh && d->mesh_lost)
+/* Every inbound link stays down from the rebind until the mesh socket is
+ * bound again and each neighbour's dialer retries (RECONNECT_IVL_MS), and
+ * records meanwhile wait for the push tree's grafts: so the loop calls this
+ * right after a cut-off and every MESH_RETRY_MS while libzmq still holds the
+ * port, not at the next maintenance tick (up to MAINT_MS later, and again
+ * for each failed bind — a second or more in all). */
+void net_mesh_tick(struct daemon *d, uint64_t now)
+{
+	if (!d->mesh && d->mesh_lost && now >= d->mesh_retry_ms)
 		mesh_retry(d);
 	if (d->rebind) {
 		d->rebind = false;
@@ -773,6 +791,14 @@ void net_maintain(struct daemon *d, uint64_t now)
 				   "neighbours redial at once");
 		net_rebind_mesh(d);
 	}
+}
+
+void net_maintain(struct daemon *d, uint64_t now)
+{
+	size_t out = 0, healthy = 0;
+	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
+
+	net_mesh_tick(d, now);
 
 	if (d->relink) {
 		d->relink = false;

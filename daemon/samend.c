@@ -233,6 +233,8 @@ static void handle_link(struct daemon *d, struct link *l)
 
 static void timers(struct daemon *d, uint64_t now)
 {
+	if (net_mesh_due(d))
+		net_mesh_tick(d, now);
 	if (now >= d->next_maint_ms) {
 		/* records from neighbours are committed with their last flush
 		 * deferred (node_ingest_relayed): at most MAINT_MS later here */
@@ -303,6 +305,9 @@ static long next_timeout(const struct daemon *d, uint64_t now)
 			next = d->missing[i].deadline_ms;
 	if (d->ihave_due_ms && d->ihave_due_ms < next)
 		next = d->ihave_due_ms;
+	uint64_t mesh = net_mesh_due(d);
+	if (mesh && mesh < next)
+		next = mesh;
 	return next > now ? (long)(next - now) : 0;
 }
 

@@ -145,7 +145,7 @@ _samend()
 	-s | --set)
 		mapfile -t COMPREPLY < <(compgen -S = -W "state_dir key neighbourhood role listen advertise
 			join_listen subscriber_listen peer serve gossip learn_peers active_links
-			max_inbound retention_days rate_per_minute rate_burst
+			max_inbound rotate_min_seconds rotate_max_seconds retention_days rate_per_minute rate_burst
 			anti_entropy_seconds clock_skew_seconds invalid_limit penalty_seconds
 			max_map_mb on_signal hook_timeout_seconds log_level user" -- "$cur")
 		[[ ${#COMPREPLY[@]} -gt 0 ]] && compopt -o nospace 2>/dev/null

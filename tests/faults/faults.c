@@ -221,6 +221,35 @@ bool fleet_counter(struct fleet *f, size_t i, const char *name, uint64_t *v)
 	return ok;
 }
 
+long fleet_links_out(struct fleet *f, size_t i, bool any_state, size_t *out, size_t cap)
+{
+	struct hreply r;
+	long n = 0;
+	if (!hnode_call_timeout(&f->node[i], &r, 5000, "op=peers", NULL))
+		return -1;
+	const msgpack_object *p = hreply_ok(&r) ? mpmap_find(r.m, "peers") : NULL;
+	if (!p || p->type != MSGPACK_OBJECT_ARRAY) {
+		hreply_free(&r);
+		return -1;
+	}
+	for (uint32_t k = 0; k < p->via.array.size && (size_t)n < cap; k++) {
+		char key[80] = "", dir[8] = "";
+		bool up = false;
+		const msgpack_object *e = &p->via.array.ptr[k];
+		if (mpmap_str(e, "key", key, sizeof(key)) < 0 ||
+		    mpmap_str(e, "direction", dir, sizeof(dir)) < 0 || mpmap_bool(e, "up", &up) < 0 ||
+		    (!up && !any_state) || strcmp(dir, "out") != 0)
+			continue;
+		for (size_t j = 0; j < f->n; j++)
+			if (!strcmp(f->node[j].key_text, key)) {
+				out[n++] = j;
+				break;
+			}
+	}
+	hreply_free(&r);
+	return n;
+}
+
 static bool status_str(struct fleet *f, size_t i, const char *key, char *buf, size_t cap)
 {
 	struct hreply r;

@@ -56,6 +56,10 @@ bool fleet_ready(struct fleet *f, size_t i, int timeout_ms);
  * Return false when the daemon did not answer. */
 bool fleet_status_uint(struct fleet *f, size_t i, const char *key, uint64_t *v);
 bool fleet_counter(struct fleet *f, size_t i, const char *name, uint64_t *v);
+/* The fleet indexes of node i's outbound links (`peers`): the up ones, or
+ * (any_state) also those still connecting; at most cap into out. Returns how
+ * many, or -1 when the daemon did not answer. */
+long fleet_links_out(struct fleet *f, size_t i, bool any_state, size_t *out, size_t cap);
 /* `send` an alert from node i. true with the id; false with the reply's
  * code (or "no-reply") in code[40]. */
 bool fleet_send(struct fleet *f, size_t i, const char *description, char id[65], char code[40]);

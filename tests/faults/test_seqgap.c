@@ -36,30 +36,53 @@
 
 static struct fleet fl;
 
-static void test_refused_send_leaves_no_hole(void **state)
+/*
+ * What both cases start from: households founder, A and C (C behind NAT, so
+ * it makes no peer announcement of its own when it restarts), burst 3 at one
+ * a second. A spends its burst on three alerts (into acked), once the token
+ * its own peer announcement took has surely come back; a fourth at once is
+ * refused, and the user is told — the sequence number that send reserved is
+ * A's hole. Returns once everyone holds the three.
+ */
+static void burst_and_refusal(const char *test, const char *burst_desc, struct idset *acked)
 {
-	(void)state;
-	struct idset acked = {0}, last = {0};
 	char id[65], code[40], desc[64];
-	faults_seed("seqgap");
+	faults_seed(test);
 	fleet_init(&fl, 3);
 	fl.nat[C] = true;
 	fl.ae_seconds = AE_SECONDS;
 	snprintf(fl.extra, sizeof(fl.extra), "rate_per_minute = 60\nrate_burst = 3\n");
 	assert_true(fleet_build(&fl));
-	/* the burst: three alerts, once the token A's own peer announcement
-	 * took has surely come back (one a second) */
 	sleep(3);
 	for (int k = 0; k < 3; k++) {
-		snprintf(desc, sizeof(desc), "snel achter elkaar %d", k);
+		snprintf(desc, sizeof(desc), "%s %d", burst_desc, k);
 		if (!fleet_send(&fl, A, desc, id, code))
 			fail_msg("send %d of the burst refused: %s", k, code);
-		idset_add(&acked, id);
+		idset_add(acked, id);
 	}
-	/* a fourth at once is refused — the user is told */
 	assert_false(fleet_send(&fl, A, "te snel", id, code));
 	assert_string_equal(code, "rate-limited");
-	assert_true(fleet_wait_complete(&fl, &acked, 10000, NULL));
+	assert_true(fleet_wait_complete(&fl, acked, 10000, NULL));
+}
+
+/* The founder holds every id of want (pushed one by one while C is away);
+ * then C comes back. */
+static void founder_has_then_restart_c(const struct idset *want)
+{
+	uint64_t end = harness_ms() + 5000;
+	while (fleet_missing(&fl, 0, want) != 0 && harness_ms() < end)
+		usleep(50000);
+	assert_int_equal(fleet_missing(&fl, 0, want), 0);
+	fleet_start(&fl, C);
+	assert_true(fleet_ready(&fl, C, 10000));
+}
+
+static void test_refused_send_leaves_no_hole(void **state)
+{
+	(void)state;
+	struct idset acked = {0}, last = {0};
+	char id[65], code[40];
+	burst_and_refusal("seqgap", "snel achter elkaar", &acked);
 
 	/* C goes offline; A sends again once its bucket has a token */
 	fleet_stop(&fl, C, SIGTERM);
@@ -67,15 +90,9 @@ static void test_refused_send_leaves_no_hole(void **state)
 	assert_true(fleet_send(&fl, A, "verdachte situatie bij de speeltuin", id, code));
 	idset_add(&acked, id);
 	idset_add(&last, id);
-	struct fleet *f = &fl;
-	uint64_t end = harness_ms() + 5000;
-	while (fleet_missing(f, 0, &last) != 0 && harness_ms() < end)
-		usleep(50000);
-	assert_int_equal(fleet_missing(f, 0, &last), 0);
 
 	/* C comes back: three anti-entropy rounds to catch up */
-	fleet_start(&fl, C);
-	assert_true(fleet_ready(&fl, C, 10000));
+	founder_has_then_restart_c(&last);
 	uint64_t took = 0;
 	bool ok = fleet_wait_complete(&fl, &acked, 3 * AE_SECONDS * 1000 + 2000, &took);
 	if (!ok)
@@ -102,22 +119,7 @@ static void test_catch_up_past_hole_beyond_burst(void **state)
 	(void)state;
 	struct idset acked = {0};
 	char id[65], code[40], desc[64];
-	faults_seed("seqgap-burst");
-	fleet_init(&fl, 3);
-	fl.nat[C] = true; /* R: no peer announcement of its own on restart */
-	fl.ae_seconds = AE_SECONDS;
-	snprintf(fl.extra, sizeof(fl.extra), "rate_per_minute = 60\nrate_burst = 3\n");
-	assert_true(fleet_build(&fl));
-	sleep(3); /* A's bucket full again after its peer announcement */
-	for (int k = 0; k < 3; k++) {
-		snprintf(desc, sizeof(desc), "eerste reeks %d", k);
-		if (!fleet_send(&fl, A, desc, id, code))
-			fail_msg("send %d of the burst refused: %s", k, code);
-		idset_add(&acked, id);
-	}
-	assert_false(fleet_send(&fl, A, "te snel", id, code));
-	assert_string_equal(code, "rate-limited");
-	assert_true(fleet_wait_complete(&fl, &acked, 10000, NULL));
+	burst_and_refusal("seqgap-burst", "eerste reeks", &acked); /* R is C */
 
 	fleet_stop(&fl, C, SIGTERM);
 	for (int k = 0; k < 5; k++) {
@@ -127,15 +129,8 @@ static void test_catch_up_past_hole_beyond_burst(void **state)
 			fail_msg("paced send %d refused: %s", k, code);
 		idset_add(&acked, id);
 	}
-	/* the founder has them all (pushed one by one) */
-	struct fleet *f = &fl;
-	uint64_t end = harness_ms() + 5000;
-	while (fleet_missing(f, 0, &acked) != 0 && harness_ms() < end)
-		usleep(50000);
-	assert_int_equal(fleet_missing(f, 0, &acked), 0);
 
-	fleet_start(&fl, C);
-	assert_true(fleet_ready(&fl, C, 10000));
+	founder_has_then_restart_c(&acked);
 	uint64_t took = 0;
 	bool ok = fleet_wait_complete(&fl, &acked, 6 * AE_SECONDS * 1000 + 3000, &took);
 	uint64_t rated = 0;
@@ -143,7 +138,7 @@ static void test_catch_up_past_hole_beyond_burst(void **state)
 	if (!ok)
 		fail_msg("R lacks %ld of the %zu acknowledged alerts after six anti-entropy rounds "
 			 "(it refused %llu as rate-limited while catching up)",
-			 fleet_missing(f, C, &acked), acked.n, (unsigned long long)rated);
+			 fleet_missing(&fl, C, &acked), acked.n, (unsigned long long)rated);
 	fprintf(stderr, "seqgap: R caught up all %zu (refusing %llu as rate-limited on the way) "
 			"%llu ms after it came back\n",
 		acked.n, (unsigned long long)rated, (unsigned long long)took);

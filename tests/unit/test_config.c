@@ -80,6 +80,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.n_peers, 0);
 	assert_int_equal(c.active_links, 6);
 	assert_int_equal(c.max_inbound, 64);
+	assert_int_equal(c.rotate_min_seconds, 30);
+	assert_int_equal(c.rotate_max_seconds, 600);
 	assert_int_equal(c.retention_days, 14);
 	assert_int_equal(c.rate_per_minute, 30);
 	assert_int_equal(c.rate_burst, 20);
@@ -127,6 +129,8 @@ static void test_every_key(void **state)
 		 "peer = tcp://192.0.2.1:7400 %s\n"
 		 "active_links = 8\n"
 		 "max_inbound = 200\n"
+		 "rotate_min_seconds = 5\n"
+		 "rotate_max_seconds = 60\n"
 		 "retention_days = 30\n"
 		 "rate_per_minute = 60\n"
 		 "rate_burst = 40\n"
@@ -158,6 +162,8 @@ static void test_every_key(void **state)
 	assert_memory_equal(c.peers[0].key, pk2, 32);
 	assert_int_equal(c.active_links, 8);
 	assert_int_equal(c.max_inbound, 200);
+	assert_int_equal(c.rotate_min_seconds, 5);
+	assert_int_equal(c.rotate_max_seconds, 60);
 	assert_int_equal(c.retention_days, 30);
 	assert_int_equal(c.rate_per_minute, 60);
 	assert_int_equal(c.rate_burst, 40);
@@ -385,6 +391,10 @@ static void test_numbers_strict(void **state)
 		{ "active_links", "0", "active_links: '0' is out of range (1..64)" },
 		{ "active_links", "65", "active_links: '65' is out of range (1..64)" },
 		{ "max_inbound", "1025", "max_inbound: '1025' is out of range (1..1024)" },
+		{ "rotate_min_seconds", "0",
+		  "rotate_min_seconds: '0' is out of range (1..3600)" },
+		{ "rotate_max_seconds", "86401",
+		  "rotate_max_seconds: '86401' is out of range (1..86400)" },
 		{ "retention_days", "3651",
 		  "retention_days: '3651' is out of range (1..3650)" },
 		{ "rate_per_minute", "6001",
@@ -510,6 +520,15 @@ static void test_finish(void **state)
 	assert_string_equal(err, "role = relay needs listen: a relay must be reachable");
 	assert_string_equal(c.key, ""); /* unchanged on failure */
 	assert_int_equal(config_set(&c, "listen", "tcp://*:7400", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
+
+	/* The rotation floor may not pass the ceiling. */
+	config_defaults(&c);
+	assert_int_equal(config_set(&c, "rotate_min_seconds", "700", err, sizeof(err)), 0);
+	assert_int_equal(config_finish(&c, err, sizeof(err)), SAMEN_EINVAL);
+	assert_string_equal(err, "rotate_min_seconds (700) is above rotate_max_seconds (600)");
+	assert_string_equal(c.key, ""); /* unchanged on failure */
+	assert_int_equal(config_set(&c, "rotate_max_seconds", "700", err, sizeof(err)), 0);
 	assert_int_equal(config_finish(&c, err, sizeof(err)), 0);
 
 	{
@@ -643,7 +662,7 @@ static void test_example_matches_defaults(void **state)
 	config_defaults(&c);
 	assert_int_equal(load(&c, out), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
-	assert_int_equal(n_keys, 24); /* all 26 but peer and serve */
+	assert_int_equal(n_keys, 26); /* all 28 but peer and serve */
 	free(text);
 	free(out);
 }
