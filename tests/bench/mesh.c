@@ -514,6 +514,8 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 		for (size_t i = 0; i < w.n_evs; i++)
 			if (!strcmp(w.evs[i].id, id) && (int)w.evs[i].node != who) {
 				double ms = w.evs[i].t - t_reply;
+				if (ms < 0)
+					ms = 0; /* before `send` returned: counted as 0 ms, as below */
 				if (isnan(res->alert_max[sent_ok - 1]) || ms > res->alert_max[sent_ok - 1])
 					res->alert_max[sent_ok - 1] = ms;
 			}
