@@ -133,17 +133,10 @@ static void test_churn_200_alerts(void **state)
 	idset_free(&acked);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	harness_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_churn_200_alerts, teardown),
+		cmocka_unit_test_teardown(test_churn_200_alerts, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("faults-churn", tests, NULL, NULL);
 }

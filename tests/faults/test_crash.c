@@ -97,17 +97,10 @@ static void test_kill_after_send(void **state)
 	idset_free(&acked);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	harness_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_kill_after_send, teardown),
+		cmocka_unit_test_teardown(test_kill_after_send, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("faults-crash", tests, NULL, NULL);
 }

@@ -470,20 +470,12 @@ static void test_forgery_and_replay(void **state)
 	identity_free(&stranger);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	rawpeer_close_all();
-	harness_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_forgery_and_replay, teardown),
+		cmocka_unit_test_teardown(test_forgery_and_replay, rawpeer_teardown),
 	};
 	return cmocka_run_group_tests_name("faults-forgery", tests, NULL, NULL);
 }

@@ -105,17 +105,10 @@ static void test_rotation_reaches_learned_peers(void **state)
 	idset_free(&sent);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	harness_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_rotation_reaches_learned_peers, teardown),
+		cmocka_unit_test_teardown(test_rotation_reaches_learned_peers, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("faults-rotation", tests, NULL, NULL);
 }

@@ -145,18 +145,11 @@ static void test_catch_up_past_hole_beyond_burst(void **state)
 	idset_free(&acked);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	harness_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_refused_send_leaves_no_hole, teardown),
-		cmocka_unit_test_teardown(test_catch_up_past_hole_beyond_burst, teardown),
+		cmocka_unit_test_teardown(test_refused_send_leaves_no_hole, harness_teardown),
+		cmocka_unit_test_teardown(test_catch_up_past_hole_beyond_burst, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("faults-seqgap", tests, NULL, NULL);
 }

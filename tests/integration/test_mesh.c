@@ -369,21 +369,15 @@ static void test_push_tree_copies(void **state)
 }
 
 /* Whatever a test left running is killed, and its directory removed. */
-static int teardown(void **state)
-{
-	(void)state;
-	harness_cleanup();
-	return 0;
-}
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_ten_daemons_alert_ack_resolve, teardown),
-		cmocka_unit_test_teardown(test_offline_catch_up, teardown),
-		cmocka_unit_test_teardown(test_hook_gets_json, teardown),
-		cmocka_unit_test_teardown(test_approval_and_retraction, teardown),
-		cmocka_unit_test_teardown(test_push_tree_copies, teardown),
+		cmocka_unit_test_teardown(test_ten_daemons_alert_ack_resolve, harness_teardown),
+		cmocka_unit_test_teardown(test_offline_catch_up, harness_teardown),
+		cmocka_unit_test_teardown(test_hook_gets_json, harness_teardown),
+		cmocka_unit_test_teardown(test_approval_and_retraction, harness_teardown),
+		cmocka_unit_test_teardown(test_push_tree_copies, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("mesh", tests, NULL, NULL);
 }

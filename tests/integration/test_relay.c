@@ -692,23 +692,16 @@ static void test_subscription_refused(void **state)
 	identity_free(&member);
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	harness_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_relay_forwards_and_authority_reads_shared, teardown),
-		cmocka_unit_test_teardown(test_subscriber_exactly_once, teardown),
-		cmocka_unit_test_teardown(test_subscriber_killed_in_backlog, teardown),
-		cmocka_unit_test_teardown(test_subscriber_sessions_do_not_pile_up, teardown),
-		cmocka_unit_test_teardown(test_subscriber_threads_same_output, teardown),
-		cmocka_unit_test_teardown(test_slow_subscriber, teardown),
-		cmocka_unit_test_teardown(test_subscription_refused, teardown),
+		cmocka_unit_test_teardown(test_relay_forwards_and_authority_reads_shared, harness_teardown),
+		cmocka_unit_test_teardown(test_subscriber_exactly_once, harness_teardown),
+		cmocka_unit_test_teardown(test_subscriber_killed_in_backlog, harness_teardown),
+		cmocka_unit_test_teardown(test_subscriber_sessions_do_not_pile_up, harness_teardown),
+		cmocka_unit_test_teardown(test_subscriber_threads_same_output, harness_teardown),
+		cmocka_unit_test_teardown(test_slow_subscriber, harness_teardown),
+		cmocka_unit_test_teardown(test_subscription_refused, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("relay", tests, NULL, NULL);
 }

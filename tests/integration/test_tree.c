@@ -325,24 +325,14 @@ static void test_duplicate_prunes_all_but_last(void **state)
 	hnode_stop(founder, SIGTERM);
 }
 
-/* Whatever a test left behind (after a failed assertion too): raw
- * clients, daemons and directories. */
-static int teardown(void **state)
-{
-	(void)state;
-	rawpeer_close_all();
-	harness_cleanup();
-	return 0;
-}
-
 int main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_last_eager_link_kept, teardown),
-		cmocka_unit_test_teardown(test_prune_taken_with_another_eager_link, teardown),
-		cmocka_unit_test_teardown(test_duplicate_prunes_all_but_last, teardown),
+		cmocka_unit_test_teardown(test_last_eager_link_kept, rawpeer_teardown),
+		cmocka_unit_test_teardown(test_prune_taken_with_another_eager_link, rawpeer_teardown),
+		cmocka_unit_test_teardown(test_duplicate_prunes_all_but_last, rawpeer_teardown),
 	};
 	return cmocka_run_group_tests_name("tree", tests, NULL, NULL);
 }

@@ -35,6 +35,8 @@ struct hreply {
 /* A fresh temporary directory for one test (removed by harness_cleanup). */
 const char *harness_dir(void);
 void harness_cleanup(void);
+/* A cmocka teardown that only calls harness_cleanup() (after failed tests too). */
+int harness_teardown(void **state);
 /* A free TCP port on 127.0.0.1. */
 int harness_port(void);
 

@@ -1,4 +1,5 @@
 #include "rawpeer.h"
+#include "harness.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +53,14 @@ void rawpeer_close_all(void)
 			struct rawpeer p = open_peers[i];
 			rawpeer_close(&p);
 		}
+}
+
+int rawpeer_teardown(void **state)
+{
+	(void)state;
+	rawpeer_close_all();
+	harness_cleanup();
+	return 0;
 }
 
 int rawpeer_open(struct rawpeer *p, const char *endpoint, const uint8_t server_ed[32],

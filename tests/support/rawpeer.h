@@ -40,6 +40,8 @@ void rawpeer_close(struct rawpeer *p);
 /* Closes every raw client still open (for a teardown after a failed
  * assertion left some behind). */
 void rawpeer_close_all(void);
+/* A cmocka teardown: every raw client closed, then harness_cleanup(). */
+int rawpeer_teardown(void **state);
 
 /*
  * Waits up to timeout_ms for a monitor event in mask (ZMQ_EVENT_* bits);
