@@ -298,10 +298,10 @@ static void on_graft(struct daemon *d, struct link *l, const struct link_msg *m)
  * Whether a link other than l still carries full records to and from us.
  * Prunes answer duplicates, and two records broadcast at the same time
  * from different households prune different edges of the same cycle: a
- * household can lose every eager link that way (seen after a neighbourhood
- * formed: the first alert reached nobody eagerly, every household waited
- * for an IHAVE and a graft, ~400 ms at N = 100). So the last eager link of
- * a household is never pruned, by either end.
+ * household can lose every eager link that way, and then its own alerts go
+ * out as ids only, everyone waiting for an IHAVE and a graft (measured at
+ * N = 300 once the neighbourhood had formed: 100 households had none). So
+ * the last eager link of a household is never pruned, by either end.
  */
 static bool other_eager_link(const struct daemon *d, const struct link *l)
 {
