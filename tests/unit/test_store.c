@@ -12,7 +12,9 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +242,34 @@ static void test_put_get(void **state)
 	}
 }
 
+/*
+ * LMDB's disk flushes, counted: a commit flushes its data pages with
+ * fdatasync() and makes itself current with a write to a descriptor opened
+ * O_DSYNC, unless MDB_NOMETASYNC. These wrap libc's (or the sanitizer's)
+ * pwrite and fdatasync for this test binary.
+ */
+static unsigned dsync_writes, datasyncs;
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	static ssize_t (*next)(int, const void *, size_t, off_t);
+	if (!next)
+		*(void **)&next = dlsym(RTLD_NEXT, "pwrite");
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && (fl & O_DSYNC) == O_DSYNC)
+		dsync_writes++;
+	return next(fd, buf, n, off);
+}
+
+int fdatasync(int fd)
+{
+	static int (*next)(int);
+	if (!next)
+		*(void **)&next = dlsym(RTLD_NEXT, "fdatasync");
+	datasyncs++;
+	return next(fd);
+}
+
 /* A deferred batch is stored and readable at once, waits for a flush
  * (store_sync, a durable write, or close), and is on disk after close. */
 static void test_deferred_flush(void **state)
@@ -254,7 +284,10 @@ static void test_deferred_flush(void **state)
 	for (int i = 0; i < 3; i++)
 		r[i] = rec_new(a, (uint64_t)i + 1, 300);
 	assert_false(store_sync_pending(f->st));
+	unsigned d0 = datasyncs;
 	assert_int_equal(store_sync(f->st), 0); /* nothing to do */
+	assert_int_equal(datasyncs, d0);
+
 	assert_int_equal(store_put_batch_deferred(f->st, r, 2, res, cur), 0);
 	assert_int_equal(res[0], 0);
 	assert_int_equal(res[1], 0);
@@ -280,6 +313,32 @@ static void test_deferred_flush(void **state)
 
 	assert_int_equal(store_put_batch_deferred(f->st, r, 1, res, NULL), 0);
 	assert_int_equal(res[0], SAMEN_EDUPLICATE);
+	assert_int_equal(store_sync(f->st), 0);
+
+	/* the flushes: a durable commit makes two (data, then a synchronous
+	 * meta write), a deferred one only the first, store_sync the second */
+	unsigned w0 = dsync_writes;
+	d0 = datasyncs;
+	struct store_rec extra = rec_new(a, 20, 300);
+	put1(f->st, &extra, 0, NULL);
+	rec_free(&extra);
+	assert_int_equal(dsync_writes - w0, 1);
+	assert_int_equal(datasyncs - d0, 1);
+	assert_false(store_sync_pending(f->st));
+	extra = rec_new(a, 21, 300);
+	w0 = dsync_writes;
+	d0 = datasyncs;
+	assert_int_equal(store_put_batch_deferred(f->st, &extra, 1, res, NULL), 0);
+	assert_int_equal(dsync_writes - w0, 0);
+	assert_int_equal(datasyncs - d0, 1);
+	assert_true(store_sync_pending(f->st));
+	assert_int_equal(store_sync(f->st), 0);
+	assert_int_equal(datasyncs - d0, 2);
+	assert_int_equal(dsync_writes - w0, 0);
+	assert_false(store_sync_pending(f->st));
+	assert_stored(f->st, &extra);
+	rec_free(&extra);
+
 	reopen(f, NULL); /* close flushes */
 	for (int i = 0; i < 3; i++) {
 		assert_stored(f->st, &r[i]);
