@@ -2,7 +2,7 @@
  * cap.h — one decrypted signal as an OASIS CAP 1.2 XML document, for the
  * authorities a household shared it with (`samen subscribe`).
  *
- * The document is valid against the OASIS schema (../shared/cap/CAP-v1.2.xsd;
+ * The document is valid against the OASIS schema (tests/data/cap/CAP-v1.2.xsd;
  * the tests check every case with xmllint). The mapping:
  *
  *   identifier   "samen-" + the 64 lowercase hex digits of the record id

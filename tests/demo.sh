@@ -148,7 +148,7 @@ say "The same as CAP 1.2 (samen subscribe --format cap), checked against the OAS
 first=$(ls "$T/police/cap"/*.xml | head -1)
 cat "$first"
 for f in "$T/police/cap"/*.xml; do
-	xmllint --noout --schema "$ROOT/../shared/cap/CAP-v1.2.xsd" "$f"
+	xmllint --noout --schema "$ROOT/tests/data/cap/CAP-v1.2.xsd" "$f"
 done
 
 say "The police team answers with an announcement, through the relay"

@@ -266,7 +266,7 @@ static void test_relay_forwards_and_authority_reads_shared(void **state)
 			continue;
 		char path[1400];
 		snprintf(path, sizeof(path), "%s/%s", capdir, e->d_name);
-		char *argv[] = {"/usr/bin/xmllint", "--noout", "--schema", "../shared/cap/CAP-v1.2.xsd",
+		char *argv[] = {"/usr/bin/xmllint", "--noout", "--schema", "tests/data/cap/CAP-v1.2.xsd",
 				path, NULL};
 		assert_int_equal(run(argv, 20), 0);
 		assert_int_equal(count_in(path, "<msgType>Alert</msgType>"), 1);

@@ -3,8 +3,8 @@
  * and validated against the OASIS schema with xmllint; then the mapping is
  * checked field by field.
  *
- * Run from the repository root, with shared/ beside the repository (as CI
- * clones it): the schema is ../shared/cap/CAP-v1.2.xsd. xmllint comes from
+ * Run from the repository root: the schema is the repository's own copy,
+ * tests/data/cap/CAP-v1.2.xsd (see its README). xmllint comes from
  * Debian's libxml2-utils (`make deps`). Either one missing fails the tests.
  */
 #include <errno.h>
@@ -29,8 +29,8 @@
 #include "../../proto/mp.h"
 #include "../../proto/signal.h"
 
-#define SCHEMA "../shared/cap/CAP-v1.2.xsd"
-#define EXAMPLE "../shared/cap/example-amber-alert.xml"
+#define SCHEMA "tests/data/cap/CAP-v1.2.xsd"
+#define EXAMPLE "tests/data/cap/example-amber-alert.xml"
 
 #define CREATED 1714578007ULL /* 2024-05-01T15:40:07Z */
 #define CREATED_TEXT "2024-05-01T15:40:07+00:00"
@@ -100,7 +100,7 @@ static int xmllint(const char *path, int verbose)
 	if (access(SCHEMA, R_OK) != 0) {
 		(void)snprintf(lint_problem, sizeof(lint_problem),
 			       "CAP schema %s not found: run the tests from the repository "
-			       "root, with shared/ checked out beside the repository", SCHEMA);
+			       "root of a complete checkout", SCHEMA);
 		return -1;
 	}
 	(void)snprintf(log, sizeof(log), "%s.log", path);
