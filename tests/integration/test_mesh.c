@@ -140,7 +140,9 @@ static void test_offline_catch_up(void **state)
 		snprintf(d, sizeof(d), "signaal %d terwijl 2 en 3 weg zijn", i);
 		assert_true(hnode_send(&nodes[i % 2], d, false, NULL));
 	}
-	assert_int_equal(hnode_count(&nodes[0]), 21);
+	/* h1's signals reach the founder by gossip: wait for them */
+	struct have up = {nodes, 2, NULL, 21};
+	assert_true(harness_wait(all_count, &up, 15000));
 	hnode_start(&nodes[2]);
 	hnode_start(&nodes[3]);
 	assert_true(hnode_wait_ready(&nodes[2], 10000));
