@@ -5,6 +5,7 @@
 #   make asan       the whole test suite under ASan+UBSan (build-asan/)
 #   make fuzz       each libFuzzer harness for FUZZ_SECONDS (default 30)
 #   make deps       install the Debian packages that are missing
+#   make deb        the Debian package, in build/deb/
 #   make install    PREFIX=/usr/local DESTDIR= (programs, man pages, config,
 #                   systemd unit, bash completion; PREFIX=/usr puts the config
 #                   in /etc and the unit in /lib/systemd/system)
@@ -34,7 +35,9 @@ FUZZ_CC ?= clang
 
 PKGS := libzmq libsodium msgpack lmdb
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libsodium-dev libmsgpack-dev \
-	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db
+	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db python3
+# libFuzzer's and ASan's runtimes for clang are only a Recommends of clang.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
@@ -146,6 +149,21 @@ asan:
 deps:
 	$(Q)sh tests/deps.sh $(DEB_PACKAGES)
 
+# `make deb`: the Debian package, built with dpkg-buildpackage (which writes
+# to the parent directory) and then moved into build/deb/ inside the clone.
+DEB_BUILD_PACKAGES := debhelper dpkg-dev fakeroot
+.PHONY: deb
+deb: deps
+	$(Q)sh tests/deps.sh $(DEB_BUILD_PACKAGES)
+	$(Q)dpkg-buildpackage -us -uc -b
+	$(Q)mkdir -p build/deb && mv ../samen_$(VERSION)_*.deb ../samen_$(VERSION)_*.buildinfo \
+		../samen_$(VERSION)_*.changes build/deb/
+	$(Q)ls build/deb/*.deb
+
+.PHONY: fuzz-deps
+fuzz-deps:
+	$(Q)sh tests/deps.sh $(FUZZ_PACKAGES)
+
 # libFuzzer harnesses, built with clang; each links the library sources
 # directly so the whole decoder is instrumented.
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
@@ -155,7 +173,8 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	@mkdir -p build-fuzz
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LIBS)
 
-fuzz: deps $(FUZZ_BINS)
+fuzz: deps fuzz-deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \
 		name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
 		echo "fuzz: $$name for $(FUZZ_SECONDS)s"; \
@@ -219,7 +238,8 @@ test-faults: deps
 # 600) each, growing the same corpora as `make fuzz`; not run in CI. A
 # finding leaves its input in build-fuzz/ (crash-*, leak-*, timeout-*).
 FUZZ_LONG_SECONDS ?= 600
-fuzz-long: deps $(FUZZ_BINS)
+fuzz-long: deps fuzz-deps
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \
 		name=$$(basename $$f); mkdir -p build-fuzz/corpus-$$name; \
 		echo "fuzz-long: $$name for $(FUZZ_LONG_SECONDS)s"; \

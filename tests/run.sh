@@ -1,10 +1,12 @@
 #!/bin/sh
 # Runs each test program given as an argument, shows its cmocka output, and
-# ends with one line "N passed, N failed" summed over every test case. A
-# program that dies without a cmocka summary counts as one failed test.
+# ends with one line "N passed, N failed" summed over every test case, with
+# ", N skipped" when cmocka skipped any (a skip is never counted as a pass).
+# A program that dies without a cmocka summary counts as one failed test.
 set -u
 passed=0
 failed=0
+skipped=0
 failed_progs=""
 for t in "$@"; do
 	out=$(mktemp)
@@ -13,6 +15,8 @@ for t in "$@"; do
 	cat "$out"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+	k=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
+	skipped=$((skipped + k))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "run.sh: $t exited with status $rc"
@@ -23,5 +27,9 @@ for t in "$@"; do
 	rm -f "$out"
 done
 [ -n "$failed_progs" ] && echo "failing programs:$failed_progs"
-echo "$passed passed, $failed failed"
+if [ "$skipped" -ne 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

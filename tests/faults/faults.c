@@ -683,6 +683,36 @@ uint64_t percentile(uint64_t *v, size_t n, double p)
 
 static char ns_a[40], ns_b[40], ip_a[32], ip_b[32], veth_a[16], veth_b[16];
 
+bool netns_available(char *why, size_t n)
+{
+	char ns[40], va[16], vb[16];
+
+	if (geteuid() != 0) {
+		snprintf(why, n, "needs root for network namespaces (ip netns)");
+		return false;
+	}
+	if (system("ip -V >/dev/null 2>&1") != 0) {
+		snprintf(why, n, "the 'ip' command (Debian package iproute2) is missing");
+		return false;
+	}
+	snprintf(ns, sizeof(ns), "samen-probe-%d", (int)getpid());
+	snprintf(va, sizeof(va), "spa%d", (int)getpid() % 1000000);
+	snprintf(vb, sizeof(vb), "spb%d", (int)getpid() % 1000000);
+	/* Root in a container may still lack CAP_NET_ADMIN or /run/netns. */
+	bool ok = run_cmd("ip netns add %s 2>/dev/null", ns);
+	if (!ok) {
+		snprintf(why, n, "cannot create a network namespace here (ip netns add)");
+		return false;
+	}
+	ok = run_cmd("ip link add %s type veth peer name %s 2>/dev/null", va, vb);
+	if (ok)
+		run_cmd("ip link del %s", va);
+	run_cmd("ip netns del %s", ns);
+	if (!ok)
+		snprintf(why, n, "cannot create a veth pair here (ip link add type veth)");
+	return ok;
+}
+
 bool netns_pair(const char *a, const char *b, const char *addr_a, const char *addr_b)
 {
 	snprintf(ns_a, sizeof(ns_a), "%s", a);

@@ -109,6 +109,10 @@ uint64_t percentile(uint64_t *v, size_t n, double p);
  * having printed why, when that is not possible here.
  */
 bool netns_pair(const char *a, const char *b, const char *addr_a, const char *addr_b);
+/* Whether this machine lets us make a network namespace joined by a veth
+ * pair at all; when not, writes why into why[n]. A machine that cannot is a
+ * reason to skip, where a failure after this probe succeeded is a failure. */
+bool netns_available(char *why, size_t n);
 /* Makes the other side unreachable from each namespace (cut = true), or
  * reachable again. */
 bool netns_cut(bool cut);

@@ -93,8 +93,9 @@ static void partition_heal(unsigned hold_s)
 {
 	struct idset all = {0}, during[2] = {{0}, {0}};
 	char ns_a[40], ns_b[40];
-	if (geteuid() != 0) {
-		fprintf(stderr, "partition: SKIPPED — needs root for network namespaces (ip netns)\n");
+	char why[96];
+	if (!netns_available(why, sizeof(why))) {
+		fprintf(stderr, "partition: SKIPPED — %s\n", why);
 		skip();
 	}
 	faults_seed("partition");

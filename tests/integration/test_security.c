@@ -539,7 +539,7 @@ static void test_garbage_from_member(void **state)
 	uint64_t t0 = harness_ms();
 	assert_true(hnode_send(h1, "eerlijk signaal na de rommel", false, id));
 	struct have h = {nodes, 2, id};
-	assert_true(harness_wait(all_have, &h, 5000));
+	assert_true(harness_wait(all_have, &h, 15000));
 	fprintf(stderr, "garbage: honest alert at the founder after %llu ms%s\n",
 		(unsigned long long)(harness_ms() - t0),
 		cut_by_total ? "" : " (cut off only after 5 on one connection)");
