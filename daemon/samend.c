@@ -26,7 +26,7 @@
 #include "hook.h"
 #include "log.h"
 #include "notify.h"
-#include "../keys/keyfile.h"
+#include "statedir.h"
 #include "../keys/keytext.h"
 
 #define POLL_MAX (8 + 2 * 64)
@@ -59,40 +59,12 @@ static int usage(FILE *f, int code)
 	return code;
 }
 
-static int ensure_state_dir(const char *dir)
+/* A start that fails after making a key takes it back: nobody saw it. */
+static int start_failed(int code, const char *key, bool key_made)
 {
-	struct stat st;
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(dir, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	/* the control socket inside is reachable by whoever can enter here */
-	if ((st.st_mode & 077) && chmod(dir, 0700) < 0)
-		return -errno;
-	return 0;
-}
-
-static int ensure_key(const char *path)
-{
-	struct identity *id = NULL;
-	if (access(path, F_OK) == 0)
-		return 0;
-	int ret = identity_generate(&id);
-	if (ret == 0)
-		ret = keyfile_write_secret(path, id, NULL);
-	if (ret == 0) {
-		char pub[4200], text[KEYTEXT_LEN], fp[FINGERPRINT_LEN];
-		snprintf(pub, sizeof(pub), "%s.pub", path);
-		if (keyfile_write_public(pub, id->pk) < 0)
-			log_msg(SLOG_WARN, "cannot write %s", pub);
-		keytext_encode(id->pk, text);
-		keytext_fingerprint(id->pk, fp);
-		log_msg(SLOG_INFO, "created a new key %s: %s (fingerprint %s)", path, text, fp);
-	}
-	identity_free(&id);
-	return ret;
+	if (key_made)
+		statedir_unmake_key(key);
+	return code;
 }
 
 /* Reads a key passphrase from SAMEN_PASSPHRASE_FILE or from systemd's
@@ -464,12 +436,28 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	ret = ensure_state_dir(cfg.state_dir);
+	ret = statedir_ensure(cfg.state_dir);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "state directory %s: %s", cfg.state_dir, samen_strerror(ret));
 		return 3;
 	}
-	ret = ensure_key(cfg.key);
+	pid_t holder;
+	int lock_fd = statedir_lock(cfg.state_dir, &holder);
+	if (lock_fd == -EWOULDBLOCK) {
+		if (holder)
+			log_msg(SLOG_ERR, "%s is in use by another samend (pid %d); stop it first",
+				cfg.state_dir, (int)holder);
+		else
+			log_msg(SLOG_ERR, "%s is in use by another samend; stop it first", cfg.state_dir);
+		return 3;
+	}
+	if (lock_fd < 0) {
+		log_msg(SLOG_ERR, "cannot lock %s/samend.lock: %s", cfg.state_dir, samen_strerror(lock_fd));
+		return 3;
+	}
+	/* lock_fd stays open, and the lock held, until the process ends */
+	bool key_made = false;
+	ret = statedir_ensure_key(cfg.key, &key_made);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "key %s: %s", cfg.key, samen_strerror(ret));
 		return 3;
@@ -492,14 +480,14 @@ int main(int argc, char **argv)
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "cannot open %s: %s", ret == SAMEN_ENBHD ? "the store (it belongs to "
 			"another neighbourhood)" : cfg.state_dir, samen_strerror(ret));
-		return 3;
+		return start_failed(3, cfg.key, key_made);
 	}
 	for (unsigned i = 0; i < cfg.n_served; i++) {
 		ret = node_serve(&d.node, cfg.served[i]);
 		if (ret < 0) {
 			log_msg(SLOG_ERR, "cannot serve a neighbourhood: %s", samen_strerror(ret));
 			node_close(&d.node);
-			return 3;
+			return start_failed(3, cfg.key, key_made);
 		}
 	}
 	d.node.stored = gossip_stored;
@@ -512,7 +500,7 @@ int main(int argc, char **argv)
 		if (ret < 0) {
 			log_msg(SLOG_ERR, "on_signal %s: %s", cfg.on_signal, samen_strerror(ret));
 			node_close(&d.node);
-			return 2;
+			return start_failed(2, cfg.key, key_made);
 		}
 	}
 	ret = net_open(&d);
@@ -522,7 +510,7 @@ int main(int argc, char **argv)
 		relay_close(&d);
 		net_close(&d);
 		node_close(&d.node);
-		return 4;
+		return start_failed(4, cfg.key, key_made);
 	}
 	if (cfg.user[0]) {
 		ret = drop_privileges(cfg.user);
@@ -530,7 +518,7 @@ int main(int argc, char **argv)
 			log_msg(SLOG_ERR, "cannot become user %s: %s", cfg.user, samen_strerror(ret));
 			net_close(&d);
 			node_close(&d.node);
-			return 4;
+			return start_failed(4, cfg.key, key_made);
 		}
 	}
 	char text[KEYTEXT_LEN], fp[FINGERPRINT_LEN];

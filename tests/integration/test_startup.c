@@ -1,0 +1,135 @@
+/*
+ * test_startup.c — how samend starts and refuses to start: one daemon per
+ * state directory, and a start that fails leaves no key behind.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../support/harness.h"
+
+static bool log_has(const char *path, const char *needle)
+{
+	char buf[16384];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+struct child {
+	pid_t pid;
+	int status;
+};
+
+static bool exited(void *ctx)
+{
+	struct child *c = ctx;
+	return waitpid(c->pid, &c->status, WNOHANG) == c->pid;
+}
+
+/* Waits for n's process to end; returns its wait status, or -1. */
+static int wait_exit(struct hnode *n, int timeout_ms)
+{
+	struct child c = {n->pid, 0};
+	if (!harness_wait(exited, &c, timeout_ms))
+		return -1;
+	n->pid = 0;
+	return c.status;
+}
+
+/* A second samend on the same state directory refuses to start, says why,
+ * and leaves the first one's control socket in place when it exits. */
+static void test_one_daemon_per_state_dir(void **state)
+{
+	(void)state;
+	struct hnode a;
+	hnode_init(&a, "founder", harness_port(), 0);
+	hnode_write_config(&a, a.pk, NULL);
+	hnode_start(&a);
+	assert_true(hnode_wait_ready(&a, 10000));
+
+	struct hnode b = a;
+	snprintf(b.log, sizeof(b.log), "%s/second.log", a.dir);
+	/* another port, so that only the state directory is shared */
+	b.port = harness_port();
+	snprintf(b.config, sizeof(b.config), "%s/second.conf", a.dir);
+	hnode_write_config(&b, b.pk, NULL);
+	hnode_start(&b);
+	int status = wait_exit(&b, 10000);
+	assert_true(status >= 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	char want[64];
+	snprintf(want, sizeof(want), "another samend (pid %d)", (int)a.pid);
+	assert_true(log_has(b.log, want));
+
+	/* the first is still reachable on its own control socket */
+	struct hreply r;
+	assert_true(hnode_call(&a, &r, "op=status", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_free(&r);
+	assert_int_equal(hnode_stop(&a, SIGTERM), 0);
+
+	/* and once it is gone, the directory can be used again */
+	hnode_start(&a);
+	assert_true(hnode_wait_ready(&a, 10000));
+	assert_int_equal(hnode_stop(&a, SIGTERM), 0);
+	harness_cleanup();
+}
+
+/* A first start whose listen address is taken fails before anyone could
+ * learn the key it made: the key is removed again, not left behind. */
+static void test_bind_failure_leaves_no_key(void **state)
+{
+	(void)state;
+	struct hnode n;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	assert_true(s >= 0);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(s, 1), 0);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+
+	hnode_init(&n, "busy", ntohs(sa.sin_port), 0);
+	assert_int_equal(unlink(n.key_path), 0);
+	hnode_write_config(&n, NULL, NULL);
+	hnode_start(&n);
+	int status = wait_exit(&n, 10000);
+	assert_true(status >= 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 4);
+	struct stat st;
+	assert_int_equal(stat(n.key_path, &st), -1);
+	char pub[700];
+	snprintf(pub, sizeof(pub), "%s.pub", n.key_path);
+	assert_int_equal(stat(pub, &st), -1);
+	assert_true(log_has(n.log, "removed the key"));
+	close(s);
+	harness_cleanup();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_one_daemon_per_state_dir, harness_teardown),
+		cmocka_unit_test_teardown(test_bind_failure_leaves_no_key, harness_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
