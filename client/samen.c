@@ -30,6 +30,7 @@
 #include "ctl_client.h"
 #include "render.h"
 #include "request.h"
+#include "../keys/keyarg.h"
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
@@ -399,6 +400,8 @@ int main(int argc, char **argv)
 
 	/* wcwidth() for table columns; nothing else depends on the locale */
 	setlocale(LC_CTYPE, "");
+	if (keyarg_protect(argc, argv) < 0)
+		return fail(EXIT_INTERNAL, "out of memory");
 	r = commands_globals(argc, argv, &g);
 	if (r != 0)
 		return r == EXIT_DONE ? (fflush(stdout) == 0 ? 0 : EXIT_INTERNAL) : r;

@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "identity.h"
+#include "keyarg.h"
 #include "keyfile.h"
 #include "keytext.h"
 #include "membership.h"
@@ -595,6 +596,8 @@ int main(int argc, char **argv)
 		return fail(EXIT_SYSTEM, "libsodium failed to initialise");
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);
+	if (keyarg_protect(argc, argv) < 0)
+		return fail(EXIT_SYSTEM, "out of memory");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return usage(stdout, 0);
 	if (!strcmp(argv[1], "--version")) {
