@@ -627,7 +627,7 @@ static int on_signal(struct sub *s, struct slot *t)
 			refs[i].sent = e ? e->created : 0;
 		}
 		struct cap_input in = {r->id, c->sender, NULL, nbhd, r->created, r->u.signal.expires,
-				       &t->p, refs, t->p.n_refs, false, NULL};
+				       &t->p, refs, t->p.n_refs, false, NULL, NULL};
 		ret = emit_cap(s, t->cursor, &in);
 	}
 	return ret;
@@ -663,7 +663,7 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 	snprintf(sender, sizeof(sender), "samen:%s", author);
 	struct cap_ref ref = {t->id, t->sender, t->created};
 	struct cap_input in = {r->id, sender, NULL, nbhd, r->created, 0, &t->p, &ref, 1, true,
-			       r->u.retraction.reason};
+			       r->u.retraction.reason, NULL};
 	return emit_cap(s, cursor, &in);
 }
 

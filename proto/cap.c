@@ -168,7 +168,9 @@ int cap_datetime(uint64_t t, char out[CAP_DATETIME_LEN])
 	y += m <= 2;
 	/* y <= 9999 (t <= CAP_TIME_MAX); the remainders only tell the
 	 * compiler how wide each field is. */
-	(void)snprintf(out, CAP_DATETIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02u+00:00",
+	/* CAP 1.2 §3.3.2: UTC is written "-00:00" (the schema would let "+00:00"
+	 * through, the standard does not). */
+	(void)snprintf(out, CAP_DATETIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02u-00:00",
 		       (unsigned)(y % 10000), (unsigned)(m % 100), (unsigned)(d % 100),
 		       (unsigned)(secs / 3600 % 100), (unsigned)(secs / 60 % 60),
 		       (unsigned)(secs % 60));
@@ -220,6 +222,32 @@ static bool sender_ok(const char *s)
 		unsigned char c = (unsigned char)s[i];
 		if (c <= 0x20 || c >= 0x7f || c == ',' || c == '<' || c == '&')
 			return false;
+	}
+	return true;
+}
+
+bool cap_language_ok(const char *s)
+{
+	/* RFC 3066 as CAP 1.2 names it: 1–8 letters, then "-" and 1–8 letters or
+	 * digits, any number of times. */
+	size_t run = 0, len = s ? strnlen(s, CAP_LANGUAGE_MAX + 1) : 0;
+	bool first = true;
+
+	if (len == 0 || len > CAP_LANGUAGE_MAX)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '-' || c == '\0') {
+			if (run == 0 || run > 8)
+				return false;
+			run = 0;
+			first = false;
+			continue;
+		}
+		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		if (!alpha && (first || c < '0' || c > '9'))
+			return false;
+		run++;
 	}
 	return true;
 }
@@ -397,7 +425,7 @@ static void render(struct w *w, const struct cap_input *in)
 	}
 
 	open_tag(w, 1, "info");
-	elem(w, 2, "language", "en-US");
+	elem(w, 2, "language", in->language ? in->language : CAP_LANGUAGE_DEFAULT);
 	elem(w, 2, "category", category_cap[p->category]);
 	elem(w, 2, "event", event_text[p->category]);
 	elem(w, 2, "urgency", cancel ? "Past" : "Immediate");
@@ -467,6 +495,7 @@ int cap_write(FILE *f, const struct cap_input *in)
 	struct w w = {NULL, 0};
 
 	if (!f || !in || !in->id || !in->p || !sender_ok(in->sender) || !plain_ok(in->p) ||
+	    (in->language && !cap_language_ok(in->language)) ||
 	    in->created > CAP_TIME_MAX ||
 	    (in->n_refs && !in->refs) || (in->retraction && in->n_refs == 0))
 		return SAMEN_EINVAL;

@@ -7,8 +7,9 @@
  *
  *   identifier   "samen-" + the 64 lowercase hex digits of the record id
  *   sender       in->sender, as given (see below for what it may hold)
- *   sent         created, "YYYY-MM-DDThh:mm:ss+00:00" (the schema's pattern
- *                allows no "Z")
+ *   sent         created, "YYYY-MM-DDThh:mm:ss-00:00": UTC as CAP 1.2
+ *                §3.3.2 requires it (the schema allows no "Z", and its
+ *                pattern would also let "+00:00" through)
  *   status       real → Actual, test → Test, exercise → Exercise
  *   msgType      alert → Alert; ack, update → Update; all-clear and every
  *                retraction → Cancel
@@ -19,7 +20,9 @@
  *                CAP_TIME_MAX counts as unknown), separated by one space;
  *                a retraction references its target (refs[0]) only. The
  *                element is left out when no reference is known.
- *   info         one, in English (language en-US):
+ *   info         one, in the language the caller names (an RFC 3066 tag;
+ *                default CAP_LANGUAGE_DEFAULT, nl-NL: households write
+ *                Dutch; the mapped values below are CAP's own English):
  *     category     suspicious, burglary, break-in attempt, nuisance →
  *                  Security; fire → Fire; medical → Health; missing person
  *                  → Rescue; other → Other
@@ -72,7 +75,9 @@
 #include "signal.h"
 
 #define CAP_HEADLINE_MAX 160 /* bytes */
-#define CAP_DATETIME_LEN 26  /* "YYYY-MM-DDThh:mm:ss+00:00" + NUL */
+#define CAP_DATETIME_LEN 26  /* "YYYY-MM-DDThh:mm:ss-00:00" + NUL */
+#define CAP_LANGUAGE_MAX 35  /* bytes of an RFC 3066 tag we accept */
+#define CAP_LANGUAGE_DEFAULT "nl-NL"
 #define CAP_TIME_MAX 253402300799ULL /* 9999-12-31T23:59:59 */
 
 /* A signal referred to: an ack's, update's or all-clear's target, or the
@@ -105,6 +110,8 @@ struct cap_input {
 	bool retraction;          /* a retraction record: a Cancel of
 				     refs[0], which must be given */
 	const char *reason;       /* the retraction's reason; NULL or "" */
+	const char *language;     /* <language>: an RFC 3066 tag (see
+				     cap_language_ok); NULL = the default */
 };
 
 /*
@@ -116,8 +123,11 @@ struct cap_input {
  */
 int cap_write(FILE *f, const struct cap_input *in) SAMEN_MUST_CHECK;
 
+/* Whether s is a language tag CAP accepts (RFC 3066: "nl-NL", "fy", "en"). */
+bool cap_language_ok(const char *s);
+
 /*
- * Writes t as "YYYY-MM-DDThh:mm:ss+00:00" (UTC) into out. Returns 0, or
+ * Writes t as "YYYY-MM-DDThh:mm:ss-00:00" (UTC) into out. Returns 0, or
  * SAMEN_EINVAL if t is past CAP_TIME_MAX (a five-digit year).
  */
 int cap_datetime(uint64_t t, char out[CAP_DATETIME_LEN]) SAMEN_MUST_CHECK;

@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "../support/capcheck.h"
 #include "../support/harness.h"
 #include "../support/rawpeer.h"
 #include "../../keys/keyfile.h"
@@ -270,6 +271,14 @@ static void test_relay_forwards_and_authority_reads_shared(void **state)
 				path, NULL};
 		assert_int_equal(run(argv, 20), 0);
 		assert_int_equal(count_in(path, "<msgType>Alert</msgType>"), 1);
+		/* and the standard's rules beyond the schema */
+		char doc[16384], why[512];
+		FILE *df = fopen(path, "r");
+		assert_non_null(df);
+		doc[fread(doc, 1, sizeof(doc) - 1, df)] = '\0';
+		fclose(df);
+		if (capcheck(doc, why, sizeof(why)) != 0)
+			fail_msg("%s: %s", path, why);
 		docs++;
 	}
 	closedir(dir);

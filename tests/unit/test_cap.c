@@ -28,14 +28,15 @@
 #include "../../proto/cap.h"
 #include "../../proto/mp.h"
 #include "../../proto/signal.h"
+#include "../support/capcheck.h"
 
 #define SCHEMA "tests/data/cap/CAP-v1.2.xsd"
 #define EXAMPLE "tests/data/cap/example-amber-alert.xml"
 
 #define CREATED 1714578007ULL /* 2024-05-01T15:40:07Z */
-#define CREATED_TEXT "2024-05-01T15:40:07+00:00"
+#define CREATED_TEXT "2024-05-01T15:40:07-00:00"
 #define EXPIRES (CREATED + 14400)
-#define EXPIRES_TEXT "2024-05-01T19:40:07+00:00"
+#define EXPIRES_TEXT "2024-05-01T19:40:07-00:00"
 #define SENDER "samen:VGhpcyBpcyBub3QgYSByZWFsIGtleSwganVzdCB0ZXh0"
 #define AUTHOR2 "samen:QW5vdGhlciBob3VzZWhvbGQsIGFub3RoZXIga2V5IQ"
 
@@ -176,6 +177,13 @@ static int render(const struct cap_input *in, char **text, int want_valid)
 			print_error("document:\n%s", *text);
 			free(*text);
 			fail_msg("the CAP document does not validate against %s", SCHEMA);
+		}
+		char why[512];
+		if (capcheck(*text, why, sizeof(why)) != 0) {
+			unlink(path);
+			print_error("document:\n%s", *text);
+			free(*text);
+			fail_msg("beyond the schema: %s", why);
 		}
 	}
 	unlink(path);
@@ -353,7 +361,7 @@ static void test_alert(void **state)
 	HAS(doc, "<restriction>Shared by a household of neighbourhood Wijk Lindelaan with "
 		 "its authorities; not for publication</restriction>");
 	HAS_NOT(doc, "<references>");
-	HAS(doc, "<language>en-US</language>");
+	HAS(doc, "<language>nl-NL</language>");
 	HAS(doc, "<category>Security</category>");
 	HAS(doc, "<event>Break-in attempt</event>");
 	HAS(doc, "<urgency>Immediate</urgency>");
@@ -388,7 +396,7 @@ static void test_ack_112(void **state)
 	doc = valid_doc(&in);
 	HAS(doc, "<msgType>Update</msgType>");
 	(void)snprintf(want, sizeof(want),
-		       "<references>" AUTHOR2 ",samen-%s,2024-05-01T15:30:07+00:00</references>",
+		       "<references>" AUTHOR2 ",samen-%s,2024-05-01T15:30:07-00:00</references>",
 		       hex_ref1);
 	HAS(doc, want);
 	HAS(doc, "<certainty>Unknown</certainty>");
@@ -456,8 +464,8 @@ static void test_allclear_refs(void **state)
 	HAS(doc, "<status>Exercise</status>");
 	HAS(doc, "<msgType>Cancel</msgType>");
 	(void)snprintf(want, sizeof(want),
-		       "<references>" AUTHOR2 ",samen-%s,2024-05-01T15:30:07+00:00 " SENDER
-		       ",samen-%s,2024-05-01T15:35:07+00:00</references>",
+		       "<references>" AUTHOR2 ",samen-%s,2024-05-01T15:30:07-00:00 " SENDER
+		       ",samen-%s,2024-05-01T15:35:07-00:00</references>",
 		       hex_ref1, hex_ref2);
 	HAS(doc, want);
 	HAS(doc, "<category>Fire</category>");
@@ -474,7 +482,7 @@ static void test_allclear_refs(void **state)
 	refs[0].sent = 0;
 	doc = valid_doc(&in);
 	(void)snprintf(want, sizeof(want),
-		       "<references>" SENDER ",samen-%s,2024-05-01T15:35:07+00:00</references>",
+		       "<references>" SENDER ",samen-%s,2024-05-01T15:35:07-00:00</references>",
 		       hex_ref2);
 	HAS(doc, want);
 	free(doc);
@@ -500,7 +508,7 @@ static void test_retraction(void **state)
 	doc = valid_doc(&in);
 	HAS(doc, "<msgType>Cancel</msgType>");
 	(void)snprintf(want, sizeof(want),
-		       "<references>" AUTHOR2 ",samen-%s,2024-05-01T15:30:07+00:00</references>",
+		       "<references>" AUTHOR2 ",samen-%s,2024-05-01T15:30:07-00:00</references>",
 		       hex_ref1);
 	HAS(doc, want);
 	HAS_NOT(doc, hex_ref2);
@@ -678,15 +686,15 @@ static void test_datetime(void **state)
 	(void)state;
 
 	assert_int_equal(cap_datetime(0, out), 0);
-	assert_string_equal(out, "1970-01-01T00:00:00+00:00");
+	assert_string_equal(out, "1970-01-01T00:00:00-00:00");
 	assert_int_equal(cap_datetime(951782400, out), 0);
-	assert_string_equal(out, "2000-02-29T00:00:00+00:00");
+	assert_string_equal(out, "2000-02-29T00:00:00-00:00");
 	assert_int_equal(cap_datetime(1709164800 + 86399, out), 0);
-	assert_string_equal(out, "2024-02-29T23:59:59+00:00");
+	assert_string_equal(out, "2024-02-29T23:59:59-00:00");
 	assert_int_equal(cap_datetime(4102444799ULL, out), 0);
-	assert_string_equal(out, "2099-12-31T23:59:59+00:00");
+	assert_string_equal(out, "2099-12-31T23:59:59-00:00");
 	assert_int_equal(cap_datetime(CAP_TIME_MAX, out), 0);
-	assert_string_equal(out, "9999-12-31T23:59:59+00:00");
+	assert_string_equal(out, "9999-12-31T23:59:59-00:00");
 	assert_int_equal(cap_datetime(CAP_TIME_MAX + 1, out), SAMEN_EINVAL);
 	assert_int_equal(cap_datetime(UINT64_MAX, out), SAMEN_EINVAL);
 
@@ -699,7 +707,7 @@ static void test_datetime(void **state)
 		if (i < 1000)
 			tt = (time_t)(i * 86399LL * 59); /* around the epoch */
 		assert_non_null(gmtime_r(&tt, &tm));
-		(void)snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d+00:00",
+		(void)snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d-00:00",
 			       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 			       tm.tm_min, tm.tm_sec);
 		assert_int_equal(cap_datetime((uint64_t)tt, out), 0);
@@ -719,8 +727,8 @@ static void test_far_times(void **state)
 	in.created = 0;
 	in.expires = CAP_TIME_MAX;
 	doc = valid_doc(&in);
-	HAS(doc, "<sent>1970-01-01T00:00:00+00:00</sent>");
-	HAS(doc, "<expires>9999-12-31T23:59:59+00:00</expires>");
+	HAS(doc, "<sent>1970-01-01T00:00:00-00:00</sent>");
+	HAS(doc, "<expires>9999-12-31T23:59:59-00:00</expires>");
 	free(doc);
 
 	/* an expiry or a reference time CAP cannot write (a peer's choice) is
@@ -914,6 +922,73 @@ static void test_from_decoder(void **state)
 	free(doc);
 }
 
+
+/* The language is the caller's setting (an RFC 3066 tag), checked. */
+static void test_language(void **state)
+{
+	struct signal_plain p;
+	struct cap_input in;
+	char *doc;
+	FILE *f;
+	(void)state;
+
+	plain(&p, SIG_ALERT, false);
+	input(&in, &p);
+	in.language = "fy-NL";
+	doc = valid_doc(&in);
+	HAS(doc, "<language>fy-NL</language>");
+	free(doc);
+	assert_true(cap_language_ok("nl"));
+	assert_true(cap_language_ok("nl-NL"));
+	assert_true(cap_language_ok("x-klingon"));
+	const char *refused[] = {"", "nl_NL", "nl-", "-nl", "nl--NL", "n1", "nederlands",
+				 "nl-NLNLNLNLNL", "nl NL", "nl-NL<"};
+	f = fopen("/dev/null", "w");
+	assert_non_null(f);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_false(cap_language_ok(refused[i]));
+		in.language = refused[i];
+		assert_int_equal(cap_write(f, &in), SAMEN_EINVAL);
+	}
+	fclose(f);
+}
+
+/* The checker of the rules beyond the schema does refuse what breaks them
+ * (and so the checks in render() can fail). */
+static void test_capcheck_refuses(void **state)
+{
+	char why[512];
+	(void)state;
+	static const char *const broken[] = {
+		"<sent>2024-05-01T15:40:07+00:00</sent>",  /* UTC must be -00:00 */
+		"<sent>2024-05-01T15:40:07Z</sent>",
+		"<sent>2024-13-01T15:40:07-00:00</sent>",
+		"<expires>2024-05-01 15:40:07-00:00</expires>",
+		"<references>a,b</references>",
+		"<references>a,b,2024-05-01T15:40:07-00:00 </references>",
+		"<references>a,b,c,2024-05-01T15:40:07-00:00</references>",
+		"<references>a b,c,2024-05-01T15:40:07-00:00</references>",
+		"<circle>52.09,5.12</circle>",
+		"<circle>91.0,5.12 0.1</circle>",
+		"<circle>52.09,181 0.1</circle>",
+		"<circle>52.09,5.12 -1</circle>",
+		"<circle>52.09, 5.12 1</circle>",
+		"<identifier>samen x</identifier>",
+		"<sender>a,b</sender>",
+		"<language>en_US</language>",
+		"<sent>2024-05-01T15:40:07-00:00",
+	};
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++)
+		if (capcheck(broken[i], why, sizeof(why)) == 0)
+			fail_msg("capcheck passed %s", broken[i]);
+	assert_int_equal(capcheck("<sent>2024-05-01T15:40:07-00:00</sent><sent>2024-05-01T17:40:07"
+				  "+02:00</sent><references>s,i,2024-05-01T15:40:07-00:00 t,j,"
+				  "2024-05-01T15:40:07-00:00</references><circle>-52.090737,"
+				  "5.121420 0.15</circle><language>nl-NL</language>",
+				  why, sizeof(why)),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -925,6 +1000,7 @@ int main(void)
 		cmocka_unit_test(test_categories),  cmocka_unit_test(test_datetime),
 		cmocka_unit_test(test_far_times),   cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_write_error), cmocka_unit_test(test_from_decoder),
+		cmocka_unit_test(test_language),    cmocka_unit_test(test_capcheck_refuses),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
