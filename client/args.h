@@ -42,6 +42,11 @@ int args_key(const char *opt, const char *s, char *out, char *err, size_t cap);
  * nonempty, at least one character that is not white space. */
 int args_text(const char *opt, const char *s, size_t max, bool nonempty, char *err, size_t cap);
 
+/* The index of the name in names[0..n) closest to typed (a mistyped
+ * option or command: at most two letters added, dropped, changed or
+ * swapped, and fewer than half of it), or -1 when none is that close. */
+int args_nearest(const char *typed, const char *const *names, size_t n);
+
 /* Writes s into out as a quotable excerpt for an error message: control
  * bytes become '?', and more than 60 bytes are cut with "...". */
 void args_quote(const char *s, char *out, size_t cap);

@@ -61,6 +61,10 @@ int cli_invalid(const struct command *cmd, const char *msg);
 void cli_list_names(char *out, size_t cap, const char *(*name)(unsigned), unsigned from,
 		    unsigned to);
 
+/* getopt_long(argc, argv, shortopts, opts, NULL), remembering opts so that
+ * an unknown option can be answered with the nearest known one. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts);
+
 /* What getopt_long returned for a common option (or an error): 0 to go on,
  * EXIT_DONE after --help or --version, or EXIT_USAGE. */
 int cli_common_option(const struct command *cmd, int c, char **argv, struct globals *g);

@@ -17,7 +17,7 @@ static int cmd_plain(const struct command *cmd, int argc, char **argv, struct gl
 	static const struct option opts[] = {COMMON_OPTIONS};
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1)
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1)
 		r = cli_common_option(cmd, c, argv, g);
 	if (r || (r = cli_positional(cmd, argc, argv, 0, "")))
 		return r;
@@ -61,7 +61,7 @@ CMD_BUILD(invite)
 	bool pre = false;
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		switch (c) {
 		case O_PREAPPROVED: pre = true; break;
 		case O_HOURS: r = cli_once(cmd, &hours, "--hours"); break;
@@ -95,7 +95,7 @@ CMD_BUILD(join)
 	char code[CODE_MAX + 1];
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		if (c == O_LABEL)
 			r = cli_once(cmd, &label, "--label");
 		else
@@ -130,7 +130,7 @@ CMD_BUILD(approve)
 	char key[KEYTEXT_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1)
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1)
 		r = cli_common_option(cmd, c, argv, g);
 	if (r || (r = cli_positional(cmd, argc, argv, 1, "the KEY to approve (see 'samen pending')")) ||
 	    (r = cli_take_key(cmd, argv[optind], key)))
@@ -152,7 +152,7 @@ CMD_BUILD(revoke)
 	bool cascade = false;
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		switch (c) {
 		case O_CASCADE: cascade = true; break;
 		case O_REASON: r = cli_once(cmd, &reason, "--reason"); break;
@@ -185,7 +185,7 @@ CMD_BUILD(certify)
 	uint64_t n_days = 0;
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		switch (c) {
 		case O_ROLE: r = cli_once(cmd, &role, "--role"); break;
 		case O_LABEL: r = cli_once(cmd, &label, "--label"); break;

@@ -39,7 +39,7 @@ static int send_parse(const struct command *cmd, int argc, char **argv, struct g
 	};
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT "c:w:d:", opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT "c:w:d:", opts)) != -1) {
 		switch (c) {
 		case 'c': r = cli_once(cmd, &s->category, "--category"); break;
 		case 'w': r = cli_once(cmd, &s->where, "--where"); break;
@@ -183,7 +183,7 @@ CMD_BUILD(ack)
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		switch (c) {
 		case O_CALLED112: called = true; break;
 		case O_LOOKING: looking = true; break;
@@ -224,7 +224,7 @@ CMD_BUILD(resolve)
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		switch (c) {
 		case O_SHARE: share = true; break;
 		case O_TEXT: r = cli_once(cmd, &text, "--text"); break;
@@ -254,7 +254,7 @@ CMD_BUILD(retract)
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		if (c == O_REASON)
 			r = cli_once(cmd, &reason, "--reason");
 		else
@@ -289,7 +289,7 @@ CMD_BUILD(list)
 	bool all = false;
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT "an:", opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT "an:", opts)) != -1) {
 		switch (c) {
 		case 'a':
 		case O_ALL: all = true; break;
@@ -316,7 +316,7 @@ CMD_BUILD(show)
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1)
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1)
 		r = cli_common_option(cmd, c, argv, g);
 	if (r || (r = cli_positional(cmd, argc, argv, 1, "the ID of the signal to show")) ||
 	    (r = cli_take_id(cmd, argv[optind], id)))
@@ -337,7 +337,7 @@ CMD_BUILD(watch)
 	uint64_t ago = 0;
 	int c, r = 0;
 
-	while (r == 0 && (c = getopt_long(argc, argv, COMMON_SHORT, opts, NULL)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
 		if (c == O_SINCE)
 			r = cli_once(cmd, &since, "--since");
 		else

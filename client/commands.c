@@ -66,21 +66,55 @@ void commands_help(FILE *f, const struct command *cmd)
 	      f);
 }
 
-/* The bad option as the person typed it, for a message. */
+/* The bad option as the person typed it, for a message: "--stat" or
+ * "--state" (without what follows an '='), or "-x". */
 static const char *bad_option(char **argv, char *buf, size_t cap)
 {
-	if (optopt && optopt < 256) {
+	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+	char q[64];
+
+	if (arg && arg[0] == '-' && arg[1] == '-' && arg[2]) {
+		args_quote(arg, q, sizeof(q));
+		q[strcspn(q, "=")] = '\0';
+		snprintf(buf, cap, "%s", q);
+	} else if (optopt > 0 && optopt < 256) {
 		snprintf(buf, cap, "-%c", optopt);
-		return buf;
+	} else {
+		args_quote(arg ? arg : "?", buf, cap);
 	}
-	args_quote(optind > 0 ? argv[optind - 1] : "?", buf, cap);
+	return buf;
+}
+
+static const struct option *current_opts;
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *opts)
+{
+	current_opts = opts;
+	return getopt_long(argc, argv, shortopts, opts, NULL);
+}
+
+/* ", did you mean --state?" for a mistyped long option, or "". */
+static const char *nearest_option(const char *typed, const struct option *opts, char *buf,
+				  size_t cap)
+{
+	const char *names[64];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!opts || strncmp(typed, "--", 2) != 0)
+		return buf;
+	for (; opts[n].name && n < sizeof(names) / sizeof(names[0]); n++)
+		names[n] = opts[n].name;
+	int i = args_nearest(typed + 2, names, n);
+	if (i >= 0)
+		snprintf(buf, cap, "; did you mean --%s?", names[i]);
 	return buf;
 }
 
 /* Handles what getopt_long returned for an option every command has. */
 int cli_common_option(const struct command *cmd, int c, char **argv, struct globals *g)
 {
-	char opt[64];
+	char opt[64], hint[64];
 
 	switch (c) {
 	case 'h':
@@ -101,7 +135,9 @@ int cli_common_option(const struct command *cmd, int c, char **argv, struct glob
 	case ':':
 		return cli_usage_error(cmd, "option '%s' needs a value", bad_option(argv, opt, sizeof(opt)));
 	default:
-		return cli_usage_error(cmd, "unknown option '%s'", bad_option(argv, opt, sizeof(opt)));
+		bad_option(argv, opt, sizeof(opt));
+		return cli_usage_error(cmd, "unknown option '%s'%s", opt,
+				       nearest_option(opt, current_opts, hint, sizeof(hint)));
 	}
 }
 
@@ -227,6 +263,15 @@ const struct command *commands_find(const char *name)
 	return NULL;
 }
 
+const struct command *commands_nearest(const char *name)
+{
+	const char *names[N_COMMANDS];
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		names[i] = commands[i].name;
+	int i = args_nearest(name, names, N_COMMANDS);
+	return i < 0 ? NULL : &commands[i];
+}
+
 void commands_usage(FILE *f)
 {
 	fputs("usage: samen [--state DIR] [--json] COMMAND [OPTIONS] [ARGS]\n\ncommands:\n", f);
@@ -253,7 +298,7 @@ int commands_globals(int argc, char **argv, struct globals *g)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+" COMMON_SHORT, opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+" COMMON_SHORT, opts)) != -1) {
 		switch (c) {
 		case 'h':
 			commands_usage(stdout);
@@ -268,10 +313,14 @@ int commands_globals(int argc, char **argv, struct globals *g)
 			fprintf(stderr, "samen: option '%s' needs a value\n",
 				bad_option(argv, q, sizeof(q)));
 			return EXIT_USAGE;
-		default:
-			fprintf(stderr, "samen: unknown option '%s'; see 'samen --help'\n",
-				bad_option(argv, q, sizeof(q)));
+		default: {
+			char hint[64];
+			bad_option(argv, q, sizeof(q));
+			nearest_option(q, opts, hint, sizeof(hint));
+			fprintf(stderr, "samen: unknown option '%s'%s%s\n", q, hint,
+				hint[0] ? "" : "; see 'samen --help'");
 			return EXIT_USAGE;
+		}
 		}
 	}
 	return 0;

@@ -68,6 +68,8 @@ int commands_globals(int argc, char **argv, struct globals *g);
 
 /* The command called name, or NULL. */
 const struct command *commands_find(const char *name);
+/* The command whose name is nearest to a mistyped one, or NULL. */
+const struct command *commands_nearest(const char *name);
 
 /* Runs cmd's parser on argv[0..argc) (argv[0] is the command name).
  * Returns 0, EXIT_DONE, EXIT_USAGE or EXIT_INVALID. */

@@ -234,7 +234,12 @@ int render_status(struct out *o, const msgpack_object *r)
 			fputs(buf, o->f);
 		} else if (strcmp(rows[i].key, "nbhd") == 0 && v->type == MSGPACK_OBJECT_STR &&
 			   v->via.str.size == 0) {
-			fputs("none yet (samen join CODE)", o->f);
+			const msgpack_object *role = mpmap_find(r, "role");
+			bool relay = role && role->type == MSGPACK_OBJECT_STR &&
+				     role->via.str.size == 5 && !memcmp(role->via.str.ptr, "relay", 5);
+			/* a relay joins nothing: it serves what its config names */
+			fputs(relay ? "none (a relay serves the neighbourhoods its config names)"
+				    : "none yet (samen join CODE)", o->f);
 		} else if (strcmp(rows[i].key, "role") == 0 &&
 			   v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 			fputs(field_role_name(v->via.u64 > 4 ? 0 : (unsigned)v->via.u64), o->f);

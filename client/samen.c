@@ -424,7 +424,12 @@ int main(int argc, char **argv)
 	cmd = commands_find(argv[optind]);
 	if (!cmd) {
 		args_quote(argv[optind], q, sizeof(q));
-		fprintf(stderr, "samen: '%s' is not a samen command; see 'samen --help'\n", q);
+		const struct command *near = commands_nearest(argv[optind]);
+		if (near)
+			fprintf(stderr, "samen: '%s' is not a samen command; did you mean '%s'?\n", q,
+				near->name);
+		else
+			fprintf(stderr, "samen: '%s' is not a samen command; see 'samen --help'\n", q);
 		return EXIT_USAGE;
 	}
 	return run(cmd, argc - optind, argv + optind, &g);

@@ -53,7 +53,7 @@ static void on_signal(int sig)
 static int usage(FILE *f, int code)
 {
 	fprintf(f, "usage: samend [-c CONFIG] [--set KEY=VALUE ...]\n"
-		   "  -c, --config FILE   configuration file (key = value lines; see samend.conf.example)\n"
+		   "  -c, --config FILE   configuration file (key = value lines; see samend.conf(5))\n"
 		   "  -s, --set KEY=VALUE override one setting (may repeat)\n"
 		   "      --version       print the version\n");
 	return code;

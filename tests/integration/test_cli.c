@@ -1,6 +1,8 @@
 /*
- * test_keyarg.c — every command that takes a public key takes one that
- * begins with '-' (about one key in 64), without the user writing "--".
+ * test_cli.c — the command lines of samen and samen-keys as a person types
+ * them: every command that takes a public key takes one that begins with
+ * '-' (about one key in 64) without the user writing "--", and a mistyped
+ * option or command is named as typed, with the nearest real one.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,12 +151,44 @@ static void test_samen_keys(void **state)
 	harness_cleanup();
 }
 
+/* Runs samen with args; its exit code must be want and its output hold
+ * each of the NULL-ended strings that follow. */
+static void expect(int want, const char *args, ...)
+{
+	char out[8192];
+	int rc = sh(out, sizeof(out), "%s/samen %s", bin(), args);
+	if (rc != want)
+		fail_msg("samen %s: rc %d, expected %d: %s", args, rc, want, out);
+	va_list ap;
+	va_start(ap, args);
+	for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+		if (!strstr(out, s))
+			fail_msg("samen %s: expected \"%s\" in: %s", args, s, out);
+	va_end(ap);
+}
+
+static void test_mistyped(void **state)
+{
+	(void)state;
+	expect(2, "list --limt 3", "unknown option '--limt'; did you mean --limit?", NULL);
+	expect(2, "revoke --cascde", "did you mean --cascade?", NULL);
+	expect(2, "send --descripton x", "did you mean --description?", NULL);
+	expect(2, "--jsno list", "unknown option '--jsno'; did you mean --json?", NULL);
+	expect(2, "list --zzzzzz", "unknown option '--zzzzzz'", NULL);
+	/* the option as it was typed, long or short */
+	expect(2, "list --state", "option '--state' needs a value", NULL);
+	expect(2, "list -s", "option '-s' needs a value", NULL);
+	expect(2, "lst", "'lst' is not a samen command; did you mean 'list'?", NULL);
+	expect(2, "frobnicate", "'frobnicate' is not a samen command; see 'samen --help'", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_protect_unit),
 		cmocka_unit_test(test_samen_commands),
 		cmocka_unit_test_teardown(test_samen_keys, harness_teardown),
+		cmocka_unit_test(test_mistyped),
 	};
 	if (sodium_init() < 0)
 		return 1;
