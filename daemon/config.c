@@ -640,6 +640,11 @@ out:
 	return r;
 }
 
+bool config_unadvertised(const struct config *cfg)
+{
+	return cfg->listen[0] && !cfg->advertise[0];
+}
+
 int config_finish(struct config *cfg, char *err, size_t errcap)
 {
 	char key[sizeof(cfg->key)];

@@ -175,6 +175,11 @@ int config_set(struct config *cfg, const char *key, const char *value,
  * (subscriber_listen needs role = relay; a relay needs listen;
  * rotate_min_seconds <= rotate_max_seconds).
  */
+/* After config_finish(): true when samend listens on a wildcard address
+ * (tcp://0.0.0.0:7400, or a port of "*") and no advertise says where others can
+ * reach it, so no neighbour learns to dial it. */
+bool config_unadvertised(const struct config *cfg);
+
 int config_finish(struct config *cfg, char *err, size_t errcap)
 	SAMEN_MUST_CHECK;
 

@@ -424,6 +424,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(cfg.log_level);
+	if (config_unadvertised(&cfg))
+		log_msg(SLOG_WARN, "listen = %s names no address others can dial, and there is no "
+			"advertise: no neighbour will learn to dial this daemon (only those that list "
+			"it as a peer); set advertise = tcp://HOST:PORT, HOST being what they reach",
+			cfg.listen);
 	if (sodium_init() < 0) {
 		log_msg(SLOG_ERR, "libsodium failed to initialise");
 		return 4;

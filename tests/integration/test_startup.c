@@ -125,11 +125,38 @@ static void test_bind_failure_leaves_no_key(void **state)
 	harness_cleanup();
 }
 
+/* listen on a wildcard address without advertise: samend warns that no
+ * neighbour will learn to dial it; with advertise it does not. */
+static void test_unadvertised_warns(void **state)
+{
+	(void)state;
+	struct hnode n;
+	hnode_init(&n, "wild", 0, 0);
+	int port = harness_port();
+	snprintf(n.extra, sizeof(n.extra), "listen = tcp://0.0.0.0:%d\n", port);
+	hnode_write_config(&n, n.pk, NULL);
+	hnode_start(&n);
+	assert_true(hnode_wait_ready(&n, 10000));
+	assert_int_equal(hnode_stop(&n, SIGTERM), 0);
+	assert_true(log_has(n.log, "and there is no advertise"));
+
+	assert_int_equal(unlink(n.log), 0);
+	snprintf(n.extra, sizeof(n.extra), "listen = tcp://0.0.0.0:%d\n"
+		 "advertise = tcp://127.0.0.1:%d\n", port, port);
+	hnode_write_config(&n, n.pk, NULL);
+	hnode_start(&n);
+	assert_true(hnode_wait_ready(&n, 10000));
+	assert_int_equal(hnode_stop(&n, SIGTERM), 0);
+	assert_false(log_has(n.log, "no advertise"));
+	harness_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_one_daemon_per_state_dir, harness_teardown),
 		cmocka_unit_test_teardown(test_bind_failure_leaves_no_key, harness_teardown),
+		cmocka_unit_test_teardown(test_unadvertised_warns, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
