@@ -655,6 +655,14 @@ static void op_revoke(struct req *q)
 	char reason[sizeof(r.u.rev.reason)] = "";
 	if (!opt_str(q, "reason", reason, sizeof(reason)))
 		return;
+	/* A second key-only revocation would change nothing but the record
+	 * count (and start another epoch for nothing); a cascade may still
+	 * add the revocation of what the key certified. */
+	if (!cascade && membership_is_revoked(q->d->node.mem, key) == 1) {
+		reply_error(q, "invalid", "this key is revoked already (--cascade would also "
+			    "revoke what it certified)");
+		return;
+	}
 	int ret = node_prepare(&q->d->node, &r, REC_REVOCATION);
 	if (ret == 0) {
 		memcpy(r.u.rev.subject, key, 32);

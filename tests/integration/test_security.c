@@ -275,6 +275,17 @@ static void test_revocation(void **state)
 	assert_true(epoch_new > epoch_before);
 	assert_int_equal(status_uint(founder, "epoch"), epoch_new);
 
+	/* revoking it again makes no second record and no new epoch */
+	uint64_t records = status_uint(founder, "records");
+	assert_true(hnode_call(founder, &r, "op=revoke", arg, NULL));
+	assert_false(hreply_ok(&r));
+	char again[512];
+	hreply_str(&r, "error", again, sizeof(again));
+	assert_non_null(strstr(again, "revoked already"));
+	hreply_free(&r);
+	assert_int_equal(status_uint(founder, "epoch"), epoch_new);
+	assert_int_equal(status_uint(founder, "records"), records);
+
 	/* (a) within a few seconds nobody holds a link with the revoked key */
 	uint64_t t0 = harness_ms();
 	assert_true(harness_wait(nobody_linked, &lw, 5000));
