@@ -185,6 +185,9 @@ bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_m
 void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms);
 unsigned net_strike(struct daemon *d, const uint8_t key[32], unsigned count, uint64_t now_ms);
 void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32]);
+/* With learn_peers, makes the peers announced in stored records candidates
+ * (at start, and when a reload turns learn_peers on). */
+void net_learn_stored(struct daemon *d);
 void net_handle_monitor(struct daemon *d, struct link *l);
 size_t net_links_up(const struct daemon *d);
 

@@ -160,7 +160,7 @@ static int learn_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_
 /* Peers learned from announcements before a restart are candidates again
  * at once: a household configured with one peer that is down would
  * otherwise start with nobody to dial. */
-static void learn_stored(struct daemon *d)
+void net_learn_stored(struct daemon *d)
 {
 	if (!d->cfg->learn_peers)
 		return;
@@ -218,7 +218,7 @@ int net_open(struct daemon *d)
 		return -EIO;
 	}
 	chmod(d->ctl_path, 0600);
-	learn_stored(d);
+	net_learn_stored(d);
 	/* after: a configured endpoint wins over an announced one */
 	for (unsigned i = 0; i < d->cfg->n_peers; i++)
 		net_add_candidate(d, d->cfg->peers[i].endpoint, d->cfg->peers[i].key);

@@ -124,6 +124,10 @@ static void reload(struct daemon *d, const char *config_path)
 	d->cfg->invalid_limit = fresh.invalid_limit;
 	d->cfg->penalty_seconds = fresh.penalty_seconds;
 	d->cfg->active_links = fresh.active_links;
+	bool learn_now = fresh.learn_peers && !d->cfg->learn_peers;
+	d->cfg->learn_peers = fresh.learn_peers;
+	if (learn_now)
+		net_learn_stored(d);
 	d->node.params.rate_per_minute = fresh.rate_per_minute;
 	d->node.params.rate_burst = fresh.rate_burst;
 	for (unsigned i = 0; i < fresh.n_peers; i++)

@@ -807,6 +807,48 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* SIGHUP applies learn_peers: a household that learns no peers links only
+ * to the one in its config, and to the others once its config says
+ * learn_peers = 1 and it is reloaded. */
+static void test_reload_learn_peers(void **state)
+{
+	(void)state;
+	struct hnode nodes[3];
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	hnode_init(&nodes[1], "h1", harness_port(), 0);
+	hnode_init(&nodes[2], "h2", harness_port(), 0);
+	assert_true(harness_neighbourhood(nodes, 3, NULL));
+	struct link_watch h1_h2 = {&nodes[1], 1, nodes[2].pk};
+	struct link_watch h2_h1 = {&nodes[2], 1, nodes[1].pk};
+
+	/* h1 restarts knowing only the founder, and h2 forgets h1 */
+	struct hnode *const founder[] = {&nodes[0], NULL};
+	hnode_stop(&nodes[1], SIGTERM);
+	hnode_stop(&nodes[2], SIGTERM);
+	snprintf(nodes[1].extra, sizeof(nodes[1].extra), "learn_peers = 0\n");
+	hnode_write_config(&nodes[1], NULL, founder);
+	snprintf(nodes[2].extra, sizeof(nodes[2].extra), "learn_peers = 0\n");
+	hnode_write_config(&nodes[2], NULL, founder);
+	hnode_start(&nodes[1]);
+	hnode_start(&nodes[2]);
+	assert_true(hnode_wait_ready(&nodes[1], 10000));
+	assert_true(hnode_wait_ready(&nodes[2], 10000));
+	char id[65];
+	assert_true(hnode_send(&nodes[2], "iedereen hoort dit", false, id));
+	struct have h = {nodes, 3, id};
+	assert_true(harness_wait(all_have, &h, 15000));
+	assert_false(someone_linked(&h1_h2));
+	assert_false(someone_linked(&h2_h1));
+
+	snprintf(nodes[1].extra, sizeof(nodes[1].extra), "learn_peers = 1\n");
+	hnode_write_config(&nodes[1], NULL, founder);
+	assert_int_equal(kill(nodes[1].pid, SIGHUP), 0);
+	assert_true(harness_wait(someone_linked, &h1_h2, 20000));
+	for (int i = 0; i < 3; i++)
+		hnode_stop(&nodes[i], SIGTERM);
+	harness_cleanup();
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -817,6 +859,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_garbage_from_member, teardown),
 		cmocka_unit_test_teardown(test_flood, teardown),
 		cmocka_unit_test_teardown(test_control_socket_private, teardown),
+		cmocka_unit_test_teardown(test_reload_learn_peers, teardown),
 	};
 	/* SECURITY_TEST=test_flood runs one test (a cmocka filter pattern) */
 	const char *only = getenv("SECURITY_TEST");
