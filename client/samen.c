@@ -294,12 +294,70 @@ static int handle_event(const struct command *cmd, const struct globals *g, zmq_
 	return ret;
 }
 
+/* A failure to reach samend that a restart of samend explains. */
+static bool transient(int r)
+{
+	return r == -ENOENT || r == -ECONNREFUSED || r == -ENOTCONN || r == -ETIMEDOUT ||
+	       r == -ECONNRESET;
+}
+
+/* Opens the control socket, sends the request and handles the first reply.
+ * Returns 0, a transport -errno (in *transport, true), or an exit code. */
+static int ask(struct ctl **c, const char *path, const struct command *cmd,
+	       const struct globals *g, const struct job *j, const uint8_t *buf, size_t len,
+	       bool *transport)
+{
+	zmq_msg_t msg;
+	int r, ret;
+
+	*transport = true;
+	if ((r = ctl_open(c, path, cmd->timeout_ms)) < 0)
+		return r;
+	if ((r = ctl_send(*c, buf, len)) < 0)
+		return r;
+	zmq_msg_init(&msg);
+	r = ctl_recv(*c, cmd->timeout_ms, &msg);
+	if (r < 0 && r != -EPROTO) {
+		zmq_msg_close(&msg);
+		return r;
+	}
+	*transport = false;
+	ret = r == -EPROTO ? malformed("more than one frame", false) : handle_reply(cmd, g, j, &msg);
+	zmq_msg_close(&msg);
+	return ret;
+}
+
+/* watch outlives a restart of samend: the request is sent again once it
+ * is back (what arrived in between is in 'samen list', not re-played). */
+static int rewatch(struct ctl **c, const char *path, const struct command *cmd,
+		   const struct globals *g, const struct job *j, const uint8_t *buf, size_t len)
+{
+	bool transport;
+	int r;
+
+	fputs("samen: samend closed the connection (stopped or restarting); waiting for it to "
+	      "come back (Ctrl-C stops)\n", stderr);
+	for (unsigned wait_ms = 250;; wait_ms = wait_ms < 4000 ? wait_ms * 2 : 4000) {
+		struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
+		ctl_close(c);
+		nanosleep(&ts, NULL);
+		r = ask(c, path, cmd, g, j, buf, len, &transport);
+		if (!transport || !transient(r))
+			break;
+	}
+	if (r == 0)
+		fputs("samen: samend is back; watching again ('samen list' shows what arrived "
+		      "in between)\n", stderr);
+	return r;
+}
+
 static int transact(const struct command *cmd, const struct globals *g, const struct job *j,
 		    const uint8_t *buf, size_t len)
 {
 	char dir[4096], path[4096 + 16];
 	struct ctl *c = NULL;
 	zmq_msg_t msg;
+	bool transport;
 	int r, ret;
 
 	r = state_dir(g, dir, sizeof(dir));
@@ -308,33 +366,27 @@ static int transact(const struct command *cmd, const struct globals *g, const st
 			    "is not set); use --state DIR or set SAMEN_STATE");
 	if (r < 0 || snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
 		return unreachable(-ENAMETOOLONG, dir, cmd->timeout_ms);
-	if ((r = ctl_open(&c, path, cmd->timeout_ms)) < 0)
-		return unreachable(r, path, cmd->timeout_ms);
-	if ((r = ctl_send(c, buf, len)) < 0) {
-		ret = unreachable(r, path, cmd->timeout_ms);
-		goto out;
-	}
-	zmq_msg_init(&msg);
-	r = ctl_recv(c, cmd->timeout_ms, &msg);
-	ret = r == -EPROTO ? malformed("more than one frame", false)
-	      : r < 0      ? unreachable(r, path, cmd->timeout_ms)
-			   : handle_reply(cmd, g, j, &msg);
-	zmq_msg_close(&msg);
-	if (ret == 0 && j->stream && !g->json && isatty(STDOUT_FILENO))
+	ret = ask(&c, path, cmd, g, j, buf, len, &transport);
+	if (transport && ret < 0)
+		ret = unreachable(ret, path, cmd->timeout_ms);
+	/* on stderr, so that whoever reads it (a person, a script) knows the
+	 * watch is registered: what is sent from now on will show */
+	if (ret == 0 && j->stream && !g->json)
 		fputs("samen: watching for signals; press Ctrl-C to stop\n", stderr);
 	while (ret == 0 && j->stream) {
 		zmq_msg_init(&msg);
 		r = ctl_recv(c, -1, &msg);
-		if (r == -ECONNRESET)
-			ret = fail(EXIT_UNREACHABLE, "samend closed the connection (it stopped or "
-				   "restarted); run 'samen watch' again once it is back");
-		else
+		if (transient(r)) {
+			ret = rewatch(&c, path, cmd, g, j, buf, len);
+			if (ret < 0)
+				ret = unreachable(ret, path, cmd->timeout_ms);
+		} else {
 			ret = r == -EPROTO ? malformed("more than one frame", false)
 			      : r < 0      ? unreachable(r, path, cmd->timeout_ms)
 					   : handle_event(cmd, g, &msg);
+		}
 		zmq_msg_close(&msg);
 	}
-out:
 	ctl_close(&c);
 	return ret;
 }

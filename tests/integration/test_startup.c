@@ -10,7 +10,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -151,12 +153,77 @@ static void test_unadvertised_warns(void **state)
 	harness_cleanup();
 }
 
+struct file_watch {
+	const char *path, *needle;
+};
+
+static bool file_holds(void *ctx)
+{
+	struct file_watch *w = ctx;
+	return log_has(w->path, w->needle);
+}
+
+/* samen watch outlives a restart of samend: it waits, watches again, and
+ * shows what is sent afterwards. */
+static void test_watch_survives_restart(void **state)
+{
+	(void)state;
+	struct hnode nodes[2];
+	char out[700], err[700], bin[600];
+	const char *build = getenv("BUILD");
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	hnode_init(&nodes[1], "h1", harness_port(), 0);
+	/* a household with an epoch key, so that it can send */
+	assert_true(harness_neighbourhood(nodes, 2, NULL));
+	struct hnode n = nodes[1];
+	snprintf(out, sizeof(out), "%s/watch.out", n.dir);
+	snprintf(err, sizeof(err), "%s/watch.err", n.dir);
+	snprintf(bin, sizeof(bin), "%s/samen", build && *build ? build : "build");
+	pid_t w = fork();
+	assert_true(w >= 0);
+	if (w == 0) {
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fo < 0 || fe < 0)
+			_exit(126);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		execl(bin, bin, "--state", n.dir, "watch", (char *)NULL);
+		_exit(127);
+	}
+	struct file_watch watching = {err, "watching for signals"};
+	assert_true(harness_wait(file_holds, &watching, 10000));
+	assert_true(hnode_send(&n, "voor de herstart", false, NULL));
+	struct file_watch before = {out, "voor de herstart"};
+	assert_true(harness_wait(file_holds, &before, 10000));
+
+	assert_int_equal(hnode_stop(&n, SIGTERM), 0);
+	struct file_watch noticed = {err, "closed the connection"};
+	assert_true(harness_wait(file_holds, &noticed, 10000));
+	hnode_start(&n);
+	assert_true(hnode_wait_ready(&n, 10000));
+	struct file_watch back = {err, "samend is back"};
+	assert_true(harness_wait(file_holds, &back, 15000));
+	assert_true(hnode_send(&n, "na de herstart", false, NULL));
+	struct file_watch after = {out, "na de herstart"};
+	assert_true(harness_wait(file_holds, &after, 10000));
+
+	int status;
+	assert_int_equal(waitpid(w, &status, WNOHANG), 0); /* still watching */
+	kill(w, SIGTERM);
+	waitpid(w, &status, 0);
+	assert_int_equal(hnode_stop(&n, SIGTERM), 0);
+	hnode_stop(&nodes[0], SIGTERM);
+	harness_cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_one_daemon_per_state_dir, harness_teardown),
 		cmocka_unit_test_teardown(test_bind_failure_leaves_no_key, harness_teardown),
 		cmocka_unit_test_teardown(test_unadvertised_warns, harness_teardown),
+		cmocka_unit_test_teardown(test_watch_survives_restart, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
