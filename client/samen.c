@@ -35,7 +35,6 @@
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
 
-#define CTL_DEPTH 4 /* PROTOCOL.md section 8: nesting at most 4 */
 #define DEFAULT_STATE_ROOT "/var/lib/samen"
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

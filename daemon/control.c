@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "events.h"
 #include "hook.h"
 #include "log.h"
 #include "view.h"
@@ -22,7 +23,6 @@
 #include "../proto/link.h"
 #include "../proto/mpmap.h"
 
-#define CTL_DEPTH 4
 #define DEFAULT_EXPIRES 14400
 
 struct req {
@@ -32,6 +32,8 @@ struct req {
 	size_t rid_len;
 	struct mp_buf out;
 	bool replied;
+	bool replay;          /* watch --since: events follow the reply */
+	uint64_t replay_since;
 };
 
 static void send_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const void *buf,
@@ -514,10 +516,17 @@ static void op_watch(struct req *q)
 		reply_error(q, "internal", "too many watchers (%d)", WATCHERS_MAX);
 		return;
 	}
+	uint64_t since = 0;
+	bool replay = mpmap_find(q->m, "since") != NULL;
+	if (replay && !opt_uint(q, "since", UINT64_MAX, &since))
+		return;
 	struct watcher *w = &d->watchers[d->n_watchers++];
 	memcpy(w->rid, q->rid, q->rid_len);
 	w->rid_len = q->rid_len;
 	reply_ok(q, 0);
+	/* the events follow the reply, which control_handle sends first */
+	q->replay = replay;
+	q->replay_since = since;
 }
 
 static void op_peers(struct req *q)
@@ -980,6 +989,8 @@ void control_handle(struct daemon *d)
 		if (!q.replied)
 			reply_error(&q, "internal", "no reply was produced");
 		send_frame(d, q.rid, q.rid_len, q.out.sb.data, q.out.sb.size);
+		if (q.replay)
+			events_replay(d, q.rid, q.rid_len, q.replay_since);
 		msgpack_unpacked_destroy(&u);
 		mp_buf_destroy(&q.out);
 		zmq_msg_close(&rid);
@@ -987,108 +998,3 @@ void control_handle(struct daemon *d)
 	}
 }
 
-/* ---- events for watchers and the hook ---- */
-
-static void deliver(struct daemon *d, const struct mp_buf *ev)
-{
-	for (size_t i = 0; i < d->n_watchers;) {
-		struct watcher *w = &d->watchers[i];
-		int r = zmq_send(d->ctl, w->rid, w->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-		if (r >= 0)
-			r = zmq_send(d->ctl, ev->sb.data, ev->sb.size, ZMQ_DONTWAIT);
-		if (r < 0 && errno == EHOSTUNREACH) {
-			d->watchers[i] = d->watchers[--d->n_watchers]; /* gone */
-			continue;
-		}
-		i++;
-	}
-	if (!d->hook)
-		return;
-	msgpack_unpacked u;
-	msgpack_unpacked_init(&u);
-	char *json = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&json, &len);
-	if (f && mp_unpack((const uint8_t *)ev->sb.data, ev->sb.size, CTL_DEPTH, &u) == 0 &&
-	    json_write(f, &u.data) == 0 && fputc('\n', f) != EOF && fflush(f) == 0) {
-		int r = hook_fire(d->hook, json, len, daemon_now_ms());
-		if (r < 0)
-			log_msg(SLOG_WARN, "hook not run: %s", samen_strerror(r));
-	}
-	if (f)
-		fclose(f);
-	if (json) {
-		sodium_memzero(json, len);
-		free(json);
-	}
-	msgpack_unpacked_destroy(&u);
-}
-
-void control_event(struct daemon *d, const struct record *r)
-{
-	struct mp_buf ev;
-	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
-	int ok = 0;
-
-	if (r->kind != REC_SIGNAL && r->kind != REC_ANNOUNCE && r->kind != REC_RETRACTION)
-		return;
-	if (!d->n_watchers && !d->hook)
-		return;
-	mp_buf_init(&ev);
-	if (r->kind == REC_SIGNAL) {
-		struct sigset one;
-		struct sigent e;
-		memset(&e, 0, sizeof(e));
-		memcpy(e.id, r->id, 32);
-		memcpy(e.author, r->author, 32);
-		e.seq = r->seq;
-		e.created = r->created;
-		e.expires = r->u.signal.expires;
-		e.shared = r->u.signal.n_sealed;
-		e.readable = node_decrypt(&d->node, r, &e.p) == 0;
-		if (!e.readable) { /* nothing to show a person */
-			mp_buf_destroy(&ev);
-			return;
-		}
-		one.node = &d->node;
-		one.e = &e;
-		one.n = one.cap = 1;
-		/* the event is the signal view with "event" in front */
-		msgpack_pack_map(&ev.pk, 2);
-		mpmap_put_str(&ev.pk, "event", "signal");
-		mpmap_put_key(&ev.pk, "signal");
-		ok = view_pack(&ev.pk, &one, &e) == 0;
-		sodium_memzero(&e, sizeof(e));
-	} else {
-		view_hex(r->id, hex);
-		keytext_encode(r->author, key);
-		view_label(&d->node, r->author, label, sizeof(label));
-		if (r->kind == REC_RETRACTION) {
-			char target[65];
-			view_hex(r->u.retraction.target, target);
-			msgpack_pack_map(&ev.pk, 6);
-			mpmap_put_str(&ev.pk, "event", "retraction");
-			mpmap_put_str(&ev.pk, "id", hex);
-			mpmap_put_str(&ev.pk, "author", key);
-			mpmap_put_str(&ev.pk, "label", label);
-			mpmap_put_str(&ev.pk, "target", target);
-			mpmap_put_str(&ev.pk, "reason", r->u.retraction.reason);
-		} else {
-			static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
-			msgpack_pack_map(&ev.pk, 9);
-			mpmap_put_str(&ev.pk, "event", "announcement");
-			mpmap_put_str(&ev.pk, "id", hex);
-			mpmap_put_str(&ev.pk, "author", key);
-			mpmap_put_str(&ev.pk, "label", label);
-			mpmap_put_uint(&ev.pk, "created", r->created);
-			mpmap_put_uint(&ev.pk, "expires", r->u.announce.expires);
-			mpmap_put_str(&ev.pk, "kind", kinds[r->u.announce.kind]);
-			mpmap_put_str(&ev.pk, "text", r->u.announce.text);
-			mpmap_put_str(&ev.pk, "where", r->u.announce.where);
-		}
-		ok = 1;
-	}
-	if (ok)
-		deliver(d, &ev);
-	mp_buf_destroy(&ev);
-}

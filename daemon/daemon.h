@@ -207,7 +207,6 @@ void gossip_link_closed(struct daemon *d, struct link *l);
 
 /* control.c */
 void control_handle(struct daemon *d);
-void control_event(struct daemon *d, const struct record *r);
 
 /* relay.c: the subscriber socket of a relay */
 int relay_open(struct daemon *d) SAMEN_MUST_CHECK;

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "../proto/link.h"
 

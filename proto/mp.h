@@ -21,6 +21,9 @@
 #include "err.h"
 
 #define MP_MAX_DEPTH 8
+/* PROTOCOL.md section 8: a control request, reply or event nests at most
+ * this deep. */
+#define CTL_DEPTH 4
 
 /*
  * Checks that buf[0..len) holds exactly one msgpack object that samen's

@@ -20,7 +20,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CTL_DEPTH 4 /* daemon/control.c */
 
 /* the ops and their fields, as daemon/control.c lists them */
 static const char *const ops[][16] = {

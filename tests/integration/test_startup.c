@@ -153,6 +153,11 @@ static void test_unadvertised_warns(void **state)
 	harness_cleanup();
 }
 
+static bool all_two(void *ctx)
+{
+	return hnode_count(ctx) >= 2;
+}
+
 struct file_watch {
 	const char *path, *needle;
 };
@@ -163,21 +168,17 @@ static bool file_holds(void *ctx)
 	return log_has(w->path, w->needle);
 }
 
-/* samen watch outlives a restart of samend: it waits, watches again, and
- * shows what is sent afterwards. */
-static void test_watch_survives_restart(void **state)
+/* Starts `samen watch [--since SINCE]` for n, its output in (new) files
+ * whose names it writes into out and err. */
+static pid_t start_watch(struct hnode *n, const char *since, char out[700], char err[700])
 {
-	(void)state;
-	struct hnode nodes[2];
-	char out[700], err[700], bin[600];
+	static int runs;
+	char bin[600];
 	const char *build = getenv("BUILD");
-	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
-	hnode_init(&nodes[1], "h1", harness_port(), 0);
-	/* a household with an epoch key, so that it can send */
-	assert_true(harness_neighbourhood(nodes, 2, NULL));
-	struct hnode n = nodes[1];
-	snprintf(out, sizeof(out), "%s/watch.out", n.dir);
-	snprintf(err, sizeof(err), "%s/watch.err", n.dir);
+	/* new files each time: the parent may look before the child opened them */
+	runs++;
+	snprintf(out, 700, "%s/watch%d.out", n->dir, runs);
+	snprintf(err, 700, "%s/watch%d.err", n->dir, runs);
 	snprintf(bin, sizeof(bin), "%s/samen", build && *build ? build : "build");
 	pid_t w = fork();
 	assert_true(w >= 0);
@@ -188,9 +189,67 @@ static void test_watch_survives_restart(void **state)
 			_exit(126);
 		dup2(fo, 1);
 		dup2(fe, 2);
-		execl(bin, bin, "--state", n.dir, "watch", (char *)NULL);
+		if (since)
+			execl(bin, bin, "--state", n->dir, "watch", "--since", since, (char *)NULL);
+		else
+			execl(bin, bin, "--state", n->dir, "watch", (char *)NULL);
 		_exit(127);
 	}
+	return w;
+}
+
+/* samen watch --since replays what was stored in that time, then goes on
+ * with what arrives. */
+static void test_watch_since_replays(void **state)
+{
+	(void)state;
+	struct hnode nodes[2];
+	char out[700], err[700];
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	hnode_init(&nodes[1], "h1", harness_port(), 0);
+	assert_true(harness_neighbourhood(nodes, 2, NULL));
+	assert_true(hnode_send(&nodes[0], "eerder gezien bij de school", false, NULL));
+	assert_true(hnode_send(&nodes[0], "daarna bij het park", false, NULL));
+	assert_true(harness_wait(all_two, &nodes[1], 15000));
+
+	pid_t w = start_watch(&nodes[1], "1h", out, err);
+	struct file_watch a = {out, "eerder gezien bij de school"}, b = {out, "daarna bij het park"};
+	assert_true(harness_wait(file_holds, &a, 10000));
+	assert_true(harness_wait(file_holds, &b, 10000));
+	assert_true(hnode_send(&nodes[0], "nu bij de kerk", false, NULL));
+	struct file_watch c = {out, "nu bij de kerk"};
+	assert_true(harness_wait(file_holds, &c, 10000));
+	kill(w, SIGTERM);
+	waitpid(w, NULL, 0);
+
+	/* without --since, nothing old is replayed */
+	w = start_watch(&nodes[1], NULL, out, err);
+	struct file_watch watching = {err, "watching for signals"};
+	assert_true(harness_wait(file_holds, &watching, 10000));
+	assert_true(hnode_send(&nodes[0], "laatste melding", false, NULL));
+	struct file_watch d = {out, "laatste melding"};
+	assert_true(harness_wait(file_holds, &d, 10000));
+	assert_false(log_has(out, "eerder gezien bij de school"));
+	kill(w, SIGTERM);
+	waitpid(w, NULL, 0);
+	hnode_stop(&nodes[1], SIGTERM);
+	hnode_stop(&nodes[0], SIGTERM);
+	harness_cleanup();
+}
+
+/* samen watch outlives a restart of samend: it waits, watches again, and
+ * shows what is sent afterwards. */
+static void test_watch_survives_restart(void **state)
+{
+	(void)state;
+	struct hnode nodes[2];
+	char out[700], err[700];
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	hnode_init(&nodes[1], "h1", harness_port(), 0);
+	/* a household with an epoch key, so that it can send */
+	assert_true(harness_neighbourhood(nodes, 2, NULL));
+	struct hnode n = nodes[1];
+	pid_t w = start_watch(&n, NULL, out, err);
 	struct file_watch watching = {err, "watching for signals"};
 	assert_true(harness_wait(file_holds, &watching, 10000));
 	assert_true(hnode_send(&n, "voor de herstart", false, NULL));
@@ -224,6 +283,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bind_failure_leaves_no_key, harness_teardown),
 		cmocka_unit_test_teardown(test_unadvertised_warns, harness_teardown),
 		cmocka_unit_test_teardown(test_watch_survives_restart, harness_teardown),
+		cmocka_unit_test_teardown(test_watch_since_replays, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

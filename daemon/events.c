@@ -1,0 +1,174 @@
+/*
+ * events.c — see events.h.
+ */
+#include "events.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <zmq.h>
+
+#include "daemon.h"
+#include "hook.h"
+#include "log.h"
+#include "view.h"
+#include "../keys/keytext.h"
+#include "../proto/json.h"
+#include "../proto/mpmap.h"
+
+/* Packs the event for r into ev; false when r makes none (a kind watchers
+ * are not told of, or a signal this household cannot read). */
+static bool event_pack(struct daemon *d, const struct record *r, struct mp_buf *ev)
+{
+	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
+	int ok = 0;
+
+	if (r->kind != REC_SIGNAL && r->kind != REC_ANNOUNCE && r->kind != REC_RETRACTION)
+		return false;
+	if (r->kind == REC_SIGNAL) {
+		struct sigset one;
+		struct sigent e;
+		memset(&e, 0, sizeof(e));
+		memcpy(e.id, r->id, 32);
+		memcpy(e.author, r->author, 32);
+		e.seq = r->seq;
+		e.created = r->created;
+		e.expires = r->u.signal.expires;
+		e.shared = r->u.signal.n_sealed;
+		e.readable = node_decrypt(&d->node, r, &e.p) == 0;
+		if (!e.readable) /* nothing to show a person */
+			return false;
+		one.node = &d->node;
+		one.e = &e;
+		one.n = one.cap = 1;
+		/* the event is the signal view with "event" in front */
+		msgpack_pack_map(&ev->pk, 2);
+		mpmap_put_str(&ev->pk, "event", "signal");
+		mpmap_put_key(&ev->pk, "signal");
+		ok = view_pack(&ev->pk, &one, &e) == 0;
+		sodium_memzero(&e, sizeof(e));
+	} else {
+		view_hex(r->id, hex);
+		keytext_encode(r->author, key);
+		view_label(&d->node, r->author, label, sizeof(label));
+		if (r->kind == REC_RETRACTION) {
+			char target[65];
+			view_hex(r->u.retraction.target, target);
+			msgpack_pack_map(&ev->pk, 6);
+			mpmap_put_str(&ev->pk, "event", "retraction");
+			mpmap_put_str(&ev->pk, "id", hex);
+			mpmap_put_str(&ev->pk, "author", key);
+			mpmap_put_str(&ev->pk, "label", label);
+			mpmap_put_str(&ev->pk, "target", target);
+			mpmap_put_str(&ev->pk, "reason", r->u.retraction.reason);
+		} else {
+			static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
+			msgpack_pack_map(&ev->pk, 9);
+			mpmap_put_str(&ev->pk, "event", "announcement");
+			mpmap_put_str(&ev->pk, "id", hex);
+			mpmap_put_str(&ev->pk, "author", key);
+			mpmap_put_str(&ev->pk, "label", label);
+			mpmap_put_uint(&ev->pk, "created", r->created);
+			mpmap_put_uint(&ev->pk, "expires", r->u.announce.expires);
+			mpmap_put_str(&ev->pk, "kind", kinds[r->u.announce.kind]);
+			mpmap_put_str(&ev->pk, "text", r->u.announce.text);
+			mpmap_put_str(&ev->pk, "where", r->u.announce.where);
+		}
+		ok = 1;
+	}
+	return ok;
+}
+
+/* One event to one watcher; false when it is gone. */
+static bool send_to(struct daemon *d, const uint8_t *rid, size_t rid_len, const struct mp_buf *ev)
+{
+	int r = zmq_send(d->ctl, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	if (r >= 0)
+		r = zmq_send(d->ctl, ev->sb.data, ev->sb.size, ZMQ_DONTWAIT);
+	return !(r < 0 && errno == EHOSTUNREACH);
+}
+
+static void deliver(struct daemon *d, const struct mp_buf *ev)
+{
+	for (size_t i = 0; i < d->n_watchers;) {
+		struct watcher *w = &d->watchers[i];
+		if (!send_to(d, w->rid, w->rid_len, ev)) {
+			d->watchers[i] = d->watchers[--d->n_watchers]; /* gone */
+			continue;
+		}
+		i++;
+	}
+	if (!d->hook)
+		return;
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	char *json = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&json, &len);
+	if (f && mp_unpack((const uint8_t *)ev->sb.data, ev->sb.size, CTL_DEPTH, &u) == 0 &&
+	    json_write(f, &u.data) == 0 && fputc('\n', f) != EOF && fflush(f) == 0) {
+		int r = hook_fire(d->hook, json, len, daemon_now_ms());
+		if (r < 0)
+			log_msg(SLOG_WARN, "hook not run: %s", samen_strerror(r));
+	}
+	if (f)
+		fclose(f);
+	if (json) {
+		sodium_memzero(json, len);
+		free(json);
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+void control_event(struct daemon *d, const struct record *r)
+{
+	struct mp_buf ev;
+
+	if (!d->n_watchers && !d->hook)
+		return;
+	mp_buf_init(&ev);
+	if (event_pack(d, r, &ev))
+		deliver(d, &ev);
+	mp_buf_destroy(&ev);
+}
+
+struct replay {
+	struct daemon *d;
+	const uint8_t *rid;
+	size_t rid_len;
+	uint64_t since;
+	size_t sent;
+};
+
+static int replay_one(void *ctx, uint64_t cursor, const uint8_t id[32], const uint8_t *data,
+		      size_t len)
+{
+	struct replay *rp = ctx;
+	struct record r;
+	struct mp_buf ev;
+	(void)cursor;
+	(void)id;
+
+	if (record_decode(data, len, &r) != 0 || r.created < rp->since)
+		return 0;
+	mp_buf_init(&ev);
+	bool packed = event_pack(rp->d, &r, &ev);
+	bool alive = !packed || send_to(rp->d, rp->rid, rp->rid_len, &ev);
+	mp_buf_destroy(&ev);
+	rp->sent += packed && alive;
+	/* stop when the watcher left or had enough */
+	return !alive || rp->sent >= EVENTS_REPLAY_MAX ? 1 : 0;
+}
+
+size_t events_replay(struct daemon *d, const uint8_t *rid, size_t rid_len, uint64_t since)
+{
+	struct replay rp = {d, rid, rid_len, since, 0};
+	int r = store_each_from_cursor(d->node.store, 0, 0, replay_one, &rp);
+	if (r < 0)
+		log_msg(SLOG_WARN, "watch: replay stopped: %s", samen_strerror(r));
+	return rp.sent;
+}
