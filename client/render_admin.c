@@ -240,6 +240,10 @@ int render_status(struct out *o, const msgpack_object *r)
 			/* a relay joins nothing: it serves what its config names */
 			fputs(relay ? "none (a relay serves the neighbourhoods its config names)"
 				    : "none yet (samen join CODE)", o->f);
+		} else if (strcmp(rows[i].key, "role") == 0 && v->type == MSGPACK_OBJECT_STR &&
+			   v->via.str.size == 7 && !memcmp(v->via.str.ptr, "revoked", 7)) {
+			fputs("revoked: a coordinator removed this key from the neighbourhood; "
+			      "nothing sent from now on reaches it (ask them why)", o->f);
 		} else if (strcmp(rows[i].key, "role") == 0 &&
 			   v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 			fputs(field_role_name(v->via.u64 > 4 ? 0 : (unsigned)v->via.u64), o->f);

@@ -627,7 +627,11 @@ static void op_status(struct req *q)
 	mpmap_put_str(pk, "key", key);
 	mpmap_put_str(pk, "fingerprint", fp);
 	mpmap_put_str(pk, "nbhd", nbhd);
-	mpmap_put_str(pk, "role", d->node.n_served ? "relay" : !role ? (d->join.active ? "joining" : "none")
+	/* a revoked household is told so, not left to guess from "none" */
+	bool revoked = d->node.mem && membership_is_revoked(d->node.mem, d->node.id->pk) == 1;
+	mpmap_put_str(pk, "role", d->node.n_served ? "relay"
+				  : revoked ? "revoked"
+				  : !role   ? (d->join.active ? "joining" : "none")
 				  : memcmp(d->node.id->pk, d->node.nbhd, 32) == 0 ? "founder"
 										   : record_role_name(role));
 	mpmap_put_uint(pk, "links", net_links_up(d));

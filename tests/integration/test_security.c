@@ -81,6 +81,16 @@ static uint64_t status_uint(struct hnode *n, const char *key)
 	return v;
 }
 
+static bool is_revoked_role(void *ctx)
+{
+	struct hreply r;
+	char role[32] = "";
+	assert_true(hnode_call(ctx, &r, "op=status", NULL));
+	hreply_str(&r, "role", role, sizeof(role));
+	hreply_free(&r);
+	return strcmp(role, "revoked") == 0;
+}
+
 /* One entry of the status reply's `counters` map (0 when absent). */
 static uint64_t status_counter(struct hnode *n, const char *name)
 {
@@ -327,6 +337,12 @@ static void test_revocation(void **state)
 		assert_string_equal(code, "not-member");
 	}
 	hreply_free(&r);
+	/* a revoked household that holds its revocation says so in status */
+	bool knows = harness_wait(is_revoked_role, h3, sent3 ? 3000 : 10000);
+	fprintf(stderr, "revocation: the revoked daemon's status says %s\n",
+		knows ? "revoked" : "nothing yet");
+	if (!sent3)
+		assert_true(knows);
 
 	/* ...and a signal made with household 3's key and the last epoch key it
 	 * holds, handed to the founder by a member's connection (as a careless

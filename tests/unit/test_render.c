@@ -841,6 +841,24 @@ static void test_status_and_tables(void **state)
 	assert_null(strstr(c.text, "samen join"));
 	canned_end(&c);
 
+	/* a revoked household is told what that means */
+	canned_start(&c);
+	msgpack_pack_map(&c.b.pk, 10);
+	mpmap_put_bool(&c.b.pk, "ok", true);
+	mpmap_put_key(&c.b.pk, "counters");
+	msgpack_pack_map(&c.b.pk, 0);
+	mpmap_put_str(&c.b.pk, "key", KEY);
+	mpmap_put_str(&c.b.pk, "fingerprint", "5MX1-VMFM-8JSA-G6V2");
+	mpmap_put_str(&c.b.pk, "nbhd", KEY);
+	mpmap_put_str(&c.b.pk, "role", "revoked");
+	mpmap_put_uint(&c.b.pk, "links", 0);
+	mpmap_put_uint(&c.b.pk, "records", 12);
+	mpmap_put_uint(&c.b.pk, "store_bytes", 1024);
+	mpmap_put_uint(&c.b.pk, "epoch", 3);
+	assert_int_equal(canned_render(&c, render_status, 0, false), 0);
+	assert_non_null(strstr(c.text, "role           revoked: a coordinator removed this key"));
+	canned_end(&c);
+
 	canned_start(&c);
 	msgpack_pack_map(&c.b.pk, 2);
 	mpmap_put_bool(&c.b.pk, "ok", true);
