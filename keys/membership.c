@@ -35,7 +35,7 @@ struct mcert {
 	uint8_t id[32];
 	uint8_t issuer[32]; /* the record's author */
 	uint8_t subject[32];
-	uint64_t created, not_before, not_after;
+	uint64_t seq, created, not_before, not_after;
 	uint8_t role;
 	char label[LABEL_MAX + 1];
 };
@@ -44,8 +44,10 @@ struct mrev {
 	uint8_t id[32];
 	uint8_t author[32];
 	uint8_t subject[32];
-	uint64_t created;
+	uint64_t seq, created;
+	uint64_t bound; /* the subject's records above this seq have no authority */
 	uint8_t scope;
+	bool by_founder;
 };
 
 struct membership {
@@ -54,8 +56,8 @@ struct membership {
 	uint32_t *cert_idx; /* into certs, by (subject, id) */
 	size_t n_certs, cap_certs;
 	struct mrev *revs;
-	uint32_t *rev_idx; /* into revs, by (created, id) */
-	uint32_t *eff_idx; /* effective ones, by (subject, created, id) */
+	uint32_t *rev_idx; /* into revs, in rule order (rev_order) */
+	uint32_t *eff_idx; /* effective ones, by subject, then rule order */
 	size_t n_revs, n_eff, cap_revs;
 };
 
@@ -124,19 +126,27 @@ static void certs_run(const membership_t *m, const uint8_t key[32], size_t *begi
 	*end = i;
 }
 
-static int rev_order(const struct mrev *a, uint64_t created, const uint8_t id[32])
+/*
+ * The order the rules take revocations in: the founder's first, since they
+ * are effective whatever else holds and so must settle who may still revoke
+ * before anyone's claimed time is looked at; then (created, id), so every
+ * daemon reaches the same answer from the same set.
+ */
+static int rev_order(const struct mrev *a, const struct mrev *b)
 {
-	int d = cmp_u64(a->created, created);
-	return d ? d : memcmp(a->id, id, 32);
+	if (a->by_founder != b->by_founder)
+		return a->by_founder ? -1 : 1;
+	int d = cmp_u64(a->created, b->created);
+	return d ? d : memcmp(a->id, b->id, 32);
 }
 
-static size_t revs_lower(const membership_t *m, uint64_t created, const uint8_t id[32])
+static size_t revs_lower(const membership_t *m, const struct mrev *key)
 {
 	size_t lo = 0, hi = m->n_revs;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (rev_order(&m->revs[m->rev_idx[mid]], created, id) < 0)
+		if (rev_order(&m->revs[m->rev_idx[mid]], key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -149,7 +159,7 @@ static size_t revs_lower(const membership_t *m, uint64_t created, const uint8_t 
 static int eff_order(const struct mrev *a, const struct mrev *b)
 {
 	int d = memcmp(a->subject, b->subject, 32);
-	return d ? d : rev_order(a, b->created, b->id);
+	return d ? d : rev_order(a, b);
 }
 
 static size_t eff_lower_key(const membership_t *m, const uint8_t key[32])
@@ -208,6 +218,38 @@ static bool coord_ever(const membership_t *m, const uint8_t key[32])
 	return false;
 }
 
+/* Whether key is the subject of any certificate of the set: only such a
+ * key has anything to leave, so only it may revoke itself. */
+static bool cert_subject(const membership_t *m, const uint8_t key[32])
+{
+	size_t i, end;
+
+	certs_run(m, key, &i, &end);
+	return i < end;
+}
+
+/*
+ * Whether key's record with sequence number seq is outside an effective
+ * revocation's bound, with the revocation that says so in *by (may be NULL).
+ * A cascade revocation concerns certificates, which the caller judges; here
+ * every kind of record is bounded alike.
+ */
+static bool past_bound(const membership_t *m, const uint8_t key[32], uint64_t seq,
+		       const struct mrev **by)
+{
+	for (size_t i = eff_lower_key(m, key); i < m->n_eff; i++) {
+		const struct mrev *r = &m->revs[m->eff_idx[i]];
+		if (memcmp(r->subject, key, 32) != 0)
+			break;
+		if (seq > r->bound) {
+			if (by)
+				*by = r;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- effective revocations ---- */
 
 static void eff_insert(membership_t *m, uint32_t k)
@@ -235,9 +277,11 @@ static bool rev_effective(const membership_t *m, const struct mrev *r)
 {
 	if (memcmp(r->subject, m->founder, 32) == 0)
 		return false; /* refused by membership_add(); kept for safety */
-	if (memcmp(r->author, m->founder, 32) == 0 || memcmp(r->author, r->subject, 32) == 0)
+	if (r->by_founder)
 		return true;
-	return !eff_first(m, r->author) && coord_at(m, r->author, r->created);
+	if (memcmp(r->author, r->subject, 32) == 0)
+		return cert_subject(m, r->author);
+	return coord_at(m, r->author, r->created) && !past_bound(m, r->author, r->seq, NULL);
 }
 
 /* Walks the revocations in (created, id) order. Never allocates: eff_idx
@@ -271,8 +315,9 @@ static void judge_issuer(const membership_t *m, const struct mcert *c, struct ve
 	v->issuer = ISSUER_COORDINATOR;
 	/*
 	 * A cascade voids everything the issuer certified. A key-only
-	 * revocation voids what the issuer made at or after it; the earliest
-	 * one decides, and it is the first of the run.
+	 * revocation voids what the issuer signed past its bound, by sequence
+	 * number: a `created` can be backdated, a sequence number cannot be
+	 * moved below one the revoker has seen.
 	 */
 	for (i = eff_lower_key(m, c->issuer); i < m->n_eff; i++) {
 		const struct mrev *r = &m->revs[m->eff_idx[i]];
@@ -285,8 +330,7 @@ static void judge_issuer(const membership_t *m, const struct mcert *c, struct ve
 			return;
 		}
 	}
-	if (v->issuer_rev && c->created >= v->issuer_rev->created)
-		v->issuer_void = v->issuer_rev;
+	(void)past_bound(m, c->issuer, c->seq, &v->issuer_void);
 }
 
 /* Per certificate, a revoked subject outranks a bad issuer, which outranks
@@ -463,6 +507,7 @@ static int add_cert(membership_t *m, const struct record *r)
 	memcpy(c->id, r->id, 32);
 	memcpy(c->issuer, r->author, 32);
 	memcpy(c->subject, rc->subject, 32);
+	c->seq = r->seq;
 	c->created = r->created;
 	c->not_before = rc->not_before;
 	c->not_after = rc->not_after;
@@ -481,33 +526,51 @@ static int add_cert(membership_t *m, const struct record *r)
 	return 0;
 }
 
+/* A missing bound (the 0.1.0 form) is 0: fail closed. A key revoking
+ * itself cannot vouch for the record doing it, nor anything after. */
+static uint64_t rev_bound(const struct record *r)
+{
+	uint64_t bound = r->u.rev.has_upto ? r->u.rev.upto : 0;
+
+	if (memcmp(r->author, r->u.rev.subject, 32) == 0 && bound >= r->seq)
+		bound = r->seq - 1;
+	return bound;
+}
+
 static int add_revocation(membership_t *m, const struct record *r)
 {
 	const struct rec_revocation *rr = &r->u.rev;
-	struct mrev *v;
+	struct mrev *v, key;
 	size_t pos;
 	int ret;
 
-	pos = revs_lower(m, r->created, r->id);
+	memset(&key, 0, sizeof(key));
+	memcpy(key.id, r->id, 32);
+	memcpy(key.author, r->author, 32);
+	memcpy(key.subject, rr->subject, 32);
+	key.seq = r->seq;
+	key.created = r->created;
+	key.bound = rev_bound(r);
+	key.scope = rr->scope;
+	key.by_founder = memcmp(r->author, m->founder, 32) == 0;
+
+	pos = revs_lower(m, &key);
 	if (pos < m->n_revs && memcmp(m->revs[m->rev_idx[pos]].id, r->id, 32) == 0)
 		return SAMEN_EDUPLICATE;
 	if (memcmp(rr->subject, m->founder, 32) == 0)
 		return SAMEN_EISSUER;
-	/* Judged on what is held now: a coordinator certificate that arrives
-	 * later does not bring back a revocation refused here. */
-	if (memcmp(r->author, m->founder, 32) != 0 && memcmp(r->author, rr->subject, 32) != 0 &&
-	    !coord_ever(m, r->author))
+	/* Judged on what is held now: a certificate that arrives later does
+	 * not bring back a revocation refused here. */
+	if (!key.by_founder &&
+	    (memcmp(r->author, rr->subject, 32) == 0 ? !cert_subject(m, r->author)
+						     : !coord_ever(m, r->author)))
 		return SAMEN_EISSUER;
 	ret = revs_grow(m);
 	if (ret < 0)
 		return ret;
 
 	v = &m->revs[m->n_revs];
-	memcpy(v->id, r->id, 32);
-	memcpy(v->author, r->author, 32);
-	memcpy(v->subject, rr->subject, 32);
-	v->created = r->created;
-	v->scope = rr->scope;
+	*v = key;
 	memmove(&m->rev_idx[pos + 1], &m->rev_idx[pos], (m->n_revs - pos) * sizeof(*m->rev_idx));
 	m->rev_idx[pos] = (uint32_t)m->n_revs;
 	m->n_revs++;
@@ -552,6 +615,51 @@ int membership_check(const membership_t *m, const uint8_t key[32], unsigned role
 		return SAMEN_EREVOKED;
 	certs_run(m, key, &begin, &end);
 	return check_run(m, begin, end, role, now, cert_id);
+}
+
+int membership_check_seq(const membership_t *m, const uint8_t key[32], uint64_t seq)
+{
+	if (!m || !key)
+		return SAMEN_EINVAL;
+	if (memcmp(key, m->founder, 32) == 0)
+		return 0;
+	return past_bound(m, key, seq, NULL) ? SAMEN_EREVOKED : 0;
+}
+
+int membership_issuer_ok(const membership_t *m, const struct record *r)
+{
+	const uint8_t *author;
+
+	if (!m || !r)
+		return SAMEN_EINVAL;
+	if (memcmp(r->nbhd, m->founder, 32) != 0)
+		return SAMEN_ENBHD;
+	author = r->author;
+	switch (r->kind) {
+	case REC_CERT:
+		if (memcmp(author, m->founder, 32) == 0)
+			return 0;
+		if (r->u.cert.role == ROLE_COORDINATOR)
+			return SAMEN_EISSUER;
+		break;
+	case REC_REVOCATION:
+		if (memcmp(r->u.rev.subject, m->founder, 32) == 0)
+			return SAMEN_EISSUER;
+		if (memcmp(author, m->founder, 32) == 0)
+			return 0;
+		if (memcmp(author, r->u.rev.subject, 32) == 0)
+			return cert_subject(m, author) ? 0 : SAMEN_ENOCERT;
+		break;
+	case REC_EPOCH:
+		if (memcmp(author, m->founder, 32) == 0)
+			return 0;
+		break;
+	default:
+		return SAMEN_EKIND;
+	}
+	if (!coord_at(m, author, r->created))
+		return cert_subject(m, author) ? SAMEN_EISSUER : SAMEN_ENOCERT;
+	return membership_check_seq(m, author, r->seq);
 }
 
 int membership_is_revoked(const membership_t *m, const uint8_t key[32])
@@ -738,12 +846,14 @@ static void explain_reasons(const membership_t *m, const struct mcert *c,
 			text_add(t, "issuer: coordinator %s was revoked at %s together with "
 				    "everything it certified.\n", fp, when);
 		else
-			text_add(t, "issuer: coordinator %s was revoked at %s, and this "
-				    "certificate was made after that, at %s.\n", fp, when, made);
+			text_add(t, "issuer: coordinator %s was revoked at %s, valid up to its "
+				    "record %" PRIu64 ", and this certificate is its record %" PRIu64
+				    ".\n", fp, when, v->issuer_void->bound, c->seq);
 	} else if (v->issuer_rev) {
 		time_text(v->issuer_rev->created, when);
-		text_add(t, "note: coordinator %s was revoked at %s (its key only); this "
-			    "certificate was made before that and stays good.\n", fp, when);
+		text_add(t, "note: coordinator %s was revoked at %s (its key only), valid up to "
+			    "its record %" PRIu64 "; this certificate is its record %" PRIu64
+			    " and stays good.\n", fp, when, v->issuer_rev->bound, c->seq);
 	}
 	time_text(c->not_before, when);
 	if (v->window == SAMEN_ENOTYET)
@@ -788,6 +898,7 @@ int membership_explain(const membership_t *m, const struct record *cert, uint64_
 	memcpy(c.id, cert->id, 32);
 	memcpy(c.issuer, cert->author, 32);
 	memcpy(c.subject, cert->u.cert.subject, 32);
+	c.seq = cert->seq;
 	c.created = cert->created;
 	c.not_before = cert->u.cert.not_before;
 	c.not_after = cert->u.cert.not_after;

@@ -1,0 +1,83 @@
+/*
+ * validate.h — the rules a record from anyone must pass before the node
+ * stores or forwards it (PROTOCOL.md, "Validation"), each on plain data:
+ * the node gathers what a rule needs (the membership, the epochs held,
+ * whether a retracted signal is the author's own) and combines the
+ * verdicts. Nothing here touches the store or the network.
+ *
+ * The principle throughout: authority runs in a chain from the founder and
+ * is ordered by signed sequence numbers, never by a claimed time, and
+ * nothing a peer claims about another key's records is believed without a
+ * record that key signed.
+ */
+#ifndef SAMEN_VALIDATE_H
+#define SAMEN_VALIDATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../keys/membership.h"
+#include "../proto/record.h"
+#include "node.h"
+
+/*
+ * `created` at most clock_skew in the future, the record's own expiry not
+ * passed, and, for the kinds kept for the retention period at most
+ * (signals, announcements), `created` within it: a record dated further
+ * back would have been forgotten already, whatever its `expires` says.
+ */
+enum reject validate_time(const struct record *r, uint64_t now, const struct node_params *p);
+
+/* A certificate, revocation or epoch key: whether its author may issue it
+ * (membership_issuer_ok()), as a reason. */
+enum reject validate_issuer(const membership_t *mem, const struct record *r);
+
+/* Whether a held epoch still counts: its issuer may issue it by what the
+ * membership says now (a later revocation may bound it out). */
+bool validate_epoch_counts(const membership_t *mem, const struct epoch *e);
+
+/*
+ * An epoch key record r (its issuer already checked): epochs advance by
+ * one, so number 1, or a number whose predecessor is held in r's
+ * neighbourhood and still counts; the largest number is never issued, so
+ * nothing can end the sequence or make it wrap. RJ_EPOCH otherwise.
+ */
+enum reject validate_epoch_number(const membership_t *mem, const struct epoch *epochs,
+				  size_t n_epochs, const struct record *r);
+
+/*
+ * A signal, peer announcement, retraction or authority announcement: the
+ * author's role at now. own_target: for a retraction, whether the
+ * retracted signal is held and by the same author (who may retract it
+ * without being a coordinator).
+ */
+enum reject validate_author(const membership_t *mem, const struct record *r, uint64_t now,
+			    bool own_target);
+
+/* ---- rates ---- */
+
+/* The buckets a record may draw from: everything a non-founder can author
+ * is rate-limited, membership records in a bucket of their own (rare, but
+ * permanent, so a flood of them would fill the store for good). */
+enum rate_class {
+	RATE_NONE = 0,   /* the founder's membership records */
+	RATE_RECORDS,    /* signals, peers, retractions, announcements */
+	RATE_MEMBERSHIP, /* certificates, revocations, epoch keys */
+};
+
+enum rate_class validate_rate_class(const struct record *r);
+
+/* Whether author's bucket of class cls is empty at now_ms, changing
+ * nothing (safe to run on the verify workers). An author without a bucket
+ * has spent nothing: not empty. */
+bool rate_exhausted(const struct rate_table *t, const struct node_params *p,
+		    const uint8_t author[32], enum rate_class cls, uint64_t now_ms);
+
+/* Takes one token (false when empty or out of memory). RATE_NONE always
+ * succeeds. */
+bool rate_take(struct rate_table *t, const struct node_params *p, const uint8_t author[32],
+	       enum rate_class cls, uint64_t now_ms);
+
+void rate_table_free(struct rate_table *t);
+
+#endif
