@@ -390,6 +390,75 @@ static void key_only_revocation_keeps_earlier_certificates(void **state)
 	assert_int_equal(check(f, &f->other, ROLE_MEMBER, T0 + DAY), SAMEN_EISSUER);
 }
 
+/* A revocation without a bound (the 0.1.0 form) fails closed: nothing the
+ * revoked coordinator signed keeps any authority. */
+static void missing_bound_fails_closed(void **state)
+{
+	struct fx *f = *state;
+
+	make_coord(f, &f->coord);
+	assert_int_equal(cert(f, &f->coord, &f->member, ROLE_MEMBER, T0 + 10, NULL), 0);
+	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), 0);
+	assert_int_equal(revoke(f, &f->founder, &f->coord, REVOKE_KEY, T0 + 20), 0);
+	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), SAMEN_EISSUER);
+	assert_int_equal(membership_check_seq(f->m, f->coord.pk, 1), SAMEN_EREVOKED);
+	assert_int_equal(membership_check_seq(f->m, f->founder.pk, UINT64_MAX), 0);
+}
+
+/* A key revoking itself cannot keep authority past that record, whatever
+ * bound it names. */
+static void self_revocation_bound(void **state)
+{
+	struct fx *f = *state;
+	uint64_t self_seq;
+
+	make_coord(f, &f->coord);
+	assert_int_equal(cert(f, &f->coord, &f->member, ROLE_MEMBER, T0 + 10, NULL), 0);
+	f->has_upto = true;
+	f->upto = UINT64_MAX;
+	assert_int_equal(revoke(f, &f->coord, &f->coord, REVOKE_KEY, T0 + 20), 0);
+	self_seq = f->seq;
+	assert_int_equal(cert(f, &f->coord, &f->member2, ROLE_MEMBER, T0 + 5, NULL), 0);
+	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), 0);
+	assert_int_equal(check(f, &f->member2, ROLE_MEMBER, T0 + DAY), SAMEN_EISSUER);
+	assert_int_equal(membership_check_seq(f->m, f->coord.pk, self_seq - 1), 0);
+	assert_int_equal(membership_check_seq(f->m, f->coord.pk, self_seq), SAMEN_EREVOKED);
+}
+
+/* The founder's revocations are taken first: a coordinator the founder
+ * bounded cannot revoke anyone past its bound by claiming an earlier time. */
+static void founder_revocations_first(void **state)
+{
+	struct fx *f = *state;
+	uint64_t bound;
+
+	make_coord(f, &f->coord);
+	make_coord(f, &f->coord2);
+	bound = f->seq;
+	/* coord revokes coord2, dated well before the founder revokes coord */
+	assert_int_equal(revoke(f, &f->coord, &f->coord2, REVOKE_KEY, T0 + 10), 0);
+	f->has_upto = true;
+	f->upto = bound;
+	assert_int_equal(revoke(f, &f->founder, &f->coord, REVOKE_KEY, T0 + 50), 0);
+	assert_int_equal(membership_is_revoked(f->m, f->coord.pk), 1);
+	assert_int_equal(membership_is_revoked(f->m, f->coord2.pk), 0);
+	assert_int_equal(check(f, &f->coord2, ROLE_COORDINATOR, T0 + DAY), 0);
+	/* the issuer rules agree: coord may issue nothing past its bound */
+	struct record d;
+	uint8_t *buf = cert_rec(f, f->founder.pk, &f->coord, f->other.pk, ROLE_MEMBER, "x",
+				T0 + 1, T0, T0 + YEAR, &d);
+	assert_int_equal(membership_issuer_ok(f->m, &d), SAMEN_EREVOKED);
+	free(buf);
+	buf = cert_rec(f, f->founder.pk, &f->coord2, f->other.pk, ROLE_MEMBER, "x", T0 + 60, T0,
+		       T0 + YEAR, &d);
+	assert_int_equal(membership_issuer_ok(f->m, &d), 0);
+	free(buf);
+	buf = cert_rec(f, f->founder.pk, &f->member, f->other.pk, ROLE_MEMBER, "x", T0 + 60, T0,
+		       T0 + YEAR, &d);
+	assert_int_equal(membership_issuer_ok(f->m, &d), SAMEN_ENOCERT);
+	free(buf);
+}
+
 static void cascade_revocation_voids_everything_certified(void **state)
 {
 	struct fx *f = *state;
@@ -731,6 +800,9 @@ int main(void)
 		T(self_revocation),
 		T(founder_cannot_be_revoked),
 		T(key_only_revocation_keeps_earlier_certificates),
+		T(missing_bound_fails_closed),
+		T(self_revocation_bound),
+		T(founder_revocations_first),
 		T(cascade_revocation_voids_everything_certified),
 		T(coordinators_revoking_each_other),
 		T(other_neighbourhood_and_kind_are_refused),
