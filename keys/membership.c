@@ -5,11 +5,12 @@
  * Certificates are kept in arrival order and reached through an index sorted
  * by (subject, id): a key's certificates are one run, found by binary search,
  * and a duplicate lands on its own twin. Revocations are kept the same way
- * with an index sorted by (created, id), the order the rules take them in.
- * Which revocations are effective depends on every revocation before it and
- * on the founder's coordinator certificates, so it is recomputed whenever one
- * of those arrives, into a third index sorted by (subject, created, id); the
- * queries then only read. The recursion the rules could suggest is bounded by
+ * with an index in the order the rules take them in (rev_order: the
+ * founder's first, then by (created, id)). Which revocations are effective
+ * depends on every revocation before it and on the founder's coordinator
+ * certificates, so it is recomputed whenever one of those arrives, into a
+ * third index sorted by subject, then rule order; the queries then only
+ * read. The recursion the rules could suggest is bounded by
  * construction: a coordinator is only ever certified by the founder, who
  * cannot be revoked, so no chain is longer than founder -> coordinator ->
  * subject.
