@@ -18,66 +18,16 @@
 #include "membership.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "keytext.h"
+#include "membership_int.h"
 
 /* Hard cap per kind: indexes are uint32_t, and a neighbourhood with more
  * certificates than this is an attack, not a street. */
 #define MEMBERSHIP_MAX 65536
 #define GROW_FIRST 16
-
-struct mcert {
-	uint8_t id[32];
-	uint8_t issuer[32]; /* the record's author */
-	uint8_t subject[32];
-	uint64_t seq, created, not_before, not_after;
-	uint8_t role;
-	char label[LABEL_MAX + 1];
-};
-
-struct mrev {
-	uint8_t id[32];
-	uint8_t author[32];
-	uint8_t subject[32];
-	uint64_t seq, created;
-	uint64_t bound; /* the subject's records above this seq have no authority */
-	uint8_t scope;
-	bool by_founder;
-};
-
-struct membership {
-	uint8_t founder[32];
-	struct mcert *certs;
-	uint32_t *cert_idx; /* into certs, by (subject, id) */
-	size_t n_certs, cap_certs;
-	struct mrev *revs;
-	uint32_t *rev_idx; /* into revs, in rule order (rev_order) */
-	uint32_t *eff_idx; /* effective ones, by subject, then rule order */
-	size_t n_revs, n_eff, cap_revs;
-};
-
-/* Why one certificate is or is not valid, in enough detail to explain it. */
-enum issuer_state {
-	ISSUER_FOUNDER,
-	ISSUER_COORDINATOR,   /* held a founder's coordinator cert at created */
-	ISSUER_NOT_FOUNDER,   /* a coordinator certificate not by the founder */
-	ISSUER_NO_COORD,      /* held no coordinator certificate at created */
-};
-
-struct verdict {
-	int code;                       /* 0 or the certificate's reason */
-	const struct mrev *subject_rev; /* earliest effective revocation of subject */
-	enum issuer_state issuer;
-	const struct mrev *issuer_void; /* issuer revocation that voids the cert */
-	const struct mrev *issuer_rev;  /* earliest issuer revocation, voiding or not */
-	int window;                     /* 0, SAMEN_ENOTYET or SAMEN_EEXPIRED */
-};
 
 static bool role_ok(unsigned role)
 {
@@ -337,7 +287,8 @@ static void judge_issuer(const membership_t *m, const struct mcert *c, struct ve
 /* Per certificate, a revoked subject outranks a bad issuer, which outranks
  * the window: a certificate whose issuer was never entitled stays worthless
  * however its dates move, so renewing it is the wrong advice. */
-static void judge(const membership_t *m, const struct mcert *c, uint64_t now, struct verdict *v)
+void membership_judge(const membership_t *m, const struct mcert *c, uint64_t now,
+		      struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->subject_rev = eff_first(m, c->subject);
@@ -388,7 +339,7 @@ static int check_run(const membership_t *m, size_t i, size_t end, unsigned role,
 		const struct mcert *c = &m->certs[m->cert_idx[i]];
 		if (!role_grants(c->role, role))
 			continue;
-		judge(m, c, now, &v);
+		membership_judge(m, c, now, &v);
 		if (v.code == 0) {
 			if (cert_id)
 				memcpy(cert_id, c->id, 32);
@@ -493,7 +444,7 @@ static int add_cert(membership_t *m, const struct record *r)
 {
 	const struct rec_cert *rc = &r->u.cert;
 	struct mcert *c;
-	size_t pos, len;
+	size_t pos;
 	int ret;
 
 	pos = certs_lower(m, rc->subject, r->id);
@@ -504,17 +455,7 @@ static int add_cert(membership_t *m, const struct record *r)
 		return ret;
 
 	c = &m->certs[m->n_certs];
-	memset(c, 0, sizeof(*c));
-	memcpy(c->id, r->id, 32);
-	memcpy(c->issuer, r->author, 32);
-	memcpy(c->subject, rc->subject, 32);
-	c->seq = r->seq;
-	c->created = r->created;
-	c->not_before = rc->not_before;
-	c->not_after = rc->not_after;
-	c->role = rc->role;
-	len = strnlen(rc->label, LABEL_MAX);
-	memcpy(c->label, rc->label, len);
+	membership_copy_cert(c, r);
 	memmove(&m->cert_idx[pos + 1], &m->cert_idx[pos],
 		(m->n_certs - pos) * sizeof(*m->cert_idx));
 	m->cert_idx[pos] = (uint32_t)m->n_certs;
@@ -583,6 +524,23 @@ static int add_revocation(membership_t *m, const struct record *r)
 		eff_recompute(m);
 	}
 	return 0;
+}
+
+void membership_copy_cert(struct mcert *c, const struct record *r)
+{
+	const struct rec_cert *rc = &r->u.cert;
+	size_t len = strnlen(rc->label, LABEL_MAX);
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, r->id, 32);
+	memcpy(c->issuer, r->author, 32);
+	memcpy(c->subject, rc->subject, 32);
+	c->seq = r->seq;
+	c->created = r->created;
+	c->not_before = rc->not_before;
+	c->not_after = rc->not_after;
+	c->role = rc->role;
+	memcpy(c->label, rc->label, len);
 }
 
 int membership_add(membership_t *m, const struct record *r)
@@ -695,234 +653,6 @@ size_t membership_list(const membership_t *m, unsigned role, uint64_t now,
 		count++;
 	}
 	return count;
-}
-
-/* ---- explaining ---- */
-
-#define TIME_TEXT 48
-
-/* Unix seconds as ISO 8601 UTC, by the proleptic Gregorian calendar
- * (H. Hinnant's civil_from_days), so no value is out of gmtime's range. */
-static void time_text(uint64_t t, char out[TIME_TEXT])
-{
-	uint64_t days = t / 86400, s = t % 86400;
-	uint64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
-	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	uint64_t mp = (5 * doy + 2) / 153;
-	unsigned d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	unsigned mo = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	uint64_t y = yoe + era * 400 + (mo <= 2);
-	int n;
-
-	if (t == UINT64_MAX) {
-		/* The conventional "no end" of a window. */
-		memcpy(out, "never", sizeof("never"));
-		return;
-	}
-	n = snprintf(out, TIME_TEXT, "%04" PRIu64 "-%02u-%02uT%02u:%02u:%02uZ", y, mo, d,
-		     (unsigned)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
-	if (n < 0 || n >= TIME_TEXT)
-		memcpy(out, "?", sizeof("?"));
-}
-
-struct text {
-	char *out;
-	size_t cap, len;
-	bool truncated;
-};
-
-static __attribute__((format(printf, 2, 3))) void text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->truncated || t->cap == 0) {
-		t->truncated = true;
-		return;
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(t->out + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		t->out[t->len] = '\0';
-		t->truncated = true;
-		return;
-	}
-	if ((size_t)n >= t->cap - t->len) {
-		/* vsnprintf kept what fits, NUL-terminated; text_finish() marks it. */
-		t->len = t->cap - 1;
-		t->truncated = true;
-		return;
-	}
-	t->len += (size_t)n;
-}
-
-/* A cut explanation must not read as a whole one: mark it. */
-static void text_finish(struct text *t)
-{
-	size_t pos;
-
-	if (!t->truncated || t->cap == 0)
-		return;
-	if (t->cap < 4) {
-		t->out[0] = '\0';
-		return;
-	}
-	pos = t->len < t->cap - 4 ? t->len : t->cap - 4;
-	memcpy(t->out + pos, "...", 4);
-	t->len = pos + 3;
-}
-
-/*
- * A label is the household's own text and may hold quotes and line breaks
- * (record.h allows '\n' and '\t'): escaped, it cannot end its quotes or
- * forge a line of the explanation such as "valid: ...".
- */
-#define LABEL_TEXT (2 * LABEL_MAX + 1)
-
-static void label_text(const char *label, char out[LABEL_TEXT])
-{
-	size_t o = 0;
-
-	for (size_t i = 0; label[i] && i < LABEL_MAX; i++) {
-		char ch = label[i];
-		if (ch == '"' || ch == '\\' || ch == '\n' || ch == '\t') {
-			out[o++] = '\\';
-			ch = ch == '\n' ? 'n' : ch == '\t' ? 't' : ch;
-		}
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-}
-
-/* "the founder", "itself" or "coordinator 7KQD-...": who revoked. */
-#define WHO_TEXT (sizeof("coordinator ") + FINGERPRINT_LEN)
-
-static void who_text(const membership_t *m, const struct mrev *r, char out[WHO_TEXT])
-{
-	char fp[FINGERPRINT_LEN];
-
-	if (memcmp(r->author, m->founder, 32) == 0) {
-		memcpy(out, "the founder", sizeof("the founder"));
-	} else if (memcmp(r->author, r->subject, 32) == 0) {
-		memcpy(out, "itself", sizeof("itself"));
-	} else {
-		keytext_fingerprint(r->author, fp);
-		memcpy(out, "coordinator ", sizeof("coordinator ") - 1);
-		memcpy(out + sizeof("coordinator ") - 1, fp, FINGERPRINT_LEN);
-	}
-}
-
-static void explain_reasons(const membership_t *m, const struct mcert *c,
-			    const struct verdict *v, struct text *t)
-{
-	char fp[FINGERPRINT_LEN], by[WHO_TEXT], when[TIME_TEXT], made[TIME_TEXT];
-
-	time_text(c->created, made);
-	if (v->subject_rev) {
-		const struct mrev *r = v->subject_rev;
-		keytext_fingerprint(c->subject, fp);
-		who_text(m, r, by);
-		time_text(r->created, when);
-		text_add(t, "revoked: %s was revoked by %s at %s%s.\n", fp, by, when,
-			 r->scope == REVOKE_CASCADE ? ", with everything it certified" : "");
-	}
-	keytext_fingerprint(c->issuer, fp);
-	switch (v->issuer) {
-	case ISSUER_NOT_FOUNDER:
-		text_add(t, "issuer: only the founder may certify a coordinator, and %s is "
-			    "not the founder.\n", fp);
-		break;
-	case ISSUER_NO_COORD:
-		text_add(t, "issuer: %s held no coordinator certificate from the founder at "
-			    "%s, when this certificate was made.\n", fp, made);
-		break;
-	default:
-		break;
-	}
-	if (v->issuer_void) {
-		time_text(v->issuer_void->created, when);
-		if (v->issuer_void->scope == REVOKE_CASCADE)
-			text_add(t, "issuer: coordinator %s was revoked at %s together with "
-				    "everything it certified.\n", fp, when);
-		else
-			text_add(t, "issuer: coordinator %s was revoked at %s, valid up to its "
-				    "record %" PRIu64 ", and this certificate is its record %" PRIu64
-				    ".\n", fp, when, v->issuer_void->bound, c->seq);
-	} else if (v->issuer_rev) {
-		time_text(v->issuer_rev->created, when);
-		text_add(t, "note: coordinator %s was revoked at %s (its key only), valid up to "
-			    "its record %" PRIu64 "; this certificate is its record %" PRIu64
-			    " and stays good.\n", fp, when, v->issuer_rev->bound, c->seq);
-	}
-	time_text(c->not_before, when);
-	if (v->window == SAMEN_ENOTYET)
-		text_add(t, "not yet valid: its window begins at %s.\n", when);
-	time_text(c->not_after, when);
-	if (v->window == SAMEN_EEXPIRED)
-		text_add(t, "expired: its window ended at %s.\n", when);
-}
-
-int membership_explain(const membership_t *m, const struct record *cert, uint64_t now,
-		       char *out, size_t cap)
-{
-	struct text t = { out, out ? cap : 0, 0, false };
-	char subj[FINGERPRINT_LEN], iss[FINGERPRINT_LEN], from[TIME_TEXT], until[TIME_TEXT];
-	char label[LABEL_TEXT];
-	const char *issuer_is;
-	struct mcert c;
-	struct verdict v;
-	size_t len;
-	int ret;
-
-	if (t.cap)
-		out[0] = '\0';
-	if (!m || !cert) {
-		ret = SAMEN_EINVAL;
-		goto out;
-	}
-	if (cert->kind != REC_CERT) {
-		text_add(&t, "invalid: a %s is not a certificate.\n", record_kind_name(cert->kind));
-		ret = SAMEN_EKIND;
-		goto out;
-	}
-	if (memcmp(cert->nbhd, m->founder, 32) != 0) {
-		keytext_fingerprint(cert->nbhd, iss);
-		text_add(&t, "invalid: certificate of another neighbourhood (%s).\n", iss);
-		ret = SAMEN_ENBHD;
-		goto out;
-	}
-
-	/* The same copy membership_add() keeps, so the verdict is the same. */
-	memset(&c, 0, sizeof(c));
-	memcpy(c.id, cert->id, 32);
-	memcpy(c.issuer, cert->author, 32);
-	memcpy(c.subject, cert->u.cert.subject, 32);
-	c.seq = cert->seq;
-	c.created = cert->created;
-	c.not_before = cert->u.cert.not_before;
-	c.not_after = cert->u.cert.not_after;
-	c.role = cert->u.cert.role;
-	len = strnlen(cert->u.cert.label, LABEL_MAX);
-	memcpy(c.label, cert->u.cert.label, len);
-	judge(m, &c, now, &v);
-	ret = v.code;
-
-	keytext_fingerprint(c.subject, subj);
-	keytext_fingerprint(c.issuer, iss);
-	time_text(c.not_before, from);
-	time_text(c.not_after, until);
-	label_text(c.label, label);
-	issuer_is = v.issuer == ISSUER_FOUNDER ? "the founder " :
-		    v.issuer == ISSUER_COORDINATOR ? "coordinator " : "";
-	text_add(&t, "%s: %s \"%s\" %s, certified by %s%s, from %s until %s.\n",
-		 ret == 0 ? "valid" : "invalid", record_role_name(c.role), label, subj,
-		 issuer_is, iss, from, until);
-	explain_reasons(m, &c, &v, &t);
-out:
-	text_finish(&t);
-	return ret;
 }
 
 int membership_knows(const membership_t *m, const uint8_t key[32])
