@@ -606,8 +606,10 @@ int membership_issuer_ok(const membership_t *m, const struct record *r)
 			return SAMEN_EISSUER;
 		if (memcmp(author, m->founder, 32) == 0)
 			return 0;
+		/* one leaving is enough: more would only be permanent records */
 		if (memcmp(author, r->u.rev.subject, 32) == 0)
-			return cert_subject(m, author) ? 0 : SAMEN_ENOCERT;
+			return !cert_subject(m, author) ? SAMEN_ENOCERT :
+			       eff_first(m, author)	? SAMEN_EREVOKED : 0;
 		break;
 	case REC_EPOCH:
 		if (memcmp(author, m->founder, 32) == 0)

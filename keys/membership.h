@@ -84,7 +84,7 @@ int membership_check_seq(const membership_t *m, const uint8_t key[32], uint64_t 
 /*
  * Whether r's author may issue r (a verified certificate, revocation or
  * epoch key): the founder always; a key revoking itself if it is the
- * subject of a certificate; otherwise a key holding a founder's
+ * subject of a certificate and not revoked yet; otherwise a key holding a founder's
  * coordinator certificate whose window holds r->created, and r->seq within
  * the bound of every effective revocation of that key. A coordinator
  * certificate is the founder's alone. Returns 0, SAMEN_ENOCERT (the author

@@ -387,9 +387,20 @@ static void stranger_self_revocation_refused(void **state)
 	assert_true(f->node.counters[v] >= 1);
 }
 
+/* A key leaves once: a second self-revocation would add nothing but a
+ * permanent record. */
+static void second_self_revocation_refused(void **state)
+{
+	struct fx *f = *state;
+
+	street(f);
+	assert_int_equal(rev(f, MEMBER, MEMBER, REVOKE_KEY, f->now), RJ_NONE);
+	assert_int_equal(rev(f, MEMBER, MEMBER, REVOKE_KEY, f->now), RJ_REVOKED);
+}
+
 /* Membership records by anyone but the founder are rate-limited too: a
- * member that revokes itself over and over (each a new, permanent record)
- * is cut short, and the refusals are counted. */
+ * coordinator certifying throw-away keys by the thousand (each a new,
+ * permanent record) is cut short, and the refusals are counted. */
 static void membership_records_rate_limited(void **state)
 {
 	struct fx *f = *state;
@@ -405,11 +416,14 @@ static void membership_records_rate_limited(void **state)
 	for (size_t i = 0; i < N; i++) {
 		struct record r;
 		memset(&r, 0, sizeof(r));
-		r.kind = REC_REVOCATION;
+		r.kind = REC_CERT;
 		r.created = f->now;
-		memcpy(r.u.rev.subject, f->id[MEMBER]->pk, 32);
-		snprintf(r.u.rev.reason, sizeof(r.u.rev.reason), "weg %zu", i);
-		sign(f, &r, MEMBER, &bufs[i], &lens[i]);
+		randombytes_buf(r.u.cert.subject, 32);
+		r.u.cert.role = ROLE_MEMBER;
+		snprintf(r.u.cert.label, sizeof(r.u.cert.label), "nep %zu", i);
+		r.u.cert.not_before = f->now;
+		r.u.cert.not_after = f->now + DAY;
+		sign(f, &r, COORD, &bufs[i], &lens[i]);
 	}
 	size_t stored = 0, limited = 0;
 	for (size_t off = 0; off < N; off += BATCH) {
@@ -481,6 +495,7 @@ int main(void)
 		T(backdated_cert_after_key_only_revocation),
 		T(backdated_revocation_after_cascade),
 		T(stranger_self_revocation_refused),
+		T(second_self_revocation_refused),
 		T(membership_records_rate_limited),
 		T(old_signal_refused),
 #undef T
