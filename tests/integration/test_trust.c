@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 #include "../../daemon/store.h"
 #include "../../keys/identity.h"
 #include "../../keys/keyfile.h"
+#include "../../keys/recfile.h"
 #include "../../proto/mpmap.h"
 #include "../../proto/record.h"
 #include "../../proto/signal.h"
@@ -273,12 +275,78 @@ static void test_member_cannot_take_epoch(void **state)
 	identity_free(&stranger);
 }
 
+/* Runs build/samen-keys with args (a shell word list of safe paths);
+ * returns its exit status. */
+static int samen_keys(const char *args)
+{
+	char cmd[2048];
+	const char *build = getenv("BUILD");
+	snprintf(cmd, sizeof(cmd), "%s/samen-keys %s >/dev/null 2>&1",
+		 build && *build ? build : "build", args);
+	int st = system(cmd);
+	assert_true(st != -1 && WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static int read_one(void *ctx, const uint8_t *rec, size_t len)
+{
+	struct record *r = ctx;
+	struct record d;
+	assert_int_equal(record_open(rec, len, &d), 0);
+	*r = d;
+	r->body = NULL; /* borrowed from the file's buffer */
+	return 1;
+}
+
+/* samen-keys revoke --upto N writes the bound; without it, the 0.1.0 form
+ * (no bound: nothing the key signed keeps any authority). */
+static void test_samen_keys_upto(void **state)
+{
+	(void)state;
+	const char *d = harness_dir();
+	char args[1024], path[600];
+	struct record r;
+
+	snprintf(args, sizeof(args), "init -k %s/f.key", d);
+	assert_int_equal(samen_keys(args), 0);
+	snprintf(args, sizeof(args), "init -k %s/c.key", d);
+	assert_int_equal(samen_keys(args), 0);
+	snprintf(args, sizeof(args), "found -k %s/f.key --name Buurt -o %s/b.nbhd", d, d);
+	assert_int_equal(samen_keys(args), 0);
+	snprintf(args, sizeof(args),
+		 "revoke -k %s/f.key --nbhd %s/b.nbhd --subject %s/c.key.pub --upto 5 -o %s/c.rev",
+		 d, d, d, d);
+	assert_int_equal(samen_keys(args), 0);
+	snprintf(path, sizeof(path), "%s/c.rev", d);
+	assert_int_equal(recfile_read(path, read_one, &r, NULL), 1);
+	assert_int_equal(r.kind, REC_REVOCATION);
+	assert_true(r.u.rev.has_upto);
+	assert_int_equal(r.u.rev.upto, 5);
+
+	snprintf(args, sizeof(args),
+		 "revoke -k %s/f.key --nbhd %s/b.nbhd --subject %s/c.key.pub -o %s/c2.rev", d, d, d,
+		 d);
+	assert_int_equal(samen_keys(args), 0);
+	snprintf(path, sizeof(path), "%s/c2.rev", d);
+	assert_int_equal(recfile_read(path, read_one, &r, NULL), 1);
+	assert_false(r.u.rev.has_upto);
+
+	/* not a number: a usage error, nothing written */
+	snprintf(args, sizeof(args),
+		 "revoke -k %s/f.key --nbhd %s/b.nbhd --subject %s/c.key.pub --upto 5x -o %s/c3.rev",
+		 d, d, d, d);
+	assert_int_equal(samen_keys(args), 2);
+	snprintf(path, sizeof(path), "%s/c3.rev", d);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_member_cannot_take_epoch, rawpeer_teardown),
+		cmocka_unit_test_teardown(test_samen_keys_upto, rawpeer_teardown),
 	};
 	return cmocka_run_group_tests_name("trust", tests, NULL, NULL);
 }
