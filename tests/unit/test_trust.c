@@ -267,6 +267,41 @@ static void epoch_gap_refused(void **state)
 	assert_int_equal(current_number(f), 3);
 }
 
+/* Epoch numbers are per neighbourhood: a relay serving two does not let
+ * one's epoch 1 admit the other's epoch 2. */
+static void epochs_per_neighbourhood(void **state)
+{
+	struct fx *f = *state;
+	struct identity *other = NULL;
+	struct record r;
+	uint8_t key[32], entries[KEY_ENTRY_LEN], *buf;
+	size_t len;
+
+	street(f);
+	assert_int_equal(identity_generate(&other), 0);
+	assert_int_equal(node_serve(&f->node, other->pk), 0);
+	for (uint64_t number = 2; number >= 1; number--) {
+		memset(&r, 0, sizeof(r));
+		r.kind = REC_EPOCH;
+		memcpy(r.nbhd, other->pk, 32);
+		memcpy(r.author, other->pk, 32);
+		r.seq = 3 - number;
+		r.created = f->now;
+		randombytes_buf(key, sizeof(key));
+		assert_int_equal(epoch_seal(&r, number, key, (const uint8_t(*)[32])other->pk, 1,
+					    entries),
+				 0);
+		assert_int_equal(record_sign(&r, other->sk, &buf, &len), 0);
+		enum reject v = ingest_into(&f->node, buf, len);
+		free(buf);
+		if (number == 2)
+			assert_string_equal(reject_name(v), "epoch-number");
+		else
+			assert_int_equal(v, RJ_NONE);
+	}
+	identity_free(&other);
+}
+
 /* Two coordinators issue epoch 2 at once: every daemon picks the same one,
  * the smaller record id, whatever the order of arrival or the claimed
  * times. */
@@ -491,6 +526,7 @@ int main(void)
 		T(self_revoked_key_is_no_issuer),
 		T(epoch_at_the_largest_number_refused),
 		T(epoch_gap_refused),
+		T(epochs_per_neighbourhood),
 		T(concurrent_epochs_resolve_by_id),
 		T(backdated_cert_after_key_only_revocation),
 		T(backdated_revocation_after_cascade),
