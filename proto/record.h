@@ -56,7 +56,7 @@ enum cert_role {
 };
 
 enum revoke_scope {
-	REVOKE_KEY = 0,      /* the key only; what it certified stays valid */
+	REVOKE_KEY = 0,      /* the key only; what it certified within the bound stays valid */
 	REVOKE_CASCADE = 1,  /* the key and everything it certified */
 };
 
