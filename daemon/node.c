@@ -10,6 +10,7 @@
 
 #include "../keys/keyfile.h"
 #include "../keys/seqfile.h"
+#include "rate.h"
 #include "validate.h"
 
 #define META_NBHD "nbhd"
@@ -318,7 +319,7 @@ int node_set_nbhd(node_t *n, const uint8_t nbhd[32])
 	return 0;
 }
 
-/* ---- validation (the rules are in validate.c) ---- */
+/* ---- validation (the rules are in validate.c, the rates in rate.c) ---- */
 
 static bool is_founder(const node_t *n, const uint8_t key[32])
 {
@@ -380,7 +381,7 @@ static enum reject check_record(node_t *n, const struct record *r, uint64_t now_
 	if (v != RJ_NONE)
 		return v;
 	if (!verified ||
-	    !rate_take(&n->rates, &n->params, r->author, validate_rate_class(r), now_ms))
+	    !rate_take(&n->rates, &n->params, r->author, rate_class_of(r), now_ms))
 		return RJ_RATE;
 	return RJ_NONE;
 }
@@ -473,7 +474,7 @@ static void verify_one(void *ctx, size_t k)
 		return;
 	}
 	if (rate_exhausted(&j->n->rates, &j->n->params, it->r.author,
-			   validate_rate_class(&it->r), j->now_ms)) {
+			   rate_class_of(&it->r), j->now_ms)) {
 		it->unverified = true;
 		it->decoded = true;
 		return;

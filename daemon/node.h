@@ -63,12 +63,12 @@ struct epoch {
 
 struct bucket {
 	uint8_t author[32];
-	uint8_t cls;        /* enum rate_class (validate.h) */
+	uint8_t cls;        /* enum rate_class (rate.h) */
 	double tokens;
 	uint64_t last_ms;
 };
 
-/* Token buckets per (author, class), kept by validate.c. */
+/* Token buckets per (author, class), kept by rate.c. */
 struct rate_table {
 	struct bucket *b;
 	size_t n;
