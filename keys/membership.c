@@ -221,8 +221,8 @@ static void eff_insert(membership_t *m, uint32_t k)
 
 /*
  * Whether r is effective, given that eff holds exactly the effective
- * revocations before r in (created, id) order: that is what "not already
- * revoked by an earlier effective revocation" asks.
+ * revocations before r in rule order: a coordinator's revocation counts
+ * only within the bound of every one of those that revoke it.
  */
 static bool rev_effective(const membership_t *m, const struct mrev *r)
 {
@@ -235,8 +235,8 @@ static bool rev_effective(const membership_t *m, const struct mrev *r)
 	return coord_at(m, r->author, r->created) && !past_bound(m, r->author, r->seq, NULL);
 }
 
-/* Walks the revocations in (created, id) order. Never allocates: eff_idx
- * is grown together with revs. */
+/* Walks the revocations in rule order. Never allocates: eff_idx is grown
+ * together with revs. */
 static void eff_recompute(membership_t *m)
 {
 	m->n_eff = 0;
