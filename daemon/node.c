@@ -364,7 +364,7 @@ static enum reject check_record(node_t *n, const struct record *r, uint64_t now_
 	case REC_EPOCH:
 		v = validate_issuer(mem, r);
 		if (v == RJ_NONE)
-			v = validate_epoch_number(mem, n->epochs, n->n_epochs, r);
+			v = validate_epoch_number(n->epochs, n->n_epochs, r);
 		break;
 	case REC_SIGNAL:
 		if (node_is_retracted(n, r->id))
@@ -815,6 +815,9 @@ int node_rekey(node_t *n)
 		ret = count ? SAMEN_ETOOBIG : -ENOMEM;
 		goto out;
 	}
+	/* one above the epochs that count: one a revocation bounded out (say
+	 * a number at the very top, from a store written before these rules)
+	 * must not stop rekeying */
 	for (size_t i = 0; i < n->n_epochs; i++)
 		if (epoch_counts(n, &n->epochs[i]) && n->epochs[i].number > number)
 			number = n->epochs[i].number;

@@ -32,18 +32,18 @@ enum reject validate_time(const struct record *r, uint64_t now, const struct nod
  * (membership_issuer_ok()), as a reason. */
 enum reject validate_issuer(const membership_t *mem, const struct record *r);
 
-/* Whether a held epoch still counts: its issuer may issue it by what the
- * membership says now (a later revocation may bound it out). */
+/* Whether a held epoch still counts: no revocation of its issuer accepted
+ * since bounds it out. */
 bool validate_epoch_counts(const membership_t *mem, const struct epoch *e);
 
 /*
  * An epoch key record r (its issuer already checked): epochs advance by
  * one, so number 1, or a number whose predecessor is held in r's
- * neighbourhood and still counts; the largest number is never issued, so
- * nothing can end the sequence or make it wrap. RJ_EPOCH otherwise.
+ * neighbourhood; the largest number is never issued, so nothing can end
+ * the sequence or make it wrap. RJ_EPOCH otherwise.
  */
-enum reject validate_epoch_number(const membership_t *mem, const struct epoch *epochs,
-				  size_t n_epochs, const struct record *r);
+enum reject validate_epoch_number(const struct epoch *epochs, size_t n_epochs,
+				  const struct record *r);
 
 /*
  * A signal, peer announcement, retraction or authority announcement: the

@@ -368,6 +368,65 @@ static void concurrent_epochs_resolve_by_id(void **state)
 	free(b);
 }
 
+/* A coordinator's epoch stays the neighbourhood's after its certificate
+ * expires and is pruned, and the next number still follows it. */
+static void epoch_survives_its_issuers_certificate(void **state)
+{
+	struct fx *f = *state;
+	struct record r;
+
+	street(f);
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_CERT;
+	r.created = f->now;
+	memcpy(r.u.cert.subject, f->id[COORD2]->pk, 32);
+	r.u.cert.role = ROLE_COORDINATOR;
+	snprintf(r.u.cert.label, sizeof(r.u.cert.label), "kort");
+	r.u.cert.not_before = f->now - 10;
+	r.u.cert.not_after = f->now + 60;
+	assert_int_equal(put(f, &r, FOUNDER, NULL), RJ_NONE);
+	assert_int_equal(epoch(f, COORD2, 2, NULL), RJ_NONE);
+	assert_int_equal(current_number(f), 2);
+	/* two minutes on: the certificate has expired and is pruned */
+	f->now += 120;
+	clock_ms = f->now * 1000;
+	assert_true(node_prune(&f->node) >= 1);
+	assert_int_equal(node_reload(&f->node), 0);
+	assert_int_equal(check_key(f, COORD2, ROLE_COORDINATOR), SAMEN_ENOCERT);
+	assert_int_equal(current_number(f), 2);
+	assert_int_equal(epoch(f, FOUNDER, 3, NULL), RJ_NONE);
+	assert_int_equal(current_number(f), 3);
+}
+
+/* A store written before these rules may hold an epoch at the largest
+ * number by a key that had revoked itself: it no longer counts, and the
+ * founder's daemon rekeys past it. */
+static void rekey_past_a_poisoned_epoch(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *buf;
+	size_t len;
+	struct record d;
+
+	street(f);
+	assert_int_equal(rev(f, MEMBER, MEMBER, REVOKE_KEY, f->now), RJ_NONE);
+	/* stored as 0.1.0 did, without today's checks */
+	epoch_rec(f, MEMBER, UINT64_MAX, f->now, &buf, &len, NULL);
+	assert_int_equal(record_decode(buf, len, &d), 0);
+	struct store_rec s = {.seq = d.seq, .kind = REC_EPOCH, .data = buf, .len = len};
+	memcpy(s.id, d.id, 32);
+	memcpy(s.nbhd, d.nbhd, 32);
+	memcpy(s.author, d.author, 32);
+	int result = -1;
+	assert_int_equal(store_put_batch(f->node.store, &s, 1, &result, NULL), 0);
+	assert_int_equal(result, 0);
+	free(buf);
+	assert_int_equal(node_reload(&f->node), 0);
+	assert_int_equal(current_number(f), 1);
+	assert_int_equal(node_rekey(&f->node), 0);
+	assert_int_equal(current_number(f), 2);
+}
+
 /* ---- point 4: backdating ---- */
 
 /* After a key-only revocation, a certificate the coordinator signs
@@ -528,6 +587,8 @@ int main(void)
 		T(epoch_gap_refused),
 		T(epochs_per_neighbourhood),
 		T(concurrent_epochs_resolve_by_id),
+		T(epoch_survives_its_issuers_certificate),
+		T(rekey_past_a_poisoned_epoch),
 		T(backdated_cert_after_key_only_revocation),
 		T(backdated_revocation_after_cascade),
 		T(stranger_self_revocation_refused),
