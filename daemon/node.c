@@ -10,6 +10,7 @@
 
 #include "../keys/keyfile.h"
 #include "../keys/seqfile.h"
+#include "purge.h"
 #include "rate.h"
 #include "validate.h"
 
@@ -188,6 +189,11 @@ static int rebuild_nbhd(node_t *n, const uint8_t nbhd[32], membership_t **mem)
 		if (ret < 0)
 			return ret;
 	}
+	/* what an earlier version took in from strangers goes now; failing
+	 * to delete it costs space, not correctness */
+	int purged = purge_strangers(n->store, *mem, nbhd);
+	if (purged > 0)
+		n->purged_total += (uint64_t)purged;
 	return 0;
 }
 

@@ -113,6 +113,7 @@ typedef struct node {
 	struct node_params params;
 	uint64_t counters[RJ_COUNT];
 	uint64_t stored_total;
+	uint64_t purged_total;    /* deleted by purge_strangers() (purge.h) */
 	node_stored_fn stored;
 	void *stored_ctx;
 	uint64_t (*now_ms)(void); /* clock; replaceable in tests */

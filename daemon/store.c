@@ -1469,6 +1469,53 @@ static int delete_txn(store_t *st, MDB_txn *txn, void *ctx)
 	return rc;
 }
 
+struct forget {
+	const struct store_rec *recs;
+	size_t n;
+	int removed;
+};
+
+/* Permanent records have no expiry entry: what unindex() needs comes from
+ * the caller's description of each record instead. */
+static int forget_txn(store_t *st, MDB_txn *txn, void *ctx)
+{
+	struct forget *f = ctx;
+	uint8_t ckey[8], val[EXPVAL_LEN];
+	int removed, rc;
+
+	f->removed = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct store_rec *r = &f->recs[i];
+		rc = get_exact(txn, st->db[DB_IDS], r->id, 32, ckey, 8);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		memcpy(val, r->author, 32);
+		put_u64(val + 32, r->seq);
+		memcpy(val + 40, r->nbhd, 32);
+		val[72] = r->kind;
+		rc = unindex(st, txn, ckey, val, &removed);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		f->removed += removed;
+	}
+	return 0;
+}
+
+int store_forget(store_t *st, const struct store_rec *recs, size_t n)
+{
+	struct forget f = { recs, n, 0 };
+
+	if (!st || (n && !recs))
+		return SAMEN_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].expires != 0)
+			return SAMEN_EINVAL;
+	int rc = write_txn(st, forget_txn, &f);
+	return rc ? store_err(rc) : f.removed;
+}
+
 int store_delete(store_t *st, const uint8_t id[32], uint64_t expires)
 {
 	struct delete_one d;

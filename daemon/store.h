@@ -229,6 +229,15 @@ int store_prune(store_t *st, uint64_t now) SAMEN_MUST_CHECK;
 int store_delete(store_t *st, const uint8_t id[32], uint64_t expires) SAMEN_MUST_CHECK;
 
 /*
+ * Deletes n permanent records (stored with expires 0) in one transaction,
+ * each described by its id, author, seq, nbhd and kind (data unused), with
+ * their index entries, keeping the version vector; an id not held is
+ * skipped. For records today's rules would never have stored. Returns how
+ * many were deleted, or a negative code (nothing deleted).
+ */
+int store_forget(store_t *st, const struct store_rec *recs, size_t n) SAMEN_MUST_CHECK;
+
+/*
  * Small persistent values (own sequence number, settings). name is a
  * NUL-terminated string of 1 to 511 bytes (SAMEN_EINVAL otherwise).
  * store_meta_get copies at most cap bytes into buf and sets *len to the

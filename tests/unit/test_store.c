@@ -654,6 +654,41 @@ static int on_cursor(void *ctx, uint64_t cursor, const uint8_t id[32],
 	return note(ctx, cursor, id, data, len);
 }
 
+/* store_forget() deletes permanent records with their indexes and keeps
+ * the version vector; an unknown id is skipped; an expiring one is for
+ * store_delete(). */
+static void test_forget(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32], id[32];
+	struct store_rec r[3];
+	struct seen s;
+
+	author_fill(a, 11);
+	for (int i = 0; i < 3; i++) {
+		r[i] = rec_new(a, (uint64_t)i + 1, 40);
+		r[i].kind = 2;
+		put1(f->st, &r[i], 0, NULL);
+	}
+	struct store_rec gone[2] = { r[0], r[2] };
+	assert_int_equal(store_forget(f->st, gone, 2), 2);
+	assert_absent(f->st, r[0].id);
+	assert_absent(f->st, r[2].id);
+	assert_stored(f->st, &r[1]);
+	assert_int_equal(store_id_by_seq(f->st, a, 1, id), SAMEN_ENOTFOUND);
+	memset(&s, 0, sizeof(s));
+	s.recs = r;
+	s.nrecs = 3;
+	assert_int_equal(store_each_by_kind(f->st, r[1].nbhd, 2, on_kind, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_vv(f->st, a, 3, 3);
+	assert_int_equal(store_forget(f->st, gone, 2), 0);
+	gone[0].expires = 99;
+	assert_int_equal(store_forget(f->st, gone, 1), SAMEN_EINVAL);
+	for (int i = 0; i < 3; i++)
+		rec_free(&r[i]);
+}
+
 static void test_each_by_author(void **state)
 {
 	struct fixture *f = *state;
@@ -1676,6 +1711,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vv_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vv_skip_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vv_repair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_by_author, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_by_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_from_cursor, setup, teardown),

@@ -492,6 +492,56 @@ static void second_self_revocation_refused(void **state)
 	assert_int_equal(rev(f, MEMBER, MEMBER, REVOKE_KEY, f->now), RJ_REVOKED);
 }
 
+/* A store written before these rules holds self-revocations by keys that
+ * were never members, taken in by the thousand: reopening deletes them,
+ * and keeps a member's own leaving. */
+static void strangers_purged_from_an_old_store(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 50 };
+	uint8_t ids[N][32];
+
+	street(f);
+	assert_int_equal(rev(f, MEMBER, MEMBER, REVOKE_KEY, f->now), RJ_NONE);
+	for (size_t i = 0; i < N; i++) {
+		struct identity *s = NULL;
+		struct record r, d;
+		uint8_t *buf;
+		size_t len;
+		int result = -1;
+		assert_int_equal(identity_generate(&s), 0);
+		memset(&r, 0, sizeof(r));
+		r.kind = REC_REVOCATION;
+		memcpy(r.nbhd, f->id[FOUNDER]->pk, 32);
+		memcpy(r.author, s->pk, 32);
+		memcpy(r.u.rev.subject, s->pk, 32);
+		r.seq = 1;
+		r.created = f->now;
+		assert_int_equal(record_sign(&r, s->sk, &buf, &len), 0);
+		assert_int_equal(record_decode(buf, len, &d), 0);
+		/* stored as 0.1.0 did, without today's checks */
+		struct store_rec sr = {.seq = 1, .kind = REC_REVOCATION, .data = buf, .len = len};
+		memcpy(sr.id, d.id, 32);
+		memcpy(sr.nbhd, d.nbhd, 32);
+		memcpy(sr.author, d.author, 32);
+		assert_int_equal(store_put_batch(f->node.store, &sr, 1, &result, NULL), 0);
+		assert_int_equal(result, 0);
+		memcpy(ids[i], d.id, 32);
+		free(buf);
+		identity_free(&s);
+	}
+	struct store_stats before, after;
+	assert_int_equal(store_stats(f->node.store, &before), 0);
+	assert_int_equal(node_reload(&f->node), 0);
+	assert_int_equal(store_stats(f->node.store, &after), 0);
+	print_message("old store: %llu records before reopening, %llu after\n",
+		      (unsigned long long)before.records, (unsigned long long)after.records);
+	for (size_t i = 0; i < N; i++)
+		assert_int_equal(store_has(f->node.store, ids[i]), 0);
+	assert_int_equal(after.records, before.records - N);
+	assert_int_equal(check_key(f, MEMBER, ROLE_MEMBER), SAMEN_EREVOKED);
+}
+
 /* Membership records by anyone but the founder are rate-limited too: a
  * coordinator certifying throw-away keys by the thousand (each a new,
  * permanent record) is cut short, and the refusals are counted. */
@@ -593,6 +643,7 @@ int main(void)
 		T(backdated_revocation_after_cascade),
 		T(stranger_self_revocation_refused),
 		T(second_self_revocation_refused),
+		T(strangers_purged_from_an_old_store),
 		T(membership_records_rate_limited),
 		T(old_signal_refused),
 #undef T
