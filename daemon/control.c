@@ -645,12 +645,15 @@ static void op_status(struct req *q)
 	size_t n = 0;
 	for (int i = 1; i < RJ_COUNT; i++)
 		n += d->node.counters[i] != 0;
+	n += d->counters_skip_clamped != 0;
 	msgpack_pack_map(pk, n + 2);
 	mpmap_put_uint(pk, "stored", d->node.stored_total);
 	mpmap_put_uint(pk, "peer-cutoffs", d->counters_peer_cutoffs);
 	for (int i = 1; i < RJ_COUNT; i++)
 		if (d->node.counters[i])
 			mpmap_put_uint(pk, reject_name((enum reject)i), d->node.counters[i]);
+	if (d->counters_skip_clamped)
+		mpmap_put_uint(pk, "skip-clamped", d->counters_skip_clamped);
 }
 
 static void op_revoke(struct req *q)
@@ -676,10 +679,17 @@ static void op_revoke(struct req *q)
 			    "revoke what it certified)");
 		return;
 	}
-	int ret = node_prepare(&q->d->node, &r, REC_REVOCATION);
+	/* what the key signed up to now keeps its authority; nothing later,
+	 * whatever date it carries */
+	struct store_vv_entry seen;
+	int ret = store_vv_get(q->d->node.store, key, &seen);
+	if (ret == 0)
+		ret = node_prepare(&q->d->node, &r, REC_REVOCATION);
 	if (ret == 0) {
 		memcpy(r.u.rev.subject, key, 32);
 		r.u.rev.scope = cascade ? REVOKE_CASCADE : REVOKE_KEY;
+		r.u.rev.has_upto = true;
+		r.u.rev.upto = seen.max;
 		memcpy(r.u.rev.reason, reason, sizeof(reason));
 		ret = node_publish(&q->d->node, &r, NULL);
 	}

@@ -160,6 +160,7 @@ struct daemon {
 	bool vv_stale;
 	uint64_t counters_links_refused;
 	uint64_t counters_peer_cutoffs;
+	uint64_t counters_skip_clamped; /* SKIPs reaching past what the author signed */
 	uint64_t started_ms;
 	unsigned mon_seq;
 };

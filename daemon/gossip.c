@@ -655,8 +655,14 @@ static void apply_skip(struct daemon *d, const struct link_msg *m)
 		link_skip_entry(m->entries, i, author, &from, &upto);
 		if (!author_in(d, m->nbhd, author))
 			continue;
-		if (store_vv_skip(d->node.store, author, from, upto) == 1)
+		/* clamped to what the author's own records prove (store.c) */
+		int ret = store_vv_skip(d->node.store, author, from, upto);
+		if (ret < 0)
+			continue;
+		if (ret & STORE_SKIP_MOVED)
 			d->vv_stale = true;
+		if (ret & STORE_SKIP_CLAMPED)
+			d->counters_skip_clamped++;
 	}
 }
 

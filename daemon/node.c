@@ -10,6 +10,9 @@
 
 #include "../keys/keyfile.h"
 #include "../keys/seqfile.h"
+#include "purge.h"
+#include "rate.h"
+#include "validate.h"
 
 #define META_NBHD "nbhd"
 
@@ -21,7 +24,7 @@ static const char *const reject_names[RJ_COUNT] = {
 	[RJ_SKEW] = "clock-skew",    [RJ_EQUIVOCATION] = "equivocation",
 	[RJ_DUPLICATE] = "duplicate", [RJ_RATE] = "rate-limited",
 	[RJ_RETRACTED] = "retracted", [RJ_PENALIZED] = "peer-cut-off",
-	[RJ_STORE] = "store-failure",
+	[RJ_STORE] = "store-failure", [RJ_EPOCH] = "epoch-number",
 };
 
 const char *reject_name(enum reject r)
@@ -68,6 +71,9 @@ static int epoch_add(node_t *n, const struct record *r)
 		return 0;
 	memset(&e, 0, sizeof(e));
 	memcpy(e.id, r->id, 32);
+	memcpy(e.nbhd, r->nbhd, 32);
+	memcpy(e.author, r->author, 32);
+	e.seq = r->seq;
 	e.number = r->u.epoch.number;
 	e.created = r->created;
 	e.n_members = r->u.epoch.n_entries;
@@ -96,19 +102,25 @@ static int epoch_add(node_t *n, const struct record *r)
 	return 0;
 }
 
+/* Whether e is one of this node's neighbourhood's epochs that still
+ * counts (a later revocation may have bounded its issuer out). */
+static bool epoch_counts(const node_t *n, const struct epoch *e)
+{
+	return n->have_nbhd && memcmp(e->nbhd, n->nbhd, 32) == 0 &&
+	       validate_epoch_counts(n->mem, e);
+}
+
 const struct epoch *node_current_epoch(const node_t *n)
 {
 	const struct epoch *best = NULL;
 	for (size_t i = 0; i < n->n_epochs; i++) {
 		const struct epoch *e = &n->epochs[i];
-		if (!e->key)
+		if (!e->key || !epoch_counts(n, e))
 			continue;
-		/* highest number wins; on a tie (two coordinators at once) the
-		 * later one, then the smaller id, so all daemons agree */
+		/* on a tie (two coordinators at once) the smaller id: a signed
+		 * fact, unlike a claimed time, so all daemons agree */
 		if (!best || e->number > best->number ||
-		    (e->number == best->number &&
-		     (e->created > best->created ||
-		      (e->created == best->created && memcmp(e->id, best->id, 32) < 0))))
+		    (e->number == best->number && memcmp(e->id, best->id, 32) < 0))
 			best = e;
 	}
 	return best;
@@ -177,6 +189,11 @@ static int rebuild_nbhd(node_t *n, const uint8_t nbhd[32], membership_t **mem)
 		if (ret < 0)
 			return ret;
 	}
+	/* what an earlier version took in from strangers goes now; failing
+	 * to delete it costs space, not correctness */
+	int purged = purge_strangers(n->store, *mem, nbhd);
+	if (purged > 0)
+		n->purged_total += (uint64_t)purged;
 	return 0;
 }
 
@@ -276,7 +293,7 @@ void node_close(node_t *n)
 		epoch_clear(&n->epochs[i]);
 	free(n->epochs);
 	free(n->retracted);
-	free(n->buckets);
+	rate_table_free(&n->rates);
 	membership_free(&n->mem);
 	for (size_t i = 0; i < n->n_served; i++)
 		membership_free(&n->served[i].mem);
@@ -287,8 +304,7 @@ void node_close(node_t *n)
 	identity_free(&n->id);
 	n->epochs = NULL;
 	n->retracted = NULL;
-	n->buckets = NULL;
-	n->n_epochs = n->n_retracted = n->n_buckets = 0;
+	n->n_epochs = n->n_retracted = 0;
 }
 
 int node_set_nbhd(node_t *n, const uint8_t nbhd[32])
@@ -309,91 +325,26 @@ int node_set_nbhd(node_t *n, const uint8_t nbhd[32])
 	return 0;
 }
 
-/* ---- validation ---- */
+/* ---- validation (the rules are in validate.c, the rates in rate.c) ---- */
 
 static bool is_founder(const node_t *n, const uint8_t key[32])
 {
 	return n->have_nbhd && memcmp(key, n->nbhd, 32) == 0;
 }
 
-static struct bucket *bucket_find(const node_t *n, const uint8_t author[32])
+/* Whether retraction r names a signal held here by the same author. */
+static bool own_target(node_t *n, const struct record *r)
 {
-	struct bucket *b = NULL;
-	for (size_t i = 0; i < n->n_buckets; i++)
-		if (memcmp(n->buckets[i].author, author, 32) == 0)
-			b = &n->buckets[i];
-	return b;
-}
+	uint8_t *buf;
+	size_t len;
+	struct record t;
+	bool own = false;
 
-/* What b holds at now_ms, refilled; rate_ok() and rate_exhausted() share
- * this so they cannot disagree. */
-static double bucket_level(const node_t *n, const struct bucket *b, uint64_t now_ms)
-{
-	double refill = (double)(now_ms - b->last_ms) * (double)n->params.rate_per_minute / 60000.0;
-	double tokens = b->tokens + refill;
-	if (tokens > (double)n->params.rate_burst)
-		tokens = (double)n->params.rate_burst;
-	return tokens;
-}
-
-/* Whether author's bucket is empty at now_ms, changing nothing (so it may
- * run on the verify workers, while the loop thread only waits). An author
- * without a bucket has sent nothing valid yet: not empty. */
-static bool rate_exhausted(const node_t *n, const uint8_t author[32], uint64_t now_ms)
-{
-	const struct bucket *b = bucket_find(n, author);
-	return b && bucket_level(n, b, now_ms) < 1.0;
-}
-
-/* The kinds check_record() rate-limits; membership records are not. */
-static bool rate_limited_kind(uint8_t kind)
-{
-	return kind == REC_SIGNAL || kind == REC_PEER || kind == REC_RETRACTION ||
-	       kind == REC_ANNOUNCE;
-}
-
-/* Token bucket per author: records beyond the rate are refused now and
- * fetched again by a later anti-entropy round, so a flood slows down
- * without anything honest being lost. */
-static bool rate_ok(node_t *n, const uint8_t author[32], uint64_t now_ms)
-{
-	struct bucket *b = bucket_find(n, author);
-	if (!b) {
-		struct bucket *grown = realloc(n->buckets, (n->n_buckets + 1) * sizeof(*grown));
-		if (!grown)
-			return false;
-		n->buckets = grown;
-		b = &n->buckets[n->n_buckets++];
-		memcpy(b->author, author, 32);
-		b->tokens = (double)n->params.rate_burst;
-		b->last_ms = now_ms;
+	if (store_get(n->store, r->u.retraction.target, &buf, &len) == 0) {
+		own = record_decode(buf, len, &t) == 0 && memcmp(t.author, r->author, 32) == 0;
+		free(buf);
 	}
-	b->tokens = bucket_level(n, b, now_ms);
-	b->last_ms = now_ms;
-	if (b->tokens < 1.0)
-		return false;
-	b->tokens -= 1.0;
-	return true;
-}
-
-static enum reject from_membership(int err)
-{
-	return err == SAMEN_EREVOKED ? RJ_REVOKED : err == SAMEN_EISSUER ? RJ_ROLE : RJ_NOCERT;
-}
-
-/* May author have issued a membership record at `when`? A coordinator that
- * was revoked later still counts: its earlier certificates and epochs must
- * keep travelling to daemons that join afterwards. */
-static enum reject issuer_ok(const membership_t *mem, const struct record *r)
-{
-	if (memcmp(r->author, r->nbhd, 32) == 0)
-		return RJ_NONE; /* the founder */
-	if (r->kind == REC_REVOCATION && memcmp(r->author, r->u.rev.subject, 32) == 0)
-		return RJ_NONE; /* leaving, or a lost key */
-	int ret = membership_check(mem, r->author, ROLE_COORDINATOR, r->created, NULL);
-	if (ret == 0 || ret == SAMEN_EREVOKED)
-		return RJ_NONE;
-	return ret == SAMEN_ENOCERT ? RJ_NOCERT : RJ_ROLE;
+	return own;
 }
 
 /* verified: r's signature was checked. An unverified record (its author's
@@ -404,58 +355,39 @@ static enum reject check_record(node_t *n, const struct record *r, uint64_t now_
 {
 	uint64_t now = now_ms / 1000;
 	const membership_t *mem = node_mem_for(n, r->nbhd);
-	bool founder = memcmp(r->author, r->nbhd, 32) == 0;
-	int ret;
+	enum reject v;
 
 	if (!mem)
 		return RJ_NBHD;
-	if (r->created > now + n->params.clock_skew)
-		return RJ_SKEW;
-	uint64_t exp = record_expires(r);
-	if (exp != 0 && exp <= now)
-		return RJ_EXPIRED;
+	v = validate_time(r, now, &n->params);
+	if (v != RJ_NONE)
+		return v;
 	switch (r->kind) {
 	case REC_CERT:
 	case REC_REVOCATION:
+		v = validate_issuer(mem, r);
+		break;
 	case REC_EPOCH:
-		return issuer_ok(mem, r);
+		v = validate_issuer(mem, r);
+		if (v == RJ_NONE)
+			v = validate_epoch_number(n->epochs, n->n_epochs, r);
+		break;
 	case REC_SIGNAL:
 		if (node_is_retracted(n, r->id))
 			return RJ_RETRACTED;
-		/* fall through */
-	case REC_PEER:
-	case REC_RETRACTION:
-		if (founder)
-			break;
-		ret = membership_check(mem, r->author,
-				       r->kind == REC_RETRACTION ? ROLE_COORDINATOR : ROLE_MEMBER,
-				       now, NULL);
-		if (ret != 0 && r->kind == REC_PEER)
-			ret = membership_check(mem, r->author, ROLE_RELAY, now, NULL);
-		if (ret != 0 && r->kind == REC_RETRACTION) {
-			/* the author of a signal may retract it too */
-			uint8_t *buf;
-			size_t len;
-			struct record t;
-			if (store_get(n->store, r->u.retraction.target, &buf, &len) == 0) {
-				if (record_decode(buf, len, &t) == 0 &&
-				    memcmp(t.author, r->author, 32) == 0)
-					ret = 0;
-				free(buf);
-			}
-		}
-		if (ret != 0)
-			return from_membership(ret);
+		v = validate_author(mem, r, now, false);
 		break;
-	case REC_ANNOUNCE:
-		ret = membership_check(mem, r->author, ROLE_AUTHORITY, now, NULL);
-		if (ret != 0)
-			return from_membership(ret);
+	case REC_RETRACTION:
+		v = validate_author(mem, r, now, own_target(n, r));
 		break;
 	default:
-		return RJ_MALFORMED;
+		v = validate_author(mem, r, now, false);
+		break;
 	}
-	if (!verified || !rate_ok(n, r->author, now_ms))
+	if (v != RJ_NONE)
+		return v;
+	if (!verified ||
+	    !rate_take(&n->rates, &n->params, r->author, rate_class_of(r), now_ms))
 		return RJ_RATE;
 	return RJ_NONE;
 }
@@ -477,12 +409,25 @@ struct item {
 	bool unverified; /* signature not checked: its author's bucket was empty */
 };
 
+/* Epoch n is accepted only after n - 1: in number order, whoever issued
+ * them. */
+static int epoch_rank(const struct item *x, const struct item *y)
+{
+	if (!x->decoded || !y->decoded || x->r.kind != REC_EPOCH || y->r.kind != REC_EPOCH ||
+	    x->r.u.epoch.number == y->r.u.epoch.number)
+		return 0;
+	return x->r.u.epoch.number < y->r.u.epoch.number ? -1 : 1;
+}
+
 static int item_cmp(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
 	int rx = x->decoded ? kind_rank(x->r.kind) : 9, ry = y->decoded ? kind_rank(y->r.kind) : 9;
 	if (rx != ry)
 		return rx - ry;
+	int e = epoch_rank(x, y);
+	if (e)
+		return e;
 	if (x->decoded && y->decoded) {
 		int c = memcmp(x->r.author, y->r.author, 32);
 		if (c)
@@ -517,14 +462,14 @@ struct verify_job {
  * one now_ms), so the check would be wasted work, and that is what a member
  * flooding us makes us do most. This is safe because the refusal takes
  * nothing: no token is taken without a good signature (check_record() calls
- * rate_ok() only for verified records), so a forger cannot drain anyone's
+ * rate_take() only for verified records), so a forger cannot drain anyone's
  * bucket or get anything stored; the unverified record is never stored,
  * forwarded, or added to membership, and anti-entropy fetches the real one
  * again once the bucket refills. What changes is the reason given for a
  * forged record under an empty bucket: rate-limited, not bad-signature (so
  * it does not count against the peer that sent it; it also costs us no
- * signature check). Membership records are not rate-limited, so they are
- * always verified.
+ * signature check). The founder's membership records are never
+ * rate-limited, so they are always verified.
  */
 static void verify_one(void *ctx, size_t k)
 {
@@ -534,7 +479,8 @@ static void verify_one(void *ctx, size_t k)
 		it->verdict = RJ_MALFORMED;
 		return;
 	}
-	if (rate_limited_kind(it->r.kind) && rate_exhausted(j->n, it->r.author, j->now_ms)) {
+	if (rate_exhausted(&j->n->rates, &j->n->params, it->r.author,
+			   rate_class_of(&it->r), j->now_ms)) {
 		it->unverified = true;
 		it->decoded = true;
 		return;
@@ -668,6 +614,13 @@ static int ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, siz
 				continue;
 			}
 			membership_touched = true;
+		} else if (it->r.kind == REC_EPOCH) {
+			/* now, so the next number in this batch finds it */
+			if (epoch_add(n, &it->r) < 0) {
+				it->verdict = RJ_STORE;
+				continue;
+			}
+			membership_touched = true;
 		}
 		struct store_rec *s = &batch[n_batch++];
 		memcpy(s->id, it->r.id, 32);
@@ -709,8 +662,11 @@ static int ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, siz
 	 * refused it: rebuild from what is really stored. */
 	for (size_t i = 0; i < n_recs; i++)
 		if (items[i].verdict == RJ_EQUIVOCATION &&
-		    (items[i].r.kind == REC_CERT || items[i].r.kind == REC_REVOCATION))
+		    (items[i].r.kind == REC_CERT || items[i].r.kind == REC_REVOCATION ||
+		     items[i].r.kind == REC_EPOCH)) {
 			(void)rebuild(n);
+			break;
+		}
 	for (size_t i = 0; i < n_recs; i++) {
 		struct item *it = &items[i];
 		n->counters[it->verdict]++;
@@ -865,9 +821,17 @@ int node_rekey(node_t *n)
 		ret = count ? SAMEN_ETOOBIG : -ENOMEM;
 		goto out;
 	}
+	/* one above the epochs that count: one a revocation bounded out (say
+	 * a number at the very top, from a store written before these rules)
+	 * must not stop rekeying */
 	for (size_t i = 0; i < n->n_epochs; i++)
-		if (n->epochs[i].number > number)
+		if (epoch_counts(n, &n->epochs[i]) && n->epochs[i].number > number)
 			number = n->epochs[i].number;
+	/* the largest number is refused everywhere (validate_epoch_number) */
+	if (number >= UINT64_MAX - 1) {
+		ret = SAMEN_ETOOBIG;
+		goto out;
+	}
 	entries = malloc(count * KEY_ENTRY_LEN);
 	key = sodium_malloc(32);
 	if (!entries || !key) {

@@ -40,6 +40,7 @@ enum reject {
 	RJ_RETRACTED,
 	RJ_PENALIZED,
 	RJ_STORE,
+	RJ_EPOCH,     /* an epoch number that does not follow a held one */
 	RJ_COUNT
 };
 
@@ -50,6 +51,9 @@ bool reject_is_misbehaviour(enum reject r);
 
 struct epoch {
 	uint8_t id[32];     /* id of the epoch-key record */
+	uint8_t nbhd[32];
+	uint8_t author[32]; /* its issuer, with seq and created: whether it */
+	uint64_t seq;       /* still counts depends on later revocations */
 	uint64_t number;
 	uint64_t created;
 	uint8_t *key;       /* sodium_malloc'ed 32 bytes, or NULL if not ours */
@@ -59,8 +63,15 @@ struct epoch {
 
 struct bucket {
 	uint8_t author[32];
+	uint8_t cls;        /* enum rate_class (rate.h) */
 	double tokens;
 	uint64_t last_ms;
+};
+
+/* Token buckets per (author, class), kept by rate.c. */
+struct rate_table {
+	struct bucket *b;
+	size_t n;
 };
 
 struct node_params {
@@ -98,11 +109,11 @@ typedef struct node {
 	size_t n_served;
 	uint8_t (*retracted)[32];
 	size_t n_retracted;
-	struct bucket *buckets;
-	size_t n_buckets;
+	struct rate_table rates;
 	struct node_params params;
 	uint64_t counters[RJ_COUNT];
 	uint64_t stored_total;
+	uint64_t purged_total;    /* deleted by purge_strangers() (purge.h) */
 	node_stored_fn stored;
 	void *stored_ctx;
 	uint64_t (*now_ms)(void); /* clock; replaceable in tests */
@@ -191,7 +202,9 @@ int node_publish(node_t *n, struct record *r, enum reject *why) SAMEN_MUST_CHECK
  * 0 when it holds none. */
 unsigned node_my_role(const node_t *n);
 
-/* The epoch with the highest number whose key this node holds, or NULL. */
+/* The current epoch of this node's neighbourhood whose key it holds, or
+ * NULL: the highest number among those that still count, on a tie the
+ * smallest record id, so every daemon picks the same one. */
 const struct epoch *node_current_epoch(const node_t *n);
 const struct epoch *node_epoch_by_id(const node_t *n, const uint8_t id[32]);
 

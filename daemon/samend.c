@@ -486,6 +486,9 @@ int main(int argc, char **argv)
 			&p);
 	if (pass)
 		sodium_free(pass);
+	if (ret == 0 && d.node.purged_total)
+		log_msg(SLOG_INFO, "deleted %llu self-revocations by keys that were never members "
+			"(an earlier version stored them)", (unsigned long long)d.node.purged_total);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "cannot open %s: %s", ret == SAMEN_ENBHD ? "the store (it belongs to "
 			"another neighbourhood)" : cfg.state_dir, samen_strerror(ret));

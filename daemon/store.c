@@ -492,6 +492,10 @@ int store_open(store_t **stp, const char *dir, const struct store_opts *opts)
 	if (rc)
 		goto out;
 	rc = write_txn(st, init_txn, NULL);
+	if (rc == 0) {
+		int repaired = store_vv_repair(st);
+		rc = repaired < 0 ? repaired : 0;
+	}
 out:
 	if (rc) {
 		if (st->env)
@@ -931,33 +935,100 @@ int store_vv_get(store_t *st, const uint8_t author[32], struct store_vv_entry *o
 struct skip {
 	const uint8_t *author;
 	uint64_t from, upto;
-	bool moved;
+	int flags;
 };
 
+/*
+ * A gap is skipped only up to the highest seq of author stored here: that
+ * record's signature proves the author used every number below it, so the
+ * gap is one the peer cannot fill, not one it made up. Beyond it nothing
+ * the author signed says the numbers exist, and believing a peer there
+ * would let it end the author's stream for everyone.
+ */
 static int skip_txn(store_t *st, MDB_txn *txn, void *ctx)
 {
 	struct skip *s = ctx;
-	uint64_t contig, max;
+	uint64_t contig, max, upto = s->upto;
 	int rc = vv_read(st, txn, s->author, &contig, &max);
 
-	if (rc || contig < s->from || s->upto <= contig)
+	if (rc || contig < s->from)
 		return rc;
-	contig = s->upto;
+	if (upto > max) {
+		upto = max;
+		s->flags |= STORE_SKIP_CLAMPED;
+	}
+	if (upto <= contig)
+		return 0;
+	contig = upto;
 	rc = vv_advance(st, txn, s->author, &contig);
 	if (rc)
 		return rc;
-	s->moved = true;
+	s->flags |= STORE_SKIP_MOVED;
 	return vv_write(st, txn, s->author, contig, max);
 }
 
 int store_vv_skip(store_t *st, const uint8_t author[32], uint64_t from, uint64_t upto)
 {
-	struct skip s = { author, from, upto, false };
+	struct skip s = { author, from, upto, 0 };
 
 	if (!st || !author || from > upto)
 		return SAMEN_EINVAL;
 	int ret = store_err(write_txn(st, skip_txn, &s));
-	return ret < 0 ? ret : s.moved;
+	return ret < 0 ? ret : s.flags;
+}
+
+/*
+ * Before SKIPs were bounded, a peer could move an author's contig past
+ * anything the author signed (up to the largest number, ending its stream).
+ * Such an entry is recounted from the start: contig covers exactly the run
+ * of stored records from seq 1, and peers' SKIPs, bounded now, account for
+ * the pruned gaps again.
+ */
+static int repair_txn(store_t *st, MDB_txn *txn, void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int *repaired = ctx, rc;
+
+	*repaired = 0;
+	rc = mdb_cursor_open(txn, st->db[DB_VV], &c);
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint8_t author[32];
+		uint64_t contig = 0, max;
+		/* a damaged entry is left for the reads to report */
+		if (k.mv_size != 32 || v.mv_size != VV_LEN ||
+		    get_u64(v.mv_data) <= get_u64((const uint8_t *)v.mv_data + 8))
+			continue;
+		memcpy(author, k.mv_data, 32);
+		max = get_u64((const uint8_t *)v.mv_data + 8);
+		rc = vv_advance(st, txn, author, &contig);
+		if (rc == 0) {
+			uint8_t b[VV_LEN];
+			put_u64(b, contig);
+			put_u64(b + 8, max);
+			v = mval(b, VV_LEN);
+			/* in place: the key stays, so the cursor stays valid */
+			rc = mdb_cursor_put(c, &k, &v, MDB_CURRENT);
+		}
+		if (rc)
+			break;
+		(*repaired)++;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_vv_repair(store_t *st)
+{
+	int repaired = 0;
+
+	if (!st)
+		return SAMEN_EINVAL;
+	int ret = store_err(write_txn(st, repair_txn, &repaired));
+	return ret < 0 ? ret : repaired;
 }
 
 /* The bytes of the record an id index entry points at; absent means
@@ -1396,6 +1467,53 @@ static int delete_txn(store_t *st, MDB_txn *txn, void *ctx)
 	if (rc == 0)
 		rc = unindex(st, txn, key + 8, val, &d->removed);
 	return rc;
+}
+
+struct forget {
+	const struct store_rec *recs;
+	size_t n;
+	int removed;
+};
+
+/* Permanent records have no expiry entry: what unindex() needs comes from
+ * the caller's description of each record instead. */
+static int forget_txn(store_t *st, MDB_txn *txn, void *ctx)
+{
+	struct forget *f = ctx;
+	uint8_t ckey[8], val[EXPVAL_LEN];
+	int removed, rc;
+
+	f->removed = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct store_rec *r = &f->recs[i];
+		rc = get_exact(txn, st->db[DB_IDS], r->id, 32, ckey, 8);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		memcpy(val, r->author, 32);
+		put_u64(val + 32, r->seq);
+		memcpy(val + 40, r->nbhd, 32);
+		val[72] = r->kind;
+		rc = unindex(st, txn, ckey, val, &removed);
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		f->removed += removed;
+	}
+	return 0;
+}
+
+int store_forget(store_t *st, const struct store_rec *recs, size_t n)
+{
+	struct forget f = { recs, n, 0 };
+
+	if (!st || (n && !recs))
+		return SAMEN_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].expires != 0)
+			return SAMEN_EINVAL;
+	int rc = write_txn(st, forget_txn, &f);
+	return rc ? store_err(rc) : f.removed;
 }
 
 int store_delete(store_t *st, const uint8_t id[32], uint64_t expires)

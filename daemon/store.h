@@ -167,10 +167,21 @@ int store_vv_get(store_t *st, const uint8_t author[32],
  * contig over any stored records that follow. Applies only once contig has
  * reached `from`: a record below the gap that we still lack (refused as
  * rate-limited, say) must stay missing so anti-entropy fetches it again.
- * Never moves contig backwards. Returns 1 if contig moved, 0 if not.
+ * upto is clamped to the highest seq of author stored here (max): only a
+ * record the author signed proves its numbers exist, so contig <= max
+ * always holds. Never moves contig backwards. Returns a negative code, or
+ * STORE_SKIP_MOVED if contig moved, | STORE_SKIP_CLAMPED if upto was cut.
  */
+#define STORE_SKIP_MOVED 1
+#define STORE_SKIP_CLAMPED 2
 int store_vv_skip(store_t *st, const uint8_t author[32], uint64_t from, uint64_t upto)
 	SAMEN_MUST_CHECK;
+
+/* Restores contig <= max for every author (a store written before SKIPs
+ * were clamped may break it): such an entry's contig is recounted over the
+ * records stored from seq 1. Returns how many entries were repaired, or a
+ * negative code. store_open() runs it. */
+int store_vv_repair(store_t *st) SAMEN_MUST_CHECK;
 
 /*
  * Calls fn for each stored record of author with seq > after_seq, in
@@ -216,6 +227,15 @@ int store_prune(store_t *st, uint64_t now) SAMEN_MUST_CHECK;
  * deleted). Returns 0 or SAMEN_ENOTFOUND.
  */
 int store_delete(store_t *st, const uint8_t id[32], uint64_t expires) SAMEN_MUST_CHECK;
+
+/*
+ * Deletes n permanent records (stored with expires 0) in one transaction,
+ * each described by its id, author, seq, nbhd and kind (data unused), with
+ * their index entries, keeping the version vector; an id not held is
+ * skipped. For records today's rules would never have stored. Returns how
+ * many were deleted, or a negative code (nothing deleted).
+ */
+int store_forget(store_t *st, const struct store_rec *recs, size_t n) SAMEN_MUST_CHECK;
 
 /*
  * Small persistent values (own sequence number, settings). name is a

@@ -5,11 +5,12 @@
  * Certificates are kept in arrival order and reached through an index sorted
  * by (subject, id): a key's certificates are one run, found by binary search,
  * and a duplicate lands on its own twin. Revocations are kept the same way
- * with an index sorted by (created, id), the order the rules take them in.
- * Which revocations are effective depends on every revocation before it and
- * on the founder's coordinator certificates, so it is recomputed whenever one
- * of those arrives, into a third index sorted by (subject, created, id); the
- * queries then only read. The recursion the rules could suggest is bounded by
+ * with an index in the order the rules take them in (rev_order: the
+ * founder's first, then by (created, id)). Which revocations are effective
+ * depends on every revocation before it and on the founder's coordinator
+ * certificates, so it is recomputed whenever one of those arrives, into a
+ * third index sorted by subject, then rule order; the queries then only
+ * read. The recursion the rules could suggest is bounded by
  * construction: a coordinator is only ever certified by the founder, who
  * cannot be revoked, so no chain is longer than founder -> coordinator ->
  * subject.
@@ -17,64 +18,16 @@
 #include "membership.h"
 
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "keytext.h"
+#include "membership_int.h"
 
 /* Hard cap per kind: indexes are uint32_t, and a neighbourhood with more
  * certificates than this is an attack, not a street. */
 #define MEMBERSHIP_MAX 65536
 #define GROW_FIRST 16
-
-struct mcert {
-	uint8_t id[32];
-	uint8_t issuer[32]; /* the record's author */
-	uint8_t subject[32];
-	uint64_t created, not_before, not_after;
-	uint8_t role;
-	char label[LABEL_MAX + 1];
-};
-
-struct mrev {
-	uint8_t id[32];
-	uint8_t author[32];
-	uint8_t subject[32];
-	uint64_t created;
-	uint8_t scope;
-};
-
-struct membership {
-	uint8_t founder[32];
-	struct mcert *certs;
-	uint32_t *cert_idx; /* into certs, by (subject, id) */
-	size_t n_certs, cap_certs;
-	struct mrev *revs;
-	uint32_t *rev_idx; /* into revs, by (created, id) */
-	uint32_t *eff_idx; /* effective ones, by (subject, created, id) */
-	size_t n_revs, n_eff, cap_revs;
-};
-
-/* Why one certificate is or is not valid, in enough detail to explain it. */
-enum issuer_state {
-	ISSUER_FOUNDER,
-	ISSUER_COORDINATOR,   /* held a founder's coordinator cert at created */
-	ISSUER_NOT_FOUNDER,   /* a coordinator certificate not by the founder */
-	ISSUER_NO_COORD,      /* held no coordinator certificate at created */
-};
-
-struct verdict {
-	int code;                       /* 0 or the certificate's reason */
-	const struct mrev *subject_rev; /* earliest effective revocation of subject */
-	enum issuer_state issuer;
-	const struct mrev *issuer_void; /* issuer revocation that voids the cert */
-	const struct mrev *issuer_rev;  /* earliest issuer revocation, voiding or not */
-	int window;                     /* 0, SAMEN_ENOTYET or SAMEN_EEXPIRED */
-};
 
 static bool role_ok(unsigned role)
 {
@@ -124,19 +77,27 @@ static void certs_run(const membership_t *m, const uint8_t key[32], size_t *begi
 	*end = i;
 }
 
-static int rev_order(const struct mrev *a, uint64_t created, const uint8_t id[32])
+/*
+ * The order the rules take revocations in: the founder's first, since they
+ * are effective whatever else holds and so must settle who may still revoke
+ * before anyone's claimed time is looked at; then (created, id), so every
+ * daemon reaches the same answer from the same set.
+ */
+static int rev_order(const struct mrev *a, const struct mrev *b)
 {
-	int d = cmp_u64(a->created, created);
-	return d ? d : memcmp(a->id, id, 32);
+	if (a->by_founder != b->by_founder)
+		return a->by_founder ? -1 : 1;
+	int d = cmp_u64(a->created, b->created);
+	return d ? d : memcmp(a->id, b->id, 32);
 }
 
-static size_t revs_lower(const membership_t *m, uint64_t created, const uint8_t id[32])
+static size_t revs_lower(const membership_t *m, const struct mrev *key)
 {
 	size_t lo = 0, hi = m->n_revs;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (rev_order(&m->revs[m->rev_idx[mid]], created, id) < 0)
+		if (rev_order(&m->revs[m->rev_idx[mid]], key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -149,7 +110,7 @@ static size_t revs_lower(const membership_t *m, uint64_t created, const uint8_t 
 static int eff_order(const struct mrev *a, const struct mrev *b)
 {
 	int d = memcmp(a->subject, b->subject, 32);
-	return d ? d : rev_order(a, b->created, b->id);
+	return d ? d : rev_order(a, b);
 }
 
 static size_t eff_lower_key(const membership_t *m, const uint8_t key[32])
@@ -208,6 +169,38 @@ static bool coord_ever(const membership_t *m, const uint8_t key[32])
 	return false;
 }
 
+/* Whether key is the subject of any certificate of the set: only such a
+ * key has anything to leave, so only it may revoke itself. */
+static bool cert_subject(const membership_t *m, const uint8_t key[32])
+{
+	size_t i, end;
+
+	certs_run(m, key, &i, &end);
+	return i < end;
+}
+
+/*
+ * Whether key's record with sequence number seq is outside an effective
+ * revocation's bound, with the revocation that says so in *by (may be NULL).
+ * A cascade revocation concerns certificates, which the caller judges; here
+ * every kind of record is bounded alike.
+ */
+static bool past_bound(const membership_t *m, const uint8_t key[32], uint64_t seq,
+		       const struct mrev **by)
+{
+	for (size_t i = eff_lower_key(m, key); i < m->n_eff; i++) {
+		const struct mrev *r = &m->revs[m->eff_idx[i]];
+		if (memcmp(r->subject, key, 32) != 0)
+			break;
+		if (seq > r->bound) {
+			if (by)
+				*by = r;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* ---- effective revocations ---- */
 
 static void eff_insert(membership_t *m, uint32_t k)
@@ -228,20 +221,22 @@ static void eff_insert(membership_t *m, uint32_t k)
 
 /*
  * Whether r is effective, given that eff holds exactly the effective
- * revocations before r in (created, id) order: that is what "not already
- * revoked by an earlier effective revocation" asks.
+ * revocations before r in rule order: a coordinator's revocation counts
+ * only within the bound of every one of those that revoke it.
  */
 static bool rev_effective(const membership_t *m, const struct mrev *r)
 {
 	if (memcmp(r->subject, m->founder, 32) == 0)
 		return false; /* refused by membership_add(); kept for safety */
-	if (memcmp(r->author, m->founder, 32) == 0 || memcmp(r->author, r->subject, 32) == 0)
+	if (r->by_founder)
 		return true;
-	return !eff_first(m, r->author) && coord_at(m, r->author, r->created);
+	if (memcmp(r->author, r->subject, 32) == 0)
+		return cert_subject(m, r->author);
+	return coord_at(m, r->author, r->created) && !past_bound(m, r->author, r->seq, NULL);
 }
 
-/* Walks the revocations in (created, id) order. Never allocates: eff_idx
- * is grown together with revs. */
+/* Walks the revocations in rule order. Never allocates: eff_idx is grown
+ * together with revs. */
 static void eff_recompute(membership_t *m)
 {
 	m->n_eff = 0;
@@ -271,8 +266,9 @@ static void judge_issuer(const membership_t *m, const struct mcert *c, struct ve
 	v->issuer = ISSUER_COORDINATOR;
 	/*
 	 * A cascade voids everything the issuer certified. A key-only
-	 * revocation voids what the issuer made at or after it; the earliest
-	 * one decides, and it is the first of the run.
+	 * revocation voids what the issuer signed past its bound, by sequence
+	 * number: a `created` can be backdated, a sequence number cannot be
+	 * moved below one the revoker has seen.
 	 */
 	for (i = eff_lower_key(m, c->issuer); i < m->n_eff; i++) {
 		const struct mrev *r = &m->revs[m->eff_idx[i]];
@@ -285,14 +281,14 @@ static void judge_issuer(const membership_t *m, const struct mcert *c, struct ve
 			return;
 		}
 	}
-	if (v->issuer_rev && c->created >= v->issuer_rev->created)
-		v->issuer_void = v->issuer_rev;
+	(void)past_bound(m, c->issuer, c->seq, &v->issuer_void);
 }
 
 /* Per certificate, a revoked subject outranks a bad issuer, which outranks
  * the window: a certificate whose issuer was never entitled stays worthless
  * however its dates move, so renewing it is the wrong advice. */
-static void judge(const membership_t *m, const struct mcert *c, uint64_t now, struct verdict *v)
+void membership_judge(const membership_t *m, const struct mcert *c, uint64_t now,
+		      struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->subject_rev = eff_first(m, c->subject);
@@ -343,7 +339,7 @@ static int check_run(const membership_t *m, size_t i, size_t end, unsigned role,
 		const struct mcert *c = &m->certs[m->cert_idx[i]];
 		if (!role_grants(c->role, role))
 			continue;
-		judge(m, c, now, &v);
+		membership_judge(m, c, now, &v);
 		if (v.code == 0) {
 			if (cert_id)
 				memcpy(cert_id, c->id, 32);
@@ -448,7 +444,7 @@ static int add_cert(membership_t *m, const struct record *r)
 {
 	const struct rec_cert *rc = &r->u.cert;
 	struct mcert *c;
-	size_t pos, len;
+	size_t pos;
 	int ret;
 
 	pos = certs_lower(m, rc->subject, r->id);
@@ -459,16 +455,7 @@ static int add_cert(membership_t *m, const struct record *r)
 		return ret;
 
 	c = &m->certs[m->n_certs];
-	memset(c, 0, sizeof(*c));
-	memcpy(c->id, r->id, 32);
-	memcpy(c->issuer, r->author, 32);
-	memcpy(c->subject, rc->subject, 32);
-	c->created = r->created;
-	c->not_before = rc->not_before;
-	c->not_after = rc->not_after;
-	c->role = rc->role;
-	len = strnlen(rc->label, LABEL_MAX);
-	memcpy(c->label, rc->label, len);
+	membership_copy_cert(c, r);
 	memmove(&m->cert_idx[pos + 1], &m->cert_idx[pos],
 		(m->n_certs - pos) * sizeof(*m->cert_idx));
 	m->cert_idx[pos] = (uint32_t)m->n_certs;
@@ -481,33 +468,51 @@ static int add_cert(membership_t *m, const struct record *r)
 	return 0;
 }
 
+/* A missing bound (the 0.1.0 form) is 0: fail closed. A key revoking
+ * itself cannot vouch for the record doing it, nor anything after. */
+static uint64_t rev_bound(const struct record *r)
+{
+	uint64_t bound = r->u.rev.has_upto ? r->u.rev.upto : 0;
+
+	if (memcmp(r->author, r->u.rev.subject, 32) == 0 && bound >= r->seq)
+		bound = r->seq - 1;
+	return bound;
+}
+
 static int add_revocation(membership_t *m, const struct record *r)
 {
 	const struct rec_revocation *rr = &r->u.rev;
-	struct mrev *v;
+	struct mrev *v, key;
 	size_t pos;
 	int ret;
 
-	pos = revs_lower(m, r->created, r->id);
+	memset(&key, 0, sizeof(key));
+	memcpy(key.id, r->id, 32);
+	memcpy(key.author, r->author, 32);
+	memcpy(key.subject, rr->subject, 32);
+	key.seq = r->seq;
+	key.created = r->created;
+	key.bound = rev_bound(r);
+	key.scope = rr->scope;
+	key.by_founder = memcmp(r->author, m->founder, 32) == 0;
+
+	pos = revs_lower(m, &key);
 	if (pos < m->n_revs && memcmp(m->revs[m->rev_idx[pos]].id, r->id, 32) == 0)
 		return SAMEN_EDUPLICATE;
 	if (memcmp(rr->subject, m->founder, 32) == 0)
 		return SAMEN_EISSUER;
-	/* Judged on what is held now: a coordinator certificate that arrives
-	 * later does not bring back a revocation refused here. */
-	if (memcmp(r->author, m->founder, 32) != 0 && memcmp(r->author, rr->subject, 32) != 0 &&
-	    !coord_ever(m, r->author))
+	/* Judged on what is held now: a certificate that arrives later does
+	 * not bring back a revocation refused here. */
+	if (!key.by_founder &&
+	    (memcmp(r->author, rr->subject, 32) == 0 ? !cert_subject(m, r->author)
+						     : !coord_ever(m, r->author)))
 		return SAMEN_EISSUER;
 	ret = revs_grow(m);
 	if (ret < 0)
 		return ret;
 
 	v = &m->revs[m->n_revs];
-	memcpy(v->id, r->id, 32);
-	memcpy(v->author, r->author, 32);
-	memcpy(v->subject, rr->subject, 32);
-	v->created = r->created;
-	v->scope = rr->scope;
+	*v = key;
 	memmove(&m->rev_idx[pos + 1], &m->rev_idx[pos], (m->n_revs - pos) * sizeof(*m->rev_idx));
 	m->rev_idx[pos] = (uint32_t)m->n_revs;
 	m->n_revs++;
@@ -519,6 +524,23 @@ static int add_revocation(membership_t *m, const struct record *r)
 		eff_recompute(m);
 	}
 	return 0;
+}
+
+void membership_copy_cert(struct mcert *c, const struct record *r)
+{
+	const struct rec_cert *rc = &r->u.cert;
+	size_t len = strnlen(rc->label, LABEL_MAX);
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, r->id, 32);
+	memcpy(c->issuer, r->author, 32);
+	memcpy(c->subject, rc->subject, 32);
+	c->seq = r->seq;
+	c->created = r->created;
+	c->not_before = rc->not_before;
+	c->not_after = rc->not_after;
+	c->role = rc->role;
+	memcpy(c->label, rc->label, len);
 }
 
 int membership_add(membership_t *m, const struct record *r)
@@ -554,6 +576,53 @@ int membership_check(const membership_t *m, const uint8_t key[32], unsigned role
 	return check_run(m, begin, end, role, now, cert_id);
 }
 
+int membership_check_seq(const membership_t *m, const uint8_t key[32], uint64_t seq)
+{
+	if (!m || !key)
+		return SAMEN_EINVAL;
+	if (memcmp(key, m->founder, 32) == 0)
+		return 0;
+	return past_bound(m, key, seq, NULL) ? SAMEN_EREVOKED : 0;
+}
+
+int membership_issuer_ok(const membership_t *m, const struct record *r)
+{
+	const uint8_t *author;
+
+	if (!m || !r)
+		return SAMEN_EINVAL;
+	if (memcmp(r->nbhd, m->founder, 32) != 0)
+		return SAMEN_ENBHD;
+	author = r->author;
+	switch (r->kind) {
+	case REC_CERT:
+		if (memcmp(author, m->founder, 32) == 0)
+			return 0;
+		if (r->u.cert.role == ROLE_COORDINATOR)
+			return SAMEN_EISSUER;
+		break;
+	case REC_REVOCATION:
+		if (memcmp(r->u.rev.subject, m->founder, 32) == 0)
+			return SAMEN_EISSUER;
+		if (memcmp(author, m->founder, 32) == 0)
+			return 0;
+		/* one leaving is enough: more would only be permanent records */
+		if (memcmp(author, r->u.rev.subject, 32) == 0)
+			return !cert_subject(m, author) ? SAMEN_ENOCERT :
+			       eff_first(m, author)	? SAMEN_EREVOKED : 0;
+		break;
+	case REC_EPOCH:
+		if (memcmp(author, m->founder, 32) == 0)
+			return 0;
+		break;
+	default:
+		return SAMEN_EKIND;
+	}
+	if (!coord_at(m, author, r->created))
+		return cert_subject(m, author) ? SAMEN_EISSUER : SAMEN_ENOCERT;
+	return membership_check_seq(m, author, r->seq);
+}
+
 int membership_is_revoked(const membership_t *m, const uint8_t key[32])
 {
 	return m && key && eff_first(m, key) ? 1 : 0;
@@ -586,231 +655,6 @@ size_t membership_list(const membership_t *m, unsigned role, uint64_t now,
 		count++;
 	}
 	return count;
-}
-
-/* ---- explaining ---- */
-
-#define TIME_TEXT 48
-
-/* Unix seconds as ISO 8601 UTC, by the proleptic Gregorian calendar
- * (H. Hinnant's civil_from_days), so no value is out of gmtime's range. */
-static void time_text(uint64_t t, char out[TIME_TEXT])
-{
-	uint64_t days = t / 86400, s = t % 86400;
-	uint64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
-	uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	uint64_t mp = (5 * doy + 2) / 153;
-	unsigned d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	unsigned mo = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	uint64_t y = yoe + era * 400 + (mo <= 2);
-	int n;
-
-	if (t == UINT64_MAX) {
-		/* The conventional "no end" of a window. */
-		memcpy(out, "never", sizeof("never"));
-		return;
-	}
-	n = snprintf(out, TIME_TEXT, "%04" PRIu64 "-%02u-%02uT%02u:%02u:%02uZ", y, mo, d,
-		     (unsigned)(s / 3600), (unsigned)(s / 60 % 60), (unsigned)(s % 60));
-	if (n < 0 || n >= TIME_TEXT)
-		memcpy(out, "?", sizeof("?"));
-}
-
-struct text {
-	char *out;
-	size_t cap, len;
-	bool truncated;
-};
-
-static __attribute__((format(printf, 2, 3))) void text_add(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->truncated || t->cap == 0) {
-		t->truncated = true;
-		return;
-	}
-	va_start(ap, fmt);
-	n = vsnprintf(t->out + t->len, t->cap - t->len, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		t->out[t->len] = '\0';
-		t->truncated = true;
-		return;
-	}
-	if ((size_t)n >= t->cap - t->len) {
-		/* vsnprintf kept what fits, NUL-terminated; text_finish() marks it. */
-		t->len = t->cap - 1;
-		t->truncated = true;
-		return;
-	}
-	t->len += (size_t)n;
-}
-
-/* A cut explanation must not read as a whole one: mark it. */
-static void text_finish(struct text *t)
-{
-	size_t pos;
-
-	if (!t->truncated || t->cap == 0)
-		return;
-	if (t->cap < 4) {
-		t->out[0] = '\0';
-		return;
-	}
-	pos = t->len < t->cap - 4 ? t->len : t->cap - 4;
-	memcpy(t->out + pos, "...", 4);
-	t->len = pos + 3;
-}
-
-/*
- * A label is the household's own text and may hold quotes and line breaks
- * (record.h allows '\n' and '\t'): escaped, it cannot end its quotes or
- * forge a line of the explanation such as "valid: ...".
- */
-#define LABEL_TEXT (2 * LABEL_MAX + 1)
-
-static void label_text(const char *label, char out[LABEL_TEXT])
-{
-	size_t o = 0;
-
-	for (size_t i = 0; label[i] && i < LABEL_MAX; i++) {
-		char ch = label[i];
-		if (ch == '"' || ch == '\\' || ch == '\n' || ch == '\t') {
-			out[o++] = '\\';
-			ch = ch == '\n' ? 'n' : ch == '\t' ? 't' : ch;
-		}
-		out[o++] = ch;
-	}
-	out[o] = '\0';
-}
-
-/* "the founder", "itself" or "coordinator 7KQD-...": who revoked. */
-#define WHO_TEXT (sizeof("coordinator ") + FINGERPRINT_LEN)
-
-static void who_text(const membership_t *m, const struct mrev *r, char out[WHO_TEXT])
-{
-	char fp[FINGERPRINT_LEN];
-
-	if (memcmp(r->author, m->founder, 32) == 0) {
-		memcpy(out, "the founder", sizeof("the founder"));
-	} else if (memcmp(r->author, r->subject, 32) == 0) {
-		memcpy(out, "itself", sizeof("itself"));
-	} else {
-		keytext_fingerprint(r->author, fp);
-		memcpy(out, "coordinator ", sizeof("coordinator ") - 1);
-		memcpy(out + sizeof("coordinator ") - 1, fp, FINGERPRINT_LEN);
-	}
-}
-
-static void explain_reasons(const membership_t *m, const struct mcert *c,
-			    const struct verdict *v, struct text *t)
-{
-	char fp[FINGERPRINT_LEN], by[WHO_TEXT], when[TIME_TEXT], made[TIME_TEXT];
-
-	time_text(c->created, made);
-	if (v->subject_rev) {
-		const struct mrev *r = v->subject_rev;
-		keytext_fingerprint(c->subject, fp);
-		who_text(m, r, by);
-		time_text(r->created, when);
-		text_add(t, "revoked: %s was revoked by %s at %s%s.\n", fp, by, when,
-			 r->scope == REVOKE_CASCADE ? ", with everything it certified" : "");
-	}
-	keytext_fingerprint(c->issuer, fp);
-	switch (v->issuer) {
-	case ISSUER_NOT_FOUNDER:
-		text_add(t, "issuer: only the founder may certify a coordinator, and %s is "
-			    "not the founder.\n", fp);
-		break;
-	case ISSUER_NO_COORD:
-		text_add(t, "issuer: %s held no coordinator certificate from the founder at "
-			    "%s, when this certificate was made.\n", fp, made);
-		break;
-	default:
-		break;
-	}
-	if (v->issuer_void) {
-		time_text(v->issuer_void->created, when);
-		if (v->issuer_void->scope == REVOKE_CASCADE)
-			text_add(t, "issuer: coordinator %s was revoked at %s together with "
-				    "everything it certified.\n", fp, when);
-		else
-			text_add(t, "issuer: coordinator %s was revoked at %s, and this "
-				    "certificate was made after that, at %s.\n", fp, when, made);
-	} else if (v->issuer_rev) {
-		time_text(v->issuer_rev->created, when);
-		text_add(t, "note: coordinator %s was revoked at %s (its key only); this "
-			    "certificate was made before that and stays good.\n", fp, when);
-	}
-	time_text(c->not_before, when);
-	if (v->window == SAMEN_ENOTYET)
-		text_add(t, "not yet valid: its window begins at %s.\n", when);
-	time_text(c->not_after, when);
-	if (v->window == SAMEN_EEXPIRED)
-		text_add(t, "expired: its window ended at %s.\n", when);
-}
-
-int membership_explain(const membership_t *m, const struct record *cert, uint64_t now,
-		       char *out, size_t cap)
-{
-	struct text t = { out, out ? cap : 0, 0, false };
-	char subj[FINGERPRINT_LEN], iss[FINGERPRINT_LEN], from[TIME_TEXT], until[TIME_TEXT];
-	char label[LABEL_TEXT];
-	const char *issuer_is;
-	struct mcert c;
-	struct verdict v;
-	size_t len;
-	int ret;
-
-	if (t.cap)
-		out[0] = '\0';
-	if (!m || !cert) {
-		ret = SAMEN_EINVAL;
-		goto out;
-	}
-	if (cert->kind != REC_CERT) {
-		text_add(&t, "invalid: a %s is not a certificate.\n", record_kind_name(cert->kind));
-		ret = SAMEN_EKIND;
-		goto out;
-	}
-	if (memcmp(cert->nbhd, m->founder, 32) != 0) {
-		keytext_fingerprint(cert->nbhd, iss);
-		text_add(&t, "invalid: certificate of another neighbourhood (%s).\n", iss);
-		ret = SAMEN_ENBHD;
-		goto out;
-	}
-
-	/* The same copy membership_add() keeps, so the verdict is the same. */
-	memset(&c, 0, sizeof(c));
-	memcpy(c.id, cert->id, 32);
-	memcpy(c.issuer, cert->author, 32);
-	memcpy(c.subject, cert->u.cert.subject, 32);
-	c.created = cert->created;
-	c.not_before = cert->u.cert.not_before;
-	c.not_after = cert->u.cert.not_after;
-	c.role = cert->u.cert.role;
-	len = strnlen(cert->u.cert.label, LABEL_MAX);
-	memcpy(c.label, cert->u.cert.label, len);
-	judge(m, &c, now, &v);
-	ret = v.code;
-
-	keytext_fingerprint(c.subject, subj);
-	keytext_fingerprint(c.issuer, iss);
-	time_text(c.not_before, from);
-	time_text(c.not_after, until);
-	label_text(c.label, label);
-	issuer_is = v.issuer == ISSUER_FOUNDER ? "the founder " :
-		    v.issuer == ISSUER_COORDINATOR ? "coordinator " : "";
-	text_add(&t, "%s: %s \"%s\" %s, certified by %s%s, from %s until %s.\n",
-		 ret == 0 ? "valid" : "invalid", record_role_name(c.role), label, subj,
-		 issuer_is, iss, from, until);
-	explain_reasons(m, &c, &v, &t);
-out:
-	text_finish(&t);
-	return ret;
 }
 
 int membership_knows(const membership_t *m, const uint8_t key[32])

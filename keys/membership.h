@@ -10,14 +10,19 @@
  *    founder, or by a key that held a valid coordinator certificate at the
  *    certificate's `created` time.
  *  - A certificate is valid at time t if not_before <= t < not_after, its
- *    issuer was entitled (above), and neither its subject nor (for a
- *    REVOKE_CASCADE revocation, or a revocation older than the certificate)
- *    its issuer is revoked.
+ *    issuer was entitled (above), its subject is not revoked, and its
+ *    issuer is not revoked with REVOKE_CASCADE nor with a bound below the
+ *    certificate's seq.
+ *  - Authority is ordered by signed sequence numbers, not claimed time: a
+ *    revocation's bound (`upto`; 0 when absent, and at most seq - 1 when a
+ *    key revokes itself) fixes which of the revoked key's records keep the
+ *    authority they had.
  *  - A revocation is effective if its author is the founder, or the subject
- *    itself (a household leaving or losing its key), or a coordinator who
- *    was not already revoked by an earlier effective revocation. Nobody can
- *    revoke the founder. Revocations are taken in (created, id) order, so
- *    every daemon reaches the same answer from the same set.
+ *    itself when it is the subject of a certificate (a household leaving or
+ *    losing its key), or a coordinator whose revocation is within the bound
+ *    of every effective revocation of it taken earlier. Nobody can revoke
+ *    the founder. Revocations are taken founder's first, then in (created,
+ *    id) order, so every daemon reaches the same answer from the same set.
  *
  * Records given to membership_add() must have been decoded and verified
  * (record_open()); the set copies what it needs and borrows nothing.
@@ -42,8 +47,8 @@ void membership_free(membership_t **m);
  * Adds a verified certificate or revocation. Returns 0, SAMEN_ENBHD (another
  * neighbourhood), SAMEN_EKIND (neither kind), SAMEN_EDUPLICATE (same id held),
  * SAMEN_EISSUER (a revocation whose author could never revoke: not founder,
- * not subject, and never certified coordinator; or one revoking the
- * founder), or -ENOMEM. A certificate is accepted even when not (yet) valid:
+ * not a certified subject revoking itself, and never certified coordinator;
+ * or one revoking the founder), or -ENOMEM. A certificate is accepted even when not (yet) valid:
  * validity is decided at query time, since the issuer's own certificate may
  * arrive later.
  */
@@ -67,6 +72,26 @@ int membership_knows(const membership_t *m, const uint8_t key[32]);
 
 /* Returns 1 if key is revoked by an effective revocation, else 0. */
 int membership_is_revoked(const membership_t *m, const uint8_t key[32]);
+
+/*
+ * Whether key's record number seq still carries the authority key had:
+ * 0, or SAMEN_EREVOKED when an effective revocation of key bounds its
+ * records below seq. The founder is never bounded.
+ */
+int membership_check_seq(const membership_t *m, const uint8_t key[32], uint64_t seq)
+	SAMEN_MUST_CHECK;
+
+/*
+ * Whether r's author may issue r (a verified certificate, revocation or
+ * epoch key): the founder always; a key revoking itself if it is the
+ * subject of a certificate and not revoked yet; otherwise a key holding a founder's
+ * coordinator certificate whose window holds r->created, and r->seq within
+ * the bound of every effective revocation of that key. A coordinator
+ * certificate is the founder's alone. Returns 0, SAMEN_ENOCERT (the author
+ * holds no certificate), SAMEN_EISSUER (not entitled; or a revocation of
+ * the founder), SAMEN_EREVOKED (past its bound), SAMEN_ENBHD or SAMEN_EKIND.
+ */
+int membership_issuer_ok(const membership_t *m, const struct record *r) SAMEN_MUST_CHECK;
 
 /*
  * Explains in one or more lines of text why certificate cert (a decoded,

@@ -6,7 +6,7 @@
  *   samen-keys found    [-k KEY] --name NAME [-o FILE]
  *   samen-keys certify  [-k KEY] --nbhd ID --subject PUBKEY --role ROLE
  *                       [--label TEXT] [--days N] [-o FILE]
- *   samen-keys revoke   [-k KEY] --nbhd ID --subject PUBKEY [--cascade]
+ *   samen-keys revoke   [-k KEY] --nbhd ID --subject PUBKEY [--cascade] [--upto N]
  *                       [--reason TEXT] [-o FILE]
  *   samen-keys verify   [--at WHEN] CERTFILE [CHAINFILE ...]
  *
@@ -275,8 +275,8 @@ static int sign_and_write(struct record *r, const char *key_path, const struct i
 struct opts {
 	char key[4096];
 	const char *name, *nbhd, *subject, *role, *label, *reason, *out, *at;
-	uint64_t days;
-	int encrypt, cascade;
+	uint64_t days, upto;
+	int encrypt, cascade, has_upto;
 	int argc;
 	char **argv;
 };
@@ -449,6 +449,10 @@ static int cmd_revoke(struct opts *o)
 		return fail(EXIT_USAGE, "--reason: at most %d bytes", REASON_MAX);
 	strcpy(r.u.rev.reason, reason);
 	r.u.rev.scope = o->cascade ? REVOKE_CASCADE : REVOKE_KEY;
+	/* without --upto the 0.1.0 form: nothing the key signed keeps any
+	 * authority it had */
+	r.u.rev.has_upto = o->has_upto != 0;
+	r.u.rev.upto = o->upto;
 	ret = load_identity(o->key, &id);
 	if (ret)
 		return ret;
@@ -563,7 +567,7 @@ static const struct {
 	{"certify", cmd_certify,
 	 "certify a key: --nbhd ID --subject KEY --role ROLE [--label TEXT] [--days N] [-o FILE]"},
 	{"revoke", cmd_revoke,
-	 "revoke a key: --nbhd ID --subject KEY [--cascade] [--reason TEXT] [-o FILE]"},
+	 "revoke a key: --nbhd ID --subject KEY [--cascade] [--upto N] [--reason TEXT] [-o FILE]"},
 	{"verify", cmd_verify, "explain whether a certificate is valid: [--at WHEN] CERT [CHAIN...]"},
 };
 
@@ -587,7 +591,8 @@ int main(int argc, char **argv)
 		{"days", required_argument, NULL, 'd'},  {"reason", required_argument, NULL, 'R'},
 		{"output", required_argument, NULL, 'o'}, {"at", required_argument, NULL, 'a'},
 		{"encrypt", no_argument, NULL, 'e'},     {"cascade", no_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+		{"upto", required_argument, NULL, 'u'},  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct opts o;
 	int c, ret;
@@ -629,6 +634,11 @@ int main(int argc, char **argv)
 		case 'd':
 			if (parse_u64("--days", optarg, 1, 3650, &o.days))
 				return EXIT_USAGE;
+			break;
+		case 'u':
+			if (parse_u64("--upto", optarg, 0, UINT64_MAX - 1, &o.upto))
+				return EXIT_USAGE;
+			o.has_upto = 1;
 			break;
 		case 'h': return usage(stdout, 0);
 		default: return usage(stderr, EXIT_USAGE);

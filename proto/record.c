@@ -90,10 +90,12 @@ static int payload_pack(msgpack_packer *pk, const struct record *r)
 		break;
 	}
 	case REC_REVOCATION:
-		e |= msgpack_pack_array(pk, 3);
+		e |= msgpack_pack_array(pk, r->u.rev.has_upto ? 4 : 3);
 		e |= mp_pack_bin(pk, r->u.rev.subject, 32);
 		e |= msgpack_pack_uint8(pk, r->u.rev.scope);
 		e |= mp_pack_str(pk, r->u.rev.reason);
+		if (r->u.rev.has_upto)
+			e |= msgpack_pack_uint64(pk, r->u.rev.upto);
 		break;
 	case REC_EPOCH:
 		e |= msgpack_pack_array(pk, 2);
@@ -248,12 +250,18 @@ static int payload_unpack(const msgpack_object *o, struct record *r)
 		break;
 	}
 	case REC_REVOCATION:
-		if (mp_get_array(o, 3, &f))
+		/* the 0.1.0 form has no bound; both forms are canonical */
+		r->u.rev.has_upto = o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 4;
+		if (mp_get_array(o, r->u.rev.has_upto ? 4 : 3, &f))
 			return SAMEN_EMALFORMED;
 		e |= mp_get_bin_fixed(&f[0], r->u.rev.subject, 32);
 		e |= mp_get_uint(&f[1], REVOKE_CASCADE, &v);
 		r->u.rev.scope = (uint8_t)v;
 		e |= mp_get_str(&f[2], r->u.rev.reason, sizeof(r->u.rev.reason));
+		if (r->u.rev.has_upto)
+			e |= mp_get_uint(&f[3], UINT64_MAX, &r->u.rev.upto);
+		else
+			r->u.rev.upto = 0;
 		break;
 	case REC_EPOCH:
 		if (mp_get_array(o, 2, &f))

@@ -56,7 +56,7 @@ enum cert_role {
 };
 
 enum revoke_scope {
-	REVOKE_KEY = 0,      /* the key only; what it certified stays valid */
+	REVOKE_KEY = 0,      /* the key only; what it certified within the bound stays valid */
 	REVOKE_CASCADE = 1,  /* the key and everything it certified */
 };
 
@@ -78,6 +78,12 @@ struct rec_revocation {
 	uint8_t subject[32];
 	uint8_t scope;               /* enum revoke_scope */
 	char reason[REASON_MAX + 1];
+	/* The subject's records with seq <= upto keep whatever authority they
+	 * had; later ones have none, whatever their `created` says. 0.1.0
+	 * wrote revocations without it (has_upto false): they decode and
+	 * re-encode byte-exact, and count as a bound of 0. */
+	bool has_upto;
+	uint64_t upto;
 };
 
 struct rec_epoch {

@@ -122,7 +122,7 @@ _samen_keys()
 		show) _samen_reply "--key --help" ;;
 		found) _samen_reply "--key --name --output --help" ;;
 		certify) _samen_reply "--key --nbhd --subject --role --label --days --output --help" ;;
-		revoke) _samen_reply "--key --nbhd --subject --cascade --reason --output --help" ;;
+		revoke) _samen_reply "--key --nbhd --subject --cascade --upto --reason --output --help" ;;
 		verify) _samen_reply "--at --help" ;;
 		esac
 		return

@@ -11,12 +11,14 @@
  * Beyond "no crash, no leak", it aborts when the answers disagree with each
  * other: a granting certificate that explain() calls invalid, a listed key
  * that check() refuses, or two sets holding the same records that answer
- * differently (revocations are taken in (created, id) order, so the order
- * of arrival must not matter once every certificate is in).
+ * differently (revocations are taken the founder's first, then in
+ * (created, id) order, so the order of arrival must not matter once every
+ * certificate is in).
  *
  * The seeds are written by this same file built as a program:
  *   cc -std=c11 -D_DEFAULT_SOURCE -DFUZZ_CERTVERIFY_SEEDS -o /tmp/seeds \
  *      tests/fuzz/fuzz_certverify.c proto/[a-z]*.c keys/membership.c \
+ *      keys/membership_explain.c \
  *      keys/keytext.c $(pkg-config --cflags --libs libsodium msgpack)
  *   /tmp/seeds tests/fuzz/seeds/fuzz_certverify
  */

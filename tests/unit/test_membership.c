@@ -31,6 +31,8 @@ struct fx {
 	membership_t *m;
 	uint64_t seq;
 	size_t last_len; /* length of what seal() made last */
+	bool has_upto;   /* rev_rec() gives revocations this bound */
+	uint64_t upto;
 };
 
 static void key_new(struct key *k)
@@ -127,6 +129,8 @@ static uint8_t *rev_rec(struct fx *f, const uint8_t nbhd[32], const struct key *
 	r.created = created;
 	memcpy(r.u.rev.subject, subject, 32);
 	r.u.rev.scope = (uint8_t)scope;
+	r.u.rev.has_upto = f->has_upto;
+	r.u.rev.upto = f->upto;
 	snprintf(r.u.rev.reason, sizeof(r.u.rev.reason), "moved away");
 	return seal(f, &r, author, d);
 }
@@ -346,9 +350,10 @@ static void self_revocation(void **state)
 	assert_int_equal(revoke(f, &f->member, &f->member, REVOKE_KEY, T0 + 10), 0);
 	assert_int_equal(membership_is_revoked(f->m, f->member.pk), 1);
 	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), SAMEN_EREVOKED);
-	/* Even a key that never had a certificate may retire itself. */
-	assert_int_equal(revoke(f, &f->other, &f->other, REVOKE_KEY, T0 + 10), 0);
-	assert_int_equal(check(f, &f->other, ROLE_MEMBER, T0 + DAY), SAMEN_EREVOKED);
+	/* A key that never had a certificate has nothing to leave: its
+	 * "self-revocation" would only be a permanent record of a stranger. */
+	assert_int_equal(revoke(f, &f->other, &f->other, REVOKE_KEY, T0 + 10), SAMEN_EISSUER);
+	assert_int_equal(check(f, &f->other, ROLE_MEMBER, T0 + DAY), SAMEN_ENOCERT);
 }
 
 static void founder_cannot_be_revoked(void **state)
@@ -371,15 +376,87 @@ static void key_only_revocation_keeps_earlier_certificates(void **state)
 
 	make_coord(f, &f->coord);
 	assert_int_equal(cert(f, &f->coord, &f->member, ROLE_MEMBER, T0 + 10, NULL), 0);
+	/* valid up to the certificate just made, by its sequence number */
+	f->has_upto = true;
+	f->upto = f->seq;
 	assert_int_equal(revoke(f, &f->founder, &f->coord, REVOKE_KEY, T0 + 20), 0);
 	assert_int_equal(cert(f, &f->coord, &f->member2, ROLE_MEMBER, T0 + 30, NULL), 0);
-	assert_int_equal(cert(f, &f->coord, &f->other, ROLE_MEMBER, T0 + 20, NULL), 0);
+	/* dated before the revocation, but signed after it: no authority */
+	assert_int_equal(cert(f, &f->coord, &f->other, ROLE_MEMBER, T0 + 5, NULL), 0);
 
 	assert_int_equal(check(f, &f->coord, ROLE_COORDINATOR, T0 + DAY), SAMEN_EREVOKED);
 	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), 0);
 	assert_int_equal(check(f, &f->member2, ROLE_MEMBER, T0 + DAY), SAMEN_EISSUER);
-	/* Made in the very second of the revocation: not before it. */
 	assert_int_equal(check(f, &f->other, ROLE_MEMBER, T0 + DAY), SAMEN_EISSUER);
+}
+
+/* A revocation without a bound (the 0.1.0 form) fails closed: nothing the
+ * revoked coordinator signed keeps any authority. */
+static void missing_bound_fails_closed(void **state)
+{
+	struct fx *f = *state;
+
+	make_coord(f, &f->coord);
+	assert_int_equal(cert(f, &f->coord, &f->member, ROLE_MEMBER, T0 + 10, NULL), 0);
+	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), 0);
+	assert_int_equal(revoke(f, &f->founder, &f->coord, REVOKE_KEY, T0 + 20), 0);
+	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), SAMEN_EISSUER);
+	assert_int_equal(membership_check_seq(f->m, f->coord.pk, 1), SAMEN_EREVOKED);
+	assert_int_equal(membership_check_seq(f->m, f->founder.pk, UINT64_MAX), 0);
+}
+
+/* A key revoking itself cannot keep authority past that record, whatever
+ * bound it names. */
+static void self_revocation_bound(void **state)
+{
+	struct fx *f = *state;
+	uint64_t self_seq;
+
+	make_coord(f, &f->coord);
+	assert_int_equal(cert(f, &f->coord, &f->member, ROLE_MEMBER, T0 + 10, NULL), 0);
+	f->has_upto = true;
+	f->upto = UINT64_MAX;
+	assert_int_equal(revoke(f, &f->coord, &f->coord, REVOKE_KEY, T0 + 20), 0);
+	self_seq = f->seq;
+	assert_int_equal(cert(f, &f->coord, &f->member2, ROLE_MEMBER, T0 + 5, NULL), 0);
+	assert_int_equal(check(f, &f->member, ROLE_MEMBER, T0 + DAY), 0);
+	assert_int_equal(check(f, &f->member2, ROLE_MEMBER, T0 + DAY), SAMEN_EISSUER);
+	assert_int_equal(membership_check_seq(f->m, f->coord.pk, self_seq - 1), 0);
+	assert_int_equal(membership_check_seq(f->m, f->coord.pk, self_seq), SAMEN_EREVOKED);
+}
+
+/* The founder's revocations are taken first: a coordinator the founder
+ * bounded cannot revoke anyone past its bound by claiming an earlier time. */
+static void founder_revocations_first(void **state)
+{
+	struct fx *f = *state;
+	uint64_t bound;
+
+	make_coord(f, &f->coord);
+	make_coord(f, &f->coord2);
+	bound = f->seq;
+	/* coord revokes coord2, dated well before the founder revokes coord */
+	assert_int_equal(revoke(f, &f->coord, &f->coord2, REVOKE_KEY, T0 + 10), 0);
+	f->has_upto = true;
+	f->upto = bound;
+	assert_int_equal(revoke(f, &f->founder, &f->coord, REVOKE_KEY, T0 + 50), 0);
+	assert_int_equal(membership_is_revoked(f->m, f->coord.pk), 1);
+	assert_int_equal(membership_is_revoked(f->m, f->coord2.pk), 0);
+	assert_int_equal(check(f, &f->coord2, ROLE_COORDINATOR, T0 + DAY), 0);
+	/* the issuer rules agree: coord may issue nothing past its bound */
+	struct record d;
+	uint8_t *buf = cert_rec(f, f->founder.pk, &f->coord, f->other.pk, ROLE_MEMBER, "x",
+				T0 + 1, T0, T0 + YEAR, &d);
+	assert_int_equal(membership_issuer_ok(f->m, &d), SAMEN_EREVOKED);
+	free(buf);
+	buf = cert_rec(f, f->founder.pk, &f->coord2, f->other.pk, ROLE_MEMBER, "x", T0 + 60, T0,
+		       T0 + YEAR, &d);
+	assert_int_equal(membership_issuer_ok(f->m, &d), 0);
+	free(buf);
+	buf = cert_rec(f, f->founder.pk, &f->member, f->other.pk, ROLE_MEMBER, "x", T0 + 60, T0,
+		       T0 + YEAR, &d);
+	assert_int_equal(membership_issuer_ok(f->m, &d), SAMEN_ENOCERT);
+	free(buf);
 }
 
 static void cascade_revocation_voids_everything_certified(void **state)
@@ -629,6 +706,8 @@ static void explain_says_why(void **state)
 	assert_non_null(strstr(text, "\nnot yet valid: its window begins at 2026-01-01T00:00:00Z"));
 
 	/* Key-only revocation of the issuer afterwards: still good, and said. */
+	f->has_upto = true;
+	f->upto = f->seq;
 	assert_int_equal(revoke(f, &f->founder, &f->coord, REVOKE_KEY, T0 + 20), 0);
 	assert_int_equal(explain(f, &d, T0 + DAY, text, sizeof(text)), 0);
 	assert_true(strncmp(text, "valid: ", 7) == 0);
@@ -640,7 +719,7 @@ static void explain_says_why(void **state)
 	assert_int_equal(explain(f, &dk, T0 + DAY, text, sizeof(text)), SAMEN_EISSUER);
 	assert_true(strncmp(text, "invalid: ", 9) == 0);
 	assert_non_null(strstr(text, "was revoked at 2026-01-01T00:00:20Z"));
-	assert_non_null(strstr(text, "made after that, at 2026-01-01T00:00:30Z"));
+	assert_non_null(strstr(text, "and this certificate is its record"));
 	free(bufk);
 
 	/* The subject revoked (several reasons: one line each). */
@@ -721,6 +800,9 @@ int main(void)
 		T(self_revocation),
 		T(founder_cannot_be_revoked),
 		T(key_only_revocation_keeps_earlier_certificates),
+		T(missing_bound_fails_closed),
+		T(self_revocation_bound),
+		T(founder_revocations_first),
 		T(cascade_revocation_voids_everything_certified),
 		T(coordinators_revoking_each_other),
 		T(other_neighbourhood_and_kind_are_refused),

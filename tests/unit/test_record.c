@@ -87,6 +87,54 @@ static void test_vector(void **state)
 	free(buf);
 }
 
+/* A revocation exactly as samen 0.1.0 signed it (three payload fields, no
+ * bound), made with that version's code from the keys of test_vector. */
+static const char vector_rev_hex[] =
+#include "vector_rev.inc"
+	;
+
+/* A store or record file written by 0.1.0 holds revocations of three
+ * fields: they still open, say they carry no bound, and encode back to
+ * the very same bytes (so the id, and the signature, stay the same). The
+ * four-field form round-trips too, with its bound. */
+static void test_revocation_forms(void **state)
+{
+	(void)state;
+	struct kp founder, member;
+	struct record d, r;
+	uint8_t old[512], *buf;
+	size_t len, old_len;
+
+	seeded(&founder, 0x00);
+	seeded(&member, 0x20);
+	assert_int_equal(sodium_hex2bin(old, sizeof(old), vector_rev_hex, strlen(vector_rev_hex),
+					NULL, &old_len, NULL),
+			 0);
+	assert_int_equal(record_open(old, old_len, &d), 0);
+	assert_int_equal(d.kind, REC_REVOCATION);
+	assert_memory_equal(d.u.rev.subject, member.pk, 32);
+	assert_string_equal(d.u.rev.reason, "verhuisd");
+	assert_false(d.u.rev.has_upto);
+	assert_int_equal(d.u.rev.upto, 0);
+	r = d;
+	assert_int_equal(record_sign(&r, founder.sk, &buf, &len), 0);
+	assert_int_equal(len, old_len);
+	assert_memory_equal(buf, old, len);
+	assert_memory_equal(r.id, d.id, 32);
+	free(buf);
+
+	r = d;
+	r.u.rev.has_upto = true;
+	r.u.rev.upto = UINT64_MAX;
+	assert_int_equal(record_sign(&r, founder.sk, &buf, &len), 0);
+	assert_int_equal(len, old_len + 9); /* a uint64 more */
+	assert_int_equal(record_open(buf, len, &d), 0);
+	assert_true(d.u.rev.has_upto);
+	assert_true(d.u.rev.upto == UINT64_MAX);
+	assert_memory_equal(d.id, r.id, 32);
+	free(buf);
+}
+
 static void fill_kind(struct record *r, unsigned kind, const struct kp *author,
 		      uint8_t *scratch)
 {
@@ -416,6 +464,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector),
+		cmocka_unit_test(test_revocation_forms),
 		cmocka_unit_test(test_roundtrip_every_kind),
 		cmocka_unit_test(test_every_bit_flip_refused),
 		cmocka_unit_test(test_every_truncation_refused),

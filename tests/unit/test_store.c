@@ -510,11 +510,11 @@ static void test_vv_skip(void **state)
 		put1(f->st, &r[i], 0, NULL);
 	}
 	assert_vv(f->st, a, 0, 7);
-	assert_int_equal(store_vv_skip(f->st, a, 0, 3), 1);
+	assert_int_equal(store_vv_skip(f->st, a, 0, 3), STORE_SKIP_MOVED);
 	assert_vv(f->st, a, 5, 7); /* walked over the stored 4 and 5 */
 	assert_int_equal(store_vv_skip(f->st, a, 0, 2), 0);
 	assert_vv(f->st, a, 5, 7); /* never backwards */
-	assert_int_equal(store_vv_skip(f->st, a, 5, 6), 1);
+	assert_int_equal(store_vv_skip(f->st, a, 5, 6), STORE_SKIP_MOVED);
 	assert_vv(f->st, a, 7, 7);
 	assert_int_equal(store_vv_skip(f->st, a, 9, 8), SAMEN_EINVAL);
 
@@ -523,11 +523,82 @@ static void test_vv_skip(void **state)
 	author_fill(u, 7);
 	assert_int_equal(store_vv_skip(f->st, u, 2, 10), 0);
 	assert_vv(f->st, u, 0, 0);
-	assert_int_equal(store_vv_skip(f->st, u, 0, 10), 1);
-	assert_vv(f->st, u, 10, 0);
+	/* nothing of u's is held: no record proves any of its numbers */
+	assert_int_equal(store_vv_skip(f->st, u, 0, 10), STORE_SKIP_CLAMPED);
+	assert_vv(f->st, u, 0, 0);
 	reopen(f, NULL);
-	assert_vv(f->st, u, 10, 0);
+	assert_vv(f->st, u, 0, 0);
 	assert_vv(f->st, a, 7, 7);
+	for (int i = 0; i < 3; i++)
+		rec_free(&r[i]);
+}
+
+static void raw_put(const char *dir, const char *db, const void *k, size_t klen,
+		    const void *v, size_t vlen);
+
+/* A SKIP may move contig only up to the highest seq a record of the author
+ * proves: one naming the largest number does not end its stream. */
+static void test_vv_skip_bound(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32];
+	struct store_rec r[3];
+	uint64_t seqs[3] = { 1, 2, 9 };
+
+	author_fill(a, 8);
+	for (int i = 0; i < 2; i++) {
+		r[i] = rec_new(a, seqs[i], 30);
+		put1(f->st, &r[i], 0, NULL);
+	}
+	assert_vv(f->st, a, 2, 2);
+	assert_int_equal(store_vv_skip(f->st, a, 2, UINT64_MAX), STORE_SKIP_CLAMPED);
+	assert_vv(f->st, a, 2, 2);
+	/* the author's seq 9 proves 3..8 were used: skippable now, no further */
+	r[2] = rec_new(a, seqs[2], 30);
+	put1(f->st, &r[2], 0, NULL);
+	assert_int_equal(store_vv_skip(f->st, a, 2, UINT64_MAX),
+			 STORE_SKIP_MOVED | STORE_SKIP_CLAMPED);
+	assert_vv(f->st, a, 9, 9);
+	assert_int_equal(store_vv_skip(f->st, a, 9, 12), STORE_SKIP_CLAMPED);
+	assert_vv(f->st, a, 9, 9);
+	/* and the author can still go on */
+	struct store_rec next = rec_new(a, 10, 30);
+	put1(f->st, &next, 0, NULL);
+	assert_vv(f->st, a, 10, 10);
+	rec_free(&next);
+	for (int i = 0; i < 3; i++)
+		rec_free(&r[i]);
+}
+
+/* A store poisoned before SKIPs were clamped (contig far past anything
+ * stored) is repaired when opened: contig is recounted over what is held. */
+static void test_vv_repair(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32], b[32], vv[16];
+	struct store_rec r[3];
+	uint64_t seqs[3] = { 1, 2, 4 };
+
+	author_fill(a, 9);
+	author_fill(b, 10);
+	for (int i = 0; i < 3; i++) {
+		r[i] = rec_new(a, seqs[i], 30);
+		put1(f->st, &r[i], 0, NULL);
+	}
+	struct store_rec rb = rec_new(b, 1, 30);
+	put1(f->st, &rb, 0, NULL);
+	assert_vv(f->st, a, 2, 4);
+	store_close(&f->st);
+	/* contig = 2^64 - 1, max = 4: what an unbounded SKIP left behind */
+	memset(vv, 0xff, 8);
+	memset(vv + 8, 0, 8);
+	vv[15] = 4;
+	raw_put(f->dir, "vv", a, 32, vv, sizeof(vv));
+	assert_int_equal(store_open(&f->st, f->dir, NULL), 0);
+	assert_vv(f->st, a, 2, 4); /* the hole at 3 is missing again */
+	assert_vv(f->st, b, 1, 1); /* a sound entry is untouched */
+	assert_int_equal(store_vv_repair(f->st), 0);
+	rec_free(&rb);
 	for (int i = 0; i < 3; i++)
 		rec_free(&r[i]);
 }
@@ -581,6 +652,41 @@ static int on_cursor(void *ctx, uint64_t cursor, const uint8_t id[32],
 		     const uint8_t *data, size_t len)
 {
 	return note(ctx, cursor, id, data, len);
+}
+
+/* store_forget() deletes permanent records with their indexes and keeps
+ * the version vector; an unknown id is skipped; an expiring one is for
+ * store_delete(). */
+static void test_forget(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t a[32], id[32];
+	struct store_rec r[3];
+	struct seen s;
+
+	author_fill(a, 11);
+	for (int i = 0; i < 3; i++) {
+		r[i] = rec_new(a, (uint64_t)i + 1, 40);
+		r[i].kind = 2;
+		put1(f->st, &r[i], 0, NULL);
+	}
+	struct store_rec gone[2] = { r[0], r[2] };
+	assert_int_equal(store_forget(f->st, gone, 2), 2);
+	assert_absent(f->st, r[0].id);
+	assert_absent(f->st, r[2].id);
+	assert_stored(f->st, &r[1]);
+	assert_int_equal(store_id_by_seq(f->st, a, 1, id), SAMEN_ENOTFOUND);
+	memset(&s, 0, sizeof(s));
+	s.recs = r;
+	s.nrecs = 3;
+	assert_int_equal(store_each_by_kind(f->st, r[1].nbhd, 2, on_kind, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_vv(f->st, a, 3, 3);
+	assert_int_equal(store_forget(f->st, gone, 2), 0);
+	gone[0].expires = 99;
+	assert_int_equal(store_forget(f->st, gone, 1), SAMEN_EINVAL);
+	for (int i = 0; i < 3; i++)
+		rec_free(&r[i]);
 }
 
 static void test_each_by_author(void **state)
@@ -1603,6 +1709,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_equivocation_within_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vv_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vv_skip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vv_skip_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vv_repair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_by_author, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_by_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_from_cursor, setup, teardown),
