@@ -256,11 +256,19 @@ static void test_member_cannot_take_epoch(void **state)
 	assert_memory_equal(author, founder->pk, 32);
 	assert_true(number < UINT64_MAX);
 
-	/* and revoking the attacker works, with a new epoch */
+	/* the attacker left by its own revocation: revoking it again is
+	 * refused as pointless, not broken by its epoch ... */
 	struct hreply r;
-	char arg[100];
+	char arg[100], msg0[200] = "";
 	snprintf(arg, sizeof(arg), "key=%s", mallory->key_text);
 	assert_true(hnode_call(founder, &r, "op=revoke", arg, "reason=misbruik", NULL));
+	assert_false(hreply_ok(&r));
+	hreply_str(&r, "error", msg0, sizeof(msg0));
+	assert_non_null(strstr(msg0, "revoked already"));
+	hreply_free(&r);
+	/* ... and revoking works, with a new epoch (0.1.0: "invalid argument") */
+	snprintf(arg, sizeof(arg), "key=%s", h1->key_text);
+	assert_true(hnode_call(founder, &r, "op=revoke", arg, "reason=verhuisd", NULL));
 	if (!hreply_ok(&r)) {
 		char msg[200] = "";
 		hreply_str(&r, "error", msg, sizeof(msg));
