@@ -36,6 +36,9 @@
  * ms with 100 ms). Late, they are only the safety net they are meant to be,
  * and records that come close together share one announcement. */
 #define IHAVE_DELAY_MS 100
+/* Announced ids one link may have us wait for: one link cannot take the
+ * whole table (MISSING_MAX) from the others. */
+#define IHAVE_PENDING_PER_LINK 512
 
 static int link_index(const struct daemon *d, const struct link *l)
 {
@@ -114,9 +117,15 @@ static void flush_records(struct daemon *d, struct link *l, struct outq *q, uint
 			ret = mp_pack_bin(&b.pk, data, len);
 			k += 4 + len;
 		}
-		if (ret == 0 && net_send(d, l, b.sb.data, b.sb.size) == 0) {
+		if (ret == 0)
+			ret = net_send(d, l, b.sb.data, b.sb.size);
+		if (ret == 0) {
 			d->sent_records += n;
 			d->sent_record_bytes += bytes;
+		} else if (ret == -ENOBUFS) {
+			/* the peer reads too little: anti-entropy brings these later */
+			d->counters_bounds[type == LINK_REPLY ? BOUND_REPLY_DEFERRED
+							     : BOUND_PUSH_DROPPED] += n;
 		}
 		mp_buf_destroy(&b);
 	}
@@ -184,6 +193,10 @@ static uint64_t graft_wait_ms(const struct daemon *d)
 
 void gossip_link_closed(struct daemon *d, struct link *l)
 {
+	free(l->vv_wait);
+	l->vv_wait = NULL;
+	l->vv_wait_n = 0;
+	l->vv_waiting = false;
 	outq_free(&l->push);
 	outq_free(&l->reply);
 	outq_free(&l->ihave);
@@ -219,6 +232,9 @@ static void on_ihave(struct daemon *d, struct link *l, const struct link_msg *m)
 {
 	uint64_t now = daemon_now_ms();
 	int idx = link_index(d, l);
+	size_t mine = 0; /* what this link has announced and we wait for */
+	for (size_t i = 0; i < d->n_missing; i++)
+		mine += d->missing[i].link == idx;
 	for (size_t k = 0; k < m->n_ids; k++) {
 		const uint8_t *id = m->ids + k * 32;
 		if (store_has(d->node.store, id) == 1 || node_is_retracted(&d->node, id))
@@ -232,8 +248,11 @@ static void on_ihave(struct daemon *d, struct link *l, const struct link_msg *m)
 				d->missing[i].alt = idx;
 			continue;
 		}
-		if (d->n_missing == MISSING_MAX)
+		if (d->n_missing == MISSING_MAX || mine >= IHAVE_PENDING_PER_LINK) {
+			d->counters_bounds[BOUND_IHAVE_REFUSED]++;
 			continue; /* anti-entropy will bring it */
+		}
+		mine++;
 		struct missing *ms = &d->missing[d->n_missing++];
 		memcpy(ms->id, id, 32);
 		ms->link = idx;
@@ -280,13 +299,32 @@ long gossip_timers(struct daemon *d, uint64_t now)
 	return next;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* Answers a GRAFT with each record it names once, and only while the peer
+ * reads what we send: a record named thousands of times, or asked for again
+ * and again by a peer that never reads, would otherwise fill our memory. */
 static void on_graft(struct daemon *d, struct link *l, const struct link_msg *m)
 {
+	static uint8_t ids[LINK_IDS_MAX * 32]; /* one loop thread */
 	l->lazy = false;
+	if (!linkq_empty(&l->backlog)) {
+		d->counters_bounds[BOUND_GRAFT_REFUSED] += m->n_ids;
+		return;
+	}
+	memcpy(ids, m->ids, m->n_ids * 32);
+	qsort(ids, m->n_ids, 32, id_cmp);
 	for (size_t k = 0; k < m->n_ids; k++) {
 		uint8_t *buf;
 		size_t len;
-		if (store_get(d->node.store, m->ids + k * 32, &buf, &len) == 0) {
+		if (k > 0 && memcmp(ids + k * 32, ids + (k - 1) * 32, 32) == 0) {
+			d->counters_bounds[BOUND_GRAFT_REFUSED]++;
+			continue;
+		}
+		if (store_get(d->node.store, ids + k * 32, &buf, &len) == 0) {
 			(void)outq_add(&l->reply, buf, len);
 			free(buf);
 		}
@@ -537,7 +575,9 @@ static const uint8_t *peek_author(const uint8_t *buf, size_t len)
 }
 
 struct catchup {
+	struct daemon *d;
 	struct link *l;
+	bool paced;            /* stopped: the peer does not read fast enough */
 	bool membership_pass;
 	bool stopped;
 	size_t sent;
@@ -571,6 +611,14 @@ static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint
 		c->stopped = true;
 		return 1;
 	}
+	/* sent as it is made, so we make no more than libzmq takes */
+	if (c->l->reply.len >= PUSH_BYTES_MAX) {
+		flush_records(c->d, c->l, &c->l->reply, LINK_REPLY);
+		if (!c->l->used || !linkq_empty(&c->l->backlog)) {
+			c->stopped = c->paced = true;
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -585,7 +633,7 @@ static int entry_cmp(const void *a, const void *b)
  * ranges, not just "up to", matters: a record the peer refused a moment ago
  * (rate-limited) lies outside every gap, so the peer keeps lacking it and
  * fetches it again next round instead of skipping over it. */
-static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m)
+static void answer_vv(struct daemon *d, struct link *l, const uint8_t *entries, size_t n_entries)
 {
 	struct store_vv_entry *mine = NULL;
 	size_t n_mine = 0;
@@ -594,18 +642,19 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 
 	if (store_vv(d->node.store, &mine, &n_mine) < 0)
 		return;
-	peer = malloc(m->n_entries ? m->n_entries * LINK_VV_ENTRY : 1);
+	peer = malloc(n_entries ? n_entries * LINK_VV_ENTRY : 1);
 	if (!peer)
 		goto out;
-	memcpy(peer, m->entries, m->n_entries * LINK_VV_ENTRY);
-	qsort(peer, m->n_entries, LINK_VV_ENTRY, entry_cmp);
-	for (int pass = 0; pass < 2; pass++) {
+	memcpy(peer, entries, n_entries * LINK_VV_ENTRY);
+	qsort(peer, n_entries, LINK_VV_ENTRY, entry_cmp);
+	bool paced = false;
+	for (int pass = 0; pass < 2 && !paced; pass++) {
 		size_t budget_used = 0;
 		for (size_t i = 0; i < n_mine; i++) {
 			const struct store_vv_entry *e = &mine[i];
 			if (!author_in(d, l->nbhd, e->author))
 				continue;
-			const uint8_t *hit = bsearch(e->author, peer, m->n_entries, LINK_VV_ENTRY,
+			const uint8_t *hit = bsearch(e->author, peer, n_entries, LINK_VV_ENTRY,
 						     entry_cmp);
 			uint64_t theirs = 0;
 			uint8_t a[32];
@@ -614,7 +663,8 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 			uint64_t top = e->max > e->contig ? e->max : e->contig;
 			if (top <= theirs)
 				continue;
-			struct catchup c = {.l = l,
+			struct catchup c = {.d = d,
+					    .l = l,
 					    .membership_pass = pass == 0,
 					    .author = e->author,
 					    .contig = e->contig,
@@ -625,10 +675,14 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 			/* the tail of (theirs, contig] after the last record we hold */
 			if (c.gaps && !c.stopped && c.prev < e->contig)
 				gaps_add(&gaps, e->author, c.prev, e->contig);
-			if (budget_used >= CATCHUP_RECORDS_MAX)
+			paced = c.paced;
+			if (budget_used >= CATCHUP_RECORDS_MAX || paced || !l->used)
 				break;
 		}
-		gossip_flush(d);
+		if (l->used)
+			flush_records(d, l, &l->reply, LINK_REPLY);
+		if (!l->used)
+			goto out;
 	}
 	/* after the records, so the peer has them before it looks at the gaps */
 	if (gaps.n && l->used) {
@@ -638,10 +692,49 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 			(void)net_send(d, l, b.sb.data, b.sb.size);
 		mp_buf_destroy(&b);
 	}
+	if (paced)
+		d->counters_bounds[BOUND_REPLY_DEFERRED]++;
 out:
 	free(mine);
 	free(peer);
 	free(gaps.buf);
+}
+
+/* A vector from a peer that has not read our last messages yet is kept (the
+ * newest only) and answered when it has: answering each at once would queue
+ * one catch-up per vector for a peer that reads nothing. */
+static void on_vv(struct daemon *d, struct link *l, const struct link_msg *m)
+{
+	if (linkq_empty(&l->backlog) && !l->vv_waiting) {
+		answer_vv(d, l, m->entries, m->n_entries);
+		return;
+	}
+	d->counters_bounds[BOUND_VV_DEFERRED]++;
+	size_t bytes = m->n_entries * LINK_VV_ENTRY;
+	uint8_t *copy = malloc(bytes ? bytes : 1);
+	if (!copy)
+		return;
+	memcpy(copy, m->entries, bytes);
+	free(l->vv_wait);
+	l->vv_wait = copy;
+	l->vv_wait_n = m->n_entries;
+	l->vv_waiting = true;
+}
+
+void gossip_resume(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (!l->used || !l->vv_waiting || !linkq_empty(&l->backlog))
+			continue;
+		uint8_t *entries = l->vv_wait;
+		size_t n = l->vv_wait_n;
+		l->vv_wait = NULL;
+		l->vv_wait_n = 0;
+		l->vv_waiting = false;
+		answer_vv(d, l, entries, n);
+		free(entries);
+	}
 }
 
 static void apply_skip(struct daemon *d, const struct link_msg *m)
@@ -774,7 +867,7 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 			send_vv(d, l);
 		break;
 	case LINK_VV:
-		answer_vv(d, l, &m);
+		on_vv(d, l, &m);
 		break;
 	case LINK_SKIP:
 		apply_skip(d, &m);
