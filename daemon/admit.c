@@ -21,7 +21,7 @@ bool admit_pending_add(struct admit *a, const uint8_t key[32], uint64_t now_ms)
 {
 	for (size_t i = 0; i < ADMIT_PENDING_MAX; i++) {
 		struct admit_pending *p = &a->pending[i];
-		if (p->until_ms <= now_ms) {
+		if (!p->until_ms) {
 			memcpy(p->key, key, 32);
 			p->until_ms = now_ms + ADMIT_PENDING_MS;
 			return true;
@@ -41,6 +41,19 @@ void admit_pending_take(struct admit *a, const uint8_t key[32], uint64_t now_ms)
 	}
 	if (first)
 		memset(first, 0, sizeof(*first));
+}
+
+bool admit_pending_expired(struct admit *a, uint64_t now_ms, uint8_t key[32])
+{
+	for (size_t i = 0; i < ADMIT_PENDING_MAX; i++) {
+		struct admit_pending *p = &a->pending[i];
+		if (p->until_ms && p->until_ms <= now_ms) {
+			memcpy(key, p->key, 32);
+			memset(p, 0, sizeof(*p));
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The entry for tag in a budget table, reusing an expired one; NULL when

@@ -56,6 +56,11 @@ size_t admit_pending_count(const struct admit *a, const uint8_t *key, uint64_t n
 bool admit_pending_add(struct admit *a, const uint8_t key[32], uint64_t now_ms);
 /* key's connection became a link: one admission fewer waits. */
 void admit_pending_take(struct admit *a, const uint8_t key[32], uint64_t now_ms);
+/* Takes one admission that expired without becoming a link: true with its
+ * key in key. Each is a connection that passed ZAP and never spoke, which
+ * no honest daemon makes (it says HELLO at once): the caller counts it
+ * against the key. */
+bool admit_pending_expired(struct admit *a, uint64_t now_ms, uint8_t key[32]);
 
 /* Whether a join handshake by key from addr (as ZAP gives it) may go on; if
  * so it is charged to all three budgets. false with *why set otherwise. */

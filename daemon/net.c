@@ -687,12 +687,31 @@ void net_mesh_tick(struct daemon *d, uint64_t now)
 	}
 }
 
+/* A key whose admitted connections stay silent collects them in libzmq,
+ * which cannot close one inbound connection: count each against the key,
+ * so that enough of them cut it off (and net_penalize drops them all). */
+static void silent_admissions(struct daemon *d, uint64_t now)
+{
+	uint8_t key[32];
+	while (admit_pending_expired(&d->admit, now, key)) {
+		char fp[20];
+		sodium_bin2hex(fp, sizeof(fp), key, 8);
+		unsigned total = net_strike(d, key, 1, now);
+		log_msg(SLOG_INFO, "%s passed ZAP and sent nothing (%u so far)", fp, total);
+		if (total >= d->cfg->invalid_limit && !net_penalized(d, key, now)) {
+			net_penalize(d, key, now);
+			d->rebind = true; /* its silent connections are no links */
+		}
+	}
+}
+
 void net_maintain(struct daemon *d, uint64_t now)
 {
 	size_t out = 0, healthy = 0;
 	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
 
 	net_mesh_tick(d, now);
+	silent_admissions(d, now);
 
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
