@@ -3,7 +3,8 @@
  * daemon stopped) links to one household and sends, as fast as it can,
  * GRAFTs that name one stored record LINK_IDS_MAX times and empty version
  * vectors (each asking for every record the household holds), and never
- * reads its socket. Meanwhile an honest household raises an alert.
+ * reads its socket. First it announces LINK_IDS_MAX ids nobody has (IHAVE),
+ * which would take the whole table of awaited ids from honest links. Meanwhile an honest household raises an alert.
  *
  * Asserted: the alert reaches every household during the flood; the
  * attacked daemon's resident memory (VmRSS) stays under its level before
@@ -163,6 +164,13 @@ static void test_amplify_unread_queue(void **state)
 	assert_int_equal(rawlink_hello(nbhd, hz, "", &hello, &hello_len), 0);
 	assert_true(zmq_send(amp.sock, hello, hello_len, 0) >= 0);
 	free(hello);
+	randombytes_buf(ids, sizeof(ids));
+	mp_buf_init(&b);
+	assert_int_equal(link_encode_ids(&b, LINK_IHAVE, nbhd, ids, LINK_IDS_MAX), 0);
+	size_t ihave_len;
+	uint8_t *ihave = encode(&b, &ihave_len);
+	assert_true(zmq_send(amp.sock, ihave, ihave_len, 0) >= 0);
+	free(ihave);
 
 	pid_t pid = fl.node[ENTRY].pid;
 	uint64_t rss0 = proc_rss_kb(pid), peak = rss0;
@@ -194,26 +202,30 @@ static void test_amplify_unread_queue(void **state)
 	usleep(3000000);
 	uint64_t after = proc_rss_kb(pid);
 
-	uint64_t graft_refused = 0, vv_deferred = 0, reply_deferred = 0;
+	uint64_t graft_refused = 0, vv_deferred = 0, reply_deferred = 0, ihave_refused = 0;
+	assert_true(fleet_counter(&fl, ENTRY, "ihave-refused", &ihave_refused));
 	assert_true(fleet_counter(&fl, ENTRY, "graft-refused", &graft_refused));
 	assert_true(fleet_counter(&fl, ENTRY, "vv-deferred", &vv_deferred));
 	assert_true(fleet_counter(&fl, ENTRY, "reply-deferred", &reply_deferred));
 	fprintf(stderr,
 		"amplify: %.1f s of GRAFTs naming one record %d times and empty vectors, never "
 		"read; household %d RSS %llu KiB before, peak %llu KiB, %llu KiB 3 s after (bound "
-		"%llu KiB); graft-refused %llu, vv-deferred %llu, reply-deferred %llu; the honest "
+		"%llu KiB); graft-refused %llu, vv-deferred %llu, reply-deferred %llu, ihave-refused "
+		"%llu; the honest "
 		"alert %s every household (%llu ms)\n",
 		FLOOD_MS / 1000.0, LINK_IDS_MAX, ENTRY, (unsigned long long)rss0,
 		(unsigned long long)peak, (unsigned long long)after,
 		(unsigned long long)(rss0 + RSS_BOUND_MB * 1024), (unsigned long long)graft_refused,
 		(unsigned long long)vv_deferred, (unsigned long long)reply_deferred,
-		delivered ? "reached" : "did not reach", (unsigned long long)took);
+		(unsigned long long)ihave_refused, delivered ? "reached" : "did not reach", (unsigned long long)took);
 	idset_free(&want);
 	identity_free(&mate);
 	assert_true(delivered);
 	assert_true(peak < rss0 + RSS_BOUND_MB * 1024);
 	assert_true(graft_refused > 0);
 	assert_true(vv_deferred > 0);
+	/* one link may have us await IHAVE_PENDING_PER_LINK (512) of its ids */
+	assert_true(ihave_refused >= LINK_IDS_MAX - 512);
 }
 
 static int teardown(void **state)
