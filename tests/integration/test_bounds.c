@@ -5,6 +5,8 @@
  *    and speaks on each (HELLO): the household admits at most
  *    ADMIT_LINKS_PER_KEY of them, so an honest household started afterwards
  *    still links (the cap of 64 inbound links was counted per connection).
+ *  - Connections of one member's key that pass ZAP and then say nothing
+ *    (libzmq keeps them, and cannot close one) get the key cut off.
  *  - Throw-away keys from another source address (127.0.0.2) open join
  *    handshakes without pause: a household with a valid invite from
  *    127.0.0.1 still joins (one budget of 30 a minute was shared by all).
@@ -285,6 +287,40 @@ static void test_one_key_cannot_fill_inbound(void **state)
 	hnode_stop(&n[0], SIGTERM);
 }
 
+static bool cut_off(void *ctx)
+{
+	return counter(ctx, "peer-cutoffs") >= 1;
+}
+
+static void test_silent_connections_cut_off(void **state)
+{
+	(void)state;
+	struct hnode n[2];
+	hnode_init(&n[0], "founder", harness_port(), harness_port());
+	hnode_init(&n[1], "mate", harness_port(), 0);
+	/* one silent connection is enough to count here */
+	assert_true(harness_neighbourhood(n, 2, "invalid_limit = 1\n"));
+	assert_int_equal(hnode_stop(&n[1], SIGTERM), 0);
+	struct identity *mate = NULL;
+	assert_int_equal(keyfile_read_secret(n[1].key_path, NULL, &mate), 0);
+	char ep[64];
+	snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", n[0].port);
+	struct rawpeer p;
+	assert_int_equal(rawpeer_open_id(&p, ep, n[0].pk, mate), 0);
+	assert_int_equal(rawpeer_wait_event(&p, ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+						    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH,
+					    5000, NULL),
+			 ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+	uint64_t t0 = harness_ms();
+	bool cut = harness_wait(cut_off, &n[0], 20000);
+	print_message("a connection that passed ZAP and said nothing: key %s after %llu ms\n",
+		      cut ? "cut off" : "not cut off", (unsigned long long)(harness_ms() - t0));
+	rawpeer_close(&p);
+	identity_free(&mate);
+	assert_true(cut);
+	hnode_stop(&n[0], SIGTERM);
+}
+
 struct joinflood {
 	char ep[128];
 	uint8_t server[32];
@@ -447,6 +483,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_one_key_cannot_fill_inbound, harness_teardown),
+		cmocka_unit_test_teardown(test_silent_connections_cut_off, rawpeer_teardown),
 		cmocka_unit_test_teardown(test_join_flood_does_not_lock_out, harness_teardown),
 		cmocka_unit_test_teardown(test_revoked_link_closed_at_relay, harness_teardown),
 	};
