@@ -186,7 +186,7 @@ struct daemon {
 
 uint64_t daemon_now_ms(void);
 
-/* net.c */
+/* net.c, linkio.c, penalty.c (zap.c: net_zap_handle) */
 int net_open(struct daemon *d) SAMEN_MUST_CHECK;
 void net_close(struct daemon *d);
 void net_zap_handle(struct daemon *d);
@@ -212,6 +212,11 @@ bool net_pump(struct daemon *d);
 struct link *net_accept_inbound(struct daemon *d, const uint8_t key[32], const uint8_t *rid,
 				size_t rid_len);
 void net_close_link(struct daemon *d, struct link *l);
+/* A free link slot, or NULL when LINKS_MAX are in use. */
+struct link *net_link_alloc(struct daemon *d);
+/* Counts connections ZAP admitted that never became links against their
+ * keys, cutting off a key with invalid_limit of them. */
+void net_silent_admissions(struct daemon *d, uint64_t now_ms);
 bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_ms);
 void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms);
 unsigned net_strike(struct daemon *d, const uint8_t key[32], unsigned count, uint64_t now_ms);

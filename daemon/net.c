@@ -1,7 +1,8 @@
 /*
- * net.c — sockets and links: the ZAP handler (fail closed), the mesh ROUTER
- * that neighbours dial, the DEALERs this daemon dials, and the random active
- * set of peers kept at `active_links`.
+ * net.c — sockets: the mesh ROUTER that neighbours dial, the DEALERs this
+ * daemon dials, and the random active set of peers kept at `active_links`.
+ * The ZAP handler is zap.c, what goes over one link linkio.c, penalties
+ * penalty.c; together they are the daemon's "net" layer (net_*).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -249,201 +250,6 @@ void net_close(struct daemon *d)
 	d->zap_ed = d->zap_curve = d->sub_ed = d->sub_curve = NULL;
 }
 
-/* ---- penalties ---- */
-
-bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_ms)
-{
-	for (size_t i = 0; i < d->n_penalties; i++)
-		if (d->penalties[i].until_ms > now_ms && memcmp(d->penalties[i].key, key, 32) == 0)
-			return true;
-	return false;
-}
-
-void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms)
-{
-	size_t slot = d->n_penalties;
-	for (size_t i = 0; i < d->n_penalties; i++)
-		if (d->penalties[i].until_ms <= now_ms || memcmp(d->penalties[i].key, key, 32) == 0) {
-			slot = i;
-			break;
-		}
-	if (slot == PENALTIES_MAX)
-		slot = randombytes_uniform(PENALTIES_MAX);
-	else if (slot == d->n_penalties)
-		d->n_penalties++;
-	memcpy(d->penalties[slot].key, key, 32);
-	d->penalties[slot].until_ms = now_ms + (uint64_t)d->cfg->penalty_seconds * 1000;
-	d->counters_peer_cutoffs++;
-	for (size_t i = 0; i < d->n_strikes; i++)
-		if (memcmp(d->strikes[i].key, key, 32) == 0)
-			d->strikes[i].count = 0; /* a fresh count once the penalty is over */
-	for (size_t i = 0; i < d->n_links; i++)
-		if (d->links[i].used && memcmp(d->links[i].key, key, 32) == 0) {
-			/* an inbound connection stays open under libzmq and keeps
-			 * costing us its decryption: drop them all (net_maintain) */
-			if (d->links[i].dir == DIR_IN)
-				d->rebind = true;
-			net_close_link(d, &d->links[i]);
-		}
-}
-
-/* Adds count invalid messages to key's tally and returns the tally. A key
- * quiet for a whole penalty period starts afresh; when the table is full the
- * key heard from longest ago makes room. */
-unsigned net_strike(struct daemon *d, const uint8_t key[32], unsigned count, uint64_t now_ms)
-{
-	struct strike *s = NULL, *oldest = NULL;
-	for (size_t i = 0; i < d->n_strikes && !s; i++) {
-		struct strike *t = &d->strikes[i];
-		if (memcmp(t->key, key, 32) == 0)
-			s = t;
-		else if (!oldest || t->last_ms < oldest->last_ms)
-			oldest = t;
-	}
-	if (!s) {
-		s = d->n_strikes < STRIKES_MAX ? &d->strikes[d->n_strikes++] : oldest;
-		memcpy(s->key, key, 32);
-		s->count = 0;
-	} else if (now_ms - s->last_ms > (uint64_t)d->cfg->penalty_seconds * 1000) {
-		s->count = 0;
-	}
-	s->count += count;
-	s->last_ms = now_ms;
-	return s->count;
-}
-
-/* ---- links ---- */
-
-static struct link *link_alloc(struct daemon *d)
-{
-	for (size_t i = 0; i < d->n_links; i++)
-		if (!d->links[i].used)
-			return &d->links[i];
-	if (d->n_links == LINKS_MAX)
-		return NULL;
-	return &d->links[d->n_links++];
-}
-
-void net_close_link(struct daemon *d, struct link *l)
-{
-	if (!l->used)
-		return;
-	if (l->sock)
-		zmq_close(l->sock);
-	if (l->mon)
-		zmq_close(l->mon);
-	linkq_free(&l->backlog);
-	gossip_link_closed(d, l);
-	memset(l, 0, sizeof(*l));
-}
-
-struct link *net_link_by_rid(struct daemon *d, const uint8_t *rid, size_t len)
-{
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
-		if (l->used && l->dir == DIR_IN && l->rid_len == len && memcmp(l->rid, rid, len) == 0)
-			return l;
-	}
-	return NULL;
-}
-
-size_t net_links_up(const struct daemon *d)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		n += d->links[i].used && d->links[i].up;
-	return n;
-}
-
-/* One message straight to libzmq: 0, -EAGAIN while its queue for l is at
- * the high-water mark, or another negative code. */
-static int send_now(struct daemon *d, struct link *l, const void *buf, size_t len)
-{
-	int r;
-	if (l->dir == DIR_OUT) {
-		r = zmq_send(l->sock, buf, len, ZMQ_DONTWAIT);
-	} else {
-		if (!d->mesh)
-			return -ENOTCONN;
-		r = zmq_send(d->mesh, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-		if (r >= 0)
-			r = zmq_send(d->mesh, buf, len, ZMQ_DONTWAIT);
-		if (r < 0 && errno == EHOSTUNREACH) {
-			/* the neighbour went away: its DEALER will come back */
-			net_close_link(d, l);
-			return -ENOTCONN;
-		}
-	}
-	return r < 0 ? -errno : 0;
-}
-
-int net_send(struct daemon *d, struct link *l, const void *buf, size_t len)
-{
-	int r = linkq_empty(&l->backlog) ? send_now(d, l, buf, len) : -EAGAIN;
-	if (r == -EAGAIN && l->used)
-		r = linkq_push(&l->backlog, buf, len);
-	return r;
-}
-
-bool net_pump(struct daemon *d)
-{
-	bool waiting = false;
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
-		const uint8_t *msg;
-		size_t len;
-		while (l->used && (len = linkq_peek(&l->backlog, &msg)) > 0) {
-			int r = send_now(d, l, msg, len);
-			if (r == -EAGAIN)
-				break;
-			if (l->used)
-				linkq_pop(&l->backlog);
-		}
-		waiting |= l->used && !linkq_empty(&l->backlog);
-	}
-	return waiting;
-}
-
-struct link *net_accept_inbound(struct daemon *d, const uint8_t key[32], const uint8_t *rid,
-				size_t rid_len)
-{
-	size_t have = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		have += d->links[i].used && d->links[i].dir == DIR_IN &&
-			memcmp(d->links[i].key, key, 32) == 0;
-	/* ZAP admits at most ADMIT_LINKS_PER_KEY at a time, but a connection
-	 * admitted long ago may speak only now */
-	if (have >= ADMIT_LINKS_PER_KEY || rid_len > RID_MAX) {
-		d->counters_bounds[BOUND_LINKS_PER_KEY]++;
-		return NULL;
-	}
-	struct link *l = link_alloc(d);
-	if (!l)
-		return NULL;
-	uint64_t now = daemon_now_ms();
-	admit_pending_take(&d->admit, key, now);
-	memset(l, 0, sizeof(*l));
-	l->used = true;
-	l->dir = DIR_IN;
-	memcpy(l->key, key, 32);
-	memcpy(l->rid, rid, rid_len);
-	l->rid_len = rid_len;
-	l->created_ms = now;
-	snprintf(l->endpoint, sizeof(l->endpoint), "inbound");
-	return l;
-}
-
-const char *net_bound_name(enum bound b)
-{
-	static const char *const names[BOUND_COUNT] = {
-		[BOUND_PUSH_DROPPED] = "push-dropped",     [BOUND_REPLY_DEFERRED] = "reply-deferred",
-		[BOUND_VV_DEFERRED] = "vv-deferred",       [BOUND_GRAFT_REFUSED] = "graft-refused",
-		[BOUND_IHAVE_REFUSED] = "ihave-refused",   [BOUND_JOIN_REFUSED] = "join-refused",
-		[BOUND_LINKS_PER_KEY] = "links-per-key-refused",
-	};
-	return b < BOUND_COUNT ? names[b] : "?";
-}
-
 void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32])
 {
 	if (memcmp(key, d->node.id->pk, 32) == 0 || !endpoint[0])
@@ -491,7 +297,7 @@ static int dial(struct daemon *d, const struct candidate *c)
 	const uint8_t *nbhd = nbhd_for(d, c->key);
 	if (!nbhd)
 		return SAMEN_ENBHD;
-	struct link *l = link_alloc(d);
+	struct link *l = net_link_alloc(d);
 	if (!l)
 		return -ENOSPC;
 	if (crypto_sign_ed25519_pk_to_curve25519(server_curve, c->key) != 0)
@@ -687,31 +493,13 @@ void net_mesh_tick(struct daemon *d, uint64_t now)
 	}
 }
 
-/* A key whose admitted connections stay silent collects them in libzmq,
- * which cannot close one inbound connection: count each against the key,
- * so that enough of them cut it off (and net_penalize drops them all). */
-static void silent_admissions(struct daemon *d, uint64_t now)
-{
-	uint8_t key[32];
-	while (admit_pending_expired(&d->admit, now, key)) {
-		char fp[20];
-		sodium_bin2hex(fp, sizeof(fp), key, 8);
-		unsigned total = net_strike(d, key, 1, now);
-		log_msg(SLOG_INFO, "%s passed ZAP and sent nothing (%u so far)", fp, total);
-		if (total >= d->cfg->invalid_limit && !net_penalized(d, key, now)) {
-			net_penalize(d, key, now);
-			d->rebind = true; /* its silent connections are no links */
-		}
-	}
-}
-
 void net_maintain(struct daemon *d, uint64_t now)
 {
 	size_t out = 0, healthy = 0;
 	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
 
 	net_mesh_tick(d, now);
-	silent_admissions(d, now);
+	net_silent_admissions(d, now);
 
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
