@@ -56,6 +56,11 @@ bool admit_pending_expired(struct admit *a, uint64_t now_ms, uint8_t key[32])
 	return false;
 }
 
+void admit_pending_clear(struct admit *a)
+{
+	memset(a->pending, 0, sizeof(a->pending));
+}
+
 /* The entry for tag in a budget table, reusing an expired one; NULL when
  * every entry is live (the handshake is refused then). */
 static struct admit_budget *budget_find(struct admit_budget *t, const uint8_t tag[32],

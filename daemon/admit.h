@@ -61,6 +61,8 @@ void admit_pending_take(struct admit *a, const uint8_t key[32], uint64_t now_ms)
  * no honest daemon makes (it says HELLO at once): the caller counts it
  * against the key. */
 bool admit_pending_expired(struct admit *a, uint64_t now_ms, uint8_t key[32]);
+/* Forgets every admission (their connections were dropped). */
+void admit_pending_clear(struct admit *a);
 
 /* Whether a join handshake by key from addr (as ZAP gives it) may go on; if
  * so it is charged to all three budgets. false with *why set otherwise. */

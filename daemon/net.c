@@ -142,6 +142,9 @@ void net_rebind_mesh(struct daemon *d)
 	for (size_t i = 0; i < d->n_links; i++)
 		if (d->links[i].used && d->links[i].dir == DIR_IN)
 			net_close_link(d, &d->links[i]);
+	/* connections admitted but not yet links go with the socket: they
+	 * were not silent, and their keys redial */
+	admit_pending_clear(&d->admit);
 	if (d->mesh)
 		zmq_close(d->mesh);
 	d->mesh = NULL;
@@ -361,6 +364,9 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
 			if (l->up)
 				log_msg(SLOG_INFO, "link down to %s", l->endpoint);
+			/* the next connection starts with HELLO, not with what
+			 * waited for this one */
+			linkq_free(&l->backlog);
 			l->up = false;
 			l->since_ms = now;
 		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
