@@ -14,6 +14,7 @@
 #include "admit.h"
 #include "config.h"
 #include "linkq.h"
+#include "outq.h"
 #include "node.h"
 #include "../proto/mp.h"
 
@@ -27,11 +28,6 @@
 
 enum link_dir { DIR_OUT = 1, DIR_IN = 2 };
 
-/* An output queue: entries behind a 4-byte big-endian length. */
-struct outq {
-	uint8_t *buf;
-	size_t len, cap, n;
-};
 
 /* A record announced lazily (IHAVE) that has not arrived yet. */
 struct missing {
@@ -214,6 +210,8 @@ struct link *net_accept_inbound(struct daemon *d, const uint8_t key[32], const u
 void net_close_link(struct daemon *d, struct link *l);
 /* A free link slot, or NULL when LINKS_MAX are in use. */
 struct link *net_link_alloc(struct daemon *d);
+/* l's index in d->links (what struct missing names links by). */
+int net_link_index(const struct daemon *d, const struct link *l);
 /* Counts connections ZAP admitted that never became links against their
  * keys, cutting off a key with invalid_limit of them. */
 void net_silent_admissions(struct daemon *d, uint64_t now_ms);
@@ -233,9 +231,6 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 void gossip_flush(struct daemon *d);
 void gossip_vv_hash(struct daemon *d, const uint8_t nbhd[32], uint8_t out[32]);
 void gossip_publish_peer(struct daemon *d);
-/* Grafts what was announced but has not arrived in time. Returns the ms
- * until the next deadline (or -1 when nothing is pending). */
-long gossip_timers(struct daemon *d, uint64_t now_ms);
 void gossip_link_closed(struct daemon *d, struct link *l);
 /* Answers the vectors of links that kept us waiting once they read again. */
 void gossip_resume(struct daemon *d);

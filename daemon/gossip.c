@@ -4,7 +4,8 @@
  * does not follow; or plain eager push with `gossip = eager`), and
  * version-vector anti-entropy (hash, then the vector on a mismatch, then
  * exactly the missing records) on every new link and every
- * `anti_entropy_seconds`.
+ * `anti_entropy_seconds`. The push tree's own bookkeeping (IHAVE, GRAFT,
+ * PRUNE) is tree.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,19 +16,13 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "outq.h"
+#include "tree.h"
 #include "../proto/link.h"
 
 #define PUSH_BYTES_MAX (512u * 1024) /* one RECORDS message */
 #define CATCHUP_RECORDS_MAX 20000    /* per VV answer; the rest next round */
 
-/* How long a lazily announced record may lag before we graft it. Adaptive:
- * 1.5 times how late eager copies have been coming after their ids (a
- * decaying maximum), within these bounds. A tree edge that died shows as ids
- * with no copy; waiting the full upper bound for each made the tail slow. */
-#define GRAFT_WAIT_MIN_MS 40
-#define GRAFT_WAIT_MAX_MS 250
-#define GRAFT_LAG_DECAY 0.9
-#define GRAFT_TRIES 3
 /* Ids are announced this long after the record was stored, in one IHAVE per
  * link. An announcement costs a receiver as much as a full copy (a wake-up,
  * a CURVE box, a message), and a household has about twice active_links
@@ -36,61 +31,9 @@
  * ms with 100 ms). Late, they are only the safety net they are meant to be,
  * and records that come close together share one announcement. */
 #define IHAVE_DELAY_MS 100
-/* Announced ids one link may have us wait for: one link cannot take the
- * whole table (MISSING_MAX) from the others. */
-#define IHAVE_PENDING_PER_LINK 512
-
-static int link_index(const struct daemon *d, const struct link *l)
-{
-	return (int)(l - d->links);
-}
-
 static bool tree_mode(const struct daemon *d)
 {
 	return d->cfg->gossip == CONFIG_GOSSIP_TREE;
-}
-
-/* ---- output queues ---- */
-
-static int outq_add(struct outq *q, const uint8_t *buf, size_t len)
-{
-	size_t need = q->len + 4 + len;
-	if (need > q->cap) {
-		size_t cap = q->cap ? q->cap : 4096;
-		while (cap < need)
-			cap *= 2;
-		uint8_t *p = realloc(q->buf, cap);
-		if (!p)
-			return -ENOMEM;
-		q->buf = p;
-		q->cap = cap;
-	}
-	uint8_t *p = q->buf + q->len;
-	p[0] = (uint8_t)(len >> 24), p[1] = (uint8_t)(len >> 16), p[2] = (uint8_t)(len >> 8),
-	p[3] = (uint8_t)len;
-	memcpy(p + 4, buf, len);
-	q->len = need;
-	q->n++;
-	return 0;
-}
-
-static size_t outq_entry(const struct outq *q, size_t off, const uint8_t **data)
-{
-	const uint8_t *p = q->buf + off;
-	*data = p + 4;
-	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-}
-
-static void outq_clear(struct outq *q)
-{
-	q->len = 0;
-	q->n = 0;
-}
-
-static void outq_free(struct outq *q)
-{
-	free(q->buf);
-	memset(q, 0, sizeof(*q));
 }
 
 /* Sends a queue of full records as RECORDS (push) or REPLY messages, each
@@ -133,23 +76,6 @@ static void flush_records(struct daemon *d, struct link *l, struct outq *q, uint
 		outq_clear(q);
 }
 
-static void send_ids(struct daemon *d, struct link *l, uint8_t type, const uint8_t *ids, size_t n)
-{
-	for (size_t off = 0; off < n && l->used; off += LINK_IDS_MAX) {
-		size_t k = n - off < LINK_IDS_MAX ? n - off : LINK_IDS_MAX;
-		struct mp_buf b;
-		mp_buf_init(&b);
-		if (link_encode_ids(&b, type, l->nbhd, ids + off * 32, k) == 0 &&
-		    net_send(d, l, b.sb.data, b.sb.size) == 0) {
-			if (type == LINK_IHAVE)
-				d->sent_ihave_ids += k;
-			else
-				d->sent_grafts += k;
-		}
-		mp_buf_destroy(&b);
-	}
-}
-
 static void flush_link(struct daemon *d, struct link *l, bool announce)
 {
 	if (l->push.n)
@@ -164,7 +90,7 @@ static void flush_link(struct daemon *d, struct link *l, bool announce)
 		for (size_t off = 0; ids && off < l->ihave.len; k++)
 			off += 4 + outq_entry(&l->ihave, off, &data), memcpy(ids + k * 32, data, 32);
 		if (ids)
-			send_ids(d, l, LINK_IHAVE, ids, k);
+			tree_send_ids(d, l, LINK_IHAVE, ids, k);
 		free(ids);
 		if (l->used)
 			outq_clear(&l->ihave);
@@ -183,14 +109,6 @@ void gossip_flush(struct daemon *d)
 		d->ihave_due_ms = 0;
 }
 
-static uint64_t graft_wait_ms(const struct daemon *d)
-{
-	double w = 1.5 * d->graft_lag_ms;
-	return w < GRAFT_WAIT_MIN_MS ? GRAFT_WAIT_MIN_MS
-	       : w > GRAFT_WAIT_MAX_MS ? GRAFT_WAIT_MAX_MS
-				       : (uint64_t)w;
-}
-
 void gossip_link_closed(struct daemon *d, struct link *l)
 {
 	free(l->vv_wait);
@@ -200,180 +118,7 @@ void gossip_link_closed(struct daemon *d, struct link *l)
 	outq_free(&l->push);
 	outq_free(&l->reply);
 	outq_free(&l->ihave);
-	/* announcements from this link can no longer be grafted from it */
-	int idx = link_index(d, l);
-	for (size_t i = 0; i < d->n_missing; i++) {
-		struct missing *m = &d->missing[i];
-		if (m->link == idx) {
-			m->link = m->alt;
-			m->alt = -1;
-		} else if (m->alt == idx) {
-			m->alt = -1;
-		}
-	}
-}
-
-/* ---- the push tree (epidemic broadcast trees, Leitão et al.) ----
- *
- * Every link starts eager: new records go out in full. A record that
- * arrives a second time by push tells us the tree has a redundant edge: we
- * PRUNE that link, and its sender then announces only ids to us (IHAVE). An
- * id we lack when its deadline passes is fetched with GRAFT, which also
- * makes that link eager again: the tree repairs itself where an eager link
- * died. Version-vector anti-entropy below stays the safety net.
- */
-
-static void missing_remove(struct daemon *d, size_t i)
-{
-	d->missing[i] = d->missing[--d->n_missing];
-}
-
-static void on_ihave(struct daemon *d, struct link *l, const struct link_msg *m)
-{
-	uint64_t now = daemon_now_ms();
-	int idx = link_index(d, l);
-	size_t mine = 0; /* what this link has announced and we wait for */
-	for (size_t i = 0; i < d->n_missing; i++)
-		mine += d->missing[i].link == idx;
-	for (size_t k = 0; k < m->n_ids; k++) {
-		const uint8_t *id = m->ids + k * 32;
-		if (store_has(d->node.store, id) == 1 || node_is_retracted(&d->node, id))
-			continue;
-		size_t i;
-		for (i = 0; i < d->n_missing; i++)
-			if (memcmp(d->missing[i].id, id, 32) == 0)
-				break;
-		if (i < d->n_missing) {
-			if (d->missing[i].link != idx)
-				d->missing[i].alt = idx;
-			continue;
-		}
-		if (d->n_missing == MISSING_MAX || mine >= IHAVE_PENDING_PER_LINK) {
-			d->counters_bounds[BOUND_IHAVE_REFUSED]++;
-			continue; /* anti-entropy will bring it */
-		}
-		mine++;
-		struct missing *ms = &d->missing[d->n_missing++];
-		memcpy(ms->id, id, 32);
-		ms->link = idx;
-		ms->alt = -1;
-		ms->first_ms = now;
-		ms->deadline_ms = now + graft_wait_ms(d);
-		ms->tries = 0;
-	}
-}
-
-long gossip_timers(struct daemon *d, uint64_t now)
-{
-	long next = -1;
-	for (size_t i = 0; i < d->n_missing;) {
-		struct missing *m = &d->missing[i];
-		if (store_has(d->node.store, m->id) == 1 || m->link < 0 || m->tries >= GRAFT_TRIES) {
-			missing_remove(d, i);
-			continue;
-		}
-		if (now >= m->deadline_ms) {
-			struct link *l = &d->links[m->link];
-			if (l->used && l->up) {
-				l->lazy = false; /* a graft makes the edge part of the tree */
-				send_ids(d, l, LINK_GRAFT, m->id, 1);
-			}
-			m->tries++;
-			m->deadline_ms = now + graft_wait_ms(d);
-			if (m->alt >= 0) { /* next time, ask the other announcer */
-				int t = m->link;
-				m->link = m->alt;
-				m->alt = t;
-			}
-		}
-		long left = (long)(m->deadline_ms - now);
-		if (next < 0 || left < next)
-			next = left;
-		i++;
-	}
-	if (d->ihave_due_ms) {
-		long left = d->ihave_due_ms > now ? (long)(d->ihave_due_ms - now) : 0;
-		if (next < 0 || left < next)
-			next = left;
-	}
-	return next;
-}
-
-static int id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, 32);
-}
-
-/* Answers a GRAFT with each record it names once, and only while the peer
- * reads what we send: a record named thousands of times, or asked for again
- * and again by a peer that never reads, would otherwise fill our memory. */
-static void on_graft(struct daemon *d, struct link *l, const struct link_msg *m)
-{
-	static uint8_t ids[LINK_IDS_MAX * 32]; /* one loop thread */
-	l->lazy = false;
-	if (!linkq_empty(&l->backlog)) {
-		d->counters_bounds[BOUND_GRAFT_REFUSED] += m->n_ids;
-		return;
-	}
-	memcpy(ids, m->ids, m->n_ids * 32);
-	qsort(ids, m->n_ids, 32, id_cmp);
-	for (size_t k = 0; k < m->n_ids; k++) {
-		uint8_t *buf;
-		size_t len;
-		if (k > 0 && memcmp(ids + k * 32, ids + (k - 1) * 32, 32) == 0) {
-			d->counters_bounds[BOUND_GRAFT_REFUSED]++;
-			continue;
-		}
-		if (store_get(d->node.store, ids + k * 32, &buf, &len) == 0) {
-			(void)outq_add(&l->reply, buf, len);
-			free(buf);
-		}
-	}
-	gossip_flush(d);
-}
-
-/*
- * Whether a link other than l still carries full records to and from us.
- * Prunes answer duplicates, and two records broadcast at the same time
- * from different households prune different edges of the same cycle: a
- * household can lose every eager link that way, and then its own alerts go
- * out as ids only, everyone waiting for an IHAVE and a graft (measured at
- * N = 300 once the neighbourhood had formed: 100 households had none). So
- * the last eager link of a household is never pruned, by either end.
- */
-static bool other_eager_link(const struct daemon *d, const struct link *l)
-{
-	for (size_t i = 0; i < d->n_links; i++) {
-		const struct link *o = &d->links[i];
-		if (o != l && o->used && o->up && !o->lazy && o->has_nbhd &&
-		    memcmp(o->nbhd, l->nbhd, 32) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* A PRUNE on our last eager link is refused with an empty GRAFT, which
- * makes the sender's end eager again (on_graft). */
-static void on_prune(struct daemon *d, struct link *l)
-{
-	if (other_eager_link(d, l)) {
-		l->lazy = true;
-		return;
-	}
-	struct mp_buf b;
-	mp_buf_init(&b);
-	if (link_encode_ids(&b, LINK_GRAFT, l->nbhd, (const uint8_t *)"", 0) == 0)
-		(void)net_send(d, l, b.sb.data, b.sb.size);
-	mp_buf_destroy(&b);
-}
-
-static void send_prune(struct daemon *d, struct link *l)
-{
-	struct mp_buf b;
-	mp_buf_init(&b);
-	if (link_encode_prune(&b, l->nbhd) == 0 && net_send(d, l, b.sb.data, b.sb.size) == 0)
-		d->sent_prunes++;
-	mp_buf_destroy(&b);
+	tree_link_closed(d, l);
 }
 
 void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf, size_t len,
@@ -390,19 +135,7 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
 		net_add_candidate(d, r->u.peer.endpoint, r->author);
 	uint64_t now = daemon_now_ms();
-	for (size_t i = 0; i < d->n_missing; i++)
-		if (memcmp(d->missing[i].id, r->id, 32) == 0) {
-			/* announced before it came: learn how late copies run
-			 * (only ungrafted ones say how slow the tree is) */
-			if (d->missing[i].tries == 0) {
-				double lag = (double)(now - d->missing[i].first_ms);
-				d->graft_lag_ms *= GRAFT_LAG_DECAY;
-				if (lag > d->graft_lag_ms)
-					d->graft_lag_ms = lag;
-			}
-			missing_remove(d, i);
-			break;
-		}
+	tree_arrived(d, r->id, now);
 	bool tree = tree_mode(d);
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
@@ -775,7 +508,7 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 	int sources[LINK_RECORDS_MAX];
 	const uint8_t *recs[LINK_RECORDS_MAX];
 	unsigned bad = 0;
-	int src = link_index(d, l);
+	int src = net_link_index(d, l);
 
 	for (size_t i = 0; i < m->n_records; i++) {
 		recs[i] = m->rec[i];
@@ -809,9 +542,9 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 	 * pruning only the sender's end would leave our own records going out
 	 * as ids only, one graft timeout late. */
 	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used &&
-	    other_eager_link(d, l)) {
+	    tree_other_eager_link(d, l)) {
 		l->lazy = true;
-		send_prune(d, l);
+		tree_send_prune(d, l);
 	}
 	gossip_flush(d);
 	if (bad && l->used)
@@ -877,13 +610,14 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 		on_records(d, l, &m);
 		break;
 	case LINK_IHAVE:
-		on_ihave(d, l, &m);
+		tree_on_ihave(d, l, &m);
 		break;
 	case LINK_GRAFT:
-		on_graft(d, l, &m);
+		tree_on_graft(d, l, &m);
+		gossip_flush(d);
 		break;
 	case LINK_PRUNE:
-		on_prune(d, l);
+		tree_on_prune(d, l);
 		break;
 	}
 	msgpack_unpacked_destroy(&u);

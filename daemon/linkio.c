@@ -24,6 +24,11 @@ struct link *net_link_alloc(struct daemon *d)
 	return &d->links[d->n_links++];
 }
 
+int net_link_index(const struct daemon *d, const struct link *l)
+{
+	return (int)(l - d->links);
+}
+
 void net_close_link(struct daemon *d, struct link *l)
 {
 	if (!l->used)

@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "tree.h"
 #include "hook.h"
 #include "log.h"
 #include "notify.h"
@@ -273,7 +274,7 @@ static void timers(struct daemon *d, uint64_t now)
 	d->pumping = net_pump(d);
 	gossip_resume(d);
 	if (d->n_missing || d->ihave_due_ms) {
-		(void)gossip_timers(d, now);
+		(void)tree_timers(d, now);
 		gossip_flush(d);
 	}
 }
