@@ -171,6 +171,8 @@ struct daemon {
 	uint64_t next_rotate_ms; /* replace one healthy outbound link then */
 	struct admit admit;      /* links per key, join budgets (zap.c) */
 	uint64_t counters_bounds[BOUND_COUNT];
+	uint64_t refusals_window_ms; /* ZAP refusals logged one by one (zap.c) */
+	unsigned refusals_logged, refusals_unlogged;
 	struct hook *hook;
 	uint8_t vv_hash[32];
 	bool vv_stale;

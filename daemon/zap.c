@@ -187,6 +187,31 @@ static int recv_part(void *s, char *buf, size_t cap, size_t *len, int *more)
 	return (size_t)n > cap ? -2 : 0;
 }
 
+/* Whether to log this refusal: a stranger's handshakes cost nothing to
+ * make, and one line each would let it fill the log. Within each window the
+ * first few are logged and the rest summed up in one line when the next
+ * window begins; links_refused counts them all. */
+#define REFUSALS_LOGGED 10
+#define REFUSALS_WINDOW_MS 10000
+static bool refusal_logged(struct daemon *d)
+{
+	uint64_t now = daemon_now_ms();
+	if (now - d->refusals_window_ms >= REFUSALS_WINDOW_MS) {
+		if (d->refusals_unlogged)
+			log_msg(SLOG_INFO, "refused %u more connections (not logged one by one)",
+				d->refusals_unlogged);
+		d->refusals_window_ms = now;
+		d->refusals_logged = 0;
+		d->refusals_unlogged = 0;
+	}
+	if (d->refusals_logged < REFUSALS_LOGGED) {
+		d->refusals_logged++;
+		return true;
+	}
+	d->refusals_unlogged++;
+	return false;
+}
+
 void net_zap_handle(struct daemon *d)
 {
 	for (;;) {
@@ -216,8 +241,9 @@ void net_zap_handle(struct daemon *d)
 			  zap_decide(d, f[2], f[3], (const uint8_t *)f[6], len[6], user, &why);
 		if (!ok) {
 			d->counters_links_refused++;
-			log_msg(SLOG_INFO, "refused a %s connection from %s: %s",
-				parts > 2 ? f[2] : "?", parts > 3 ? f[3] : "?", why);
+			if (refusal_logged(d))
+				log_msg(SLOG_INFO, "refused a %s connection from %s: %s",
+					parts > 2 ? f[2] : "?", parts > 3 ? f[3] : "?", why);
 		}
 		zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
 		zmq_send(d->zap, f[1], parts > 1 ? len[1] : 0, ZMQ_SNDMORE);
