@@ -433,6 +433,38 @@ out:
 	free(gaps.buf);
 }
 
+static void apply_skip(struct daemon *d, const struct link_msg *m)
+{
+	/* a relay's SKIP names only authors of the link's neighbourhood; a
+	 * household holds one, so author_in() is always true there */
+	for (size_t i = 0; i < m->n_entries; i++) {
+		uint8_t author[32];
+		uint64_t from, upto;
+		link_skip_entry(m->entries, i, author, &from, &upto);
+		if (!author_in(d, m->nbhd, author))
+			continue;
+		if (store_vv_skip(d->node.store, author, from, upto) == 1)
+			d->vv_stale = true;
+	}
+}
+
+static void misbehaved(struct daemon *d, struct link *l, unsigned count)
+{
+	uint64_t now = daemon_now_ms();
+	l->invalid += count;
+	/* counted per key: a reconnect (libzmq makes one after any dropped
+	 * connection, e.g. an oversized frame) must not restart the count */
+	unsigned total = net_strike(d, l->key, count, now);
+	if (total >= d->cfg->invalid_limit) {
+		char fp[20];
+		sodium_bin2hex(fp, sizeof(fp), l->key, 8);
+		log_msg(SLOG_WARN, "cutting off %s (%s) for %u s: %u invalid messages", fp,
+			l->dir == DIR_OUT ? l->endpoint : "inbound", d->cfg->penalty_seconds,
+			total);
+		net_penalize(d, l->key, now);
+	}
+}
+
 /* A vector from a peer that has not read our last messages yet is kept (the
  * newest only) and answered when it has: answering each at once would queue
  * one catch-up per vector for a peer that reads nothing. */
@@ -467,38 +499,6 @@ void gossip_resume(struct daemon *d)
 		l->vv_waiting = false;
 		answer_vv(d, l, entries, n);
 		free(entries);
-	}
-}
-
-static void apply_skip(struct daemon *d, const struct link_msg *m)
-{
-	/* a relay's SKIP names only authors of the link's neighbourhood; a
-	 * household holds one, so author_in() is always true there */
-	for (size_t i = 0; i < m->n_entries; i++) {
-		uint8_t author[32];
-		uint64_t from, upto;
-		link_skip_entry(m->entries, i, author, &from, &upto);
-		if (!author_in(d, m->nbhd, author))
-			continue;
-		if (store_vv_skip(d->node.store, author, from, upto) == 1)
-			d->vv_stale = true;
-	}
-}
-
-static void misbehaved(struct daemon *d, struct link *l, unsigned count)
-{
-	uint64_t now = daemon_now_ms();
-	l->invalid += count;
-	/* counted per key: a reconnect (libzmq makes one after any dropped
-	 * connection, e.g. an oversized frame) must not restart the count */
-	unsigned total = net_strike(d, l->key, count, now);
-	if (total >= d->cfg->invalid_limit) {
-		char fp[20];
-		sodium_bin2hex(fp, sizeof(fp), l->key, 8);
-		log_msg(SLOG_WARN, "cutting off %s (%s) for %u s: %u invalid messages", fp,
-			l->dir == DIR_OUT ? l->endpoint : "inbound", d->cfg->penalty_seconds,
-			total);
-		net_penalize(d, l->key, now);
 	}
 }
 
