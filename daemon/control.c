@@ -646,9 +646,11 @@ static void op_status(struct req *q)
 	for (int i = 1; i < RJ_COUNT; i++)
 		n += d->node.counters[i] != 0;
 	n += d->counters_skip_clamped != 0;
-	msgpack_pack_map(pk, n + 2);
+	msgpack_pack_map(pk, n + 2 + BOUND_COUNT);
 	mpmap_put_uint(pk, "stored", d->node.stored_total);
 	mpmap_put_uint(pk, "peer-cutoffs", d->counters_peer_cutoffs);
+	for (int i = 0; i < BOUND_COUNT; i++)
+		mpmap_put_uint(pk, net_bound_name((enum bound)i), d->counters_bounds[i]);
 	for (int i = 1; i < RJ_COUNT; i++)
 		if (d->node.counters[i])
 			mpmap_put_uint(pk, reject_name((enum reject)i), d->node.counters[i]);

@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "admit.h"
 #include "config.h"
+#include "linkq.h"
+#include "outq.h"
 #include "node.h"
 #include "../proto/mp.h"
 
@@ -25,11 +28,6 @@
 
 enum link_dir { DIR_OUT = 1, DIR_IN = 2 };
 
-/* An output queue: entries behind a 4-byte big-endian length. */
-struct outq {
-	uint8_t *buf;
-	size_t len, cap, n;
-};
 
 /* A record announced lazily (IHAVE) that has not arrived yet. */
 struct missing {
@@ -60,6 +58,10 @@ struct link {
 	struct outq reply;      /* full records asked for (VV answer, GRAFT) */
 	struct outq ihave;      /* ids announced lazily (push tree) */
 	bool lazy;              /* push tree: the peer pruned us; send ids only */
+	struct linkq backlog;   /* messages libzmq would not take yet (net.c) */
+	uint8_t *vv_wait;       /* the peer's last vector, answered once it reads */
+	size_t vv_wait_n;
+	bool vv_waiting;
 };
 
 struct candidate {
@@ -111,6 +113,19 @@ struct join_state {           /* this household joining elsewhere */
 	char state[16];           /* "pending", "refused", "member" */
 };
 
+/* What the daemon refused to spend on a peer, for `status` (counters). */
+enum bound {
+	BOUND_PUSH_DROPPED,   /* pushed records not queued: the peer does not read */
+	BOUND_REPLY_DEFERRED, /* asked-for records left for the next round, same cause */
+	BOUND_VV_DEFERRED,    /* vector answers postponed until the peer reads */
+	BOUND_GRAFT_REFUSED,  /* GRAFT ids repeated, or asked while the peer does not read */
+	BOUND_IHAVE_REFUSED,  /* IHAVE ids past the per-link cap */
+	BOUND_JOIN_REFUSED,   /* join handshakes over a budget */
+	BOUND_LINKS_PER_KEY,  /* inbound connections over a key's cap */
+	BOUND_COUNT
+};
+const char *net_bound_name(enum bound b);
+
 struct daemon {
 	struct config *cfg;
 	node_t node;
@@ -150,11 +165,14 @@ struct daemon {
 	bool relink;             /* revocation seen: drop inbound links */
 	bool rebind;             /* a cut-off key had an inbound link: drop them all */
 	bool mesh_lost;          /* the mesh socket awaits binding again */
+	bool pumping;            /* some link has a backlog (net_pump) */
 	uint64_t mesh_retry_ms;  /* not before then */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_peer_ms, next_rekey_ms;
 	uint64_t next_rotate_ms; /* replace one healthy outbound link then */
-	uint64_t join_window_ms; /* rate limit on the join socket */
-	unsigned join_count;
+	struct admit admit;      /* links per key, join budgets (zap.c) */
+	uint64_t counters_bounds[BOUND_COUNT];
+	uint64_t refusals_window_ms; /* ZAP refusals logged one by one (zap.c) */
+	unsigned refusals_logged, refusals_unlogged;
 	struct hook *hook;
 	uint8_t vv_hash[32];
 	bool vv_stale;
@@ -167,7 +185,7 @@ struct daemon {
 
 uint64_t daemon_now_ms(void);
 
-/* net.c */
+/* net.c, linkio.c, penalty.c (zap.c: net_zap_handle) */
 int net_open(struct daemon *d) SAMEN_MUST_CHECK;
 void net_close(struct daemon *d);
 void net_zap_handle(struct daemon *d);
@@ -180,8 +198,26 @@ void net_rebind_mesh(struct daemon *d);
 void net_mesh_tick(struct daemon *d, uint64_t now_ms);
 uint64_t net_mesh_due(const struct daemon *d);
 struct link *net_link_by_rid(struct daemon *d, const uint8_t *rid, size_t len);
+/* Hands one message to libzmq for l, or keeps it in l's backlog (in order)
+ * while libzmq's queue for l is full. 0, -ENOBUFS when the backlog is full
+ * too (the message is dropped), or another negative code. */
 int net_send(struct daemon *d, struct link *l, const void *buf, size_t len);
+/* Moves backlogged messages to libzmq as far as it takes them. Returns
+ * whether some link still has a backlog (call again within NET_PUMP_MS). */
+#define NET_PUMP_MS 20
+bool net_pump(struct daemon *d);
+/* The link for a new inbound connection of key on the mesh ROUTER, or NULL
+ * when key holds ADMIT_LINKS_PER_KEY inbound links already (counted). */
+struct link *net_accept_inbound(struct daemon *d, const uint8_t key[32], const uint8_t *rid,
+				size_t rid_len);
 void net_close_link(struct daemon *d, struct link *l);
+/* A free link slot, or NULL when LINKS_MAX are in use. */
+struct link *net_link_alloc(struct daemon *d);
+/* l's index in d->links (what struct missing names links by). */
+int net_link_index(const struct daemon *d, const struct link *l);
+/* Counts connections ZAP admitted that never became links against their
+ * keys, cutting off a key with invalid_limit of them. */
+void net_silent_admissions(struct daemon *d, uint64_t now_ms);
 bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_ms);
 void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms);
 unsigned net_strike(struct daemon *d, const uint8_t key[32], unsigned count, uint64_t now_ms);
@@ -201,10 +237,9 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 void gossip_flush(struct daemon *d);
 void gossip_vv_hash(struct daemon *d, const uint8_t nbhd[32], uint8_t out[32]);
 void gossip_publish_peer(struct daemon *d);
-/* Grafts what was announced but has not arrived in time. Returns the ms
- * until the next deadline (or -1 when nothing is pending). */
-long gossip_timers(struct daemon *d, uint64_t now_ms);
 void gossip_link_closed(struct daemon *d, struct link *l);
+/* Answers the vectors of links that kept us waiting once they read again. */
+void gossip_resume(struct daemon *d);
 
 /* control.c */
 void control_handle(struct daemon *d);

@@ -4,7 +4,8 @@
  * does not follow; or plain eager push with `gossip = eager`), and
  * version-vector anti-entropy (hash, then the vector on a mismatch, then
  * exactly the missing records) on every new link and every
- * `anti_entropy_seconds`.
+ * `anti_entropy_seconds`. The push tree's own bookkeeping (IHAVE, GRAFT,
+ * PRUNE) is tree.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,19 +17,13 @@
 #include "daemon.h"
 #include "events.h"
 #include "log.h"
+#include "outq.h"
+#include "tree.h"
 #include "../proto/link.h"
 
 #define PUSH_BYTES_MAX (512u * 1024) /* one RECORDS message */
 #define CATCHUP_RECORDS_MAX 20000    /* per VV answer; the rest next round */
 
-/* How long a lazily announced record may lag before we graft it. Adaptive:
- * 1.5 times how late eager copies have been coming after their ids (a
- * decaying maximum), within these bounds. A tree edge that died shows as ids
- * with no copy; waiting the full upper bound for each made the tail slow. */
-#define GRAFT_WAIT_MIN_MS 40
-#define GRAFT_WAIT_MAX_MS 250
-#define GRAFT_LAG_DECAY 0.9
-#define GRAFT_TRIES 3
 /* Ids are announced this long after the record was stored, in one IHAVE per
  * link. An announcement costs a receiver as much as a full copy (a wake-up,
  * a CURVE box, a message), and a household has about twice active_links
@@ -37,58 +32,9 @@
  * ms with 100 ms). Late, they are only the safety net they are meant to be,
  * and records that come close together share one announcement. */
 #define IHAVE_DELAY_MS 100
-
-static int link_index(const struct daemon *d, const struct link *l)
-{
-	return (int)(l - d->links);
-}
-
 static bool tree_mode(const struct daemon *d)
 {
 	return d->cfg->gossip == CONFIG_GOSSIP_TREE;
-}
-
-/* ---- output queues ---- */
-
-static int outq_add(struct outq *q, const uint8_t *buf, size_t len)
-{
-	size_t need = q->len + 4 + len;
-	if (need > q->cap) {
-		size_t cap = q->cap ? q->cap : 4096;
-		while (cap < need)
-			cap *= 2;
-		uint8_t *p = realloc(q->buf, cap);
-		if (!p)
-			return -ENOMEM;
-		q->buf = p;
-		q->cap = cap;
-	}
-	uint8_t *p = q->buf + q->len;
-	p[0] = (uint8_t)(len >> 24), p[1] = (uint8_t)(len >> 16), p[2] = (uint8_t)(len >> 8),
-	p[3] = (uint8_t)len;
-	memcpy(p + 4, buf, len);
-	q->len = need;
-	q->n++;
-	return 0;
-}
-
-static size_t outq_entry(const struct outq *q, size_t off, const uint8_t **data)
-{
-	const uint8_t *p = q->buf + off;
-	*data = p + 4;
-	return (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-}
-
-static void outq_clear(struct outq *q)
-{
-	q->len = 0;
-	q->n = 0;
-}
-
-static void outq_free(struct outq *q)
-{
-	free(q->buf);
-	memset(q, 0, sizeof(*q));
 }
 
 /* Sends a queue of full records as RECORDS (push) or REPLY messages, each
@@ -115,31 +61,20 @@ static void flush_records(struct daemon *d, struct link *l, struct outq *q, uint
 			ret = mp_pack_bin(&b.pk, data, len);
 			k += 4 + len;
 		}
-		if (ret == 0 && net_send(d, l, b.sb.data, b.sb.size) == 0) {
+		if (ret == 0)
+			ret = net_send(d, l, b.sb.data, b.sb.size);
+		if (ret == 0) {
 			d->sent_records += n;
 			d->sent_record_bytes += bytes;
+		} else if (ret == -ENOBUFS) {
+			/* the peer reads too little: anti-entropy brings these later */
+			d->counters_bounds[type == LINK_REPLY ? BOUND_REPLY_DEFERRED
+							     : BOUND_PUSH_DROPPED] += n;
 		}
 		mp_buf_destroy(&b);
 	}
 	if (l->used)
 		outq_clear(q);
-}
-
-static void send_ids(struct daemon *d, struct link *l, uint8_t type, const uint8_t *ids, size_t n)
-{
-	for (size_t off = 0; off < n && l->used; off += LINK_IDS_MAX) {
-		size_t k = n - off < LINK_IDS_MAX ? n - off : LINK_IDS_MAX;
-		struct mp_buf b;
-		mp_buf_init(&b);
-		if (link_encode_ids(&b, type, l->nbhd, ids + off * 32, k) == 0 &&
-		    net_send(d, l, b.sb.data, b.sb.size) == 0) {
-			if (type == LINK_IHAVE)
-				d->sent_ihave_ids += k;
-			else
-				d->sent_grafts += k;
-		}
-		mp_buf_destroy(&b);
-	}
 }
 
 static void flush_link(struct daemon *d, struct link *l, bool announce)
@@ -156,7 +91,7 @@ static void flush_link(struct daemon *d, struct link *l, bool announce)
 		for (size_t off = 0; ids && off < l->ihave.len; k++)
 			off += 4 + outq_entry(&l->ihave, off, &data), memcpy(ids + k * 32, data, 32);
 		if (ids)
-			send_ids(d, l, LINK_IHAVE, ids, k);
+			tree_send_ids(d, l, LINK_IHAVE, ids, k);
 		free(ids);
 		if (l->used)
 			outq_clear(&l->ihave);
@@ -175,168 +110,16 @@ void gossip_flush(struct daemon *d)
 		d->ihave_due_ms = 0;
 }
 
-static uint64_t graft_wait_ms(const struct daemon *d)
-{
-	double w = 1.5 * d->graft_lag_ms;
-	return w < GRAFT_WAIT_MIN_MS ? GRAFT_WAIT_MIN_MS
-	       : w > GRAFT_WAIT_MAX_MS ? GRAFT_WAIT_MAX_MS
-				       : (uint64_t)w;
-}
-
 void gossip_link_closed(struct daemon *d, struct link *l)
 {
+	free(l->vv_wait);
+	l->vv_wait = NULL;
+	l->vv_wait_n = 0;
+	l->vv_waiting = false;
 	outq_free(&l->push);
 	outq_free(&l->reply);
 	outq_free(&l->ihave);
-	/* announcements from this link can no longer be grafted from it */
-	int idx = link_index(d, l);
-	for (size_t i = 0; i < d->n_missing; i++) {
-		struct missing *m = &d->missing[i];
-		if (m->link == idx) {
-			m->link = m->alt;
-			m->alt = -1;
-		} else if (m->alt == idx) {
-			m->alt = -1;
-		}
-	}
-}
-
-/* ---- the push tree (epidemic broadcast trees, Leitão et al.) ----
- *
- * Every link starts eager: new records go out in full. A record that
- * arrives a second time by push tells us the tree has a redundant edge: we
- * PRUNE that link, and its sender then announces only ids to us (IHAVE). An
- * id we lack when its deadline passes is fetched with GRAFT, which also
- * makes that link eager again: the tree repairs itself where an eager link
- * died. Version-vector anti-entropy below stays the safety net.
- */
-
-static void missing_remove(struct daemon *d, size_t i)
-{
-	d->missing[i] = d->missing[--d->n_missing];
-}
-
-static void on_ihave(struct daemon *d, struct link *l, const struct link_msg *m)
-{
-	uint64_t now = daemon_now_ms();
-	int idx = link_index(d, l);
-	for (size_t k = 0; k < m->n_ids; k++) {
-		const uint8_t *id = m->ids + k * 32;
-		if (store_has(d->node.store, id) == 1 || node_is_retracted(&d->node, id))
-			continue;
-		size_t i;
-		for (i = 0; i < d->n_missing; i++)
-			if (memcmp(d->missing[i].id, id, 32) == 0)
-				break;
-		if (i < d->n_missing) {
-			if (d->missing[i].link != idx)
-				d->missing[i].alt = idx;
-			continue;
-		}
-		if (d->n_missing == MISSING_MAX)
-			continue; /* anti-entropy will bring it */
-		struct missing *ms = &d->missing[d->n_missing++];
-		memcpy(ms->id, id, 32);
-		ms->link = idx;
-		ms->alt = -1;
-		ms->first_ms = now;
-		ms->deadline_ms = now + graft_wait_ms(d);
-		ms->tries = 0;
-	}
-}
-
-long gossip_timers(struct daemon *d, uint64_t now)
-{
-	long next = -1;
-	for (size_t i = 0; i < d->n_missing;) {
-		struct missing *m = &d->missing[i];
-		if (store_has(d->node.store, m->id) == 1 || m->link < 0 || m->tries >= GRAFT_TRIES) {
-			missing_remove(d, i);
-			continue;
-		}
-		if (now >= m->deadline_ms) {
-			struct link *l = &d->links[m->link];
-			if (l->used && l->up) {
-				l->lazy = false; /* a graft makes the edge part of the tree */
-				send_ids(d, l, LINK_GRAFT, m->id, 1);
-			}
-			m->tries++;
-			m->deadline_ms = now + graft_wait_ms(d);
-			if (m->alt >= 0) { /* next time, ask the other announcer */
-				int t = m->link;
-				m->link = m->alt;
-				m->alt = t;
-			}
-		}
-		long left = (long)(m->deadline_ms - now);
-		if (next < 0 || left < next)
-			next = left;
-		i++;
-	}
-	if (d->ihave_due_ms) {
-		long left = d->ihave_due_ms > now ? (long)(d->ihave_due_ms - now) : 0;
-		if (next < 0 || left < next)
-			next = left;
-	}
-	return next;
-}
-
-static void on_graft(struct daemon *d, struct link *l, const struct link_msg *m)
-{
-	l->lazy = false;
-	for (size_t k = 0; k < m->n_ids; k++) {
-		uint8_t *buf;
-		size_t len;
-		if (store_get(d->node.store, m->ids + k * 32, &buf, &len) == 0) {
-			(void)outq_add(&l->reply, buf, len);
-			free(buf);
-		}
-	}
-	gossip_flush(d);
-}
-
-/*
- * Whether a link other than l still carries full records to and from us.
- * Prunes answer duplicates, and two records broadcast at the same time
- * from different households prune different edges of the same cycle: a
- * household can lose every eager link that way, and then its own alerts go
- * out as ids only, everyone waiting for an IHAVE and a graft (measured at
- * N = 300 once the neighbourhood had formed: 100 households had none). So
- * the last eager link of a household is never pruned, by either end.
- */
-static bool other_eager_link(const struct daemon *d, const struct link *l)
-{
-	for (size_t i = 0; i < d->n_links; i++) {
-		const struct link *o = &d->links[i];
-		if (o != l && o->used && o->up && !o->lazy && o->has_nbhd &&
-		    memcmp(o->nbhd, l->nbhd, 32) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* A PRUNE on our last eager link is refused with an empty GRAFT, which
- * makes the sender's end eager again (on_graft). */
-static void on_prune(struct daemon *d, struct link *l)
-{
-	if (other_eager_link(d, l)) {
-		l->lazy = true;
-		return;
-	}
-	struct mp_buf b;
-	mp_buf_init(&b);
-	if (link_encode_ids(&b, LINK_GRAFT, l->nbhd, (const uint8_t *)"", 0) == 0)
-		(void)net_send(d, l, b.sb.data, b.sb.size);
-	mp_buf_destroy(&b);
-}
-
-static void send_prune(struct daemon *d, struct link *l)
-{
-	struct mp_buf b;
-	mp_buf_init(&b);
-	if (link_encode_prune(&b, l->nbhd) == 0 && net_send(d, l, b.sb.data, b.sb.size) == 0)
-		d->sent_prunes++;
-	mp_buf_destroy(&b);
+	tree_link_closed(d, l);
 }
 
 void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf, size_t len,
@@ -353,19 +136,7 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
 		net_add_candidate(d, r->u.peer.endpoint, r->author);
 	uint64_t now = daemon_now_ms();
-	for (size_t i = 0; i < d->n_missing; i++)
-		if (memcmp(d->missing[i].id, r->id, 32) == 0) {
-			/* announced before it came: learn how late copies run
-			 * (only ungrafted ones say how slow the tree is) */
-			if (d->missing[i].tries == 0) {
-				double lag = (double)(now - d->missing[i].first_ms);
-				d->graft_lag_ms *= GRAFT_LAG_DECAY;
-				if (lag > d->graft_lag_ms)
-					d->graft_lag_ms = lag;
-			}
-			missing_remove(d, i);
-			break;
-		}
+	tree_arrived(d, r->id, now);
 	bool tree = tree_mode(d);
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
@@ -538,7 +309,9 @@ static const uint8_t *peek_author(const uint8_t *buf, size_t len)
 }
 
 struct catchup {
+	struct daemon *d;
 	struct link *l;
+	bool paced;            /* stopped: the peer does not read fast enough */
 	bool membership_pass;
 	bool stopped;
 	size_t sent;
@@ -572,6 +345,14 @@ static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint
 		c->stopped = true;
 		return 1;
 	}
+	/* sent as it is made, so we make no more than libzmq takes */
+	if (c->l->reply.len >= PUSH_BYTES_MAX) {
+		flush_records(c->d, c->l, &c->l->reply, LINK_REPLY);
+		if (!c->l->used || !linkq_empty(&c->l->backlog)) {
+			c->stopped = c->paced = true;
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -586,7 +367,7 @@ static int entry_cmp(const void *a, const void *b)
  * ranges, not just "up to", matters: a record the peer refused a moment ago
  * (rate-limited) lies outside every gap, so the peer keeps lacking it and
  * fetches it again next round instead of skipping over it. */
-static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m)
+static void answer_vv(struct daemon *d, struct link *l, const uint8_t *entries, size_t n_entries)
 {
 	struct store_vv_entry *mine = NULL;
 	size_t n_mine = 0;
@@ -595,18 +376,19 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 
 	if (store_vv(d->node.store, &mine, &n_mine) < 0)
 		return;
-	peer = malloc(m->n_entries ? m->n_entries * LINK_VV_ENTRY : 1);
+	peer = malloc(n_entries ? n_entries * LINK_VV_ENTRY : 1);
 	if (!peer)
 		goto out;
-	memcpy(peer, m->entries, m->n_entries * LINK_VV_ENTRY);
-	qsort(peer, m->n_entries, LINK_VV_ENTRY, entry_cmp);
-	for (int pass = 0; pass < 2; pass++) {
+	memcpy(peer, entries, n_entries * LINK_VV_ENTRY);
+	qsort(peer, n_entries, LINK_VV_ENTRY, entry_cmp);
+	bool paced = false;
+	for (int pass = 0; pass < 2 && !paced; pass++) {
 		size_t budget_used = 0;
 		for (size_t i = 0; i < n_mine; i++) {
 			const struct store_vv_entry *e = &mine[i];
 			if (!author_in(d, l->nbhd, e->author))
 				continue;
-			const uint8_t *hit = bsearch(e->author, peer, m->n_entries, LINK_VV_ENTRY,
+			const uint8_t *hit = bsearch(e->author, peer, n_entries, LINK_VV_ENTRY,
 						     entry_cmp);
 			uint64_t theirs = 0;
 			uint8_t a[32];
@@ -615,7 +397,8 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 			uint64_t top = e->max > e->contig ? e->max : e->contig;
 			if (top <= theirs)
 				continue;
-			struct catchup c = {.l = l,
+			struct catchup c = {.d = d,
+					    .l = l,
 					    .membership_pass = pass == 0,
 					    .author = e->author,
 					    .contig = e->contig,
@@ -626,10 +409,14 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 			/* the tail of (theirs, contig] after the last record we hold */
 			if (c.gaps && !c.stopped && c.prev < e->contig)
 				gaps_add(&gaps, e->author, c.prev, e->contig);
-			if (budget_used >= CATCHUP_RECORDS_MAX)
+			paced = c.paced;
+			if (budget_used >= CATCHUP_RECORDS_MAX || paced || !l->used)
 				break;
 		}
-		gossip_flush(d);
+		if (l->used)
+			flush_records(d, l, &l->reply, LINK_REPLY);
+		if (!l->used)
+			goto out;
 	}
 	/* after the records, so the peer has them before it looks at the gaps */
 	if (gaps.n && l->used) {
@@ -639,6 +426,8 @@ static void answer_vv(struct daemon *d, struct link *l, const struct link_msg *m
 			(void)net_send(d, l, b.sb.data, b.sb.size);
 		mp_buf_destroy(&b);
 	}
+	if (paced)
+		d->counters_bounds[BOUND_REPLY_DEFERRED]++;
 out:
 	free(mine);
 	free(peer);
@@ -683,13 +472,50 @@ static void misbehaved(struct daemon *d, struct link *l, unsigned count)
 	}
 }
 
+/* A vector from a peer that has not read our last messages yet is kept (the
+ * newest only) and answered when it has: answering each at once would queue
+ * one catch-up per vector for a peer that reads nothing. */
+static void on_vv(struct daemon *d, struct link *l, const struct link_msg *m)
+{
+	if (linkq_empty(&l->backlog) && !l->vv_waiting) {
+		answer_vv(d, l, m->entries, m->n_entries);
+		return;
+	}
+	d->counters_bounds[BOUND_VV_DEFERRED]++;
+	size_t bytes = m->n_entries * LINK_VV_ENTRY;
+	uint8_t *copy = malloc(bytes ? bytes : 1);
+	if (!copy)
+		return;
+	memcpy(copy, m->entries, bytes);
+	free(l->vv_wait);
+	l->vv_wait = copy;
+	l->vv_wait_n = m->n_entries;
+	l->vv_waiting = true;
+}
+
+void gossip_resume(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (!l->used || !l->vv_waiting || !linkq_empty(&l->backlog))
+			continue;
+		uint8_t *entries = l->vv_wait;
+		size_t n = l->vv_wait_n;
+		l->vv_wait = NULL;
+		l->vv_wait_n = 0;
+		l->vv_waiting = false;
+		answer_vv(d, l, entries, n);
+		free(entries);
+	}
+}
+
 static void on_records(struct daemon *d, struct link *l, const struct link_msg *m)
 {
 	enum reject verdicts[LINK_RECORDS_MAX];
 	int sources[LINK_RECORDS_MAX];
 	const uint8_t *recs[LINK_RECORDS_MAX];
 	unsigned bad = 0;
-	int src = link_index(d, l);
+	int src = net_link_index(d, l);
 
 	for (size_t i = 0; i < m->n_records; i++) {
 		recs[i] = m->rec[i];
@@ -723,9 +549,9 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 	 * pruning only the sender's end would leave our own records going out
 	 * as ids only, one graft timeout late. */
 	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used &&
-	    other_eager_link(d, l)) {
+	    tree_other_eager_link(d, l)) {
 		l->lazy = true;
-		send_prune(d, l);
+		tree_send_prune(d, l);
 	}
 	gossip_flush(d);
 	if (bad && l->used)
@@ -781,7 +607,7 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 			send_vv(d, l);
 		break;
 	case LINK_VV:
-		answer_vv(d, l, &m);
+		on_vv(d, l, &m);
 		break;
 	case LINK_SKIP:
 		apply_skip(d, &m);
@@ -791,13 +617,14 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 		on_records(d, l, &m);
 		break;
 	case LINK_IHAVE:
-		on_ihave(d, l, &m);
+		tree_on_ihave(d, l, &m);
 		break;
 	case LINK_GRAFT:
-		on_graft(d, l, &m);
+		tree_on_graft(d, l, &m);
+		gossip_flush(d);
 		break;
 	case LINK_PRUNE:
-		on_prune(d, l);
+		tree_on_prune(d, l);
 		break;
 	}
 	msgpack_unpacked_destroy(&u);

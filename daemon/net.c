@@ -1,7 +1,8 @@
 /*
- * net.c — sockets and links: the ZAP handler (fail closed), the mesh ROUTER
- * that neighbours dial, the DEALERs this daemon dials, and the random active
- * set of peers kept at `active_links`.
+ * net.c — sockets: the mesh ROUTER that neighbours dial, the DEALERs this
+ * daemon dials, and the random active set of peers kept at `active_links`.
+ * The ZAP handler is zap.c, what goes over one link linkio.c, penalties
+ * penalty.c; together they are the daemon's "net" layer (net_*).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,7 +47,6 @@
 #define RECONNECT_IVL_MS 50
 #define RECONNECT_IVL_MAX_MS 3000
 #define AUTH_RETRY_MS 2000
-#define JOIN_PER_MINUTE 30
 
 uint64_t daemon_now_ms(void)
 {
@@ -65,7 +65,9 @@ static int setopt_int(void *s, int opt, int v)
  * in libzmq until the loop reads them: at most LINK_RCVHWM per peer, so a
  * peer sending faster than this daemon checks what it sends makes its own
  * queue (and TCP) back up, not this daemon's memory (10000 messages of up
- * to 1 MiB each would be 10 GiB). */
+ * to 1 MiB each would be 10 GiB). What we send waits the same way, at most
+ * LINKQ_SNDHWM messages in libzmq and LINKQ_BYTES_MAX behind them (net_send):
+ * a peer that asks for much and reads nothing cannot grow our memory. */
 #define LINK_RCVHWM 64
 static int link_socket_opts(void *s)
 {
@@ -74,7 +76,7 @@ static int link_socket_opts(void *s)
 	    setopt_int(s, ZMQ_HEARTBEAT_IVL, HEARTBEAT_IVL_MS) ||
 	    setopt_int(s, ZMQ_HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS) ||
 	    setopt_int(s, ZMQ_HEARTBEAT_TTL, HEARTBEAT_TIMEOUT_MS) ||
-	    setopt_int(s, ZMQ_SNDHWM, 10000) || setopt_int(s, ZMQ_RCVHWM, LINK_RCVHWM))
+	    setopt_int(s, ZMQ_SNDHWM, LINKQ_SNDHWM) || setopt_int(s, ZMQ_RCVHWM, LINK_RCVHWM))
 		return -errno;
 	return 0;
 }
@@ -140,6 +142,9 @@ void net_rebind_mesh(struct daemon *d)
 	for (size_t i = 0; i < d->n_links; i++)
 		if (d->links[i].used && d->links[i].dir == DIR_IN)
 			net_close_link(d, &d->links[i]);
+	/* connections admitted but not yet links go with the socket: they
+	 * were not silent, and their keys redial */
+	admit_pending_clear(&d->admit);
 	if (d->mesh)
 		zmq_close(d->mesh);
 	d->mesh = NULL;
@@ -248,339 +253,6 @@ void net_close(struct daemon *d)
 	d->zap_ed = d->zap_curve = d->sub_ed = d->sub_curve = NULL;
 }
 
-/* ---- ZAP ---- */
-
-static int zap_add(struct daemon *d, const uint8_t ed[32], size_t *cap)
-{
-	uint8_t curve[32];
-	if (crypto_sign_ed25519_pk_to_curve25519(curve, ed) != 0)
-		return 0;
-	if (d->n_zap == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		uint8_t(*e)[32] = realloc(d->zap_ed, nc * 32);
-		if (!e)
-			return -ENOMEM;
-		d->zap_ed = e;
-		uint8_t(*c)[32] = realloc(d->zap_curve, nc * 32);
-		if (!c)
-			return -ENOMEM;
-		d->zap_curve = c;
-		*cap = nc;
-	}
-	memcpy(d->zap_ed[d->n_zap], ed, 32);
-	memcpy(d->zap_curve[d->n_zap++], curve, 32);
-	return 0;
-}
-
-static void zap_add_role(struct daemon *d, const membership_t *mem, unsigned role, uint64_t now,
-			 size_t *cap)
-{
-	size_t n = membership_list(mem, role, now, NULL, 0);
-	uint8_t(*keys)[32] = calloc(n ? n : 1, 32);
-	if (!keys)
-		return;
-	n = membership_list(mem, role, now, keys, n);
-	for (size_t i = 0; i < n; i++)
-		if (zap_add(d, keys[i], cap) < 0)
-			break;
-	free(keys);
-}
-
-/* Every key that may hold a link on one ZAP domain: on "mesh" members,
- * coordinators, founders and relays with a valid certificate now; on "sub"
- * (a relay's subscriber socket) authorities. */
-static void zap_rebuild(struct daemon *d)
-{
-	size_t cap = 0;
-	uint64_t now = (uint64_t)time(NULL);
-	free(d->zap_ed);
-	free(d->zap_curve);
-	free(d->sub_ed);
-	free(d->sub_curve);
-	d->zap_ed = d->zap_curve = d->sub_ed = d->sub_curve = NULL;
-	d->n_zap = d->n_sub = 0;
-	d->zap_stale = false;
-	const membership_t *mems[SERVED_MAX + 1];
-	const uint8_t *ids[SERVED_MAX + 1];
-	size_t n_mems = 0;
-	if (d->node.have_nbhd && d->node.mem) {
-		mems[n_mems] = d->node.mem;
-		ids[n_mems++] = d->node.nbhd;
-	}
-	for (size_t i = 0; i < d->node.n_served; i++) {
-		mems[n_mems] = d->node.served[i].mem;
-		ids[n_mems++] = d->node.served[i].nbhd;
-	}
-	for (size_t i = 0; i < n_mems; i++) {
-		zap_add_role(d, mems[i], ROLE_MEMBER, now, &cap);
-		zap_add_role(d, mems[i], ROLE_RELAY, now, &cap);
-		if (memcmp(ids[i], d->node.id->pk, 32) != 0)
-			(void)zap_add(d, ids[i], &cap); /* the founder needs no certificate */
-	}
-	/* the authority table reuses zap_add on swapped arrays */
-	uint8_t(*me)[32] = d->zap_ed, (*mc)[32] = d->zap_curve;
-	size_t mn = d->n_zap;
-	d->zap_ed = d->zap_curve = NULL;
-	d->n_zap = 0;
-	cap = 0;
-	for (size_t i = 0; i < n_mems; i++)
-		zap_add_role(d, mems[i], ROLE_AUTHORITY, now, &cap);
-	d->sub_ed = d->zap_ed;
-	d->sub_curve = d->zap_curve;
-	d->n_sub = d->n_zap;
-	d->zap_ed = me;
-	d->zap_curve = mc;
-	d->n_zap = mn;
-}
-
-static const uint8_t *zap_lookup(struct daemon *d, const uint8_t curve[32], bool authority)
-{
-	if (d->zap_stale)
-		zap_rebuild(d);
-	uint8_t(*ed)[32] = authority ? d->sub_ed : d->zap_ed;
-	uint8_t(*cv)[32] = authority ? d->sub_curve : d->zap_curve;
-	size_t n = authority ? d->n_sub : d->n_zap;
-	for (size_t i = 0; i < n; i++)
-		if (sodium_memcmp(cv[i], curve, 32) == 0)
-			return ed[i];
-	return NULL;
-}
-
-static size_t inbound_count(const struct daemon *d)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		n += d->links[i].used && d->links[i].dir == DIR_IN;
-	return n;
-}
-
-/* Decides one ZAP request. Returns the user id to give the connection (the
- * key in hex), or NULL to refuse; *why says why for the log. */
-static bool zap_decide(struct daemon *d, const char *domain, const uint8_t *cred, size_t cred_len,
-		       char user[65], const char **why)
-{
-	uint64_t now = daemon_now_ms();
-	if (cred_len != 32) {
-		*why = "not a CURVE key";
-		return false;
-	}
-	if (strcmp(domain, "join") == 0) {
-		if (now - d->join_window_ms > 60000) {
-			d->join_window_ms = now;
-			d->join_count = 0;
-		}
-		if (++d->join_count > JOIN_PER_MINUTE) {
-			*why = "join rate limit";
-			return false;
-		}
-		sodium_bin2hex(user, 65, cred, 32);
-		return true;
-	}
-	bool sub = strcmp(domain, "sub") == 0;
-	if (strcmp(domain, "mesh") != 0 && !sub) {
-		*why = "unknown domain";
-		return false;
-	}
-	const uint8_t *ed = zap_lookup(d, cred, sub);
-	if (!ed) {
-		*why = sub ? "no valid authority certificate" : "no valid certificate";
-		if (sub)
-			relay_audit(d, "refused", cred, "(X25519 key) no valid authority certificate");
-		return false;
-	}
-	if (sub) {
-		sodium_bin2hex(user, 65, ed, 32);
-		return true;
-	}
-	if (net_penalized(d, ed, now)) {
-		*why = "cut off for misbehaving";
-		return false;
-	}
-	if (inbound_count(d) >= d->cfg->max_inbound) {
-		*why = "inbound links at their cap";
-		return false;
-	}
-	sodium_bin2hex(user, 65, ed, 32);
-	return true;
-}
-
-static int recv_part(void *s, char *buf, size_t cap, size_t *len, int *more)
-{
-	int n = zmq_recv(s, buf, cap, ZMQ_DONTWAIT);
-	if (n < 0)
-		return -1;
-	*len = (size_t)n > cap ? cap : (size_t)n;
-	size_t sz = sizeof(*more);
-	zmq_getsockopt(s, ZMQ_RCVMORE, more, &sz);
-	return (size_t)n > cap ? -2 : 0;
-}
-
-void net_zap_handle(struct daemon *d)
-{
-	for (;;) {
-		char f[8][256];
-		size_t len[8];
-		int more = 1, parts = 0, bad = 0;
-		while (more && parts < 8) {
-			int r = recv_part(d->zap, f[parts], sizeof(f[0]) - 1, &len[parts], &more);
-			if (r == -1 && parts == 0)
-				return; /* EAGAIN: nothing queued */
-			if (r < 0)
-				bad = 1;
-			f[parts][len[parts]] = '\0';
-			parts++;
-		}
-		while (more) { /* drain anything unexpected */
-			char junk[256];
-			size_t jl;
-			if (recv_part(d->zap, junk, sizeof(junk), &jl, &more) == -1)
-				break;
-			bad = 1;
-		}
-		char user[65] = "";
-		const char *why = "malformed ZAP request";
-		bool ok = !bad && parts >= 7 && strcmp(f[0], "1.0") == 0 &&
-			  strcmp(f[5], "CURVE") == 0 &&
-			  zap_decide(d, f[2], (const uint8_t *)f[6], len[6], user, &why);
-		if (!ok) {
-			d->counters_links_refused++;
-			log_msg(SLOG_INFO, "refused a %s connection from %s: %s",
-				parts > 2 ? f[2] : "?", parts > 3 ? f[3] : "?", why);
-		}
-		zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
-		zmq_send(d->zap, f[1], parts > 1 ? len[1] : 0, ZMQ_SNDMORE);
-		zmq_send(d->zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
-		zmq_send(d->zap, ok ? "OK" : why, strlen(ok ? "OK" : why), ZMQ_SNDMORE);
-		zmq_send(d->zap, user, strlen(user), ZMQ_SNDMORE);
-		zmq_send(d->zap, "", 0, 0);
-	}
-}
-
-/* ---- penalties ---- */
-
-bool net_penalized(const struct daemon *d, const uint8_t key[32], uint64_t now_ms)
-{
-	for (size_t i = 0; i < d->n_penalties; i++)
-		if (d->penalties[i].until_ms > now_ms && memcmp(d->penalties[i].key, key, 32) == 0)
-			return true;
-	return false;
-}
-
-void net_penalize(struct daemon *d, const uint8_t key[32], uint64_t now_ms)
-{
-	size_t slot = d->n_penalties;
-	for (size_t i = 0; i < d->n_penalties; i++)
-		if (d->penalties[i].until_ms <= now_ms || memcmp(d->penalties[i].key, key, 32) == 0) {
-			slot = i;
-			break;
-		}
-	if (slot == PENALTIES_MAX)
-		slot = randombytes_uniform(PENALTIES_MAX);
-	else if (slot == d->n_penalties)
-		d->n_penalties++;
-	memcpy(d->penalties[slot].key, key, 32);
-	d->penalties[slot].until_ms = now_ms + (uint64_t)d->cfg->penalty_seconds * 1000;
-	d->counters_peer_cutoffs++;
-	for (size_t i = 0; i < d->n_strikes; i++)
-		if (memcmp(d->strikes[i].key, key, 32) == 0)
-			d->strikes[i].count = 0; /* a fresh count once the penalty is over */
-	for (size_t i = 0; i < d->n_links; i++)
-		if (d->links[i].used && memcmp(d->links[i].key, key, 32) == 0) {
-			/* an inbound connection stays open under libzmq and keeps
-			 * costing us its decryption: drop them all (net_maintain) */
-			if (d->links[i].dir == DIR_IN)
-				d->rebind = true;
-			net_close_link(d, &d->links[i]);
-		}
-}
-
-/* Adds count invalid messages to key's tally and returns the tally. A key
- * quiet for a whole penalty period starts afresh; when the table is full the
- * key heard from longest ago makes room. */
-unsigned net_strike(struct daemon *d, const uint8_t key[32], unsigned count, uint64_t now_ms)
-{
-	struct strike *s = NULL, *oldest = NULL;
-	for (size_t i = 0; i < d->n_strikes && !s; i++) {
-		struct strike *t = &d->strikes[i];
-		if (memcmp(t->key, key, 32) == 0)
-			s = t;
-		else if (!oldest || t->last_ms < oldest->last_ms)
-			oldest = t;
-	}
-	if (!s) {
-		s = d->n_strikes < STRIKES_MAX ? &d->strikes[d->n_strikes++] : oldest;
-		memcpy(s->key, key, 32);
-		s->count = 0;
-	} else if (now_ms - s->last_ms > (uint64_t)d->cfg->penalty_seconds * 1000) {
-		s->count = 0;
-	}
-	s->count += count;
-	s->last_ms = now_ms;
-	return s->count;
-}
-
-/* ---- links ---- */
-
-static struct link *link_alloc(struct daemon *d)
-{
-	for (size_t i = 0; i < d->n_links; i++)
-		if (!d->links[i].used)
-			return &d->links[i];
-	if (d->n_links == LINKS_MAX)
-		return NULL;
-	return &d->links[d->n_links++];
-}
-
-void net_close_link(struct daemon *d, struct link *l)
-{
-	if (!l->used)
-		return;
-	if (l->sock)
-		zmq_close(l->sock);
-	if (l->mon)
-		zmq_close(l->mon);
-	gossip_link_closed(d, l);
-	memset(l, 0, sizeof(*l));
-}
-
-struct link *net_link_by_rid(struct daemon *d, const uint8_t *rid, size_t len)
-{
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
-		if (l->used && l->dir == DIR_IN && l->rid_len == len && memcmp(l->rid, rid, len) == 0)
-			return l;
-	}
-	return NULL;
-}
-
-size_t net_links_up(const struct daemon *d)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		n += d->links[i].used && d->links[i].up;
-	return n;
-}
-
-int net_send(struct daemon *d, struct link *l, const void *buf, size_t len)
-{
-	int r;
-	if (l->dir == DIR_OUT) {
-		r = zmq_send(l->sock, buf, len, ZMQ_DONTWAIT);
-	} else {
-		if (!d->mesh)
-			return -ENOTCONN;
-		r = zmq_send(d->mesh, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-		if (r >= 0)
-			r = zmq_send(d->mesh, buf, len, ZMQ_DONTWAIT);
-		if (r < 0 && errno == EHOSTUNREACH) {
-			/* the neighbour went away: its DEALER will come back */
-			net_close_link(d, l);
-			return -ENOTCONN;
-		}
-	}
-	return r < 0 ? -errno : 0;
-}
-
 void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32])
 {
 	if (memcmp(key, d->node.id->pk, 32) == 0 || !endpoint[0])
@@ -628,7 +300,7 @@ static int dial(struct daemon *d, const struct candidate *c)
 	const uint8_t *nbhd = nbhd_for(d, c->key);
 	if (!nbhd)
 		return SAMEN_ENBHD;
-	struct link *l = link_alloc(d);
+	struct link *l = net_link_alloc(d);
 	if (!l)
 		return -ENOSPC;
 	if (crypto_sign_ed25519_pk_to_curve25519(server_curve, c->key) != 0)
@@ -692,6 +364,9 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
 			if (l->up)
 				log_msg(SLOG_INFO, "link down to %s", l->endpoint);
+			/* the next connection starts with HELLO, not with what
+			 * waited for this one */
+			linkq_free(&l->backlog);
 			l->up = false;
 			l->since_ms = now;
 		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
@@ -707,9 +382,16 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 	}
 }
 
+/* Revoked in this household's neighbourhood or, on a relay, in any it
+ * serves: a relay holds no neighbourhood of its own. */
 static bool is_revoked(const struct daemon *d, const uint8_t key[32])
 {
-	return d->node.mem && membership_is_revoked(d->node.mem, key) == 1;
+	if (d->node.mem && membership_is_revoked(d->node.mem, key) == 1)
+		return true;
+	for (size_t i = 0; i < d->node.n_served; i++)
+		if (d->node.served[i].mem && membership_is_revoked(d->node.served[i].mem, key) == 1)
+			return true;
+	return false;
 }
 
 static void candidate_rest(struct daemon *d, const uint8_t key[32], uint64_t until)
@@ -768,9 +450,31 @@ static bool rotate_one(struct daemon *d, uint64_t now)
 	return false;
 }
 
+/* A revoked key's links close as soon as the revocation is stored, before
+ * anything else is forwarded over them. libzmq cannot close one inbound
+ * connection, so a revoked key's inbound link takes the whole mesh socket
+ * with it; ZAP then refuses that key when it redials. */
+static void close_revoked(struct daemon *d)
+{
+	bool had_revoked_in = false;
+	d->relink = false;
+	for (size_t i = 0; i < d->n_links; i++) {
+		struct link *l = &d->links[i];
+		if (!l->used || !is_revoked(d, l->key))
+			continue;
+		log_msg(SLOG_INFO, "closing the link of a revoked key (%s)",
+			l->dir == DIR_OUT ? l->endpoint : "inbound");
+		if (l->dir == DIR_IN)
+			had_revoked_in = true;
+		net_close_link(d, l);
+	}
+	if (had_revoked_in)
+		net_rebind_mesh(d);
+}
+
 uint64_t net_mesh_due(const struct daemon *d)
 {
-	if (d->rebind)
+	if (d->rebind || d->relink)
 		return 1;
 	return !d->mesh && d->mesh_lost ? d->mesh_retry_ms : 0;
 }
@@ -785,6 +489,8 @@ void net_mesh_tick(struct daemon *d, uint64_t now)
 {
 	if (!d->mesh && d->mesh_lost && now >= d->mesh_retry_ms)
 		mesh_retry(d);
+	if (d->relink)
+		close_revoked(d);
 	if (d->rebind) {
 		d->rebind = false;
 		log_msg(SLOG_INFO, "dropping inbound connections to shut out a cut-off key; "
@@ -799,23 +505,8 @@ void net_maintain(struct daemon *d, uint64_t now)
 	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
 
 	net_mesh_tick(d, now);
+	net_silent_admissions(d, now);
 
-	if (d->relink) {
-		d->relink = false;
-		bool had_revoked_in = false;
-		for (size_t i = 0; i < d->n_links; i++) {
-			struct link *l = &d->links[i];
-			if (!l->used || !is_revoked(d, l->key))
-				continue;
-			log_msg(SLOG_INFO, "closing the link of a revoked key (%s)",
-				l->dir == DIR_OUT ? l->endpoint : "inbound");
-			if (l->dir == DIR_IN)
-				had_revoked_in = true;
-			net_close_link(d, l);
-		}
-		if (had_revoked_in)
-			net_rebind_mesh(d);
-	}
 	for (size_t i = 0; i < d->n_links; i++) {
 		struct link *l = &d->links[i];
 		if (!l->used)

@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "tree.h"
 #include "hook.h"
 #include "log.h"
 #include "notify.h"
@@ -159,24 +160,8 @@ static void handle_mesh(struct daemon *d)
 			const char *user = zmq_msg_gets(&body, "User-Id");
 			uint8_t key[32];
 			struct link *l = net_link_by_rid(d, zmq_msg_data(&rid), zmq_msg_size(&rid));
-			if (!l && user && sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) == 0) {
-				for (size_t i = 0; i < LINKS_MAX && !l; i++)
-					if (!d->links[i].used) {
-						l = &d->links[i];
-						if (i >= d->n_links)
-							d->n_links = i + 1;
-					}
-				if (l) {
-					memset(l, 0, sizeof(*l));
-					l->used = true;
-					l->dir = DIR_IN;
-					memcpy(l->key, key, 32);
-					memcpy(l->rid, zmq_msg_data(&rid), zmq_msg_size(&rid));
-					l->rid_len = zmq_msg_size(&rid);
-					l->created_ms = daemon_now_ms();
-					snprintf(l->endpoint, sizeof(l->endpoint), "inbound");
-				}
-			}
+			if (!l && user && sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) == 0)
+				l = net_accept_inbound(d, key, zmq_msg_data(&rid), zmq_msg_size(&rid));
 			if (l)
 				gossip_on_message(d, l, zmq_msg_data(&body), zmq_msg_size(&body));
 		}
@@ -261,8 +246,11 @@ static void timers(struct daemon *d, uint64_t now)
 	}
 	if (d->hook)
 		hook_poll(d->hook, now);
+	/* what a slow peer would not take yet, and vector answers it waits for */
+	d->pumping = net_pump(d);
+	gossip_resume(d);
 	if (d->n_missing || d->ihave_due_ms) {
-		(void)gossip_timers(d, now);
+		(void)tree_timers(d, now);
 		gossip_flush(d);
 	}
 }
@@ -284,6 +272,8 @@ static long next_timeout(const struct daemon *d, uint64_t now)
 	uint64_t mesh = net_mesh_due(d);
 	if (mesh && mesh < next)
 		next = mesh;
+	if (d->pumping && now + NET_PUMP_MS < next)
+		next = now + NET_PUMP_MS;
 	return next > now ? (long)(next - now) : 0;
 }
 

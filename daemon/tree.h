@@ -1,0 +1,36 @@
+/*
+ * tree.h — the push tree's bookkeeping (tree.c): what links announced and we
+ * await, grafts, prunes.
+ */
+#ifndef SAMEN_TREE_H
+#define SAMEN_TREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon.h"
+#include "../proto/link.h"
+
+/* Sends ids as IHAVE or GRAFT messages of at most LINK_IDS_MAX ids. */
+void tree_send_ids(struct daemon *d, struct link *l, uint8_t type, const uint8_t *ids, size_t n);
+/* An IHAVE from l: awaits the ids we lack, at most IHAVE_PENDING_PER_LINK
+ * of l's at a time (the rest counted as ihave-refused). */
+void tree_on_ihave(struct daemon *d, struct link *l, const struct link_msg *m);
+/* A GRAFT from l: queues each named record once on l's reply queue (the
+ * caller flushes), nothing while l's backlog is not empty. */
+void tree_on_graft(struct daemon *d, struct link *l, const struct link_msg *m);
+void tree_on_prune(struct daemon *d, struct link *l);
+void tree_send_prune(struct daemon *d, struct link *l);
+/* Whether a link other than l, of l's neighbourhood, still carries full
+ * records: the last eager link is never pruned. */
+bool tree_other_eager_link(const struct daemon *d, const struct link *l);
+/* A record with this id was stored: it is awaited no more. */
+void tree_arrived(struct daemon *d, const uint8_t id[32], uint64_t now_ms);
+/* l is closing: what it announced is grafted from the other announcer. */
+void tree_link_closed(struct daemon *d, const struct link *l);
+/* Grafts what was announced but has not arrived in time. Returns the ms
+ * until the next deadline (or -1 when nothing is pending). */
+long tree_timers(struct daemon *d, uint64_t now_ms);
+
+#endif
