@@ -685,6 +685,9 @@ static void test_subscription_refused(void **state)
 			usleep(200000);
 	}
 	assert_true(refused);
+	/* refusals are added up per key and written once per interval, or
+	 * when the relay stops */
+	hnode_stop(&w.r, SIGTERM);
 	char audit[700];
 	snprintf(audit, sizeof(audit), "%s/audit.log", w.r.dir);
 	assert_true(count_in(audit, "refused") >= 2);
