@@ -43,7 +43,9 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "seen.h"
 #include "subscribe.h"
+#include "subview.h"
 #include "../keys/identity.h"
 #include "../keys/keyfile.h"
 #include "../keys/keytext.h"
@@ -54,6 +56,7 @@
 #include "../proto/mpmap.h"
 #include "../proto/record.h"
 #include "../proto/signal.h"
+#include "../proto/submsg.h"
 #include "../proto/vpool.h"
 
 #define BATCH_MAX 256 /* records per write + fdatasync + cursor save */
@@ -65,8 +68,18 @@
 #define SILENCE_MS 5000 /* re-subscribe when the relay says nothing this long */
 #define CACHE_MAX 1024
 #define PARALLEL_MIN 2 /* records a batch needs before the pool helps */
+/* The furthest one message may move the cursor: a relay's log grows by the
+ * records it stores, and none stores this many between two messages. */
+#define CURSOR_JUMP_MAX (UINT64_C(1) << 32)
 
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_UNREACHABLE = 4, EXIT_INTERNAL = 10 };
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 2,
+	EXIT_INPUT = 3,
+	EXIT_UNREACHABLE = 4,
+	EXIT_REVOKED = 6, /* "forbidden": this key is no longer an authority */
+	EXIT_INTERNAL = 10
+};
 
 static volatile sig_atomic_t stopping;
 static void on_stop(int sig)
@@ -75,7 +88,7 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
-struct seen { /* signals met this run, for CAP references and Cancels */
+struct recent { /* signals met this run, for CAP references and Cancels */
 	uint8_t id[32];
 	char sender[64];
 	uint64_t created;
@@ -117,6 +130,7 @@ struct writer {
 	struct text batch; /* the writer's while busy */
 	uint64_t cursor;   /* saved once the batch is durable */
 	bool sync_dir;     /* CAP --out: make the new documents' names durable */
+	struct seen_pending seen; /* ids the batch output, saved before the cursor */
 	int err;           /* the first failure: nothing is written after it */
 	bool err_cursor;   /* it was the cursor save that failed */
 };
@@ -134,7 +148,7 @@ struct sub {
 	uint64_t handed; /* the cursor of the last batch handed to the writer */
 	bool once;
 	unsigned since_credit;
-	struct seen *cache;
+	struct recent *cache;
 	size_t n_cache, next_cache;
 	struct text batch; /* the batch being decrypted */
 	unsigned pending;  /* records it covers */
@@ -145,6 +159,11 @@ struct sub {
 	unsigned threads;  /* that decrypt, the main one included */
 	vpool_t *pool;     /* threads - 1 workers; NULL for one thread */
 	int out_fd; /* --out: the JSON lines file (append) or the CAP directory */
+	uint8_t nbhds[SUBVIEW_NBHD_MAX][32]; /* --nbhd: the founder keys trusted */
+	size_t n_nbhds;
+	struct subview *view;       /* their membership, from what the relay delivers */
+	struct subview_refusals refused;
+	struct seen_set *seen;      /* ids output, across runs */
 	bool reported; /* the writer's failure was reported */
 	struct writer w;
 };
@@ -196,7 +215,10 @@ static int save_cursor(const char *path, uint64_t cursor)
 
 static uint64_t load_cursor(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
 	unsigned long long v = 0;
 	if (f) {
 		if (fscanf(f, "%llu", &v) != 1)
@@ -213,7 +235,10 @@ static uint64_t cursor_in_output(const struct sub *s)
 	if (!s->out)
 		return 0;
 	if (s->cap) {
-		DIR *dir = opendir(s->out);
+		int fd = dup(s->out_fd);
+		DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+		if (fd >= 0 && !dir)
+			close(fd);
 		struct dirent *e;
 		while (dir && (e = readdir(dir))) {
 			unsigned long long c;
@@ -228,9 +253,13 @@ static uint64_t cursor_in_output(const struct sub *s)
 			closedir(dir);
 		return best;
 	}
-	FILE *f = fopen(s->out, "r+e");
-	if (!f)
+	int fd = dup(s->out_fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	/* a torn last line (crash mid-write) is cut off */
 	char line[65536];
 	long good = 0;
@@ -244,7 +273,7 @@ static uint64_t cursor_in_output(const struct sub *s)
 		if (c && sscanf(c + 9, "%llu", &v) == 1 && v > best)
 			best = v;
 	}
-	if (ftruncate(fileno(f), good) < 0)
+	if (ftruncate(s->out_fd, good) < 0)
 		fprintf(stderr, "samen: cannot trim a torn line from %s\n", s->out);
 	fclose(f);
 	return best;
@@ -252,7 +281,7 @@ static uint64_t cursor_in_output(const struct sub *s)
 
 /* ---- output ---- */
 
-static struct seen *cache_find(struct sub *s, const uint8_t id[32])
+static struct recent *cache_find(struct sub *s, const uint8_t id[32])
 {
 	for (size_t i = 0; i < s->n_cache; i++)
 		if (memcmp(s->cache[i].id, id, 32) == 0)
@@ -260,9 +289,9 @@ static struct seen *cache_find(struct sub *s, const uint8_t id[32])
 	return NULL;
 }
 
-static struct seen *cache_add(struct sub *s)
+static struct recent *cache_add(struct sub *s)
 {
-	struct seen *e;
+	struct recent *e;
 	if (s->n_cache < CACHE_MAX) {
 		e = &s->cache[s->n_cache++];
 	} else {
@@ -416,21 +445,26 @@ static int emit_cap(struct sub *s, uint64_t cursor, const struct cap_input *in)
 		FILE *m = open_memstream(&text, &len);
 		return m ? batch_add(s, m, &text, &len, cap_write(m, in) == 0) : -ENOMEM;
 	}
-	char path[4300], tmp[4400], idh[65];
+	char name[128], tmp[160], idh[65];
 	hex(in->id, 32, idh);
-	snprintf(path, sizeof(path), "%s/%020" PRIu64 "-%s.xml", s->out, cursor, idh);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
+	snprintf(name, sizeof(name), "%020" PRIu64 "-%s.xml", cursor, idh);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	int fd = openat(s->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		int err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
 	int ret = cap_write(f, in);
 	if (ret == 0 && (fflush(f) != 0 || fdatasync(fileno(f)) != 0))
 		ret = -EIO;
 	fclose(f);
-	if (ret == 0 && rename(tmp, path) < 0)
+	if (ret == 0 && renameat(s->out_fd, tmp, s->out_fd, name) < 0)
 		ret = -errno;
 	if (ret < 0)
-		unlink(tmp);
+		(void)unlinkat(s->out_fd, tmp, 0);
 	return ret;
 }
 
@@ -470,6 +504,9 @@ static int write_batch(const struct sub *s, struct writer *w)
 		ret = -errno;
 	}
 	text_clear(&w->batch);
+	if (ret == 0)
+		ret = seen_write(s->seen, &w->seen);
+	w->seen.n = 0;
 	if (ret == 0 && (ret = save_cursor(s->cursor_file, w->cursor)) < 0)
 		w->err_cursor = true;
 	return ret;
@@ -548,6 +585,7 @@ static void writer_stop(struct sub *s)
 	pthread_join(w->th, NULL);
 	w->running = false;
 	text_free(&w->batch);
+	seen_pending_free(&w->seen);
 }
 
 /* ---- signals: verified and decrypted on every thread, output in order ---- */
@@ -606,9 +644,15 @@ static int on_signal(struct sub *s, struct slot *t)
 	const struct record *r = &t->r;
 	char author[KEYTEXT_LEN], nbhd[KEYTEXT_LEN];
 	int ret;
-	if (t->dec < 0)
-		return 0; /* not shared with us: the relay should not have sent it */
-	struct seen *c = cache_add(s);
+	enum subview_reason why = t->dec < 0 ? SV_NOT_SHARED
+				  : seen_find(s->seen, r->id, NULL)
+				  ? SV_DUPLICATE
+				  : subview_signal(s->view, r, (uint64_t)time(NULL));
+	if (why != SV_OK) {
+		subview_refuse(&s->refused, why, t->cursor, r->id, stderr);
+		return 0;
+	}
+	struct recent *c = cache_add(s);
 	memcpy(c->id, r->id, 32);
 	keytext_encode(r->author, author);
 	keytext_encode(r->nbhd, nbhd);
@@ -621,7 +665,7 @@ static int on_signal(struct sub *s, struct slot *t)
 	} else {
 		struct cap_ref refs[SIGNAL_REFS_MAX];
 		for (unsigned i = 0; i < t->p.n_refs; i++) {
-			struct seen *e = cache_find(s, t->p.refs[i]);
+			struct recent *e = cache_find(s, t->p.refs[i]);
 			refs[i].id = t->p.refs[i];
 			refs[i].sender = e ? e->sender : NULL;
 			refs[i].sent = e ? e->created : 0;
@@ -630,15 +674,25 @@ static int on_signal(struct sub *s, struct slot *t)
 				       &t->p, refs, t->p.n_refs, false, NULL};
 		ret = emit_cap(s, t->cursor, &in);
 	}
-	return ret;
+	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
 }
 
+/* A retraction is output only for a signal this subscriber output (in this
+ * run or an earlier one), and only when its author may retract it. */
 static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 {
-	struct seen *t = cache_find(s, r->u.retraction.target);
+	uint8_t target_author[32];
 	char idh[65], target[65], author[KEYTEXT_LEN], nbhd[KEYTEXT_LEN];
-	if (!t)
-		return 0; /* a retraction of something never shared with us */
+	int ret;
+	if (!seen_find(s->seen, r->u.retraction.target, target_author))
+		return 0; /* of a signal never shared with us: nothing to take back */
+	enum subview_reason why = seen_find(s->seen, r->id, NULL)
+				  ? SV_DUPLICATE
+				  : subview_retraction(s->view, r, target_author, (uint64_t)time(NULL));
+	if (why != SV_OK) {
+		subview_refuse(&s->refused, why, cursor, r->id, stderr);
+		return 0;
+	}
 	hex(r->id, 32, idh);
 	hex(r->u.retraction.target, 32, target);
 	keytext_encode(r->author, author);
@@ -655,16 +709,31 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 		mpmap_put_uint(&b.pk, "created", r->created);
 		mpmap_put_str(&b.pk, "target", target);
 		mpmap_put_str(&b.pk, "reason", r->u.retraction.reason);
-		int ret = emit_json(s, &b);
+		ret = emit_json(s, &b);
 		mp_buf_destroy(&b);
-		return ret;
+	} else {
+		/* a CAP Cancel repeats the original's details: only for one met
+		 * this run */
+		const struct recent *t = cache_find(s, r->u.retraction.target);
+		if (!t)
+			return 0;
+		char sender[64];
+		snprintf(sender, sizeof(sender), "samen:%s", author);
+		struct cap_ref ref = {t->id, t->sender, t->created};
+		struct cap_input in = {r->id, sender, NULL, nbhd, r->created, 0, &t->p, &ref, 1, true,
+				       r->u.retraction.reason};
+		ret = emit_cap(s, cursor, &in);
 	}
-	char sender[64];
-	snprintf(sender, sizeof(sender), "samen:%s", author);
-	struct cap_ref ref = {t->id, t->sender, t->created};
-	struct cap_input in = {r->id, sender, NULL, nbhd, r->created, 0, &t->p, &ref, 1, true,
-			       r->u.retraction.reason};
-	return emit_cap(s, cursor, &in);
+	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
+}
+
+/* A certificate or revocation into the view, in cursor order with the
+ * records around it. */
+static void on_membership(struct sub *s, uint64_t cursor, const struct record *r)
+{
+	enum subview_reason why = subview_add(s->view, r);
+	if (why != SV_OK)
+		subview_refuse(&s->refused, why, cursor, r->id, stderr);
 }
 
 /* Verifies and decrypts the slots on every thread, then outputs them in
@@ -684,11 +753,17 @@ static int batch_decrypt(struct sub *s)
 			slot_open(s, i);
 	for (unsigned i = 0; i < n; i++) {
 		struct slot *t = &s->slots[i];
-		if (ret == 0 && t->opened) {
+		if (ret == 0 && !t->opened) {
+			subview_refuse(&s->refused, SV_MALFORMED, t->cursor, NULL, stderr);
+		} else if (ret == 0) {
 			if (t->r.kind == REC_SIGNAL)
 				ret = on_signal(s, t);
 			else if (t->r.kind == REC_RETRACTION)
 				ret = on_retraction(s, t->cursor, &t->r);
+			else if (t->r.kind == REC_CERT || t->r.kind == REC_REVOCATION)
+				on_membership(s, t->cursor, &t->r);
+			else /* epochs, peers, announcements: never for a subscriber */
+				subview_refuse(&s->refused, SV_NOT_SHARED, t->cursor, t->r.id, stderr);
 		}
 		if (ret == 0) {
 			s->cursor = t->cursor;
@@ -725,6 +800,7 @@ static int flush_batch(struct sub *s, bool wait)
 		s->batch = t;
 		w->cursor = s->cursor;
 		w->sync_dir = s->cap && s->out && s->pending;
+		seen_take(s->seen, &w->seen);
 		w->busy = true;
 		pthread_cond_signal(&w->cv);
 		pthread_mutex_unlock(&w->mu);
@@ -737,17 +813,27 @@ static int flush_batch(struct sub *s, bool wait)
 
 /* ---- the exchange ---- */
 
-static void send_map2(struct sub *s, const char *op, const char *k1, uint64_t v1, const char *k2,
-		      uint64_t v2)
+static void send_msg(struct sub *s, const struct mp_buf *b)
+{
+	zmq_send(s->sock, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
+}
+
+static void send_subscribe(struct sub *s)
 {
 	struct mp_buf b;
 	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, k2 ? 3 : 2);
-	mpmap_put_str(&b.pk, "op", op);
-	mpmap_put_uint(&b.pk, k1, v1);
-	if (k2)
-		mpmap_put_uint(&b.pk, k2, v2);
-	zmq_send(s->sock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
+	if (submsg_pack_subscribe(&b, s->cursor, WINDOW) == 0)
+		send_msg(s, &b);
+	mp_buf_destroy(&b);
+	s->since_credit = 0;
+}
+
+static void send_credit(struct sub *s, uint64_t n)
+{
+	struct mp_buf b;
+	mp_buf_init(&b);
+	if (submsg_pack_credit(&b, n) == 0)
+		send_msg(s, &b);
 	mp_buf_destroy(&b);
 }
 
@@ -771,49 +857,82 @@ static int connect_relay(struct sub *s)
 	return 0;
 }
 
+/* A cursor the relay names is believed only if its log could have it: not
+ * beyond any store's reach (the decoder refuses those) and not further
+ * ahead than one log grows between two messages. */
+static bool cursor_possible(const struct sub *s, uint64_t cursor)
+{
+	return cursor <= s->taken || cursor - s->taken <= CURSOR_JUMP_MAX;
+}
+
+/* A membership record from the catch-up before `from`: into the view at
+ * once, after whatever the slots hold (they came before it). */
+static int on_member(struct sub *s, const uint8_t *rec, size_t len)
+{
+	struct record r;
+	int ret = batch_decrypt(s);
+	if (ret != 0)
+		return ret;
+	if (record_open(rec, len, &r) != 0)
+		subview_refuse(&s->refused, SV_MALFORMED, 0, NULL, stderr);
+	else if (r.kind != REC_CERT && r.kind != REC_REVOCATION)
+		subview_refuse(&s->refused, SV_NOT_SHARED, 0, r.id, stderr);
+	else
+		on_membership(s, 0, &r);
+	return 0;
+}
+
+static int on_error(const struct submsg_reply *m)
+{
+	if (!strcmp(m->code, SUBMSG_CODE_REVOKED))
+		return fail(EXIT_REVOKED, "the relay ended the session: this key was revoked, it is no "
+					  "longer an authority of the neighbourhood (%s)", m->error);
+	if (!strcmp(m->code, SUBMSG_CODE_CURSOR))
+		return fail(EXIT_INPUT, "the relay refused the saved cursor: %s (was its store "
+					"reset? remove the cursor file to read from the start)", m->error);
+	return fail(EXIT_INPUT, "the relay refused: %s", m->error);
+}
+
 static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up)
 {
 	msgpack_unpacked u;
-	char type[16];
-	uint64_t cursor = 0;
-	const uint8_t *rec;
-	size_t rec_len;
+	struct submsg_reply m;
+	const char *why = "";
 	int ret = 0;
 
 	msgpack_unpacked_init(&u);
-	if (mp_unpack(buf, len, 2, &u) < 0 || mpmap_str(&u.data, "type", type, sizeof(type)) < 0) {
-		msgpack_unpacked_destroy(&u);
-		return fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message");
-	}
-	if (!strcmp(type, "error")) {
-		char err[256] = "";
-		if (mpmap_str(&u.data, "error", err, sizeof(err)) < 0)
-			snprintf(err, sizeof(err), "unknown");
-		ret = fail(EXIT_INPUT, "the relay refused: %s", err);
-	} else if (!strcmp(type, "caught-up")) {
+	int dec = submsg_reply_decode(buf, len, &u, &m, &why);
+	if (dec == SAMEN_ETOOBIG || (dec == 0 && (m.type == SUBMSG_RECORD || m.type == SUBMSG_CAUGHT_UP) &&
+				     !cursor_possible(s, m.cursor))) {
+		/* believed, it would be saved and skip everything after it */
+		subview_refuse(&s->refused, SV_CURSOR, m.cursor, NULL, stderr);
+		*caught_up = m.type == SUBMSG_CAUGHT_UP;
+	} else if (dec < 0) {
+		ret = fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message "
+					  "(%s)", why);
+	} else if (m.type == SUBMSG_ERROR) {
+		ret = on_error(&m);
+	} else if (m.type == SUBMSG_CAUGHT_UP) {
 		/* everything up to cursor was seen: what the batch holds, then nothing */
 		ret = batch_decrypt(s);
-		if (ret == 0 && mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) == 0 &&
-		    cursor > s->cursor)
-			s->cursor = s->taken = cursor;
+		if (ret == 0 && m.cursor > s->cursor)
+			s->cursor = s->taken = m.cursor;
 		if (ret == 0)
 			ret = flush_batch(s, false);
 		*caught_up = true;
-	} else if (!strcmp(type, "record")) {
-		const msgpack_object *o = mpmap_find(&u.data, "record");
-		if (mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) < 0 || !o ||
-		    mp_get_bin(o, RECORD_MAX, 1, &rec, &rec_len) < 0) {
-			ret = fail(EXIT_INTERNAL, "a malformed record message from the relay");
-		} else if (cursor > s->taken) { /* older ones: a resent window */
-			if (slot_take(s, cursor, rec, rec_len) < 0)
-				ret = fail(EXIT_INTERNAL, "out of memory");
-			else if (s->n_slots >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
-				ret = flush_batch(s, false);
-		}
-		if (++s->since_credit >= WINDOW / 4) {
-			send_map2(s, "credit", "n", s->since_credit, NULL, 0);
-			s->since_credit = 0;
-		}
+	} else if (m.type == SUBMSG_MEMBER) {
+		ret = on_member(s, m.record, m.record_len);
+	} else if (m.type == SUBMSG_RECORD && m.cursor > s->taken) { /* older: a resent window */
+		if (slot_take(s, m.cursor, m.record, m.record_len) < 0)
+			ret = fail(EXIT_INTERNAL, "out of memory");
+		else if (s->n_slots >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
+			ret = flush_batch(s, false);
+	}
+	/* the relay spends a credit on each record and member message */
+	if (dec == 0 && (m.type == SUBMSG_RECORD || m.type == SUBMSG_MEMBER) &&
+	    ++s->since_credit >= WINDOW / 4) {
+		send_credit(s, s->since_credit);
+		s->since_credit = 0;
 	}
 	msgpack_unpacked_destroy(&u);
 	return ret;
@@ -856,7 +975,8 @@ int subscribe_main(int argc, char **argv)
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
 		{"out", required_argument, NULL, 'o'},     {"cursor-file", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, '1'},          {"help", no_argument, NULL, 'h'},
-		{"threads", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
+		{"threads", required_argument, NULL, 'T'}, {"nbhd", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
 	};
 	static struct sub s;
 	const char *relay_key = NULL, *cursor_file = NULL;
@@ -875,6 +995,14 @@ int subscribe_main(int argc, char **argv)
 		case 'o': s.out = optarg; break;
 		case 'c': cursor_file = optarg; break;
 		case '1': s.once = true; break;
+		case 'n':
+			if (s.n_nbhds == SUBVIEW_NBHD_MAX)
+				return fail(EXIT_USAGE, "--nbhd: at most %d neighbourhoods", SUBVIEW_NBHD_MAX);
+			if (keytext_decode(optarg, s.nbhds[s.n_nbhds]) < 0)
+				return fail(EXIT_USAGE, "--nbhd: '%s' is not a neighbourhood id (its "
+							"founder's public key)", optarg);
+			s.n_nbhds++;
+			break;
 		case 'T': {
 			char *end;
 			errno = 0;
@@ -891,7 +1019,7 @@ int subscribe_main(int argc, char **argv)
 				return fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
 			break;
 		case 'h':
-			printf("usage: samen subscribe --relay ENDPOINT --relay-key KEY [-k KEYFILE]\n"
+			printf("usage: samen subscribe --relay ENDPOINT --relay-key KEY --nbhd NBHD... [-k KEYFILE]\n"
 			       "                       [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]\n"
 			       "                       [--threads N]\n");
 			return 0;
@@ -899,8 +1027,9 @@ int subscribe_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!s.endpoint || !relay_key)
-		return fail(EXIT_USAGE, "subscribe: --relay and --relay-key are required (ask the "
+	if (!s.endpoint || !relay_key || !s.n_nbhds)
+		return fail(EXIT_USAGE, "subscribe: --relay, --relay-key and --nbhd (each "
+					"neighbourhood's id, its founder's key) are required (ask the "
 					"neighbourhood's coordinator for them)");
 	if (keytext_decode(relay_key, s.relay_key) < 0)
 		return fail(EXIT_USAGE, "--relay-key: '%s' is not a public key", relay_key);
@@ -913,18 +1042,38 @@ int subscribe_main(int argc, char **argv)
 	snprintf(s.cursor_file, sizeof(s.cursor_file), "%s", cursor_file ? cursor_file : "");
 	if (!cursor_file)
 		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.key_path);
-	s.cursor = s.handed = load_cursor(s.cursor_file);
 	s.threads = threads ? (unsigned)threads : vpool_cpus(SUBSCRIBE_THREADS_DEFAULT_MAX);
 	s.out_fd = -1;
+	if (s.out) {
+		/* never through a link: whoever can plant one would choose where
+		 * the plaintext of shared signals goes */
+		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+				 : open(s.out, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (s.out_fd < 0)
+			return fail(EXIT_INPUT, "--out %s: %s", s.out,
+				    errno == ELOOP || errno == ENOTDIR ? "is a symbolic link (refused)"
+								       : strerror(errno));
+	}
+	s.cursor = s.handed = load_cursor(s.cursor_file);
+	if (s.cursor > SUBMSG_CURSOR_MAX) {
+		fprintf(stderr, "samen: the saved cursor %" PRIu64 " in %s is beyond what any relay "
+				"holds (an older samen believed a relay that lied): ignored\n",
+			s.cursor, s.cursor_file);
+		s.cursor = s.handed = 0;
+	}
 	uint64_t in_out = cursor_in_output(&s);
-	if (in_out > s.cursor)
+	if (in_out > s.cursor && in_out <= SUBMSG_CURSOR_MAX)
 		s.cursor = in_out; /* the output got further than the saved cursor */
 	s.taken = s.cursor;
-	if (s.out) {
-		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-				 : open(s.out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (s.out_fd < 0)
-			return fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
+	char seen_path[4300];
+	snprintf(seen_path, sizeof(seen_path), "%s.seen", s.cursor_file);
+	if ((ret = seen_open(&s.seen, seen_path)) < 0) {
+		ret = fail(EXIT_INPUT, "%s: %s", seen_path, samen_strerror(ret));
+		goto out;
+	}
+	if ((ret = subview_new(&s.view, (const uint8_t(*)[32])s.nbhds, s.n_nbhds)) < 0) {
+		ret = fail(EXIT_INTERNAL, "out of memory");
+		goto out;
 	}
 	s.cache = calloc(CACHE_MAX, sizeof(*s.cache));
 	s.slots = calloc(BATCH_MAX, sizeof(*s.slots));
@@ -941,7 +1090,7 @@ int subscribe_main(int argc, char **argv)
 		goto out;
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	send_map2(&s, "subscribe", "from", s.cursor, "credit", WINDOW);
+	send_subscribe(&s);
 	uint64_t last_rx = now_ms();
 	bool done = false;
 	while (!stopping && !done) {
@@ -972,8 +1121,7 @@ int subscribe_main(int argc, char **argv)
 		/* a relay that restarted has forgotten us; ask again from where we are */
 		if (now_ms() - last_rx > SILENCE_MS) {
 			s.taken = s.cursor; /* the slots are empty: every drain flushed them */
-			send_map2(&s, "subscribe", "from", s.cursor, "credit", WINDOW);
-			s.since_credit = 0;
+			send_subscribe(&s);
 			last_rx = now_ms();
 			if (s.once)
 				fprintf(stderr, "samen: waiting for the relay at %s\n", s.endpoint);
@@ -985,6 +1133,9 @@ out:
 		ret = c;
 	writer_stop(&s);
 	vpool_free(&s.pool);
+	subview_summary(&s.refused, stderr);
+	subview_free(&s.view);
+	seen_close(&s.seen);
 	if (s.out_fd >= 0)
 		close(s.out_fd);
 	text_free(&s.batch);
