@@ -1,11 +1,15 @@
 /*
- * subscribe.c — the authority side of samen (PROTOCOL.md section 11):
+ * subscribe.c — `samen subscribe`, the authority's feed (PROTOCOL.md
+ * section 11):
  *
- *   samen subscribe --relay ENDPOINT --relay-key KEY [-k KEYFILE]
+ *   samen subscribe --relay ENDPOINT --relay-key KEY --nbhd NBHD... [-k KEYFILE]
  *                   [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]
  *                   [--threads N]
- *   samen announce  --relay ENDPOINT --relay-key KEY [-k KEYFILE] --nbhd NBHD
- *                   --kind lookout|found|enroute|info --text TEXT [--where W] [--hours N]
+ *
+ * The relay is believed nothing: every record is checked against the
+ * membership of the neighbourhoods pinned with --nbhd (client/subview.c),
+ * an id is output at most once across runs (client/seen.c), and what is
+ * refused is said and counted.
  *
  * subscribe decrypts exactly the signals households shared with this key and
  * prints them as JSON lines or CAP 1.2 documents, in batches: everything
@@ -43,13 +47,12 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "authlink.h"
 #include "seen.h"
 #include "subscribe.h"
 #include "subview.h"
 #include "../keys/identity.h"
-#include "../keys/keyfile.h"
 #include "../keys/keytext.h"
-#include "../keys/seqfile.h"
 #include "../proto/cap.h"
 #include "../proto/json.h"
 #include "../proto/mp.h"
@@ -72,14 +75,6 @@
  * records it stores, and none stores this many between two messages. */
 #define CURSOR_JUMP_MAX (UINT64_C(1) << 32)
 
-enum {
-	EXIT_OK = 0,
-	EXIT_USAGE = 2,
-	EXIT_INPUT = 3,
-	EXIT_UNREACHABLE = 4,
-	EXIT_REVOKED = 6, /* "forbidden": this key is no longer an authority */
-	EXIT_INTERNAL = 10
-};
 
 static volatile sig_atomic_t stopping;
 static void on_stop(int sig)
@@ -136,11 +131,7 @@ struct writer {
 };
 
 struct sub {
-	struct identity *id;
-	char key_path[4096];
-	void *zctx, *sock;
-	uint8_t relay_key[32];
-	const char *endpoint;
+	struct authlink link; /* the key, and the connection to the relay */
 	bool cap;
 	const char *out;
 	char cursor_file[4200];
@@ -173,18 +164,6 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("samen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
 }
 
 /* ---- the cursor ---- */
@@ -545,7 +524,7 @@ static int writer_start(struct sub *s)
 	int rc = pthread_create(&s->w.th, NULL, writer_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
-		return fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
+		return authlink_fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
 	s->w.running = true;
 	return 0;
 }
@@ -567,8 +546,8 @@ static int writer_wait(struct sub *s, bool block)
 	if (!s->reported) {
 		s->reported = true;
 		if (w->err_cursor)
-			return fail(EXIT_INTERNAL, "cannot save the cursor to %s", s->cursor_file);
-		return fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
+			return authlink_fail(EXIT_INTERNAL, "cannot save the cursor to %s", s->cursor_file);
+		return authlink_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
 	}
 	return EXIT_INTERNAL;
 }
@@ -611,7 +590,7 @@ static int slot_take(struct sub *s, uint64_t cursor, const uint8_t *rec, size_t 
 	return 0;
 }
 
-/* A pool job: reads only s->id and s->cap, writes only slot i. */
+/* A pool job: reads only s->link.id and s->cap, writes only slot i. */
 static void slot_open(void *ctx, size_t i)
 {
 	struct sub *s = ctx;
@@ -623,7 +602,7 @@ static void slot_open(void *ctx, size_t i)
 	t->opened = record_open(t->buf, t->len, &t->r) == 0;
 	if (!t->opened || t->r.kind != REC_SIGNAL)
 		return;
-	t->dec = signal_decrypt_authority(&t->r, s->id->pk, s->id->curve_pk, s->id->curve_sk, &t->p);
+	t->dec = signal_decrypt_authority(&t->r, s->link.id->pk, s->link.id->curve_pk, s->link.id->curve_sk, &t->p);
 	if (t->dec < 0 || s->cap)
 		return; /* CAP refers to earlier signals: rendered in order */
 	struct mp_buf b;
@@ -774,7 +753,7 @@ static int batch_decrypt(struct sub *s)
 	s->n_slots = 0;
 	if (ret < 0) {
 		s->taken = s->cursor;
-		return fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
+		return authlink_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
 	}
 	return 0;
 }
@@ -815,7 +794,7 @@ static int flush_batch(struct sub *s, bool wait)
 
 static void send_msg(struct sub *s, const struct mp_buf *b)
 {
-	zmq_send(s->sock, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
+	zmq_send(s->link.sock, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
 }
 
 static void send_subscribe(struct sub *s)
@@ -835,26 +814,6 @@ static void send_credit(struct sub *s, uint64_t n)
 	if (submsg_pack_credit(&b, n) == 0)
 		send_msg(s, &b);
 	mp_buf_destroy(&b);
-}
-
-static int connect_relay(struct sub *s)
-{
-	uint8_t server[32];
-	int64_t max = 1 << 20;
-	int zero = 0;
-	if (crypto_sign_ed25519_pk_to_curve25519(server, s->relay_key) != 0)
-		return fail(EXIT_USAGE, "--relay-key: not a valid key");
-	s->zctx = zmq_ctx_new();
-	s->sock = zmq_socket(s->zctx, ZMQ_DEALER);
-	if (!s->sock || zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
-	    zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
-	    zmq_setsockopt(s->sock, ZMQ_CURVE_SERVERKEY, server, 32) ||
-	    zmq_setsockopt(s->sock, ZMQ_CURVE_PUBLICKEY, s->id->curve_pk, 32) ||
-	    zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY, s->id->curve_sk, 32) ||
-	    zmq_connect(s->sock, s->endpoint) != 0)
-		return fail(EXIT_UNREACHABLE, "cannot connect to %s: %s", s->endpoint,
-			    zmq_strerror(errno));
-	return 0;
 }
 
 /* A cursor the relay names is believed only if its log could have it: not
@@ -885,12 +844,12 @@ static int on_member(struct sub *s, const uint8_t *rec, size_t len)
 static int on_error(const struct submsg_reply *m)
 {
 	if (!strcmp(m->code, SUBMSG_CODE_REVOKED))
-		return fail(EXIT_REVOKED, "the relay ended the session: this key was revoked, it is no "
+		return authlink_fail(EXIT_REVOKED, "the relay ended the session: this key was revoked, it is no "
 					  "longer an authority of the neighbourhood (%s)", m->error);
 	if (!strcmp(m->code, SUBMSG_CODE_CURSOR))
-		return fail(EXIT_INPUT, "the relay refused the saved cursor: %s (was its store "
+		return authlink_fail(EXIT_INPUT, "the relay refused the saved cursor: %s (was its store "
 					"reset? remove the cursor file to read from the start)", m->error);
-	return fail(EXIT_INPUT, "the relay refused: %s", m->error);
+	return authlink_fail(EXIT_INPUT, "the relay refused: %s", m->error);
 }
 
 static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up)
@@ -908,7 +867,7 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 		subview_refuse(&s->refused, SV_CURSOR, m.cursor, NULL, stderr);
 		*caught_up = m.type == SUBMSG_CAUGHT_UP;
 	} else if (dec < 0) {
-		ret = fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message "
+		ret = authlink_fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message "
 					  "(%s)", why);
 	} else if (m.type == SUBMSG_ERROR) {
 		ret = on_error(&m);
@@ -924,7 +883,7 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 		ret = on_member(s, m.record, m.record_len);
 	} else if (m.type == SUBMSG_RECORD && m.cursor > s->taken) { /* older: a resent window */
 		if (slot_take(s, m.cursor, m.record, m.record_len) < 0)
-			ret = fail(EXIT_INTERNAL, "out of memory");
+			ret = authlink_fail(EXIT_INTERNAL, "out of memory");
 		else if (s->n_slots >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
 			ret = flush_batch(s, false);
 	}
@@ -936,36 +895,6 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 	}
 	msgpack_unpacked_destroy(&u);
 	return ret;
-}
-
-static int load_key(const char *path, struct identity **id)
-{
-	char pass[256] = "";
-	const char *pf = getenv("SAMEN_PASSPHRASE_FILE");
-	if (pf && *pf) {
-		FILE *f = fopen(pf, "re");
-		if (f) {
-			if (!fgets(pass, sizeof(pass), f))
-				pass[0] = '\0';
-			fclose(f);
-			pass[strcspn(pass, "\r\n")] = '\0';
-		}
-	}
-	int ret = keyfile_read_secret(path, pass[0] ? pass : NULL, id);
-	sodium_memzero(pass, sizeof(pass));
-	if (ret < 0)
-		return fail(EXIT_INPUT, "%s: %s", path, samen_strerror(ret));
-	return 0;
-}
-
-static int default_key(char *out, size_t cap)
-{
-	const char *env = getenv("SAMEN_KEY"), *home = getenv("HOME");
-	if (env && *env)
-		return snprintf(out, cap, "%s", env) < (int)cap ? 0 : -1;
-	if (!home)
-		return -1;
-	return snprintf(out, cap, "%s/.config/samen/identity.key", home) < (int)cap ? 0 : -1;
 }
 
 int subscribe_main(int argc, char **argv)
@@ -984,22 +913,22 @@ int subscribe_main(int argc, char **argv)
 	unsigned long threads = 0;
 
 	memset(&s, 0, sizeof(s));
-	if (default_key(s.key_path, sizeof(s.key_path)) < 0)
-		s.key_path[0] = '\0';
+	if (authlink_default_key(s.link.key_path, sizeof(s.link.key_path)) < 0)
+		s.link.key_path[0] = '\0';
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': s.endpoint = optarg; break;
+		case 'r': s.link.endpoint = optarg; break;
 		case 'K': relay_key = optarg; break;
-		case 'k': snprintf(s.key_path, sizeof(s.key_path), "%s", optarg); break;
+		case 'k': snprintf(s.link.key_path, sizeof(s.link.key_path), "%s", optarg); break;
 		case 'o': s.out = optarg; break;
 		case 'c': cursor_file = optarg; break;
 		case '1': s.once = true; break;
 		case 'n':
 			if (s.n_nbhds == SUBVIEW_NBHD_MAX)
-				return fail(EXIT_USAGE, "--nbhd: at most %d neighbourhoods", SUBVIEW_NBHD_MAX);
+				return authlink_fail(EXIT_USAGE, "--nbhd: at most %d neighbourhoods", SUBVIEW_NBHD_MAX);
 			if (keytext_decode(optarg, s.nbhds[s.n_nbhds]) < 0)
-				return fail(EXIT_USAGE, "--nbhd: '%s' is not a neighbourhood id (its "
+				return authlink_fail(EXIT_USAGE, "--nbhd: '%s' is not a neighbourhood id (its "
 							"founder's public key)", optarg);
 			s.n_nbhds++;
 			break;
@@ -1008,7 +937,7 @@ int subscribe_main(int argc, char **argv)
 			errno = 0;
 			threads = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || errno || threads == 0 || threads > SUBSCRIBE_THREADS_MAX)
-				return fail(EXIT_USAGE, "--threads: '%s' is not a number from 1 to %d", optarg,
+				return authlink_fail(EXIT_USAGE, "--threads: '%s' is not a number from 1 to %d", optarg,
 					    SUBSCRIBE_THREADS_MAX);
 			break;
 		}
@@ -1016,7 +945,7 @@ int subscribe_main(int argc, char **argv)
 			if (!strcmp(optarg, "cap"))
 				s.cap = true;
 			else if (strcmp(optarg, "json") != 0)
-				return fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
+				return authlink_fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
 			break;
 		case 'h':
 			printf("usage: samen subscribe --relay ENDPOINT --relay-key KEY --nbhd NBHD... [-k KEYFILE]\n"
@@ -1027,21 +956,21 @@ int subscribe_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!s.endpoint || !relay_key || !s.n_nbhds)
-		return fail(EXIT_USAGE, "subscribe: --relay, --relay-key and --nbhd (each "
+	if (!s.link.endpoint || !relay_key || !s.n_nbhds)
+		return authlink_fail(EXIT_USAGE, "subscribe: --relay, --relay-key and --nbhd (each "
 					"neighbourhood's id, its founder's key) are required (ask the "
 					"neighbourhood's coordinator for them)");
-	if (keytext_decode(relay_key, s.relay_key) < 0)
-		return fail(EXIT_USAGE, "--relay-key: '%s' is not a public key", relay_key);
+	if (keytext_decode(relay_key, s.link.relay_key) < 0)
+		return authlink_fail(EXIT_USAGE, "--relay-key: '%s' is not a public key", relay_key);
 	if (sodium_init() < 0)
-		return fail(EXIT_INTERNAL, "libsodium failed to initialise");
-	if ((ret = load_key(s.key_path, &s.id)) != 0)
+		return authlink_fail(EXIT_INTERNAL, "libsodium failed to initialise");
+	if ((ret = authlink_load_key(&s.link)) != 0)
 		return ret;
 	if (s.cap && s.out && mkdir(s.out, 0700) < 0 && errno != EEXIST)
-		return fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
+		return authlink_fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
 	snprintf(s.cursor_file, sizeof(s.cursor_file), "%s", cursor_file ? cursor_file : "");
 	if (!cursor_file)
-		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.key_path);
+		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.link.key_path);
 	s.threads = threads ? (unsigned)threads : vpool_cpus(SUBSCRIBE_THREADS_DEFAULT_MAX);
 	s.out_fd = -1;
 	if (s.out) {
@@ -1050,7 +979,7 @@ int subscribe_main(int argc, char **argv)
 		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
 				 : open(s.out, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (s.out_fd < 0)
-			return fail(EXIT_INPUT, "--out %s: %s", s.out,
+			return authlink_fail(EXIT_INPUT, "--out %s: %s", s.out,
 				    errno == ELOOP || errno == ENOTDIR ? "is a symbolic link (refused)"
 								       : strerror(errno));
 	}
@@ -1068,25 +997,25 @@ int subscribe_main(int argc, char **argv)
 	char seen_path[4300];
 	snprintf(seen_path, sizeof(seen_path), "%s.seen", s.cursor_file);
 	if ((ret = seen_open(&s.seen, seen_path)) < 0) {
-		ret = fail(EXIT_INPUT, "%s: %s", seen_path, samen_strerror(ret));
+		ret = authlink_fail(EXIT_INPUT, "%s: %s", seen_path, samen_strerror(ret));
 		goto out;
 	}
 	if ((ret = subview_new(&s.view, (const uint8_t(*)[32])s.nbhds, s.n_nbhds)) < 0) {
-		ret = fail(EXIT_INTERNAL, "out of memory");
+		ret = authlink_fail(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
 	s.cache = calloc(CACHE_MAX, sizeof(*s.cache));
 	s.slots = calloc(BATCH_MAX, sizeof(*s.slots));
 	if (!s.cache || !s.slots) {
-		ret = fail(EXIT_INTERNAL, "out of memory");
+		ret = authlink_fail(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (s.threads > 1 && (ret = vpool_new(&s.pool, s.threads - 1)) < 0) {
-		ret = fail(EXIT_INTERNAL, "cannot start %u decrypt threads: %s", s.threads,
+		ret = authlink_fail(EXIT_INTERNAL, "cannot start %u decrypt threads: %s", s.threads,
 			   samen_strerror(ret));
 		goto out;
 	}
-	if ((ret = writer_start(&s)) != 0 || (ret = connect_relay(&s)) != 0)
+	if ((ret = writer_start(&s)) != 0 || (ret = authlink_connect(&s.link)) != 0)
 		goto out;
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
@@ -1094,16 +1023,16 @@ int subscribe_main(int argc, char **argv)
 	uint64_t last_rx = now_ms();
 	bool done = false;
 	while (!stopping && !done) {
-		zmq_pollitem_t it = {s.sock, 0, ZMQ_POLLIN, 0};
+		zmq_pollitem_t it = {s.link.sock, 0, ZMQ_POLLIN, 0};
 		int rc = zmq_poll(&it, 1, 500);
 		if (rc < 0 && errno != EINTR) {
-			ret = fail(EXIT_INTERNAL, "poll: %s", zmq_strerror(errno));
+			ret = authlink_fail(EXIT_INTERNAL, "poll: %s", zmq_strerror(errno));
 			break;
 		}
 		if (rc > 0) {
 			zmq_msg_t m;
 			zmq_msg_init(&m);
-			while (zmq_msg_recv(&m, s.sock, ZMQ_DONTWAIT) >= 0) {
+			while (zmq_msg_recv(&m, s.link.sock, ZMQ_DONTWAIT) >= 0) {
 				bool caught_up = false;
 				last_rx = now_ms();
 				ret = handle(&s, zmq_msg_data(&m), zmq_msg_size(&m), &caught_up);
@@ -1124,7 +1053,7 @@ int subscribe_main(int argc, char **argv)
 			send_subscribe(&s);
 			last_rx = now_ms();
 			if (s.once)
-				fprintf(stderr, "samen: waiting for the relay at %s\n", s.endpoint);
+				fprintf(stderr, "samen: waiting for the relay at %s\n", s.link.endpoint);
 		}
 	}
 out:
@@ -1147,134 +1076,6 @@ out:
 		free(s.slots[i].buf);
 	}
 	free(s.slots);
-	if (s.sock)
-		zmq_close(s.sock);
-	if (s.zctx)
-		zmq_ctx_term(s.zctx);
-	identity_free(&s.id);
-	return ret;
-}
-
-/* ---- announce ---- */
-
-int announce_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"relay", required_argument, NULL, 'r'}, {"relay-key", required_argument, NULL, 'K'},
-		{"key", required_argument, NULL, 'k'},   {"nbhd", required_argument, NULL, 'n'},
-		{"kind", required_argument, NULL, 'i'},  {"text", required_argument, NULL, 't'},
-		{"where", required_argument, NULL, 'w'}, {"hours", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
-	};
-	static struct sub s;
-	struct record r;
-	const char *relay_key = NULL, *nbhd = NULL, *kind = NULL, *text = NULL, *where = "";
-	unsigned long hours = 12;
-	uint8_t *buf = NULL;
-	size_t len;
-	int c, ret;
-
-	memset(&s, 0, sizeof(s));
-	memset(&r, 0, sizeof(r));
-	if (default_key(s.key_path, sizeof(s.key_path)) < 0)
-		s.key_path[0] = '\0';
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': s.endpoint = optarg; break;
-		case 'K': relay_key = optarg; break;
-		case 'k': snprintf(s.key_path, sizeof(s.key_path), "%s", optarg); break;
-		case 'n': nbhd = optarg; break;
-		case 'i': kind = optarg; break;
-		case 't': text = optarg; break;
-		case 'w': where = optarg; break;
-		case 'H': {
-			char *end;
-			errno = 0;
-			hours = strtoul(optarg, &end, 10);
-			if (*end || errno || hours == 0 || hours > 24 * 30)
-				return fail(EXIT_USAGE, "--hours: '%s' is not a number from 1 to 720", optarg);
-			break;
-		}
-		case 'h':
-			printf("usage: samen announce --relay ENDPOINT --relay-key KEY [-k KEYFILE] --nbhd NBHD\n"
-			       "                      --kind lookout|found|enroute|info --text TEXT [--where W] [--hours N]\n");
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
-	for (unsigned i = 1; kind && i < 5; i++)
-		if (!strcmp(kind, kinds[i]))
-			r.u.announce.kind = (uint8_t)i;
-	if (!s.endpoint || !relay_key || !nbhd || !text || !r.u.announce.kind)
-		return fail(EXIT_USAGE, "announce: --relay, --relay-key, --nbhd, --kind "
-					"(lookout, found, enroute, info) and --text are required");
-	if (keytext_decode(relay_key, s.relay_key) < 0 || keytext_decode(nbhd, r.nbhd) < 0)
-		return fail(EXIT_USAGE, "--relay-key and --nbhd take public keys (43 characters)");
-	if (strlen(text) > TEXT_MAX || strlen(where) > WHERE_MAX || !*text)
-		return fail(EXIT_USAGE, "--text: 1 to %d bytes; --where: at most %d", TEXT_MAX, WHERE_MAX);
-	if (sodium_init() < 0)
-		return fail(EXIT_INTERNAL, "libsodium failed to initialise");
-	if ((ret = load_key(s.key_path, &s.id)) != 0)
-		return ret;
-	r.kind = REC_ANNOUNCE;
-	memcpy(r.author, s.id->pk, 32);
-	r.created = (uint64_t)time(NULL);
-	snprintf(r.u.announce.text, sizeof(r.u.announce.text), "%s", text);
-	snprintf(r.u.announce.where, sizeof(r.u.announce.where), "%s", where);
-	r.u.announce.expires = r.created + hours * 3600;
-	ret = seqfile_next(s.key_path, 0, &r.seq);
-	if (ret == 0)
-		ret = record_sign(&r, s.id->sk, &buf, &len);
-	if (ret < 0) {
-		ret = fail(EXIT_INPUT, "cannot make the announcement: %s", samen_strerror(ret));
-		goto out;
-	}
-	if ((ret = connect_relay(&s)) != 0)
-		goto out;
-	struct mp_buf b;
-	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 2);
-	mpmap_put_str(&b.pk, "op", "announce");
-	mpmap_put_bin(&b.pk, "record", buf, len);
-	zmq_send(s.sock, b.sb.data, b.sb.size, 0);
-	mp_buf_destroy(&b);
-	zmq_pollitem_t it = {s.sock, 0, ZMQ_POLLIN, 0};
-	if (zmq_poll(&it, 1, 10000) != 1) {
-		ret = fail(EXIT_UNREACHABLE, "no answer from the relay at %s (is this key an "
-					     "authority of that neighbourhood?)", s.endpoint);
-		goto out;
-	}
-	zmq_msg_t m;
-	zmq_msg_init(&m);
-	msgpack_unpacked u;
-	msgpack_unpacked_init(&u);
-	bool ok = false;
-	char verdict[64] = "";
-	if (zmq_msg_recv(&m, s.sock, 0) >= 0 &&
-	    mp_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 2, &u) == 0 &&
-	    mpmap_bool(&u.data, "ok", &ok) == 0 && mpmap_str(&u.data, "error", verdict, sizeof(verdict)) == 0) {
-		if (ok) {
-			char idh[65];
-			hex(r.id, 32, idh);
-			printf("announced %.16s to the neighbourhood\n", idh);
-			ret = 0;
-		} else {
-			ret = fail(EXIT_INPUT, "the relay refused the announcement: %s", verdict);
-		}
-	} else {
-		ret = fail(EXIT_INTERNAL, "a malformed answer from the relay");
-	}
-	msgpack_unpacked_destroy(&u);
-	zmq_msg_close(&m);
-out:
-	free(buf);
-	if (s.sock)
-		zmq_close(s.sock);
-	if (s.zctx)
-		zmq_ctx_term(s.zctx);
-	identity_free(&s.id);
+	authlink_close(&s.link);
 	return ret;
 }
