@@ -1,11 +1,15 @@
 /*
- * subscribe.c — the authority side of samen (PROTOCOL.md section 11):
+ * subscribe.c — `samen subscribe`, the authority's feed (PROTOCOL.md
+ * section 11):
  *
- *   samen subscribe --relay ENDPOINT --relay-key KEY [-k KEYFILE]
+ *   samen subscribe --relay ENDPOINT --relay-key KEY --nbhd NBHD... [-k KEYFILE]
  *                   [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]
  *                   [--threads N]
- *   samen announce  --relay ENDPOINT --relay-key KEY [-k KEYFILE] --nbhd NBHD
- *                   --kind lookout|found|enroute|info --text TEXT [--where W] [--hours N]
+ *
+ * The relay is believed nothing: every record is checked against the
+ * membership of the neighbourhoods pinned with --nbhd (client/subview.c),
+ * an id is output at most once across runs (client/seen.c), and what is
+ * refused is said and counted.
  *
  * subscribe decrypts exactly the signals households shared with this key and
  * prints them as JSON lines or CAP 1.2 documents, in batches: everything
@@ -43,17 +47,19 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "authlink.h"
+#include "seen.h"
 #include "subscribe.h"
+#include "subview.h"
 #include "../keys/identity.h"
-#include "../keys/keyfile.h"
 #include "../keys/keytext.h"
-#include "../keys/seqfile.h"
 #include "../proto/cap.h"
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
 #include "../proto/record.h"
 #include "../proto/signal.h"
+#include "../proto/submsg.h"
 #include "../proto/vpool.h"
 
 #define BATCH_MAX 256 /* records per write + fdatasync + cursor save */
@@ -65,8 +71,10 @@
 #define SILENCE_MS 5000 /* re-subscribe when the relay says nothing this long */
 #define CACHE_MAX 1024
 #define PARALLEL_MIN 2 /* records a batch needs before the pool helps */
+/* The furthest one message may move the cursor: a relay's log grows by the
+ * records it stores, and none stores this many between two messages. */
+#define CURSOR_JUMP_MAX (UINT64_C(1) << 32)
 
-enum { EXIT_OK = 0, EXIT_USAGE = 2, EXIT_INPUT = 3, EXIT_UNREACHABLE = 4, EXIT_INTERNAL = 10 };
 
 static volatile sig_atomic_t stopping;
 static void on_stop(int sig)
@@ -75,7 +83,7 @@ static void on_stop(int sig)
 	stopping = 1;
 }
 
-struct seen { /* signals met this run, for CAP references and Cancels */
+struct recent { /* signals met this run, for CAP references and Cancels */
 	uint8_t id[32];
 	char sender[64];
 	uint64_t created;
@@ -117,16 +125,13 @@ struct writer {
 	struct text batch; /* the writer's while busy */
 	uint64_t cursor;   /* saved once the batch is durable */
 	bool sync_dir;     /* CAP --out: make the new documents' names durable */
+	struct seen_pending seen; /* ids the batch output, saved before the cursor */
 	int err;           /* the first failure: nothing is written after it */
 	bool err_cursor;   /* it was the cursor save that failed */
 };
 
 struct sub {
-	struct identity *id;
-	char key_path[4096];
-	void *zctx, *sock;
-	uint8_t relay_key[32];
-	const char *endpoint;
+	struct authlink link; /* the key, and the connection to the relay */
 	bool cap;
 	const char *out;
 	char cursor_file[4200];
@@ -134,7 +139,7 @@ struct sub {
 	uint64_t handed; /* the cursor of the last batch handed to the writer */
 	bool once;
 	unsigned since_credit;
-	struct seen *cache;
+	struct recent *cache;
 	size_t n_cache, next_cache;
 	struct text batch; /* the batch being decrypted */
 	unsigned pending;  /* records it covers */
@@ -145,6 +150,11 @@ struct sub {
 	unsigned threads;  /* that decrypt, the main one included */
 	vpool_t *pool;     /* threads - 1 workers; NULL for one thread */
 	int out_fd; /* --out: the JSON lines file (append) or the CAP directory */
+	uint8_t nbhds[SUBVIEW_NBHD_MAX][32]; /* --nbhd: the founder keys trusted */
+	size_t n_nbhds;
+	struct subview *view;       /* their membership, from what the relay delivers */
+	struct subview_refusals refused;
+	struct seen_set *seen;      /* ids output, across runs */
 	bool reported; /* the writer's failure was reported */
 	struct writer w;
 };
@@ -154,18 +164,6 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("samen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
 }
 
 /* ---- the cursor ---- */
@@ -196,7 +194,10 @@ static int save_cursor(const char *path, uint64_t cursor)
 
 static uint64_t load_cursor(const char *path)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (fd >= 0 && !f)
+		close(fd);
 	unsigned long long v = 0;
 	if (f) {
 		if (fscanf(f, "%llu", &v) != 1)
@@ -213,7 +214,10 @@ static uint64_t cursor_in_output(const struct sub *s)
 	if (!s->out)
 		return 0;
 	if (s->cap) {
-		DIR *dir = opendir(s->out);
+		int fd = dup(s->out_fd);
+		DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+		if (fd >= 0 && !dir)
+			close(fd);
 		struct dirent *e;
 		while (dir && (e = readdir(dir))) {
 			unsigned long long c;
@@ -228,9 +232,13 @@ static uint64_t cursor_in_output(const struct sub *s)
 			closedir(dir);
 		return best;
 	}
-	FILE *f = fopen(s->out, "r+e");
-	if (!f)
+	int fd = dup(s->out_fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	/* a torn last line (crash mid-write) is cut off */
 	char line[65536];
 	long good = 0;
@@ -244,7 +252,7 @@ static uint64_t cursor_in_output(const struct sub *s)
 		if (c && sscanf(c + 9, "%llu", &v) == 1 && v > best)
 			best = v;
 	}
-	if (ftruncate(fileno(f), good) < 0)
+	if (ftruncate(s->out_fd, good) < 0)
 		fprintf(stderr, "samen: cannot trim a torn line from %s\n", s->out);
 	fclose(f);
 	return best;
@@ -252,7 +260,7 @@ static uint64_t cursor_in_output(const struct sub *s)
 
 /* ---- output ---- */
 
-static struct seen *cache_find(struct sub *s, const uint8_t id[32])
+static struct recent *cache_find(struct sub *s, const uint8_t id[32])
 {
 	for (size_t i = 0; i < s->n_cache; i++)
 		if (memcmp(s->cache[i].id, id, 32) == 0)
@@ -260,9 +268,9 @@ static struct seen *cache_find(struct sub *s, const uint8_t id[32])
 	return NULL;
 }
 
-static struct seen *cache_add(struct sub *s)
+static struct recent *cache_add(struct sub *s)
 {
-	struct seen *e;
+	struct recent *e;
 	if (s->n_cache < CACHE_MAX) {
 		e = &s->cache[s->n_cache++];
 	} else {
@@ -416,21 +424,26 @@ static int emit_cap(struct sub *s, uint64_t cursor, const struct cap_input *in)
 		FILE *m = open_memstream(&text, &len);
 		return m ? batch_add(s, m, &text, &len, cap_write(m, in) == 0) : -ENOMEM;
 	}
-	char path[4300], tmp[4400], idh[65];
+	char name[128], tmp[160], idh[65];
 	hex(in->id, 32, idh);
-	snprintf(path, sizeof(path), "%s/%020" PRIu64 "-%s.xml", s->out, cursor, idh);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
+	snprintf(name, sizeof(name), "%020" PRIu64 "-%s.xml", cursor, idh);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	int fd = openat(s->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		int err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
 	int ret = cap_write(f, in);
 	if (ret == 0 && (fflush(f) != 0 || fdatasync(fileno(f)) != 0))
 		ret = -EIO;
 	fclose(f);
-	if (ret == 0 && rename(tmp, path) < 0)
+	if (ret == 0 && renameat(s->out_fd, tmp, s->out_fd, name) < 0)
 		ret = -errno;
 	if (ret < 0)
-		unlink(tmp);
+		(void)unlinkat(s->out_fd, tmp, 0);
 	return ret;
 }
 
@@ -470,6 +483,9 @@ static int write_batch(const struct sub *s, struct writer *w)
 		ret = -errno;
 	}
 	text_clear(&w->batch);
+	if (ret == 0)
+		ret = seen_write(s->seen, &w->seen);
+	w->seen.n = 0;
 	if (ret == 0 && (ret = save_cursor(s->cursor_file, w->cursor)) < 0)
 		w->err_cursor = true;
 	return ret;
@@ -508,7 +524,7 @@ static int writer_start(struct sub *s)
 	int rc = pthread_create(&s->w.th, NULL, writer_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
-		return fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
+		return authlink_fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
 	s->w.running = true;
 	return 0;
 }
@@ -530,8 +546,8 @@ static int writer_wait(struct sub *s, bool block)
 	if (!s->reported) {
 		s->reported = true;
 		if (w->err_cursor)
-			return fail(EXIT_INTERNAL, "cannot save the cursor to %s", s->cursor_file);
-		return fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
+			return authlink_fail(EXIT_INTERNAL, "cannot save the cursor to %s", s->cursor_file);
+		return authlink_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
 	}
 	return EXIT_INTERNAL;
 }
@@ -548,6 +564,7 @@ static void writer_stop(struct sub *s)
 	pthread_join(w->th, NULL);
 	w->running = false;
 	text_free(&w->batch);
+	seen_pending_free(&w->seen);
 }
 
 /* ---- signals: verified and decrypted on every thread, output in order ---- */
@@ -573,7 +590,7 @@ static int slot_take(struct sub *s, uint64_t cursor, const uint8_t *rec, size_t 
 	return 0;
 }
 
-/* A pool job: reads only s->id and s->cap, writes only slot i. */
+/* A pool job: reads only s->link.id and s->cap, writes only slot i. */
 static void slot_open(void *ctx, size_t i)
 {
 	struct sub *s = ctx;
@@ -585,7 +602,7 @@ static void slot_open(void *ctx, size_t i)
 	t->opened = record_open(t->buf, t->len, &t->r) == 0;
 	if (!t->opened || t->r.kind != REC_SIGNAL)
 		return;
-	t->dec = signal_decrypt_authority(&t->r, s->id->pk, s->id->curve_pk, s->id->curve_sk, &t->p);
+	t->dec = signal_decrypt_authority(&t->r, s->link.id->pk, s->link.id->curve_pk, s->link.id->curve_sk, &t->p);
 	if (t->dec < 0 || s->cap)
 		return; /* CAP refers to earlier signals: rendered in order */
 	struct mp_buf b;
@@ -606,9 +623,15 @@ static int on_signal(struct sub *s, struct slot *t)
 	const struct record *r = &t->r;
 	char author[KEYTEXT_LEN], nbhd[KEYTEXT_LEN];
 	int ret;
-	if (t->dec < 0)
-		return 0; /* not shared with us: the relay should not have sent it */
-	struct seen *c = cache_add(s);
+	enum subview_reason why = t->dec < 0 ? SV_NOT_SHARED
+				  : seen_find(s->seen, r->id, NULL)
+				  ? SV_DUPLICATE
+				  : subview_signal(s->view, r, (uint64_t)time(NULL));
+	if (why != SV_OK) {
+		subview_refuse(&s->refused, why, t->cursor, r->id, stderr);
+		return 0;
+	}
+	struct recent *c = cache_add(s);
 	memcpy(c->id, r->id, 32);
 	keytext_encode(r->author, author);
 	keytext_encode(r->nbhd, nbhd);
@@ -621,7 +644,7 @@ static int on_signal(struct sub *s, struct slot *t)
 	} else {
 		struct cap_ref refs[SIGNAL_REFS_MAX];
 		for (unsigned i = 0; i < t->p.n_refs; i++) {
-			struct seen *e = cache_find(s, t->p.refs[i]);
+			struct recent *e = cache_find(s, t->p.refs[i]);
 			refs[i].id = t->p.refs[i];
 			refs[i].sender = e ? e->sender : NULL;
 			refs[i].sent = e ? e->created : 0;
@@ -630,15 +653,25 @@ static int on_signal(struct sub *s, struct slot *t)
 				       &t->p, refs, t->p.n_refs, false, NULL, NULL};
 		ret = emit_cap(s, t->cursor, &in);
 	}
-	return ret;
+	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
 }
 
+/* A retraction is output only for a signal this subscriber output (in this
+ * run or an earlier one), and only when its author may retract it. */
 static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 {
-	struct seen *t = cache_find(s, r->u.retraction.target);
+	uint8_t target_author[32];
 	char idh[65], target[65], author[KEYTEXT_LEN], nbhd[KEYTEXT_LEN];
-	if (!t)
-		return 0; /* a retraction of something never shared with us */
+	int ret;
+	if (!seen_find(s->seen, r->u.retraction.target, target_author))
+		return 0; /* of a signal never shared with us: nothing to take back */
+	enum subview_reason why = seen_find(s->seen, r->id, NULL)
+				  ? SV_DUPLICATE
+				  : subview_retraction(s->view, r, target_author, (uint64_t)time(NULL));
+	if (why != SV_OK) {
+		subview_refuse(&s->refused, why, cursor, r->id, stderr);
+		return 0;
+	}
 	hex(r->id, 32, idh);
 	hex(r->u.retraction.target, 32, target);
 	keytext_encode(r->author, author);
@@ -655,16 +688,31 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 		mpmap_put_uint(&b.pk, "created", r->created);
 		mpmap_put_str(&b.pk, "target", target);
 		mpmap_put_str(&b.pk, "reason", r->u.retraction.reason);
-		int ret = emit_json(s, &b);
+		ret = emit_json(s, &b);
 		mp_buf_destroy(&b);
-		return ret;
+	} else {
+		/* a CAP Cancel repeats the original's details: only for one met
+		 * this run */
+		const struct recent *t = cache_find(s, r->u.retraction.target);
+		if (!t)
+			return 0;
+		char sender[64];
+		snprintf(sender, sizeof(sender), "samen:%s", author);
+		struct cap_ref ref = {t->id, t->sender, t->created};
+		struct cap_input in = {r->id, sender, NULL, nbhd, r->created, 0, &t->p, &ref, 1, true,
+				       r->u.retraction.reason, NULL};
+		ret = emit_cap(s, cursor, &in);
 	}
-	char sender[64];
-	snprintf(sender, sizeof(sender), "samen:%s", author);
-	struct cap_ref ref = {t->id, t->sender, t->created};
-	struct cap_input in = {r->id, sender, NULL, nbhd, r->created, 0, &t->p, &ref, 1, true,
-			       r->u.retraction.reason, NULL};
-	return emit_cap(s, cursor, &in);
+	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
+}
+
+/* A certificate or revocation into the view, in cursor order with the
+ * records around it. */
+static void on_membership(struct sub *s, uint64_t cursor, const struct record *r)
+{
+	enum subview_reason why = subview_add(s->view, r);
+	if (why != SV_OK)
+		subview_refuse(&s->refused, why, cursor, r->id, stderr);
 }
 
 /* Verifies and decrypts the slots on every thread, then outputs them in
@@ -684,11 +732,17 @@ static int batch_decrypt(struct sub *s)
 			slot_open(s, i);
 	for (unsigned i = 0; i < n; i++) {
 		struct slot *t = &s->slots[i];
-		if (ret == 0 && t->opened) {
+		if (ret == 0 && !t->opened) {
+			subview_refuse(&s->refused, SV_MALFORMED, t->cursor, NULL, stderr);
+		} else if (ret == 0) {
 			if (t->r.kind == REC_SIGNAL)
 				ret = on_signal(s, t);
 			else if (t->r.kind == REC_RETRACTION)
 				ret = on_retraction(s, t->cursor, &t->r);
+			else if (t->r.kind == REC_CERT || t->r.kind == REC_REVOCATION)
+				on_membership(s, t->cursor, &t->r);
+			else /* epochs, peers, announcements: never for a subscriber */
+				subview_refuse(&s->refused, SV_NOT_SHARED, t->cursor, t->r.id, stderr);
 		}
 		if (ret == 0) {
 			s->cursor = t->cursor;
@@ -699,7 +753,7 @@ static int batch_decrypt(struct sub *s)
 	s->n_slots = 0;
 	if (ret < 0) {
 		s->taken = s->cursor;
-		return fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
+		return authlink_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
 	}
 	return 0;
 }
@@ -725,6 +779,7 @@ static int flush_batch(struct sub *s, bool wait)
 		s->batch = t;
 		w->cursor = s->cursor;
 		w->sync_dir = s->cap && s->out && s->pending;
+		seen_take(s->seen, &w->seen);
 		w->busy = true;
 		pthread_cond_signal(&w->cv);
 		pthread_mutex_unlock(&w->mu);
@@ -737,116 +792,109 @@ static int flush_batch(struct sub *s, bool wait)
 
 /* ---- the exchange ---- */
 
-static void send_map2(struct sub *s, const char *op, const char *k1, uint64_t v1, const char *k2,
-		      uint64_t v2)
+static void send_msg(struct sub *s, const struct mp_buf *b)
+{
+	zmq_send(s->link.sock, b->sb.data, b->sb.size, ZMQ_DONTWAIT);
+}
+
+static void send_subscribe(struct sub *s)
 {
 	struct mp_buf b;
 	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, k2 ? 3 : 2);
-	mpmap_put_str(&b.pk, "op", op);
-	mpmap_put_uint(&b.pk, k1, v1);
-	if (k2)
-		mpmap_put_uint(&b.pk, k2, v2);
-	zmq_send(s->sock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
+	if (submsg_pack_subscribe(&b, s->cursor, WINDOW) == 0)
+		send_msg(s, &b);
+	mp_buf_destroy(&b);
+	s->since_credit = 0;
+}
+
+static void send_credit(struct sub *s, uint64_t n)
+{
+	struct mp_buf b;
+	mp_buf_init(&b);
+	if (submsg_pack_credit(&b, n) == 0)
+		send_msg(s, &b);
 	mp_buf_destroy(&b);
 }
 
-static int connect_relay(struct sub *s)
+/* A cursor the relay names is believed only if its log could have it: not
+ * beyond any store's reach (the decoder refuses those) and not further
+ * ahead than one log grows between two messages. */
+static bool cursor_possible(const struct sub *s, uint64_t cursor)
 {
-	uint8_t server[32];
-	int64_t max = 1 << 20;
-	int zero = 0;
-	if (crypto_sign_ed25519_pk_to_curve25519(server, s->relay_key) != 0)
-		return fail(EXIT_USAGE, "--relay-key: not a valid key");
-	s->zctx = zmq_ctx_new();
-	s->sock = zmq_socket(s->zctx, ZMQ_DEALER);
-	if (!s->sock || zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
-	    zmq_setsockopt(s->sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
-	    zmq_setsockopt(s->sock, ZMQ_CURVE_SERVERKEY, server, 32) ||
-	    zmq_setsockopt(s->sock, ZMQ_CURVE_PUBLICKEY, s->id->curve_pk, 32) ||
-	    zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY, s->id->curve_sk, 32) ||
-	    zmq_connect(s->sock, s->endpoint) != 0)
-		return fail(EXIT_UNREACHABLE, "cannot connect to %s: %s", s->endpoint,
-			    zmq_strerror(errno));
+	return cursor <= s->taken || cursor - s->taken <= CURSOR_JUMP_MAX;
+}
+
+/* A membership record from the catch-up before `from`: into the view at
+ * once, after whatever the slots hold (they came before it). */
+static int on_member(struct sub *s, const uint8_t *rec, size_t len)
+{
+	struct record r;
+	int ret = batch_decrypt(s);
+	if (ret != 0)
+		return ret;
+	if (record_open(rec, len, &r) != 0)
+		subview_refuse(&s->refused, SV_MALFORMED, 0, NULL, stderr);
+	else if (r.kind != REC_CERT && r.kind != REC_REVOCATION)
+		subview_refuse(&s->refused, SV_NOT_SHARED, 0, r.id, stderr);
+	else
+		on_membership(s, 0, &r);
 	return 0;
+}
+
+static int on_error(const struct submsg_reply *m)
+{
+	if (!strcmp(m->code, SUBMSG_CODE_REVOKED))
+		return authlink_fail(EXIT_REVOKED, "the relay ended the session: this key was revoked, it is no "
+					  "longer an authority of the neighbourhood (%s)", m->error);
+	if (!strcmp(m->code, SUBMSG_CODE_CURSOR))
+		return authlink_fail(EXIT_INPUT, "the relay refused the saved cursor: %s (was its store "
+					"reset? remove the cursor file to read from the start)", m->error);
+	return authlink_fail(EXIT_INPUT, "the relay refused: %s", m->error);
 }
 
 static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up)
 {
 	msgpack_unpacked u;
-	char type[16];
-	uint64_t cursor = 0;
-	const uint8_t *rec;
-	size_t rec_len;
+	struct submsg_reply m;
+	const char *why = "";
 	int ret = 0;
 
 	msgpack_unpacked_init(&u);
-	if (mp_unpack(buf, len, 2, &u) < 0 || mpmap_str(&u.data, "type", type, sizeof(type)) < 0) {
-		msgpack_unpacked_destroy(&u);
-		return fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message");
-	}
-	if (!strcmp(type, "error")) {
-		char err[256] = "";
-		if (mpmap_str(&u.data, "error", err, sizeof(err)) < 0)
-			snprintf(err, sizeof(err), "unknown");
-		ret = fail(EXIT_INPUT, "the relay refused: %s", err);
-	} else if (!strcmp(type, "caught-up")) {
+	int dec = submsg_reply_decode(buf, len, &u, &m, &why);
+	if (dec == SAMEN_ETOOBIG || (dec == 0 && (m.type == SUBMSG_RECORD || m.type == SUBMSG_CAUGHT_UP) &&
+				     !cursor_possible(s, m.cursor))) {
+		/* believed, it would be saved and skip everything after it */
+		subview_refuse(&s->refused, SV_CURSOR, m.cursor, NULL, stderr);
+		*caught_up = m.type == SUBMSG_CAUGHT_UP;
+	} else if (dec < 0) {
+		ret = authlink_fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message "
+					  "(%s)", why);
+	} else if (m.type == SUBMSG_ERROR) {
+		ret = on_error(&m);
+	} else if (m.type == SUBMSG_CAUGHT_UP) {
 		/* everything up to cursor was seen: what the batch holds, then nothing */
 		ret = batch_decrypt(s);
-		if (ret == 0 && mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) == 0 &&
-		    cursor > s->cursor)
-			s->cursor = s->taken = cursor;
+		if (ret == 0 && m.cursor > s->cursor)
+			s->cursor = s->taken = m.cursor;
 		if (ret == 0)
 			ret = flush_batch(s, false);
 		*caught_up = true;
-	} else if (!strcmp(type, "record")) {
-		const msgpack_object *o = mpmap_find(&u.data, "record");
-		if (mpmap_uint(&u.data, "cursor", UINT64_MAX, &cursor) < 0 || !o ||
-		    mp_get_bin(o, RECORD_MAX, 1, &rec, &rec_len) < 0) {
-			ret = fail(EXIT_INTERNAL, "a malformed record message from the relay");
-		} else if (cursor > s->taken) { /* older ones: a resent window */
-			if (slot_take(s, cursor, rec, rec_len) < 0)
-				ret = fail(EXIT_INTERNAL, "out of memory");
-			else if (s->n_slots >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
-				ret = flush_batch(s, false);
-		}
-		if (++s->since_credit >= WINDOW / 4) {
-			send_map2(s, "credit", "n", s->since_credit, NULL, 0);
-			s->since_credit = 0;
-		}
+	} else if (m.type == SUBMSG_MEMBER) {
+		ret = on_member(s, m.record, m.record_len);
+	} else if (m.type == SUBMSG_RECORD && m.cursor > s->taken) { /* older: a resent window */
+		if (slot_take(s, m.cursor, m.record, m.record_len) < 0)
+			ret = authlink_fail(EXIT_INTERNAL, "out of memory");
+		else if (s->n_slots >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
+			ret = flush_batch(s, false);
+	}
+	/* the relay spends a credit on each record and member message */
+	if (dec == 0 && (m.type == SUBMSG_RECORD || m.type == SUBMSG_MEMBER) &&
+	    ++s->since_credit >= WINDOW / 4) {
+		send_credit(s, s->since_credit);
+		s->since_credit = 0;
 	}
 	msgpack_unpacked_destroy(&u);
 	return ret;
-}
-
-static int load_key(const char *path, struct identity **id)
-{
-	char pass[256] = "";
-	const char *pf = getenv("SAMEN_PASSPHRASE_FILE");
-	if (pf && *pf) {
-		FILE *f = fopen(pf, "re");
-		if (f) {
-			if (!fgets(pass, sizeof(pass), f))
-				pass[0] = '\0';
-			fclose(f);
-			pass[strcspn(pass, "\r\n")] = '\0';
-		}
-	}
-	int ret = keyfile_read_secret(path, pass[0] ? pass : NULL, id);
-	sodium_memzero(pass, sizeof(pass));
-	if (ret < 0)
-		return fail(EXIT_INPUT, "%s: %s", path, samen_strerror(ret));
-	return 0;
-}
-
-static int default_key(char *out, size_t cap)
-{
-	const char *env = getenv("SAMEN_KEY"), *home = getenv("HOME");
-	if (env && *env)
-		return snprintf(out, cap, "%s", env) < (int)cap ? 0 : -1;
-	if (!home)
-		return -1;
-	return snprintf(out, cap, "%s/.config/samen/identity.key", home) < (int)cap ? 0 : -1;
 }
 
 int subscribe_main(int argc, char **argv)
@@ -856,7 +904,8 @@ int subscribe_main(int argc, char **argv)
 		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
 		{"out", required_argument, NULL, 'o'},     {"cursor-file", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, '1'},          {"help", no_argument, NULL, 'h'},
-		{"threads", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0},
+		{"threads", required_argument, NULL, 'T'}, {"nbhd", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
 	};
 	static struct sub s;
 	const char *relay_key = NULL, *cursor_file = NULL;
@@ -864,23 +913,31 @@ int subscribe_main(int argc, char **argv)
 	unsigned long threads = 0;
 
 	memset(&s, 0, sizeof(s));
-	if (default_key(s.key_path, sizeof(s.key_path)) < 0)
-		s.key_path[0] = '\0';
+	if (authlink_default_key(s.link.key_path, sizeof(s.link.key_path)) < 0)
+		s.link.key_path[0] = '\0';
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'r': s.endpoint = optarg; break;
+		case 'r': s.link.endpoint = optarg; break;
 		case 'K': relay_key = optarg; break;
-		case 'k': snprintf(s.key_path, sizeof(s.key_path), "%s", optarg); break;
+		case 'k': snprintf(s.link.key_path, sizeof(s.link.key_path), "%s", optarg); break;
 		case 'o': s.out = optarg; break;
 		case 'c': cursor_file = optarg; break;
 		case '1': s.once = true; break;
+		case 'n':
+			if (s.n_nbhds == SUBVIEW_NBHD_MAX)
+				return authlink_fail(EXIT_USAGE, "--nbhd: at most %d neighbourhoods", SUBVIEW_NBHD_MAX);
+			if (keytext_decode(optarg, s.nbhds[s.n_nbhds]) < 0)
+				return authlink_fail(EXIT_USAGE, "--nbhd: '%s' is not a neighbourhood id (its "
+							"founder's public key)", optarg);
+			s.n_nbhds++;
+			break;
 		case 'T': {
 			char *end;
 			errno = 0;
 			threads = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || errno || threads == 0 || threads > SUBSCRIBE_THREADS_MAX)
-				return fail(EXIT_USAGE, "--threads: '%s' is not a number from 1 to %d", optarg,
+				return authlink_fail(EXIT_USAGE, "--threads: '%s' is not a number from 1 to %d", optarg,
 					    SUBSCRIBE_THREADS_MAX);
 			break;
 		}
@@ -888,10 +945,10 @@ int subscribe_main(int argc, char **argv)
 			if (!strcmp(optarg, "cap"))
 				s.cap = true;
 			else if (strcmp(optarg, "json") != 0)
-				return fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
+				return authlink_fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
 			break;
 		case 'h':
-			printf("usage: samen subscribe --relay ENDPOINT --relay-key KEY [-k KEYFILE]\n"
+			printf("usage: samen subscribe --relay ENDPOINT --relay-key KEY --nbhd NBHD... [-k KEYFILE]\n"
 			       "                       [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]\n"
 			       "                       [--threads N]\n");
 			return 0;
@@ -899,62 +956,83 @@ int subscribe_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!s.endpoint || !relay_key)
-		return fail(EXIT_USAGE, "subscribe: --relay and --relay-key are required (ask the "
+	if (!s.link.endpoint || !relay_key || !s.n_nbhds)
+		return authlink_fail(EXIT_USAGE, "subscribe: --relay, --relay-key and --nbhd (each "
+					"neighbourhood's id, its founder's key) are required (ask the "
 					"neighbourhood's coordinator for them)");
-	if (keytext_decode(relay_key, s.relay_key) < 0)
-		return fail(EXIT_USAGE, "--relay-key: '%s' is not a public key", relay_key);
+	if (keytext_decode(relay_key, s.link.relay_key) < 0)
+		return authlink_fail(EXIT_USAGE, "--relay-key: '%s' is not a public key", relay_key);
 	if (sodium_init() < 0)
-		return fail(EXIT_INTERNAL, "libsodium failed to initialise");
-	if ((ret = load_key(s.key_path, &s.id)) != 0)
+		return authlink_fail(EXIT_INTERNAL, "libsodium failed to initialise");
+	if ((ret = authlink_load_key(&s.link)) != 0)
 		return ret;
 	if (s.cap && s.out && mkdir(s.out, 0700) < 0 && errno != EEXIST)
-		return fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
+		return authlink_fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
 	snprintf(s.cursor_file, sizeof(s.cursor_file), "%s", cursor_file ? cursor_file : "");
 	if (!cursor_file)
-		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.key_path);
-	s.cursor = s.handed = load_cursor(s.cursor_file);
+		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.link.key_path);
 	s.threads = threads ? (unsigned)threads : vpool_cpus(SUBSCRIBE_THREADS_DEFAULT_MAX);
 	s.out_fd = -1;
+	if (s.out) {
+		/* never through a link: whoever can plant one would choose where
+		 * the plaintext of shared signals goes */
+		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+				 : open(s.out, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (s.out_fd < 0)
+			return authlink_fail(EXIT_INPUT, "--out %s: %s", s.out,
+				    errno == ELOOP || errno == ENOTDIR ? "is a symbolic link (refused)"
+								       : strerror(errno));
+	}
+	s.cursor = s.handed = load_cursor(s.cursor_file);
+	if (s.cursor > SUBMSG_CURSOR_MAX) {
+		fprintf(stderr, "samen: the saved cursor %" PRIu64 " in %s is beyond what any relay "
+				"holds (an older samen believed a relay that lied): ignored\n",
+			s.cursor, s.cursor_file);
+		s.cursor = s.handed = 0;
+	}
 	uint64_t in_out = cursor_in_output(&s);
-	if (in_out > s.cursor)
+	if (in_out > s.cursor && in_out <= SUBMSG_CURSOR_MAX)
 		s.cursor = in_out; /* the output got further than the saved cursor */
 	s.taken = s.cursor;
-	if (s.out) {
-		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-				 : open(s.out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (s.out_fd < 0)
-			return fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
+	char seen_path[4300];
+	snprintf(seen_path, sizeof(seen_path), "%s.seen", s.cursor_file);
+	if ((ret = seen_open(&s.seen, seen_path)) < 0) {
+		ret = authlink_fail(EXIT_INPUT, "%s: %s", seen_path, samen_strerror(ret));
+		goto out;
+	}
+	if ((ret = subview_new(&s.view, (const uint8_t(*)[32])s.nbhds, s.n_nbhds)) < 0) {
+		ret = authlink_fail(EXIT_INTERNAL, "out of memory");
+		goto out;
 	}
 	s.cache = calloc(CACHE_MAX, sizeof(*s.cache));
 	s.slots = calloc(BATCH_MAX, sizeof(*s.slots));
 	if (!s.cache || !s.slots) {
-		ret = fail(EXIT_INTERNAL, "out of memory");
+		ret = authlink_fail(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (s.threads > 1 && (ret = vpool_new(&s.pool, s.threads - 1)) < 0) {
-		ret = fail(EXIT_INTERNAL, "cannot start %u decrypt threads: %s", s.threads,
+		ret = authlink_fail(EXIT_INTERNAL, "cannot start %u decrypt threads: %s", s.threads,
 			   samen_strerror(ret));
 		goto out;
 	}
-	if ((ret = writer_start(&s)) != 0 || (ret = connect_relay(&s)) != 0)
+	if ((ret = writer_start(&s)) != 0 || (ret = authlink_connect(&s.link)) != 0)
 		goto out;
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	send_map2(&s, "subscribe", "from", s.cursor, "credit", WINDOW);
+	send_subscribe(&s);
 	uint64_t last_rx = now_ms();
 	bool done = false;
 	while (!stopping && !done) {
-		zmq_pollitem_t it = {s.sock, 0, ZMQ_POLLIN, 0};
+		zmq_pollitem_t it = {s.link.sock, 0, ZMQ_POLLIN, 0};
 		int rc = zmq_poll(&it, 1, 500);
 		if (rc < 0 && errno != EINTR) {
-			ret = fail(EXIT_INTERNAL, "poll: %s", zmq_strerror(errno));
+			ret = authlink_fail(EXIT_INTERNAL, "poll: %s", zmq_strerror(errno));
 			break;
 		}
 		if (rc > 0) {
 			zmq_msg_t m;
 			zmq_msg_init(&m);
-			while (zmq_msg_recv(&m, s.sock, ZMQ_DONTWAIT) >= 0) {
+			while (zmq_msg_recv(&m, s.link.sock, ZMQ_DONTWAIT) >= 0) {
 				bool caught_up = false;
 				last_rx = now_ms();
 				ret = handle(&s, zmq_msg_data(&m), zmq_msg_size(&m), &caught_up);
@@ -972,11 +1050,10 @@ int subscribe_main(int argc, char **argv)
 		/* a relay that restarted has forgotten us; ask again from where we are */
 		if (now_ms() - last_rx > SILENCE_MS) {
 			s.taken = s.cursor; /* the slots are empty: every drain flushed them */
-			send_map2(&s, "subscribe", "from", s.cursor, "credit", WINDOW);
-			s.since_credit = 0;
+			send_subscribe(&s);
 			last_rx = now_ms();
 			if (s.once)
-				fprintf(stderr, "samen: waiting for the relay at %s\n", s.endpoint);
+				fprintf(stderr, "samen: waiting for the relay at %s\n", s.link.endpoint);
 		}
 	}
 out:
@@ -985,6 +1062,9 @@ out:
 		ret = c;
 	writer_stop(&s);
 	vpool_free(&s.pool);
+	subview_summary(&s.refused, stderr);
+	subview_free(&s.view);
+	seen_close(&s.seen);
 	if (s.out_fd >= 0)
 		close(s.out_fd);
 	text_free(&s.batch);
@@ -996,134 +1076,6 @@ out:
 		free(s.slots[i].buf);
 	}
 	free(s.slots);
-	if (s.sock)
-		zmq_close(s.sock);
-	if (s.zctx)
-		zmq_ctx_term(s.zctx);
-	identity_free(&s.id);
-	return ret;
-}
-
-/* ---- announce ---- */
-
-int announce_main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{"relay", required_argument, NULL, 'r'}, {"relay-key", required_argument, NULL, 'K'},
-		{"key", required_argument, NULL, 'k'},   {"nbhd", required_argument, NULL, 'n'},
-		{"kind", required_argument, NULL, 'i'},  {"text", required_argument, NULL, 't'},
-		{"where", required_argument, NULL, 'w'}, {"hours", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
-	};
-	static struct sub s;
-	struct record r;
-	const char *relay_key = NULL, *nbhd = NULL, *kind = NULL, *text = NULL, *where = "";
-	unsigned long hours = 12;
-	uint8_t *buf = NULL;
-	size_t len;
-	int c, ret;
-
-	memset(&s, 0, sizeof(s));
-	memset(&r, 0, sizeof(r));
-	if (default_key(s.key_path, sizeof(s.key_path)) < 0)
-		s.key_path[0] = '\0';
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r': s.endpoint = optarg; break;
-		case 'K': relay_key = optarg; break;
-		case 'k': snprintf(s.key_path, sizeof(s.key_path), "%s", optarg); break;
-		case 'n': nbhd = optarg; break;
-		case 'i': kind = optarg; break;
-		case 't': text = optarg; break;
-		case 'w': where = optarg; break;
-		case 'H': {
-			char *end;
-			errno = 0;
-			hours = strtoul(optarg, &end, 10);
-			if (*end || errno || hours == 0 || hours > 24 * 30)
-				return fail(EXIT_USAGE, "--hours: '%s' is not a number from 1 to 720", optarg);
-			break;
-		}
-		case 'h':
-			printf("usage: samen announce --relay ENDPOINT --relay-key KEY [-k KEYFILE] --nbhd NBHD\n"
-			       "                      --kind lookout|found|enroute|info --text TEXT [--where W] [--hours N]\n");
-			return 0;
-		default:
-			return EXIT_USAGE;
-		}
-	}
-	static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
-	for (unsigned i = 1; kind && i < 5; i++)
-		if (!strcmp(kind, kinds[i]))
-			r.u.announce.kind = (uint8_t)i;
-	if (!s.endpoint || !relay_key || !nbhd || !text || !r.u.announce.kind)
-		return fail(EXIT_USAGE, "announce: --relay, --relay-key, --nbhd, --kind "
-					"(lookout, found, enroute, info) and --text are required");
-	if (keytext_decode(relay_key, s.relay_key) < 0 || keytext_decode(nbhd, r.nbhd) < 0)
-		return fail(EXIT_USAGE, "--relay-key and --nbhd take public keys (43 characters)");
-	if (strlen(text) > TEXT_MAX || strlen(where) > WHERE_MAX || !*text)
-		return fail(EXIT_USAGE, "--text: 1 to %d bytes; --where: at most %d", TEXT_MAX, WHERE_MAX);
-	if (sodium_init() < 0)
-		return fail(EXIT_INTERNAL, "libsodium failed to initialise");
-	if ((ret = load_key(s.key_path, &s.id)) != 0)
-		return ret;
-	r.kind = REC_ANNOUNCE;
-	memcpy(r.author, s.id->pk, 32);
-	r.created = (uint64_t)time(NULL);
-	snprintf(r.u.announce.text, sizeof(r.u.announce.text), "%s", text);
-	snprintf(r.u.announce.where, sizeof(r.u.announce.where), "%s", where);
-	r.u.announce.expires = r.created + hours * 3600;
-	ret = seqfile_next(s.key_path, 0, &r.seq);
-	if (ret == 0)
-		ret = record_sign(&r, s.id->sk, &buf, &len);
-	if (ret < 0) {
-		ret = fail(EXIT_INPUT, "cannot make the announcement: %s", samen_strerror(ret));
-		goto out;
-	}
-	if ((ret = connect_relay(&s)) != 0)
-		goto out;
-	struct mp_buf b;
-	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 2);
-	mpmap_put_str(&b.pk, "op", "announce");
-	mpmap_put_bin(&b.pk, "record", buf, len);
-	zmq_send(s.sock, b.sb.data, b.sb.size, 0);
-	mp_buf_destroy(&b);
-	zmq_pollitem_t it = {s.sock, 0, ZMQ_POLLIN, 0};
-	if (zmq_poll(&it, 1, 10000) != 1) {
-		ret = fail(EXIT_UNREACHABLE, "no answer from the relay at %s (is this key an "
-					     "authority of that neighbourhood?)", s.endpoint);
-		goto out;
-	}
-	zmq_msg_t m;
-	zmq_msg_init(&m);
-	msgpack_unpacked u;
-	msgpack_unpacked_init(&u);
-	bool ok = false;
-	char verdict[64] = "";
-	if (zmq_msg_recv(&m, s.sock, 0) >= 0 &&
-	    mp_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 2, &u) == 0 &&
-	    mpmap_bool(&u.data, "ok", &ok) == 0 && mpmap_str(&u.data, "error", verdict, sizeof(verdict)) == 0) {
-		if (ok) {
-			char idh[65];
-			hex(r.id, 32, idh);
-			printf("announced %.16s to the neighbourhood\n", idh);
-			ret = 0;
-		} else {
-			ret = fail(EXIT_INPUT, "the relay refused the announcement: %s", verdict);
-		}
-	} else {
-		ret = fail(EXIT_INTERNAL, "a malformed answer from the relay");
-	}
-	msgpack_unpacked_destroy(&u);
-	zmq_msg_close(&m);
-out:
-	free(buf);
-	if (s.sock)
-		zmq_close(s.sock);
-	if (s.zctx)
-		zmq_ctx_term(s.zctx);
-	identity_free(&s.id);
+	authlink_close(&s.link);
 	return ret;
 }

@@ -160,7 +160,7 @@ struct daemon {
 	size_t n_sub;
 	struct sub_session *subs; /* relay.c */
 	size_t n_subs;
-	int audit_fd;
+	struct audit *audit;     /* relay.c: audit.log */
 	bool zap_stale;
 	bool relink;             /* revocation seen: drop inbound links */
 	bool rebind;             /* a cut-off key had an inbound link: drop them all */
@@ -249,7 +249,8 @@ int relay_open(struct daemon *d) SAMEN_MUST_CHECK;
 void relay_close(struct daemon *d);
 void relay_handle(struct daemon *d);
 void relay_pump(struct daemon *d);
-void relay_audit(struct daemon *d, const char *event, const uint8_t key[32], const char *detail);
+/* A handshake refused on the subscriber socket, added up in the audit log. */
+void relay_refused(struct daemon *d, const uint8_t key[32], const char *why);
 
 /* join.c */
 void join_server_handle(struct daemon *d);

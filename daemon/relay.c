@@ -15,10 +15,11 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "audit.h"
 #include "daemon.h"
 #include "log.h"
 #include "../keys/keytext.h"
-#include "../proto/mpmap.h"
+#include "../proto/submsg.h"
 
 #define SUBS_MAX 64
 /* A subscriber that exits (or crashes) leaves its session behind: a ROUTER
@@ -31,8 +32,10 @@
  * client/subscribe.c), so a session quiet this long has gone: when the table
  * is full, such sessions make room. */
 #define SUB_IDLE_MS 30000
-#define CREDIT_MAX 4096
 #define SCAN_MAX 4096 /* records looked at per session per loop turn */
+/* How soon a session notices that its key lost its authority: the check
+ * reads every served membership, so it is not made on every loop turn. */
+#define AUTHORITY_CHECK_MS 1000
 
 struct sub_session {
 	uint8_t rid[RID_MAX];
@@ -43,43 +46,34 @@ struct sub_session {
 	uint64_t credit;
 	uint64_t sent;
 	uint64_t from;
+	uint64_t member_cursor; /* membership catch-up: last cursor passed */
+	bool members_done;      /* every certificate and revocation up to from was sent */
 	time_t started;
 	uint64_t active_ms;     /* last request from it, or record sent to it */
+	uint64_t checked_ms;    /* its authority was last confirmed then */
 };
 
 int relay_open(struct daemon *d)
 {
 	char path[4200];
-	d->audit_fd = -1;
+	d->audit = NULL;
 	if (!d->subsock)
 		return 0;
 	d->subs = calloc(SUBS_MAX, sizeof(*d->subs));
 	if (!d->subs)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/audit.log", d->cfg->state_dir);
-	/* append-only: every subscriber session and every refusal, for the
-	 * neighbourhood to check what its authorities read */
-	d->audit_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (d->audit_fd < 0) {
-		log_msg(SLOG_ERR, "cannot open the audit log %s: %s", path, strerror(errno));
-		return -errno;
+	int ret = audit_open(&d->audit, path, 0);
+	if (ret < 0) {
+		log_msg(SLOG_ERR, "cannot open the audit log %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	return 0;
 }
 
-void relay_audit(struct daemon *d, const char *event, const uint8_t key[32], const char *detail)
+void relay_refused(struct daemon *d, const uint8_t key[32], const char *why)
 {
-	char line[512], ts[32], hex[65];
-	time_t now = time(NULL);
-	struct tm tm;
-	if (d->audit_fd < 0)
-		return;
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	sodium_bin2hex(hex, sizeof(hex), key, 32);
-	int n = snprintf(line, sizeof(line), "%s %s key=%s %s\n", ts, event, hex, detail);
-	if (n > 0 && (size_t)n < sizeof(line) && write(d->audit_fd, line, (size_t)n) != n)
-		log_msg(SLOG_WARN, "audit log write failed: %s", strerror(errno));
+	audit_refused(d->audit, key, why, daemon_now_ms());
 }
 
 static void end_session(struct daemon *d, struct sub_session *s, const char *why)
@@ -88,7 +82,7 @@ static void end_session(struct daemon *d, struct sub_session *s, const char *why
 	snprintf(detail, sizeof(detail), "from=%llu to=%llu records=%llu (%s)",
 		 (unsigned long long)s->from, (unsigned long long)s->cursor,
 		 (unsigned long long)s->sent, why);
-	relay_audit(d, "session-end", s->key, detail);
+	audit_event(d->audit, "session-end", s->key, detail);
 	*s = d->subs[--d->n_subs];
 }
 
@@ -98,40 +92,48 @@ void relay_close(struct daemon *d)
 		end_session(d, &d->subs[0], "relay stopping");
 	free(d->subs);
 	d->subs = NULL;
-	if (d->audit_fd >= 0)
-		close(d->audit_fd);
-	d->audit_fd = -1;
+	audit_close(&d->audit, daemon_now_ms());
 }
 
-static int send_map(struct daemon *d, struct sub_session *s, const struct mp_buf *b)
+static int send_to(struct daemon *d, const uint8_t *rid, size_t rid_len, const struct mp_buf *b)
 {
-	if (zmq_send(d->subsock, s->rid, s->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+	if (zmq_send(d->subsock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 		return -errno;
 	if (zmq_send(d->subsock, b->sb.data, b->sb.size, ZMQ_DONTWAIT) < 0)
 		return -errno;
 	return 0;
 }
 
-static void reply(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *type,
-		  bool ok, const char *text)
+static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *text,
+			const char *code)
 {
 	struct mp_buf b;
 	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 3);
-	mpmap_put_str(&b.pk, "type", type);
-	mpmap_put_bool(&b.pk, "ok", ok);
-	mpmap_put_str(&b.pk, "error", text);
-	if (zmq_send(d->subsock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-		zmq_send(d->subsock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
+	if (submsg_pack_error(&b, text, code) == 0)
+		(void)send_to(d, rid, rid_len, &b);
 	mp_buf_destroy(&b);
 }
 
 /* ---- what an authority may read ---- */
 
+/* Whether key holds a valid, unrevoked authority certificate of nbhd now,
+ * by the certificates and revocations this relay holds. */
 static bool authority_in(const struct daemon *d, const uint8_t key[32], const uint8_t nbhd[32])
 {
 	const membership_t *m = node_mem_for(&d->node, nbhd);
-	return m && membership_check(m, key, ROLE_AUTHORITY, (uint64_t)time(NULL), NULL) == 0;
+	return m && !membership_is_revoked(m, key) &&
+	       membership_check(m, key, ROLE_AUTHORITY, (uint64_t)time(NULL), NULL) == 0;
+}
+
+/* Whether key is still an authority of any neighbourhood held here. */
+static bool authority_anywhere(const struct daemon *d, const uint8_t key[32])
+{
+	if (d->node.have_nbhd && authority_in(d, key, d->node.nbhd))
+		return true;
+	for (size_t i = 0; i < d->node.n_served; i++)
+		if (authority_in(d, key, d->node.served[i].nbhd))
+			return true;
+	return false;
 }
 
 static bool shared_with(const struct record *r, const uint8_t key[32])
@@ -142,20 +144,50 @@ static bool shared_with(const struct record *r, const uint8_t key[32])
 	return false;
 }
 
+static bool is_membership(uint8_t kind)
+{
+	return kind == REC_CERT || kind == REC_REVOCATION;
+}
+
+/* What a session receives: the signals shared with its key, the
+ * retractions, and the certificates and revocations a subscriber needs to
+ * check every author itself, of the neighbourhoods where it is an
+ * authority. members_only: the catch-up before `from`. */
 static bool relevant(const struct daemon *d, const struct sub_session *s, const uint8_t *data,
-		     size_t len)
+		     size_t len, bool members_only)
 {
 	struct record r;
-	if (record_decode(data, len, &r) != 0 || !authority_in(d, s->key, r.nbhd))
+	if (record_decode(data, len, &r) != 0)
 		return false;
-	return (r.kind == REC_SIGNAL && shared_with(&r, s->key)) || r.kind == REC_RETRACTION;
+	if (members_only ? !is_membership(r.kind)
+			 : !(is_membership(r.kind) || r.kind == REC_RETRACTION ||
+			     (r.kind == REC_SIGNAL && shared_with(&r, s->key))))
+		return false;
+	return authority_in(d, s->key, r.nbhd);
 }
 
 struct pump {
 	struct daemon *d;
 	struct sub_session *s;
-	bool blocked;
+	bool blocked; /* no credit, or the socket would block */
+	bool gone;    /* the subscriber went away */
 };
+
+/* Sends one message that uses a credit; false when it must wait. */
+static bool pump_send(struct pump *p, const struct mp_buf *b)
+{
+	struct sub_session *s = p->s;
+	int r = send_to(p->d, s->rid, s->rid_len, b);
+	if (r < 0) {
+		p->blocked = true;
+		p->gone = r == -EHOSTUNREACH;
+		return false;
+	}
+	s->credit--;
+	s->sent++;
+	s->active_ms = daemon_now_ms();
+	return true;
+}
 
 static int pump_one(void *ctx, uint64_t cursor, const uint8_t id[32], const uint8_t *data,
 		    size_t len)
@@ -163,50 +195,96 @@ static int pump_one(void *ctx, uint64_t cursor, const uint8_t id[32], const uint
 	struct pump *p = ctx;
 	struct sub_session *s = p->s;
 	(void)id;
-	if (relevant(p->d, s, data, len)) {
-		if (s->credit == 0)
+	if (relevant(p->d, s, data, len, false)) {
+		if (s->credit == 0) {
+			p->blocked = true;
 			return 1; /* wait for credit; this record is next */
+		}
 		struct mp_buf b;
 		mp_buf_init(&b);
-		msgpack_pack_map(&b.pk, 3);
-		mpmap_put_str(&b.pk, "type", "record");
-		mpmap_put_uint(&b.pk, "cursor", cursor);
-		mpmap_put_bin(&b.pk, "record", data, len);
-		int r = send_map(p->d, s, &b);
+		bool sent = submsg_pack_record(&b, cursor, data, len) == 0 && pump_send(p, &b);
 		mp_buf_destroy(&b);
-		if (r < 0) {
-			p->blocked = true;
-			return r == -EHOSTUNREACH ? 2 : 1;
-		}
-		s->credit--;
-		s->sent++;
-		s->active_ms = daemon_now_ms();
+		if (!sent)
+			return 1;
 	}
 	s->cursor = cursor;
 	return 0;
 }
 
+/* The membership catch-up: a subscriber resuming after `from` has not seen
+ * the certificates and revocations before it, and needs them all. */
+static int pump_member(void *ctx, uint64_t cursor, const uint8_t id[32], const uint8_t *data,
+		       size_t len)
+{
+	struct pump *p = ctx;
+	struct sub_session *s = p->s;
+	(void)id;
+	if (cursor > s->from) {
+		s->members_done = true;
+		return 1;
+	}
+	if (relevant(p->d, s, data, len, true)) {
+		if (s->credit == 0) {
+			p->blocked = true;
+			return 1;
+		}
+		struct mp_buf b;
+		mp_buf_init(&b);
+		bool sent = submsg_pack_member(&b, data, len) == 0 && pump_send(p, &b);
+		mp_buf_destroy(&b);
+		if (!sent)
+			return 1;
+	}
+	s->member_cursor = cursor;
+	return 0;
+}
+
+/* Ends the session of a key that lost its authority, saying so. */
+static bool still_authority(struct daemon *d, struct sub_session *s)
+{
+	uint64_t now = daemon_now_ms();
+	if (now - s->checked_ms < AUTHORITY_CHECK_MS)
+		return true;
+	s->checked_ms = now;
+	if (authority_anywhere(d, s->key))
+		return true;
+	reply_error(d, s->rid, s->rid_len, "this key is no longer an authority of any "
+		    "neighbourhood this relay serves", SUBMSG_CODE_REVOKED);
+	end_session(d, s, "revoked");
+	return false;
+}
+
 void relay_pump(struct daemon *d)
 {
+	audit_tick(d->audit, daemon_now_ms());
 	for (size_t i = 0; d->subs && i < d->n_subs;) {
 		struct sub_session *s = &d->subs[i];
-		struct pump p = {d, s, false};
-		int r = store_each_from_cursor(d->node.store, s->cursor, SCAN_MAX, pump_one, &p);
-		if (r == 2) {
+		struct pump p = {d, s, false, false};
+		if (!still_authority(d, s))
+			continue;
+		if (!s->members_done) {
+			int r = store_each_from_cursor(d->node.store, s->member_cursor, SCAN_MAX,
+						       pump_member, &p);
+			if (r >= 0 && r < SCAN_MAX && !p.blocked)
+				s->members_done = true; /* the scan ran dry before from */
+		}
+		int r = s->members_done && !p.blocked
+				? store_each_from_cursor(d->node.store, s->cursor, SCAN_MAX, pump_one, &p)
+				: 0;
+		if (p.gone) {
 			end_session(d, s, "subscriber went away");
 			continue;
 		}
 		/* the scan ran dry: tell the subscriber how far it has come, so a
 		 * cursor saved now skips what was not for it */
 		uint64_t last = 0;
-		if (r >= 0 && r < SCAN_MAX && !p.blocked && store_last_cursor(d->node.store, &last) == 0 &&
-		    s->cursor == last && s->reported != s->cursor) {
+		if (s->members_done && r >= 0 && r < SCAN_MAX && !p.blocked &&
+		    store_last_cursor(d->node.store, &last) == 0 && s->cursor == last &&
+		    s->reported != s->cursor) {
 			struct mp_buf b;
 			mp_buf_init(&b);
-			msgpack_pack_map(&b.pk, 2);
-			mpmap_put_str(&b.pk, "type", "caught-up");
-			mpmap_put_uint(&b.pk, "cursor", s->cursor);
-			if (send_map(d, s, &b) == 0)
+			if (submsg_pack_caught_up(&b, s->cursor) == 0 &&
+			    send_to(d, s->rid, s->rid_len, &b) == 0)
 				s->reported = s->cursor;
 			mp_buf_destroy(&b);
 		}
@@ -225,12 +303,21 @@ static struct sub_session *session_for(struct daemon *d, const uint8_t *rid, siz
 }
 
 static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
-			 const uint8_t key[32], const msgpack_object *m)
+			 const uint8_t key[32], const struct submsg_req *q)
 {
-	uint64_t from = 0, credit = 0;
-	if (mpmap_uint(m, "from", UINT64_MAX, &from) < 0 ||
-	    mpmap_uint(m, "credit", CREDIT_MAX, &credit) < 0 || credit == 0) {
-		reply(d, rid, rid_len, "error", false, "subscribe: needs from (a cursor) and credit (1..4096)");
+	uint64_t last = 0;
+	char text[128];
+	/* ZAP admitted the connection; a revocation since does not close it */
+	if (!authority_anywhere(d, key)) {
+		reply_error(d, rid, rid_len, "this key is no longer an authority of any "
+			    "neighbourhood this relay serves", SUBMSG_CODE_REVOKED);
+		audit_event(d->audit, "session-refused", key, "(revoked)");
+		return;
+	}
+	if (store_last_cursor(d->node.store, &last) < 0 || q->from > last) {
+		snprintf(text, sizeof(text), "from %llu is beyond this relay's last cursor %llu",
+			 (unsigned long long)q->from, (unsigned long long)last);
+		reply_error(d, rid, rid_len, text, SUBMSG_CODE_CURSOR);
 		return;
 	}
 	struct sub_session *s = session_for(d, rid, rid_len);
@@ -253,7 +340,7 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 				i++;
 		}
 		if (d->n_subs == SUBS_MAX) {
-			reply(d, rid, rid_len, "error", false, "too many subscribers");
+			reply_error(d, rid, rid_len, "too many subscribers", NULL);
 			return;
 		}
 		s = &d->subs[d->n_subs++];
@@ -262,57 +349,63 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	memcpy(s->rid, rid, rid_len);
 	s->rid_len = rid_len;
 	memcpy(s->key, key, 32);
-	s->cursor = s->from = from;
+	s->cursor = s->from = q->from;
+	s->members_done = q->from == 0;
 	s->reported = UINT64_MAX; /* say "caught up" once even if nothing is new */
-	s->credit = credit;
+	s->credit = q->credit;
 	s->started = time(NULL);
-	s->active_ms = daemon_now_ms();
+	s->active_ms = s->checked_ms = daemon_now_ms();
 	char detail[64];
-	snprintf(detail, sizeof(detail), "from=%llu", (unsigned long long)from);
-	relay_audit(d, "session-start", key, detail);
+	snprintf(detail, sizeof(detail), "from=%llu", (unsigned long long)q->from);
+	audit_event(d->audit, "session-start", key, detail);
 	char fp[FINGERPRINT_LEN];
 	keytext_fingerprint(key, fp);
-	log_msg(SLOG_INFO, "authority %s subscribed from cursor %llu", fp, (unsigned long long)from);
+	log_msg(SLOG_INFO, "authority %s subscribed from cursor %llu", fp,
+		(unsigned long long)q->from);
 }
 
-static void on_credit(struct daemon *d, const uint8_t *rid, size_t rid_len, const msgpack_object *m)
+static void on_credit(struct daemon *d, const uint8_t *rid, size_t rid_len,
+		      const struct submsg_req *q)
 {
-	uint64_t n = 0;
 	struct sub_session *s = session_for(d, rid, rid_len);
-	if (!s || mpmap_uint(m, "n", CREDIT_MAX, &n) < 0) {
-		reply(d, rid, rid_len, "error", false, "credit: subscribe first; n is 1..4096");
+	if (!s) {
+		reply_error(d, rid, rid_len, "credit: subscribe first", NULL);
 		return;
 	}
-	s->credit += n;
+	s->credit += q->n;
 	s->active_ms = daemon_now_ms();
-	if (s->credit > CREDIT_MAX)
-		s->credit = CREDIT_MAX; /* a window, not a bank */
+	if (s->credit > SUBMSG_CREDIT_MAX)
+		s->credit = SUBMSG_CREDIT_MAX; /* a window, not a bank */
 }
 
 static void on_announce(struct daemon *d, const uint8_t *rid, size_t rid_len, const uint8_t key[32],
-			const msgpack_object *m)
+			const struct submsg_req *q)
 {
-	const msgpack_object *o = mpmap_find(m, "record");
-	const uint8_t *rec;
-	size_t len;
+	const uint8_t *rec = q->record;
+	size_t len = q->record_len;
 	struct record r;
 	enum reject v = RJ_MALFORMED;
-	if (!o || mp_get_bin(o, RECORD_MAX, 1, &rec, &len) < 0 || record_decode(rec, len, &r) < 0 ||
-	    r.kind != REC_ANNOUNCE || memcmp(r.author, key, 32) != 0) {
-		reply(d, rid, rid_len, "result", false, "announce: a signed announcement by this key");
+	struct mp_buf b;
+	mp_buf_init(&b);
+	if (record_decode(rec, len, &r) < 0 || r.kind != REC_ANNOUNCE ||
+	    memcmp(r.author, key, 32) != 0) {
+		if (submsg_pack_result(&b, false, "announce: a signed announcement by this key") == 0)
+			(void)send_to(d, rid, rid_len, &b);
+		mp_buf_destroy(&b);
 		return;
 	}
 	int ret = node_ingest(&d->node, &rec, &len, 1, NULL, &v);
 	gossip_flush(d);
 	char detail[80];
 	snprintf(detail, sizeof(detail), "announcement %s", reject_name(v));
-	relay_audit(d, "announce", key, detail);
-	reply(d, rid, rid_len, "result", ret == 1, reject_name(v));
+	audit_event(d->audit, "announce", key, detail);
+	if (submsg_pack_result(&b, ret == 1, reject_name(v)) == 0)
+		(void)send_to(d, rid, rid_len, &b);
+	mp_buf_destroy(&b);
 }
 
 void relay_handle(struct daemon *d)
 {
-	static const char *const fields[] = {"op", "from", "credit", "n", "record", NULL};
 	for (int budget = 0; budget < 64; budget++) {
 		zmq_msg_t rid, body;
 		int more = 0;
@@ -330,24 +423,24 @@ void relay_handle(struct daemon *d)
 			const char *user = zmq_msg_gets(&body, "User-Id");
 			uint8_t key[32];
 			msgpack_unpacked u;
-			char op[16];
+			struct submsg_req q;
+			const char *why = "";
 			msgpack_unpacked_init(&u);
 			const uint8_t *r = zmq_msg_data(&rid);
 			size_t rl = zmq_msg_size(&rid);
 			if (!user || sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) != 0) {
 				/* cannot happen: ZAP set it */
-			} else if (mp_unpack(zmq_msg_data(&body), zmq_msg_size(&body), 2, &u) < 0 ||
-				   mpmap_check(&u.data, fields, NULL, 0) < 0 ||
-				   mpmap_str(&u.data, "op", op, sizeof(op)) < 0) {
-				reply(d, r, rl, "error", false, "not a subscriber request");
-			} else if (!strcmp(op, "subscribe")) {
-				on_subscribe(d, r, rl, key, &u.data);
-			} else if (!strcmp(op, "credit")) {
-				on_credit(d, r, rl, &u.data);
-			} else if (!strcmp(op, "announce")) {
-				on_announce(d, r, rl, key, &u.data);
+			} else if (submsg_req_decode(zmq_msg_data(&body), zmq_msg_size(&body), &u, &q,
+						     &why) < 0) {
+				char text[160];
+				snprintf(text, sizeof(text), "not a subscriber request: %s", why);
+				reply_error(d, r, rl, text, NULL);
+			} else if (q.op == SUBOP_SUBSCRIBE) {
+				on_subscribe(d, r, rl, key, &q);
+			} else if (q.op == SUBOP_CREDIT) {
+				on_credit(d, r, rl, &q);
 			} else {
-				reply(d, r, rl, "error", false, "unknown op");
+				on_announce(d, r, rl, key, &q);
 			}
 			msgpack_unpacked_destroy(&u);
 		}

@@ -470,7 +470,6 @@ int main(int argc, char **argv)
 	};
 	char *pass = read_passphrase();
 	d.cfg = &cfg;
-	d.audit_fd = -1;
 	d.started_ms = daemon_now_ms();
 	ret = node_open(&d.node, cfg.state_dir, cfg.key, pass, cfg.has_neighbourhood ? cfg.neighbourhood : NULL,
 			&p);

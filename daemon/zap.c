@@ -152,7 +152,7 @@ static bool zap_decide(struct daemon *d, const char *domain, const char *addr, c
 	if (!ed) {
 		*why = sub ? "no valid authority certificate" : "no valid certificate";
 		if (sub)
-			relay_audit(d, "refused", cred, "(X25519 key) no valid authority certificate");
+			relay_refused(d, cred, "X25519 key, no valid authority certificate");
 		return false;
 	}
 	if (sub) {

@@ -105,7 +105,7 @@ for n in founder h1 h2 h3 h4; do
 	PIDS+=($!)
 done
 "$SAMEN" subscribe --relay "tcp://127.0.0.1:$(port 3)" --relay-key "$RELAY" \
-	--key "$T/police/identity.key" --out "$T/police/alerts.jsonl" &
+	--nbhd "$NBHD" --key "$T/police/identity.key" --out "$T/police/alerts.jsonl" &
 PIDS+=($!)
 sleep 0.5
 
@@ -143,7 +143,7 @@ fi
 
 say "The same as CAP 1.2 (samen subscribe --format cap), checked against the OASIS schema"
 "$SAMEN" subscribe --relay "tcp://127.0.0.1:$(port 3)" --relay-key "$RELAY" \
-	--key "$T/police/identity.key" --format cap --out "$T/police/cap" \
+	--nbhd "$NBHD" --key "$T/police/identity.key" --format cap --out "$T/police/cap" \
 	--cursor-file "$T/police/cap.cursor" --once
 first=$(ls "$T/police/cap"/*.xml | head -1)
 cat "$first"

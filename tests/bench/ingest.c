@@ -429,7 +429,7 @@ static long count_lines(const char *path)
 /* `samen subscribe --once` from `from` on, output and cursor in dir;
  * returns signals per second, with the count in *lines. */
 static double subscribe_rate(struct hnode *relay, const char *sub_ep, struct hnode *police,
-			     const char *dir, uint64_t from, long *lines)
+			     const char *nbhd, const char *dir, uint64_t from, long *lines)
 {
 	char out[600], cur[600], log[600];
 	snprintf(out, sizeof(out), "%s/out.jsonl", dir);
@@ -442,7 +442,7 @@ static double subscribe_rate(struct hnode *relay, const char *sub_ep, struct hno
 	fclose(f);
 	unlink(out);
 	char *argv[] = {(char *)bench_bin("samen"), "subscribe", "--relay", (char *)sub_ep,
-			"--relay-key", relay->key_text, "--key", police->key_path, "--format", "json",
+			"--relay-key", relay->key_text, "--nbhd", (char *)nbhd, "--key", police->key_path, "--format", "json",
 			"--out", out, "--cursor-file", cur, "--once", NULL};
 	double t0 = bench_now_ms();
 	pid_t pid = bench_spawn(argv, log);
@@ -562,7 +562,7 @@ void bench_relay(long records, long decrypt_records, struct relay_result *res)
 	snprintf(dir, sizeof(dir), "%s/subscriber", bench_dir());
 	mkdir(dir, 0700);
 	long lines = 0;
-	res->decrypt_per_s = subscribe_rate(&r, sub_ep, &police, dir,
+	res->decrypt_per_s = subscribe_rate(&r, sub_ep, &police, f.key_text, dir,
 					    last_cursor - (uint64_t)decrypt_records, &lines);
 	res->decrypt_records = lines;
 	if (lines != decrypt_records)
@@ -580,7 +580,7 @@ void bench_relay(long records, long decrypt_records, struct relay_result *res)
 	snprintf(shm, sizeof(shm), "/dev/shm/samen-bench-XXXXXX");
 	if (mkdtemp(shm)) {
 		long l2 = 0;
-		res->decrypt_shm_per_s = subscribe_rate(&r, sub_ep, &police, shm,
+		res->decrypt_shm_per_s = subscribe_rate(&r, sub_ep, &police, f.key_text, shm,
 							last_cursor - (uint64_t)shm_records, &l2);
 		if (l2 != shm_records)
 			res->decrypt_shm_per_s = NAN;

@@ -219,7 +219,7 @@ static int subscribe_once(struct world *w, const char *format, const char *out, 
 	char keyarg[700];
 	snprintf(keyarg, sizeof(keyarg), "%s", w->police.key_path);
 	char *argv[] = {(char *)bin("samen"), "subscribe", "--relay", w->sub_ep, "--relay-key",
-			w->r.key_text, "--key", keyarg, "--format", (char *)format, "--out", (char *)out,
+			w->r.key_text, "--nbhd", w->f.key_text, "--key", keyarg, "--format", (char *)format, "--out", (char *)out,
 			"--cursor-file", (char *)cursor, "--once", NULL};
 	return run(argv, 30);
 }
@@ -286,7 +286,7 @@ static void test_relay_forwards_and_authority_reads_shared(void **state)
 
 	/* an announcement from the authority reaches the households */
 	char *argv[] = {(char *)bin("samen"), "announce", "--relay", w.sub_ep, "--relay-key",
-			w.r.key_text, "--key", w.police.key_path, "--nbhd", w.f.key_text, "--kind",
+			w.r.key_text, "--nbhd", w.f.key_text, "--key", w.police.key_path, "--nbhd", w.f.key_text, "--kind",
 			"lookout", "--text", "Let op: grijze bestelbus zonder kenteken", NULL};
 	assert_int_equal(run(argv, 20), 0);
 	struct hreply r;
@@ -332,7 +332,7 @@ static void test_subscriber_exactly_once(void **state)
 	snprintf(out, sizeof(out), "%s/out.jsonl", w.police.dir);
 	snprintf(cur, sizeof(cur), "%s/cursor", w.police.dir);
 	char *argv[] = {(char *)bin("samen"), "subscribe", "--relay", w.sub_ep, "--relay-key",
-			w.r.key_text, "--key", w.police.key_path, "--out", out, "--cursor-file", cur,
+			w.r.key_text, "--nbhd", w.f.key_text, "--key", w.police.key_path, "--out", out, "--cursor-file", cur,
 			NULL};
 	pid_t sub = start(argv);
 	for (int i = 0; i < 40; i++) {
@@ -413,7 +413,7 @@ static void test_subscriber_killed_in_backlog(void **state)
 	snprintf(out, sizeof(out), "%s/out.jsonl", w.police.dir);
 	snprintf(cur, sizeof(cur), "%s/cursor", w.police.dir);
 	char *argv[] = {(char *)bin("samen"), "subscribe", "--relay", w.sub_ep, "--relay-key",
-			w.r.key_text, "--key", w.police.key_path, "--out", out, "--cursor-file", cur,
+			w.r.key_text, "--nbhd", w.f.key_text, "--key", w.police.key_path, "--out", out, "--cursor-file", cur,
 			"--once", NULL};
 	int kills = 0;
 	bool through = false;
@@ -458,7 +458,7 @@ static int subscribe_threads(struct world *w, const char *format, const char *ou
 			     const char *cursor, const char *threads)
 {
 	char *argv[] = {(char *)bin("samen"), "subscribe", "--relay", w->sub_ep, "--relay-key",
-			w->r.key_text, "--key", w->police.key_path, "--format", (char *)format,
+			w->r.key_text, "--nbhd", w->f.key_text, "--key", w->police.key_path, "--format", (char *)format,
 			"--out", (char *)out, "--cursor-file", (char *)cursor, "--once", "--threads",
 			(char *)threads, NULL};
 	return run(argv, 60);
@@ -694,6 +694,9 @@ static void test_subscription_refused(void **state)
 			usleep(200000);
 	}
 	assert_true(refused);
+	/* refusals are added up per key and written once per interval, or
+	 * when the relay stops */
+	hnode_stop(&w.r, SIGTERM);
 	char audit[700];
 	snprintf(audit, sizeof(audit), "%s/audit.log", w.r.dir);
 	assert_true(count_in(audit, "refused") >= 2);

@@ -1,0 +1,41 @@
+/*
+ * authlink.h — what `samen subscribe` and `samen announce` share: their exit
+ * codes, the authority's key, and the CURVE connection to a relay's
+ * subscriber socket.
+ */
+#ifndef SAMEN_AUTHLINK_H
+#define SAMEN_AUTHLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 2,
+	EXIT_INPUT = 3,
+	EXIT_UNREACHABLE = 4,
+	EXIT_REVOKED = 6, /* "forbidden": this key is no longer an authority */
+	EXIT_INTERNAL = 10
+};
+
+struct authlink {
+	struct identity *id;
+	char key_path[4096];
+	const char *endpoint;
+	uint8_t relay_key[32]; /* the relay's Ed25519 key */
+	void *zctx, *sock;     /* a DEALER, CURVE client */
+};
+
+/* "samen: MESSAGE" on stderr; returns code. */
+int authlink_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* $SAMEN_KEY, else ~/.config/samen/identity.key. Returns 0 or -1. */
+int authlink_default_key(char *out, size_t cap);
+/* Reads l->key_path (passphrase from $SAMEN_PASSPHRASE_FILE). Returns 0 or
+ * an exit code, said. */
+int authlink_load_key(struct authlink *l);
+/* Connects to l->endpoint. Returns 0 or an exit code, said. */
+int authlink_connect(struct authlink *l);
+/* Closes the connection and frees the key. */
+void authlink_close(struct authlink *l);
+
+#endif
