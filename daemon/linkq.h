@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "outq.h"
+
 /* Messages libzmq holds per link before it refuses more (ZMQ_SNDHWM). */
 #define LINKQ_SNDHWM 32
 /* Bytes one link may keep waiting behind libzmq's queue. A peer that reads
@@ -19,9 +21,8 @@
 #define LINKQ_BYTES_MAX (1u << 20)
 
 struct linkq {
-	uint8_t *buf;       /* entries behind a 4-byte big-endian length */
-	size_t head, len, cap;
-	size_t n;
+	struct outq q; /* the entries (outq's length-prefixed layout) */
+	size_t head;   /* byte offset of the oldest entry not yet popped */
 };
 
 /* Appends one message. 0, or -ENOBUFS when it would pass LINKQ_BYTES_MAX

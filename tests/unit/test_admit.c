@@ -147,7 +147,7 @@ static void test_linkq_bounded_in_bytes(void **state)
 	linkq_pop(&q);
 	assert_true(linkq_empty(&q));
 	assert_int_equal(linkq_peek(&q, &p), 0);
-	assert_null(q.buf); /* an emptied queue holds no memory */
+	assert_null(q.q.buf); /* an emptied queue holds no memory */
 	linkq_free(&q);
 }
 
