@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../proto/cap.h"
+
 static int bad(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(char *why, size_t cap, const char *fmt, ...)
 {
@@ -117,25 +119,16 @@ static bool references_ok(const char *s, size_t n)
 	return true;
 }
 
+/* RFC 3066, as proto/cap.c writes and checks it (test_cap tests that
+ * function's refusals itself). */
 static bool language_ok(const char *s, size_t n)
 {
-	size_t run = 0;
-	bool first = true;
-	for (size_t i = 0; i <= n; i++) {
-		char c = i < n ? s[i] : '-';
-		if (c == '-') {
-			if (run == 0 || run > 8)
-				return false;
-			run = 0;
-			first = false;
-			continue;
-		}
-		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-		if (!alpha && (first || c < '0' || c > '9'))
-			return false;
-		run++;
-	}
-	return n > 0;
+	char buf[CAP_LANGUAGE_MAX + 1];
+	if (n > CAP_LANGUAGE_MAX)
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return cap_language_ok(buf);
 }
 
 struct rule {
