@@ -85,6 +85,7 @@ static void test_protect_unit(void **state)
 	assert_int_equal(keytext_decode(argv[2], pk), 0);
 	assert_int_equal(keytext_decode(k, pk2), 0);
 	assert_memory_equal(pk, pk2, 32);
+	free(argv[2]); /* keyarg_protect's copy; a program keeps it until exit */
 }
 
 /* samen's commands with a key argument, checked without a daemon
