@@ -78,6 +78,7 @@ int invite_decode(const char *text, struct invite_code *c)
 	uint8_t bin[INVITE_BIN_MAX];
 	int ret = SAMEN_EINVAL;
 
+	memset(c, 0, sizeof(*c));
 	while (*text == ' ' || *text == '\n')
 		text++;
 	if (strncmp(text, INVITE_PREFIX, plen) != 0)
