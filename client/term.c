@@ -17,13 +17,46 @@ void term_sgr(const struct out *o, const char *code)
 
 /* ---- safe text ---- */
 
+/*
+ * Characters a reader cannot see but that change what the text seems to
+ * say: zero-width and bidirectional marks, embeddings, overrides and
+ * isolates reorder or split what follows (one label can then look like
+ * another), line and paragraph separators break a row where no newline is,
+ * tag characters and fillers hide text inside text. Shown as '?' so that a
+ * neighbour sees something is there.
+ */
+static const struct {
+	uint32_t lo, hi;
+} invisible_ranges[] = {
+	{0x00ad, 0x00ad},   /* soft hyphen */
+	{0x061c, 0x061c},   /* Arabic letter mark */
+	{0x180e, 0x180e},   /* Mongolian vowel separator */
+	{0x200b, 0x200f},   /* zero-width space, non-joiner, joiner; LRM, RLM */
+	{0x2028, 0x202e},   /* line and paragraph separators; embeddings, overrides */
+	{0x2060, 0x2064},   /* word joiner, invisible operators */
+	{0x2066, 0x206f},   /* isolates; deprecated format characters */
+	{0x3164, 0x3164},   /* Hangul filler */
+	{0xfeff, 0xfeff},   /* zero-width no-break space (byte order mark) */
+	{0xffa0, 0xffa0},   /* halfwidth Hangul filler */
+	{0xfff9, 0xfffb},   /* interlinear annotation */
+	{0x1bca0, 0x1bca3}, /* shorthand format controls */
+	{0x1d173, 0x1d17a}, /* musical format controls */
+	{0xe0000, 0xe007f}, /* tag characters */
+};
 
-/* Code points that must not reach a terminal: controls, and the
- * bidirectional overrides that could make text read differently. */
+static bool invisible(uint32_t cp)
+{
+	for (size_t i = 0; i < sizeof(invisible_ranges) / sizeof(invisible_ranges[0]); i++)
+		if (cp >= invisible_ranges[i].lo && cp <= invisible_ranges[i].hi)
+			return true;
+	return false;
+}
+
+/* Code points that must not reach a terminal: C0, DEL and C1 controls
+ * (escape sequences), and what invisible() names. */
 static bool unsafe(uint32_t cp)
 {
-	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || invisible(cp);
 }
 
 static unsigned columns(uint32_t cp)

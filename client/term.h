@@ -4,10 +4,12 @@
  * sizes as people read them.
  *
  * Safe text: whatever the bytes, nothing below 0x20 except newline is
- * written, nor DEL, C1 controls (U+0080..U+009F), bidirectional overrides
- * or ill-formed UTF-8 (each becomes '?'); tabs become spaces. So a hostile
- * or broken peer cannot move the cursor, recolour the screen or reorder
- * what a neighbour reads. Columns are counted with wcwidth(), one column
+ * written, nor DEL, C1 controls (U+0080..U+009F), invisible format
+ * characters (zero-width and bidirectional marks, embeddings, overrides and
+ * isolates, line and paragraph separators, the byte order mark, tag
+ * characters) or ill-formed UTF-8 (each becomes '?'); tabs become spaces.
+ * So a hostile or broken peer cannot move the cursor, recolour the screen,
+ * break a row or make one label read as another. Columns are counted with wcwidth(), one column
  * for what the locale does not know.
  */
 #ifndef SAMEN_CLIENT_TERM_H

@@ -15,12 +15,10 @@
 #include "daemon.h"
 #include "log.h"
 #include "../keys/keytext.h"
-#include "../proto/mpmap.h"
+#include "../proto/invite.h"
+#include "../proto/joinmsg.h"
 
-#define INVITE_PREFIX "samen-invite:"
-#define INVITE_VERSION 1
 #define META_INVITES "invites"
-#define JOIN_MSG_MAX (16u << 20) /* a welcome carries every membership record */
 #define JOIN_RETRY_MS 3000
 #define CERT_DAYS 365
 
@@ -122,13 +120,12 @@ static int invite_endpoint(struct daemon *d, char *out, size_t cap)
 int join_invite(struct daemon *d, bool preapproved, uint64_t hours, const char *label, char *code,
 		size_t cap)
 {
-	uint8_t secret[16];
-	char endpoint[ENDPOINT_MAX + 1];
-	struct mp_buf b;
-	int ret, e = 0;
+	struct invite_code c;
+	int ret;
 	uint64_t now = (uint64_t)time(NULL);
 
-	ret = invite_endpoint(d, endpoint, sizeof(endpoint));
+	memset(&c, 0, sizeof(c));
+	ret = invite_endpoint(d, c.endpoint, sizeof(c.endpoint));
 	if (ret < 0)
 		return ret;
 	/* forget invites that expired a week ago */
@@ -140,39 +137,25 @@ int join_invite(struct daemon *d, bool preapproved, uint64_t hours, const char *
 	}
 	if (d->n_invites == INVITES_MAX)
 		return SAMEN_ETOOBIG;
-	randombytes_buf(secret, sizeof(secret));
+	randombytes_buf(c.secret, sizeof(c.secret));
 	struct invite *v = &d->invites[d->n_invites];
 	memset(v, 0, sizeof(*v));
-	crypto_generichash(v->secret_hash, 32, secret, sizeof(secret), NULL, 0);
+	crypto_generichash(v->secret_hash, 32, c.secret, sizeof(c.secret), NULL, 0);
 	v->expires = now + hours * 3600;
 	v->preapproved = preapproved;
 	snprintf(v->label, sizeof(v->label), "%s", label);
 
-	mp_buf_init(&b);
-	e |= msgpack_pack_array(&b.pk, 6);
-	e |= msgpack_pack_uint8(&b.pk, INVITE_VERSION);
-	e |= mp_pack_bin(&b.pk, d->node.nbhd, 32);
-	e |= mp_pack_str(&b.pk, endpoint);
-	e |= mp_pack_bin(&b.pk, d->node.id->pk, 32);
-	e |= mp_pack_bin(&b.pk, secret, sizeof(secret));
-	e |= msgpack_pack_uint64(&b.pk, v->expires);
-	size_t plen = strlen(INVITE_PREFIX);
-	size_t need = plen + sodium_base64_encoded_len(b.sb.size, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	if (e) {
-		ret = -ENOMEM;
-	} else if (need > cap) {
-		ret = SAMEN_ETOOBIG;
-	} else {
-		memcpy(code, INVITE_PREFIX, plen);
-		sodium_bin2base64(code + plen, cap - plen, (const unsigned char *)b.sb.data, b.sb.size,
-				  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	memcpy(c.nbhd, d->node.nbhd, 32);
+	memcpy(c.server, d->node.id->pk, 32);
+	c.expires = v->expires;
+	ret = invite_encode(&c, code, cap);
+	if (ret == 0) {
 		d->n_invites++;
 		ret = invites_save(d);
 		if (ret < 0)
 			d->n_invites--;
 	}
-	sodium_memzero(secret, sizeof(secret));
-	mp_buf_destroy(&b);
+	sodium_memzero(&c, sizeof(c));
 	return ret;
 }
 
@@ -198,26 +181,24 @@ static size_t count_kind(struct daemon *d, uint8_t kind)
 	return n;
 }
 
-static void join_reply(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *state,
-		       const char *error, bool with_records)
+static void join_reply(struct daemon *d, const uint8_t *rid, size_t rid_len,
+		       enum joinmsg_state state, const char *error)
 {
 	static const uint8_t kinds[] = {REC_CERT, REC_REVOCATION, REC_EPOCH, REC_PEER};
 	struct mp_buf b;
+	size_t n = 0;
 	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 2 + (error != NULL) + with_records);
-	mpmap_put_str(&b.pk, "state", state);
-	mpmap_put_bin(&b.pk, "nbhd", d->node.nbhd, 32);
-	if (error)
-		mpmap_put_str(&b.pk, "error", error);
-	if (with_records) {
-		size_t n = 0;
+	if (state == JOINMSG_MEMBER)
 		for (size_t k = 0; k < sizeof(kinds); k++)
 			n += count_kind(d, kinds[k]);
-		mpmap_put_key(&b.pk, "records");
-		msgpack_pack_array(&b.pk, n);
+	if (joinmsg_reply_pack_head(&b.pk, state, d->node.nbhd, error, n) < 0) {
+		log_msg(SLOG_WARN, "cannot answer a join request");
+		mp_buf_destroy(&b);
+		return;
+	}
+	if (state == JOINMSG_MEMBER)
 		for (size_t k = 0; k < sizeof(kinds); k++)
 			(void)store_each_by_kind(d->node.store, d->node.nbhd, kinds[k], add_kind, &b.pk);
-	}
 	if (zmq_send(d->joinsock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
 		zmq_send(d->joinsock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
 	mp_buf_destroy(&b);
@@ -266,45 +247,43 @@ int join_approve(struct daemon *d, const uint8_t key[32], uint8_t cert_id[32])
 static void serve_request(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *user,
 			  const uint8_t *buf, size_t len)
 {
-	static const char *const fields[] = {"op", "secret", "key", "label", NULL};
-	msgpack_unpacked u;
-	uint8_t secret[16], key[32], curve[32], hash[32];
-	char label[LABEL_MAX + 1] = "", curve_hex[65];
+	struct joinmsg_request q;
+	uint8_t curve[32], hash[32];
+	char curve_hex[65];
+	const uint8_t *key = q.key;
+	const char *label = q.label;
 	uint64_t now = (uint64_t)time(NULL);
 
-	msgpack_unpacked_init(&u);
-	if (mp_unpack(buf, len, 2, &u) < 0 || mpmap_check(&u.data, fields, NULL, 0) < 0 ||
-	    mpmap_bin(&u.data, "secret", secret, 16) < 0 || mpmap_bin(&u.data, "key", key, 32) < 0 ||
-	    (mpmap_find(&u.data, "label") && mpmap_str(&u.data, "label", label, sizeof(label)) < 0)) {
-		join_reply(d, rid, rid_len, "refused", "malformed join request", false);
-		goto out;
+	int rc = joinmsg_request_decode(buf, len, &q);
+	if (rc == SAMEN_EINVAL) {
+		join_reply(d, rid, rid_len, JOINMSG_REFUSED, "label must be one line");
+		return;
+	}
+	if (rc < 0) {
+		join_reply(d, rid, rid_len, JOINMSG_REFUSED, "malformed join request");
+		return;
 	}
 	/* the key named must be the one that did the CURVE handshake */
 	if (crypto_sign_ed25519_pk_to_curve25519(curve, key) != 0) {
-		join_reply(d, rid, rid_len, "refused", "not a valid key", false);
+		join_reply(d, rid, rid_len, JOINMSG_REFUSED, "not a valid key");
 		goto out;
 	}
 	sodium_bin2hex(curve_hex, sizeof(curve_hex), curve, 32);
 	if (strcmp(curve_hex, user) != 0) {
-		join_reply(d, rid, rid_len, "refused", "key does not match the connection", false);
+		join_reply(d, rid, rid_len, JOINMSG_REFUSED, "key does not match the connection");
 		goto out;
 	}
-	if (strpbrk(label, "\n\t")) {
-		join_reply(d, rid, rid_len, "refused", "label must be one line", false);
-		goto out;
-	}
-	crypto_generichash(hash, 32, secret, 16, NULL, 0);
-	sodium_memzero(secret, sizeof(secret));
+	crypto_generichash(hash, 32, q.secret, sizeof(q.secret), NULL, 0);
 	struct invite *v = NULL;
 	for (size_t i = 0; i < d->n_invites; i++)
 		if (sodium_memcmp(d->invites[i].secret_hash, hash, 32) == 0)
 			v = &d->invites[i];
 	if (!v || (!v->used && v->expires <= now)) {
-		join_reply(d, rid, rid_len, "refused", "unknown or expired invite code", false);
+		join_reply(d, rid, rid_len, JOINMSG_REFUSED, "unknown or expired invite code");
 		goto out;
 	}
 	if (v->used && memcmp(v->joiner, key, 32) != 0) {
-		join_reply(d, rid, rid_len, "refused", "this invite has been used already", false);
+		join_reply(d, rid, rid_len, JOINMSG_REFUSED, "this invite has been used already");
 		goto out;
 	}
 	if (!v->used) {
@@ -320,8 +299,8 @@ static void serve_request(struct daemon *d, const uint8_t *rid, size_t rid_len, 
 		if (v->preapproved) {
 			uint8_t cert[32];
 			if (join_approve(d, key, cert) < 0) {
-				join_reply(d, rid, rid_len, "refused", "the coordinator could not issue a "
-								  "certificate", false);
+				join_reply(d, rid, rid_len, JOINMSG_REFUSED,
+					   "the coordinator could not issue a certificate");
 				goto out;
 			}
 		} else if (invites_save(d) < 0) {
@@ -329,11 +308,11 @@ static void serve_request(struct daemon *d, const uint8_t *rid, size_t rid_len, 
 		}
 	}
 	if (v->pending)
-		join_reply(d, rid, rid_len, "pending", NULL, false);
+		join_reply(d, rid, rid_len, JOINMSG_PENDING, NULL);
 	else
-		join_reply(d, rid, rid_len, "member", NULL, true);
+		join_reply(d, rid, rid_len, JOINMSG_MEMBER, NULL);
 out:
-	msgpack_unpacked_destroy(&u);
+	sodium_memzero(&q, sizeof(q));
 }
 
 void join_server_handle(struct daemon *d)
@@ -371,51 +350,31 @@ void join_server_handle(struct daemon *d)
 
 static int parse_code(const char *code, struct join_state *j)
 {
-	size_t plen = strlen(INVITE_PREFIX), len;
-	uint8_t bin[512];
-	msgpack_unpacked u;
-	const msgpack_object *f;
-	uint64_t version;
-	int ret = SAMEN_EINVAL;
-
-	while (*code == ' ' || *code == '\n')
-		code++;
-	if (strncmp(code, INVITE_PREFIX, plen) != 0)
-		return SAMEN_EINVAL;
-	code += plen;
-	for (const char *c = code; *c; c++) /* libsodium 1.0.18 accepts bytes >= 0x80 */
-		if ((unsigned char)*c >= 0x80)
-			return SAMEN_EINVAL;
-	if (sodium_base642bin(bin, sizeof(bin), code, strlen(code), " \n\r\t", &len, NULL,
-			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-		return SAMEN_EINVAL;
-	msgpack_unpacked_init(&u);
-	if (mp_unpack(bin, len, 1, &u) == 0 && mp_get_array(&u.data, 6, &f) == 0 &&
-	    mp_get_uint(&f[0], 255, &version) == 0 && version == INVITE_VERSION &&
-	    mp_get_bin_fixed(&f[1], j->nbhd, 32) == 0 &&
-	    mp_get_str(&f[2], j->endpoint, sizeof(j->endpoint)) == 0 &&
-	    mp_get_bin_fixed(&f[3], j->server, 32) == 0 &&
-	    mp_get_bin_fixed(&f[4], j->secret, 16) == 0 &&
-	    mp_get_uint(&f[5], UINT64_MAX, &j->expires) == 0)
-		ret = 0;
-	msgpack_unpacked_destroy(&u);
-	sodium_memzero(bin, sizeof(bin));
-	if (ret == 0 && j->expires <= (uint64_t)time(NULL))
-		ret = SAMEN_EEXPIRED;
-	return ret;
+	struct invite_code c;
+	int ret = invite_decode(code, &c);
+	if (ret < 0)
+		return ret;
+	memcpy(j->nbhd, c.nbhd, 32);
+	memcpy(j->endpoint, c.endpoint, sizeof(j->endpoint));
+	memcpy(j->server, c.server, 32);
+	memcpy(j->secret, c.secret, sizeof(j->secret));
+	j->expires = c.expires;
+	sodium_memzero(&c, sizeof(c));
+	return j->expires <= (uint64_t)time(NULL) ? SAMEN_EEXPIRED : 0;
 }
 
 static void send_request(struct daemon *d)
 {
+	struct joinmsg_request q;
 	struct mp_buf b;
+	memcpy(q.secret, d->join.secret, sizeof(q.secret));
+	memcpy(q.key, d->node.id->pk, 32);
+	snprintf(q.label, sizeof(q.label), "%s", d->join.label);
 	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 4);
-	mpmap_put_str(&b.pk, "op", "join");
-	mpmap_put_bin(&b.pk, "secret", d->join.secret, 16);
-	mpmap_put_bin(&b.pk, "key", d->node.id->pk, 32);
-	mpmap_put_str(&b.pk, "label", d->join.label);
-	zmq_send(d->join.sock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
+	if (joinmsg_request_pack(&b, &q) == 0)
+		zmq_send(d->join.sock, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
 	mp_buf_destroy(&b);
+	sodium_memzero(&q, sizeof(q));
 	d->join.next_try_ms = daemon_now_ms() + JOIN_RETRY_MS;
 }
 
@@ -435,7 +394,7 @@ int join_start(struct daemon *d, const char *code, const char *label)
 	if (d->join.sock)
 		zmq_close(d->join.sock);
 	j.sock = zmq_socket(d->zctx, ZMQ_DEALER);
-	int64_t max = JOIN_MSG_MAX;
+	int64_t max = JOINMSG_MAX;
 	int zero = 0;
 	if (!j.sock || zmq_setsockopt(j.sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
 	    zmq_setsockopt(j.sock, ZMQ_LINGER, &zero, sizeof(zero)) ||
@@ -466,23 +425,16 @@ static void join_done(struct daemon *d, const char *state)
 	d->join.sock = NULL;
 }
 
-static void welcome(struct daemon *d, const msgpack_object *recs)
+static void welcome(struct daemon *d, const struct joinmsg_reply *r)
 {
-	size_t n = recs->via.array.size, stored = 0;
-	const uint8_t **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
-	size_t *lens = calloc(n ? n : 1, sizeof(*lens));
-	if (!ptrs || !lens)
-		goto out;
+	size_t stored = 0;
 	if (node_set_nbhd(&d->node, d->join.nbhd) < 0) {
 		log_msg(SLOG_ERR, "this store belongs to another neighbourhood; cannot join");
 		join_done(d, "refused");
-		goto out;
+		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (mp_get_bin(&recs->via.array.ptr[i], RECORD_MAX, 1, &ptrs[i], &lens[i]) < 0)
-			goto out;
 	/* in chunks: ingest sorts membership records first within a batch */
-	int ret = node_ingest(&d->node, ptrs, lens, n, NULL, NULL);
+	int ret = node_ingest(&d->node, r->rec, r->rec_len, r->n_records, NULL, NULL);
 	if (ret > 0)
 		stored = (size_t)ret;
 	d->zap_stale = true;
@@ -493,38 +445,33 @@ static void welcome(struct daemon *d, const msgpack_object *recs)
 		join_done(d, "member");
 		gossip_publish_peer(d);
 	}
-out:
-	free(ptrs);
-	free(lens);
 }
 
 void join_client_handle(struct daemon *d)
 {
 	for (;;) {
 		zmq_msg_t body;
-		msgpack_unpacked u;
-		char state[16], error[128] = "";
+		struct joinmsg_reply r = {0};
 		zmq_msg_init(&body);
 		if (!d->join.sock || zmq_msg_recv(&body, d->join.sock, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&body);
 			return;
 		}
-		msgpack_unpacked_init(&u);
-		if (mp_unpack(zmq_msg_data(&body), zmq_msg_size(&body), 2, &u) == 0 &&
-		    mpmap_str(&u.data, "state", state, sizeof(state)) == 0) {
-			if (mpmap_str(&u.data, "error", error, sizeof(error)) < 0)
-				snprintf(error, sizeof(error), "no reason given");
-			const msgpack_object *recs = mpmap_find(&u.data, "records");
-			if (!strcmp(state, "member") && recs && recs->type == MSGPACK_OBJECT_ARRAY) {
-				welcome(d, recs);
-			} else if (!strcmp(state, "refused")) {
-				log_msg(SLOG_ERR, "join refused: %s", error);
-				join_done(d, "refused");
-			} else if (!strcmp(state, "pending")) {
-				log_msg(SLOG_DEBUG, "join pending approval");
-			}
+		int rc = joinmsg_reply_decode(zmq_msg_data(&body), zmq_msg_size(&body), &r);
+		if (rc < 0) {
+			log_msg(SLOG_WARN, "join: unreadable answer from the coordinator: %s",
+				samen_strerror(rc));
+		} else if (memcmp(r.nbhd, d->join.nbhd, 32) != 0) {
+			log_msg(SLOG_WARN, "join: the answer is for another neighbourhood; ignored");
+		} else if (r.state == JOINMSG_MEMBER) {
+			welcome(d, &r);
+		} else if (r.state == JOINMSG_REFUSED) {
+			log_msg(SLOG_ERR, "join refused: %s", r.error[0] ? r.error : "no reason given");
+			join_done(d, "refused");
+		} else {
+			log_msg(SLOG_DEBUG, "join pending approval");
 		}
-		msgpack_unpacked_destroy(&u);
+		joinmsg_reply_free(&r);
 		zmq_msg_close(&body);
 	}
 }

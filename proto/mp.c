@@ -216,13 +216,17 @@ size_t mp_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
+/* C1 controls are refused with C0 and DEL because text travels on to
+ * consumers that do not filter it (JSON readers, hooks, logs), and a
+ * terminal takes U+009B as CSI just as it takes ESC [. */
 bool mp_text_ok(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = mp_utf8_decode(s + i, len - i, &cp);
-		if (n == 0 || cp == 0 || (cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f)
+		if (n == 0 || cp == 0 || (cp < 0x20 && cp != '\n' && cp != '\t') ||
+		    (cp >= 0x7f && cp <= 0x9f))
 			return false;
 		i += n;
 	}

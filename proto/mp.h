@@ -53,8 +53,8 @@ int mp_get_bin_fixed(const msgpack_object *o, void *out, size_t len) SAMEN_MUST_
  * *ptr borrows from the unpacked buffer. */
 int mp_get_bin(const msgpack_object *o, size_t max, size_t unit,
 	       const uint8_t **ptr, size_t *len) SAMEN_MUST_CHECK;
-/* A UTF-8 string of at most cap-1 bytes without NUL or ASCII control
- * characters other than newline and tab, copied NUL-terminated into out. */
+/* A UTF-8 string of at most cap-1 bytes that passes mp_text_ok(), copied
+ * NUL-terminated into out. */
 int mp_get_str(const msgpack_object *o, char *out, size_t cap) SAMEN_MUST_CHECK;
 
 /* Decodes the UTF-8 sequence at s[0..len) (len >= 1): returns its length
@@ -64,8 +64,8 @@ int mp_get_str(const msgpack_object *o, char *out, size_t cap) SAMEN_MUST_CHECK;
 size_t mp_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 
 /* Returns true if s[0..len) is well-formed UTF-8 (no overlongs, no
- * surrogates, nothing above U+10FFFF) with no NUL and no C0 control
- * character other than '\n' and '\t'. */
+ * surrogates, nothing above U+10FFFF) with no NUL, no C0 control character
+ * other than '\n' and '\t', no DEL and no C1 control (U+0080..U+009F). */
 bool mp_text_ok(const char *s, size_t len);
 
 /* A packer writing into a growable buffer (msgpack_sbuffer). */

@@ -909,14 +909,17 @@ static void test_from_decoder(void **state)
 
 	plain(&p, SIG_ACK, true);
 	p.ack = ACK_TEXT;
-	strcpy(p.description, "\xc2\x9b" "31m \xef\xbf\xbf <b>&</b>\n\tok");
+	/* C1 controls are not text (PROTOCOL.md 1, rule 5): no plaintext holds them */
+	strcpy(p.description, "\xc2\x9b" "31m");
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), SAMEN_EINVAL);
+	strcpy(p.description, "31m \xef\xbf\xbf <b>&</b>\n\tok");
 	p.n_refs = 1;
 	memcpy(p.refs[0], id_ref1, 32);
 	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), 0);
 	assert_int_equal(signal_plain_decode(buf, len, &q), 0);
 	input(&in, &q);
 	doc = valid_doc(&in);
-	HAS(doc, "<description>Acknowledged\n&#x9B;31m \xef\xbf\xbd &lt;b&gt;&amp;&lt;/b&gt;\n"
+	HAS(doc, "<description>Acknowledged\n31m \xef\xbf\xbd &lt;b&gt;&amp;&lt;/b&gt;\n"
 		 "\tok</description>");
 	HAS(doc, "<value>text</value>");
 	free(doc);

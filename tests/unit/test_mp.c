@@ -3,11 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "../../proto/mp.h"
+#include "../../proto/record.h"
 
 #define CHECK(bytes, depth) mp_check((const uint8_t *)(bytes), sizeof(bytes) - 1, depth)
 
@@ -111,10 +114,71 @@ static void test_text_rules(void **state)
 	assert_false(mp_text_ok("\xed\xa0\x80", 3));       /* surrogate */
 	assert_false(mp_text_ok("\xf4\x90\x80\x80", 4));   /* > U+10FFFF */
 	assert_false(mp_text_ok("\xe2\x82", 2));           /* truncated */
+	assert_false(mp_text_ok("\x7f", 1));                /* DEL */
+	/* C1 controls, each two bytes: U+0080, U+0085 (NEL), U+009B (CSI), U+009F */
+	assert_false(mp_text_ok("\xc2\x80", 2));
+	assert_false(mp_text_ok("Lindelaan\xc2\x85" "12", 13));
+	assert_false(mp_text_ok("\xc2\x9b" "31m", 5));
+	assert_false(mp_text_ok("\xc2\x9f", 2));
+	/* the neighbours of the C1 block are text */
+	assert_true(mp_text_ok("\xc2\xa0", 2));             /* no-break space */
+	assert_true(mp_text_ok("~\xc2\xbf", 3));            /* '~', inverted '?' */
+	/* invisible format characters are text on the wire (the terminal
+	 * filter shows them as '?') */
+	assert_true(mp_text_ok("\xe2\x80\x8f", 3));         /* U+200F */
+}
+
+/*
+ * A certificate whose label carries U+009B (the one-byte CSI), signed as a
+ * member running old code would sign it: decoding refuses the record, so it
+ * is neither stored nor forwarded to the JSON consumers.
+ */
+static void test_c1_label_refused(void **state)
+{
+	(void)state;
+	uint8_t pk[32], sk[64], seed[32] = {7};
+	struct record r, d;
+	uint8_t *buf, *at;
+	size_t len;
+
+	crypto_sign_seed_keypair(pk, sk, seed);
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_CERT;
+	memcpy(r.nbhd, pk, 32);
+	memcpy(r.author, pk, 32);
+	r.seq = 1;
+	r.created = 1764000000;
+	memcpy(r.u.cert.subject, pk, 32);
+	r.u.cert.role = ROLE_MEMBER;
+	strcpy(r.u.cert.label, "Lindelaan @@2m");
+	r.u.cert.not_before = 1764000000;
+	r.u.cert.not_after = 1795536000;
+	assert_int_equal(record_sign(&r, sk, &buf, &len), 0);
+	at = memmem(r.body, r.body_len, "@@", 2);
+	assert_non_null(at);
+	memcpy(at, "\xc2\x9b", 2);
+
+	/* re-sign the changed body, as the attacker's own code would */
+	size_t mlen = RECORD_SIG_PREFIX_LEN + r.body_len;
+	uint8_t *msg = malloc(mlen);
+	assert_non_null(msg);
+	memcpy(msg, RECORD_SIG_PREFIX, RECORD_SIG_PREFIX_LEN);
+	memcpy(msg + RECORD_SIG_PREFIX_LEN, r.body, r.body_len);
+	crypto_sign_detached(buf + len - 64, NULL, msg, mlen, sk);
+	free(msg);
+
+	assert_int_equal(record_open(buf, len, &d), SAMEN_EMALFORMED);
+	free(buf);
+
+	/* nor can it be signed here */
+	strcpy(r.u.cert.label, "Lindelaan \xc2\x9b" "2m");
+	assert_int_equal(record_sign(&r, sk, &buf, &len), SAMEN_EINVAL);
 }
 
 int main(void)
 {
+	if (sodium_init() < 0)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_objects),
 		cmocka_unit_test(test_lying_counts),
@@ -123,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_refused_types_and_trailing),
 		cmocka_unit_test(test_unpack_and_accessors),
 		cmocka_unit_test(test_text_rules),
+		cmocka_unit_test(test_c1_label_refused),
 	};
 	return cmocka_run_group_tests_name("mp", tests, NULL, NULL);
 }

@@ -751,6 +751,63 @@ static void test_hostile_text(void **state)
 	canned_end(&c);
 }
 
+/* Invisible characters that would make one label or place read as another
+ * (zero-width, bidi marks and isolates, separators, BOM, tags): each is a
+ * '?' on the terminal, in events, lists and plain term_text(). */
+#define RLM "\xe2\x80\x8f"   /* U+200F */
+#define LSEP "\xe2\x80\xa8"  /* U+2028 */
+#define ZWSP "\xe2\x80\x8b"  /* U+200B */
+#define BOM "\xef\xbb\xbf"   /* U+FEFF */
+#define RLI "\xe2\x81\xa7"   /* U+2067 */
+#define TAG_A "\xf3\xa0\x81\x81" /* U+E0041 */
+static void assert_no_invisible(const char *s, size_t len)
+{
+	static const char *const seqs[] = {RLM, LSEP, ZWSP, BOM, RLI, TAG_A,
+					   "\xe2\x80\xae", "\xe2\x80\xa9"};
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++)
+		assert_null(memmem(s, len, seqs[i], strlen(seqs[i])));
+}
+
+static void test_invisible_text(void **state)
+{
+	struct vspec v = vdefault();
+	struct canned c;
+	char *text;
+	size_t len;
+	(void)state;
+
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(term_text(f, "Linde" RLM "laan", strlen("Linde" RLM "laan"), true), 10);
+	fputc('|', f);
+	term_text(f, "12" LSEP "34" ZWSP "5" BOM "6" RLI "7" TAG_A "8",
+		  strlen("12" LSEP "34" ZWSP "5" BOM "6" RLI "7" TAG_A "8"), false);
+	fclose(f);
+	assert_string_equal(text, "Linde?laan|12?34?5?6?7?8");
+	free(text);
+
+	v.label = "Linde" RLM "laan";
+	v.where = "Kerkstraat" LSEP "ALL-CLEAR";
+	v.description = "man" ZWSP "probeert" BOM "deuren" TAG_A;
+	v.event = "signal";
+	v.state = "open";
+	for (int colour = 0; colour < 2; colour++) {
+		assert_int_equal(render_one_event(&c, &v, colour), 0);
+		assert_no_invisible(c.text, c.len);
+		assert_terminal_safe(c.text, c.len, colour);
+		assert_non_null(strstr(c.text, "Kerkstraat?ALL-CLEAR"));
+		assert_non_null(strstr(c.text, "man?probeert?deuren?"));
+		assert_non_null(strstr(c.text, "by Linde?laan"));
+		canned_end(&c);
+	}
+	canned_start(&c);
+	pack_list(&c, &v, 1);
+	assert_int_equal(canned_render(&c, render_list, 0, false), 0);
+	assert_no_invisible(c.text, c.len);
+	assert_non_null(strstr(c.text, "Kerkstraat?ALL-CLEAR"));
+	canned_end(&c);
+}
+
 static void test_malformed_views(void **state)
 {
 	struct vspec v = vdefault();
@@ -1048,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_show),
 		cmocka_unit_test(test_watch_events),
 		cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_invisible_text),
 		cmocka_unit_test(test_malformed_views),
 		cmocka_unit_test(test_status_and_tables),
 		cmocka_unit_test(test_daemon_variants),
