@@ -159,8 +159,13 @@ static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, siz
 	node_t *n = c->n;
 	struct record r;
 	(void)id;
-	if (record_open(data, len, &r) != 0)
-		return 0; /* cannot happen unless the disk lies; skip it */
+	if (record_open(data, len, &r) != 0) {
+		/* a record an earlier version took whose text is refused now (C1
+		 * controls, PROTOCOL.md section 1), or a disk that lies: it stays
+		 * on disk, unused, and is counted */
+		n->unreadable++;
+		return 0;
+	}
 	switch (r.kind) {
 	case REC_CERT:
 	case REC_REVOCATION: {
@@ -203,6 +208,7 @@ static int rebuild(node_t *n)
 		epoch_clear(&n->epochs[i]);
 	n->n_epochs = 0;
 	n->n_retracted = 0;
+	n->unreadable = 0;
 	if (n->have_nbhd) {
 		int ret = rebuild_nbhd(n, n->nbhd, &n->mem);
 		if (ret < 0)

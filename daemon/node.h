@@ -114,6 +114,7 @@ typedef struct node {
 	uint64_t counters[RJ_COUNT];
 	uint64_t stored_total;
 	uint64_t purged_total;    /* deleted by purge_strangers() (purge.h) */
+	uint64_t unreadable;      /* in the last rebuild: stored records that no longer decode */
 	node_stored_fn stored;
 	void *stored_ctx;
 	uint64_t (*now_ms)(void); /* clock; replaceable in tests */

@@ -478,6 +478,10 @@ int main(int argc, char **argv)
 	if (ret == 0 && d.node.purged_total)
 		log_msg(SLOG_INFO, "deleted %llu self-revocations by keys that were never members "
 			"(an earlier version stored them)", (unsigned long long)d.node.purged_total);
+	if (ret == 0 && d.node.unreadable)
+		log_msg(SLOG_WARN, "%llu stored membership records no longer decode and are not used "
+			"(text with control characters, which an earlier version accepted)",
+			(unsigned long long)d.node.unreadable);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "cannot open %s: %s", ret == SAMEN_ENBHD ? "the store (it belongs to "
 			"another neighbourhood)" : cfg.state_dir, samen_strerror(ret));

@@ -542,6 +542,63 @@ static void strangers_purged_from_an_old_store(void **state)
 	assert_int_equal(check_key(f, MEMBER, ROLE_MEMBER), SAMEN_EREVOKED);
 }
 
+/* A certificate samen 0.1.0 signed with a C1 control in its label (its
+ * text rule let U+0080..U+009F through) no longer decodes: the rebuild
+ * skips it, counts it for the log, and leaves it on disk. */
+static void old_c1_certificate_counted_not_used(void **state)
+{
+	struct fx *f = *state;
+	struct record r;
+	uint8_t *buf;
+	size_t len;
+
+	street(f);
+	memset(&r, 0, sizeof(r));
+	r.kind = REC_CERT;
+	memcpy(r.nbhd, f->id[FOUNDER]->pk, 32);
+	memcpy(r.author, f->id[FOUNDER]->pk, 32);
+	r.seq = 90;
+	r.created = f->now - 50;
+	memcpy(r.u.cert.subject, f->id[STRANGER]->pk, 32);
+	r.u.cert.role = ROLE_MEMBER;
+	snprintf(r.u.cert.label, sizeof(r.u.cert.label), "Oud\xc2\xa0huis"); /* NBSP */
+	r.u.cert.not_before = f->now - DAY;
+	r.u.cert.not_after = f->now + DAY;
+	assert_int_equal(record_sign(&r, f->id[FOUNDER]->sk, &buf, &len), 0);
+	/* the envelope is [bin body, bin sig]: turn the NBSP into U+009B (CSI)
+	 * and sign the body again, as 0.1.0's encoder would have */
+	size_t off = buf[1] == 0xc4 ? 3 : 4;
+	size_t body_len = buf[1] == 0xc4 ? buf[2] : (size_t)buf[2] << 8 | buf[3];
+	uint8_t *nb = memmem(buf + off, body_len, "\xc2\xa0", 2);
+	assert_non_null(nb);
+	nb[1] = 0x9b;
+	uint8_t msg[RECORD_SIG_PREFIX_LEN + 1024];
+	assert_true(body_len <= 1024);
+	memcpy(msg, RECORD_SIG_PREFIX, RECORD_SIG_PREFIX_LEN);
+	memcpy(msg + RECORD_SIG_PREFIX_LEN, buf + off, body_len);
+	crypto_sign_detached(buf + len - 64, NULL, msg, RECORD_SIG_PREFIX_LEN + body_len,
+			     f->id[FOUNDER]->sk);
+	struct record d;
+	assert_int_not_equal(record_decode(buf, len, &d), 0);
+	/* stored as 0.1.0 did */
+	struct store_rec sr = {.seq = r.seq, .kind = REC_CERT, .data = buf, .len = len};
+	int result = -1;
+	crypto_generichash(sr.id, 32, buf, len, NULL, 0);
+	memcpy(sr.nbhd, r.nbhd, 32);
+	memcpy(sr.author, r.author, 32);
+	assert_int_equal(store_put_batch(f->node.store, &sr, 1, &result, NULL), 0);
+	assert_int_equal(result, 0);
+	assert_int_equal(node_reload(&f->node), 0);
+	assert_int_equal(f->node.unreadable, 1);
+	assert_int_equal(check_key(f, STRANGER, ROLE_MEMBER), SAMEN_ENOCERT);
+	assert_int_equal(check_key(f, MEMBER, ROLE_MEMBER), 0);
+	assert_int_equal(store_has(f->node.store, sr.id), 1);
+	/* counted per rebuild, not summed over rebuilds */
+	assert_int_equal(node_reload(&f->node), 0);
+	assert_int_equal(f->node.unreadable, 1);
+	free(buf);
+}
+
 /* Membership records by anyone but the founder are rate-limited too: a
  * coordinator certifying throw-away keys by the thousand (each a new,
  * permanent record) is cut short, and the refusals are counted. */
@@ -644,6 +701,7 @@ int main(void)
 		T(stranger_self_revocation_refused),
 		T(second_self_revocation_refused),
 		T(strangers_purged_from_an_old_store),
+		T(old_c1_certificate_counted_not_used),
 		T(membership_records_rate_limited),
 		T(old_signal_refused),
 #undef T
