@@ -17,11 +17,13 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "../keys/keytext.h"
 
 struct tally {
 	uint8_t key[32];
 	uint64_t count;
 	const char *why;
+	bool curve;
 };
 
 struct audit {
@@ -96,16 +98,26 @@ static void stamp(char ts[32])
 	strftime(ts, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void audit_event(struct audit *a, const char *event, const uint8_t key[32], const char *detail)
+static void event_line(struct audit *a, const char *event, const uint8_t key[32], bool curve,
+		       const char *detail)
 {
-	char line[512], ts[32], hex[65];
+	char line[512], ts[32], name[65];
 	if (!a)
 		return;
 	stamp(ts);
-	sodium_bin2hex(hex, sizeof(hex), key, 32);
-	int n = snprintf(line, sizeof(line), "%s %s key=%s %s\n", ts, event, hex, detail);
+	if (curve)
+		sodium_bin2hex(name, sizeof(name), key, 32);
+	else
+		keytext_encode(key, name);
+	int n = snprintf(line, sizeof(line), "%s %s %s=%s %s\n", ts, event, curve ? "curve" : "key",
+			 name, detail);
 	if (n > 0 && (size_t)n < sizeof(line))
 		write_line(a, line, (size_t)n);
+}
+
+void audit_event(struct audit *a, const char *event, const uint8_t key[32], const char *detail)
+{
+	event_line(a, event, key, false, detail);
 }
 
 /* One line per key counted in the interval, one for the rest. */
@@ -116,20 +128,21 @@ static void flush_interval(struct audit *a, uint64_t now_ms)
 	for (size_t i = 0; i < a->n_keys; i++) {
 		snprintf(detail, sizeof(detail), "%llu refused in the last %llu s (%s)",
 			 (unsigned long long)a->keys[i].count, secs, a->keys[i].why);
-		audit_event(a, "refused", a->keys[i].key, detail);
+		event_line(a, "refused", a->keys[i].key, a->keys[i].curve, detail);
 	}
 	if (a->others) {
 		static const uint8_t none[32];
 		snprintf(detail, sizeof(detail), "%llu refused from %llu other keys in the last %llu s",
 			 (unsigned long long)a->others, (unsigned long long)a->other_keys, secs);
-		audit_event(a, "refused-others", none, detail);
+		event_line(a, "refused-others", none, true, detail);
 	}
 	a->n_keys = 0;
 	a->others = a->other_keys = 0;
 	a->interval_start_ms = now_ms;
 }
 
-void audit_refused(struct audit *a, const uint8_t key[32], const char *why, uint64_t now_ms)
+void audit_refused(struct audit *a, const uint8_t key[32], bool curve, const char *why,
+		   uint64_t now_ms)
 {
 	if (!a)
 		return;
@@ -137,7 +150,7 @@ void audit_refused(struct audit *a, const uint8_t key[32], const char *why, uint
 		a->interval_start_ms = now_ms;
 	a->stats.refused++;
 	for (size_t i = 0; i < a->n_keys; i++)
-		if (memcmp(a->keys[i].key, key, 32) == 0) {
+		if (memcmp(a->keys[i].key, key, 32) == 0 && a->keys[i].curve == curve) {
 			a->keys[i].count++;
 			return;
 		}
@@ -152,6 +165,7 @@ void audit_refused(struct audit *a, const uint8_t key[32], const char *why, uint
 	memcpy(t->key, key, 32);
 	t->count = 1;
 	t->why = why;
+	t->curve = curve;
 }
 
 void audit_tick(struct audit *a, uint64_t now_ms)

@@ -13,6 +13,7 @@
 #ifndef SAMEN_AUDIT_H
 #define SAMEN_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,10 +31,14 @@ int audit_open(struct audit **out, const char *path, size_t max_bytes) SAMEN_MUS
 /* Writes what refusals are still added up, then closes. */
 void audit_close(struct audit **a, uint64_t now_ms);
 
-/* One line now: time, event, key in hex, detail. */
+/* One line now: time, event, `key=` and the Ed25519 key as key text (the
+ * form `samen members` shows), detail. */
 void audit_event(struct audit *a, const char *event, const uint8_t key[32], const char *detail);
-/* Adds one refusal of key (why: a fixed text) to this interval's count. */
-void audit_refused(struct audit *a, const uint8_t key[32], const char *why, uint64_t now_ms);
+/* Adds one refusal of key (why: a fixed text) to this interval's count.
+ * curve: key is the X25519 key a connection presented, which no certificate
+ * names; it is written `curve=` and hex, for it has no key text. */
+void audit_refused(struct audit *a, const uint8_t key[32], bool curve, const char *why,
+		   uint64_t now_ms);
 /* Writes the interval's counts once it has ended. Call it often. */
 void audit_tick(struct audit *a, uint64_t now_ms);
 

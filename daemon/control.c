@@ -612,7 +612,7 @@ static void op_status(struct req *q)
 		keytext_encode(d->node.nbhd, nbhd);
 	unsigned role = node_my_role(&d->node);
 	const struct epoch *e = node_current_epoch(&d->node);
-	msgpack_packer *pk = reply_ok(q, 13);
+	msgpack_packer *pk = reply_ok(q, 14);
 	size_t eager = 0;
 	for (size_t i = 0; i < d->n_links; i++)
 		eager += d->links[i].used && d->links[i].up && !d->links[i].lazy;
@@ -640,6 +640,7 @@ static void op_status(struct req *q)
 	mpmap_put_uint(pk, "epoch", e ? e->number : 0);
 	mpmap_put_uint(pk, "uptime", (daemon_now_ms() - d->started_ms) / 1000);
 	mpmap_put_uint(pk, "links_refused", d->counters_links_refused);
+	mpmap_put_uint(pk, "links_refused_by_peers", d->counters_links_refused_by_peers);
 	mpmap_put_str(pk, "join", d->join.active ? d->join.state : "");
 	mpmap_put_key(pk, "counters");
 	size_t n = 0;

@@ -126,6 +126,13 @@ enum bound {
 };
 const char *net_bound_name(enum bound b);
 
+/* Ed25519 keys with their X25519 forms, as CURVE presents them. */
+struct keytab {
+	uint8_t (*ed)[32];
+	uint8_t (*curve)[32];
+	size_t n, cap;
+};
+
 struct daemon {
 	struct config *cfg;
 	node_t node;
@@ -151,13 +158,10 @@ struct daemon {
 	double graft_lag_ms;    /* how late eager copies come after an id (decaying max) */
 	/* traffic, for `status` and the benchmarks */
 	uint64_t sent_records, sent_record_bytes, sent_ihave_ids, sent_grafts, sent_prunes;
-	/* ZAP: Ed25519 key of every key that may link, with its X25519 form */
-	uint8_t (*zap_ed)[32];
-	uint8_t (*zap_curve)[32];
-	size_t n_zap;
-	uint8_t (*sub_ed)[32];   /* authorities, for the subscriber socket */
-	uint8_t (*sub_curve)[32];
-	size_t n_sub;
+	/* ZAP (zap.c): the keys that may link on the mesh, the authorities that
+	 * may subscribe, and every key an authority certificate names (to name a
+	 * refused one in the audit log) */
+	struct keytab zap_mesh, zap_sub, zap_named;
 	struct sub_session *subs; /* relay.c */
 	size_t n_subs;
 	struct audit *audit;     /* relay.c: audit.log */
@@ -176,7 +180,8 @@ struct daemon {
 	struct hook *hook;
 	uint8_t vv_hash[32];
 	bool vv_stale;
-	uint64_t counters_links_refused;
+	uint64_t counters_links_refused;          /* connections our ZAP refused */
+	uint64_t counters_links_refused_by_peers; /* our connections a peer's ZAP refused */
 	uint64_t counters_peer_cutoffs;
 	uint64_t counters_skip_clamped; /* SKIPs reaching past what the author signed */
 	uint64_t started_ms;
@@ -185,10 +190,11 @@ struct daemon {
 
 uint64_t daemon_now_ms(void);
 
-/* net.c, linkio.c, penalty.c (zap.c: net_zap_handle) */
+/* net.c, linkio.c, penalty.c (zap.c: net_zap_handle, zap_free) */
 int net_open(struct daemon *d) SAMEN_MUST_CHECK;
 void net_close(struct daemon *d);
 void net_zap_handle(struct daemon *d);
+void zap_free(struct daemon *d);
 void net_maintain(struct daemon *d, uint64_t now_ms);
 void net_rebind_mesh(struct daemon *d);
 /* Drops the inbound links after a cut-off (d->rebind) and binds the mesh
@@ -250,7 +256,7 @@ void relay_close(struct daemon *d);
 void relay_handle(struct daemon *d);
 void relay_pump(struct daemon *d);
 /* A handshake refused on the subscriber socket, added up in the audit log. */
-void relay_refused(struct daemon *d, const uint8_t key[32], const char *why);
+void relay_refused(struct daemon *d, const uint8_t key[32], bool curve, const char *why);
 
 /* join.c */
 void join_server_handle(struct daemon *d);

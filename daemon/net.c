@@ -246,11 +246,7 @@ void net_close(struct daemon *d)
 	if (d->zctx)
 		zmq_ctx_term(d->zctx);
 	d->zctx = NULL;
-	free(d->zap_ed);
-	free(d->zap_curve);
-	free(d->sub_ed);
-	free(d->sub_curve);
-	d->zap_ed = d->zap_curve = d->sub_ed = d->sub_curve = NULL;
+	zap_free(d);
 }
 
 void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32])
@@ -373,6 +369,7 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 			/* libzmq does not retry after a ZAP refusal: drop the link and
 			 * try again soon (our certificate may not have reached them) */
 			log_msg(SLOG_INFO, "%s refused our key (not admitted there yet?)", l->endpoint);
+			d->counters_links_refused_by_peers++;
 			for (size_t k = 0; k < d->n_candidates; k++)
 				if (memcmp(d->candidates[k].key, l->key, 32) == 0)
 					d->candidates[k].failed_until_ms = now + AUTH_RETRY_MS;

@@ -71,9 +71,9 @@ int relay_open(struct daemon *d)
 	return 0;
 }
 
-void relay_refused(struct daemon *d, const uint8_t key[32], const char *why)
+void relay_refused(struct daemon *d, const uint8_t key[32], bool curve, const char *why)
 {
-	audit_refused(d->audit, key, why, daemon_now_ms());
+	audit_refused(d->audit, key, curve, why, daemon_now_ms());
 }
 
 static void end_session(struct daemon *d, struct sub_session *s, const char *why)
@@ -321,6 +321,13 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 		return;
 	}
 	struct sub_session *s = session_for(d, rid, rid_len);
+	/* the same connection asking again from where it is (a quiet relay
+	 * makes samen subscribe ask every few seconds) goes on with its
+	 * session: one session line, not one per request */
+	struct sub_session kept = {0};
+	bool renewed = s && s->cursor == q->from;
+	if (renewed)
+		kept = *s;
 	if (!s) {
 		struct sub_session *oldest = NULL;
 		size_t mine = 0;
@@ -355,6 +362,14 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	s->credit = q->credit;
 	s->started = time(NULL);
 	s->active_ms = s->checked_ms = daemon_now_ms();
+	if (renewed) {
+		s->from = kept.from;
+		s->sent = kept.sent;
+		s->started = kept.started;
+		s->members_done = kept.members_done;
+		s->member_cursor = kept.member_cursor;
+		return;
+	}
 	char detail[64];
 	snprintf(detail, sizeof(detail), "from=%llu", (unsigned long long)q->from);
 	audit_event(d->audit, "session-start", key, detail);

@@ -17,40 +17,65 @@
 #include "daemon.h"
 #include "log.h"
 
-static int zap_add(struct daemon *d, const uint8_t ed[32], size_t *cap)
+static int keytab_add(struct keytab *t, const uint8_t ed[32])
 {
 	uint8_t curve[32];
 	if (crypto_sign_ed25519_pk_to_curve25519(curve, ed) != 0)
 		return 0;
-	if (d->n_zap == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		uint8_t(*e)[32] = realloc(d->zap_ed, nc * 32);
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		uint8_t(*e)[32] = realloc(t->ed, nc * 32);
 		if (!e)
 			return -ENOMEM;
-		d->zap_ed = e;
-		uint8_t(*c)[32] = realloc(d->zap_curve, nc * 32);
+		t->ed = e;
+		uint8_t(*c)[32] = realloc(t->curve, nc * 32);
 		if (!c)
 			return -ENOMEM;
-		d->zap_curve = c;
-		*cap = nc;
+		t->curve = c;
+		t->cap = nc;
 	}
-	memcpy(d->zap_ed[d->n_zap], ed, 32);
-	memcpy(d->zap_curve[d->n_zap++], curve, 32);
+	memcpy(t->ed[t->n], ed, 32);
+	memcpy(t->curve[t->n++], curve, 32);
 	return 0;
 }
 
-static void zap_add_role(struct daemon *d, const membership_t *mem, unsigned role, uint64_t now,
-			 size_t *cap)
+static void keytab_clear(struct keytab *t)
 {
-	size_t n = membership_list(mem, role, now, NULL, 0);
+	free(t->ed);
+	free(t->curve);
+	memset(t, 0, sizeof(*t));
+}
+
+static const uint8_t *keytab_find(const struct keytab *t, const uint8_t curve[32])
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (sodium_memcmp(t->curve[i], curve, 32) == 0)
+			return t->ed[i];
+	return NULL;
+}
+
+/* Adds the keys of role: those valid at now, or (named) every key a
+ * certificate of role names. */
+static void keytab_add_role(struct keytab *t, const membership_t *mem, unsigned role,
+			    uint64_t now, bool named)
+{
+	size_t n = named ? membership_named(mem, role, NULL, 0)
+			 : membership_list(mem, role, now, NULL, 0);
 	uint8_t(*keys)[32] = calloc(n ? n : 1, 32);
 	if (!keys)
 		return;
-	n = membership_list(mem, role, now, keys, n);
+	n = named ? membership_named(mem, role, keys, n) : membership_list(mem, role, now, keys, n);
 	for (size_t i = 0; i < n; i++)
-		if (zap_add(d, keys[i], cap) < 0)
+		if (keytab_add(t, keys[i]) < 0)
 			break;
 	free(keys);
+}
+
+void zap_free(struct daemon *d)
+{
+	keytab_clear(&d->zap_mesh);
+	keytab_clear(&d->zap_sub);
+	keytab_clear(&d->zap_named);
 }
 
 /* Every key that may hold a link on one ZAP domain: on "mesh" members,
@@ -58,14 +83,8 @@ static void zap_add_role(struct daemon *d, const membership_t *mem, unsigned rol
  * (a relay's subscriber socket) authorities. */
 static void zap_rebuild(struct daemon *d)
 {
-	size_t cap = 0;
 	uint64_t now = (uint64_t)time(NULL);
-	free(d->zap_ed);
-	free(d->zap_curve);
-	free(d->sub_ed);
-	free(d->sub_curve);
-	d->zap_ed = d->zap_curve = d->sub_ed = d->sub_curve = NULL;
-	d->n_zap = d->n_sub = 0;
+	zap_free(d);
 	d->zap_stale = false;
 	const membership_t *mems[SERVED_MAX + 1];
 	const uint8_t *ids[SERVED_MAX + 1];
@@ -79,38 +98,23 @@ static void zap_rebuild(struct daemon *d)
 		ids[n_mems++] = d->node.served[i].nbhd;
 	}
 	for (size_t i = 0; i < n_mems; i++) {
-		zap_add_role(d, mems[i], ROLE_MEMBER, now, &cap);
-		zap_add_role(d, mems[i], ROLE_RELAY, now, &cap);
+		keytab_add_role(&d->zap_mesh, mems[i], ROLE_MEMBER, now, false);
+		keytab_add_role(&d->zap_mesh, mems[i], ROLE_RELAY, now, false);
 		if (memcmp(ids[i], d->node.id->pk, 32) != 0)
-			(void)zap_add(d, ids[i], &cap); /* the founder needs no certificate */
+			(void)keytab_add(&d->zap_mesh, ids[i]); /* the founder needs no certificate */
+		keytab_add_role(&d->zap_sub, mems[i], ROLE_AUTHORITY, now, false);
+		if (d->node.n_served)
+			keytab_add_role(&d->zap_named, mems[i], ROLE_AUTHORITY, now, true);
 	}
-	/* the authority table reuses zap_add on swapped arrays */
-	uint8_t(*me)[32] = d->zap_ed, (*mc)[32] = d->zap_curve;
-	size_t mn = d->n_zap;
-	d->zap_ed = d->zap_curve = NULL;
-	d->n_zap = 0;
-	cap = 0;
-	for (size_t i = 0; i < n_mems; i++)
-		zap_add_role(d, mems[i], ROLE_AUTHORITY, now, &cap);
-	d->sub_ed = d->zap_ed;
-	d->sub_curve = d->zap_curve;
-	d->n_sub = d->n_zap;
-	d->zap_ed = me;
-	d->zap_curve = mc;
-	d->n_zap = mn;
 }
 
+/* The Ed25519 key of a connection's X25519 key, if it may link on the mesh
+ * (or, with authority, subscribe); NULL otherwise. */
 static const uint8_t *zap_lookup(struct daemon *d, const uint8_t curve[32], bool authority)
 {
 	if (d->zap_stale)
 		zap_rebuild(d);
-	uint8_t(*ed)[32] = authority ? d->sub_ed : d->zap_ed;
-	uint8_t(*cv)[32] = authority ? d->sub_curve : d->zap_curve;
-	size_t n = authority ? d->n_sub : d->n_zap;
-	for (size_t i = 0; i < n; i++)
-		if (sodium_memcmp(cv[i], curve, 32) == 0)
-			return ed[i];
-	return NULL;
+	return keytab_find(authority ? &d->zap_sub : &d->zap_mesh, curve);
 }
 
 /* Inbound links of key (NULL: of every key), counting connections ZAP
@@ -151,8 +155,13 @@ static bool zap_decide(struct daemon *d, const char *domain, const char *addr, c
 	const uint8_t *ed = zap_lookup(d, cred, sub);
 	if (!ed) {
 		*why = sub ? "no valid authority certificate" : "no valid certificate";
-		if (sub)
-			relay_refused(d, cred, "X25519 key, no valid authority certificate");
+		if (sub) {
+			/* named as `samen members` names it, if a certificate names it */
+			const uint8_t *known = keytab_find(&d->zap_named, cred);
+			relay_refused(d, known ? known : cred, !known,
+				      known ? "authority certificate revoked or expired"
+					    : "no certificate names this key");
+		}
 		return false;
 	}
 	if (sub) {

@@ -112,4 +112,8 @@ int membership_explain(const membership_t *m, const struct record *cert, uint64_
 size_t membership_list(const membership_t *m, unsigned role, uint64_t now,
 		       uint8_t (*keys)[32], size_t cap);
 
+/* Lists every key that some certificate of role names, valid, expired or
+ * revoked, once each; same contract as membership_list(). */
+size_t membership_named(const membership_t *m, unsigned role, uint8_t (*keys)[32], size_t cap);
+
 #endif

@@ -1,6 +1,8 @@
 /*
  * membership_explain.c — membership_explain(): why one certificate is or
- * is not valid, in words for a person (samen-keys verify).
+ * is not valid, in words for a person (samen-keys verify); and
+ * membership_named(): every key a certificate of a role names, valid or not,
+ * so that a refusal can name the key as `samen members` does.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -226,3 +228,23 @@ out:
 	return ret;
 }
 
+
+size_t membership_named(const membership_t *m, unsigned role, uint8_t (*keys)[32], size_t cap)
+{
+	size_t count = 0;
+	const uint8_t *last = NULL;
+
+	if (!m)
+		return 0;
+	/* cert_idx is sorted by subject: one entry per key */
+	for (size_t i = 0; i < m->n_certs; i++) {
+		const struct mcert *c = &m->certs[m->cert_idx[i]];
+		if (c->role != role || (last && memcmp(last, c->subject, 32) == 0))
+			continue;
+		if (keys && count < cap)
+			memcpy(keys[count], c->subject, 32);
+		count++;
+		last = c->subject;
+	}
+	return count;
+}

@@ -81,6 +81,11 @@ static uint64_t status_uint(struct hnode *n, const char *key)
 	return v;
 }
 
+static bool refused_by_peers(void *ctx)
+{
+	return status_uint(ctx, "links_refused_by_peers") > 0;
+}
+
 static bool is_revoked_role(void *ctx)
 {
 	struct hreply r;
@@ -343,6 +348,9 @@ static void test_revocation(void **state)
 		knows ? "revoked" : "nothing yet");
 	if (!sent3)
 		assert_true(knows);
+	/* and its own connections, which the others' ZAP now refuses, are
+	 * counted on its side too */
+	assert_true(harness_wait(refused_by_peers, h3, 15000));
 
 	/* ...and a signal made with household 3's key and the last epoch key it
 	 * holds, handed to the founder by a member's connection (as a careless

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "../support/harness.h"
 #include "../../daemon/audit.h"
+#include "../../keys/keytext.h"
 
 static off_t size_of(const char *path)
 {
@@ -45,10 +47,10 @@ static void test_refusals_added_up(void **state)
 	snprintf(path, sizeof(path), "%s/audit.log", harness_dir());
 	assert_int_equal(audit_open(&a, path, 0), 0);
 	for (int i = 0; i < 1000; i++)
-		audit_refused(a, key, "test", 1000 + (uint64_t)i);
+		audit_refused(a, key, false, "test", 1000 + (uint64_t)i);
 	for (int i = 0; i < 100; i++) {
 		uint8_t k[32] = {2, (uint8_t)i};
-		audit_refused(a, k, "test", 2000);
+		audit_refused(a, k, true, "test", 2000);
 	}
 	audit_tick(a, 1000 + AUDIT_INTERVAL_MS - 1);
 	assert_int_equal(size_of(path), 0);
@@ -62,7 +64,36 @@ static void test_refusals_added_up(void **state)
 	char line[512];
 	assert_non_null(fgets(line, sizeof(line), f));
 	assert_non_null(strstr(line, " 1000 refused in the last 60 s (test)"));
+	/* a key a certificate names, as `samen members` shows it */
+	char text[KEYTEXT_LEN], want[KEYTEXT_LEN + 8];
+	keytext_encode(key, text);
+	snprintf(want, sizeof(want), " key=%s ", text);
+	assert_non_null(strstr(line, want));
+	/* one no certificate names: its X25519 key, marked as such */
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_non_null(strstr(line, " refused curve=0200"));
 	fclose(f);
+}
+
+/* A session line names the key as key text, whatever the event. */
+static void test_key_text(void **state)
+{
+	(void)state;
+	char path[600], line[512], text[KEYTEXT_LEN];
+	struct audit *a = NULL;
+	uint8_t key[32];
+	randombytes_buf(key, sizeof(key));
+	keytext_encode(key, text);
+	snprintf(path, sizeof(path), "%s/audit.log", harness_dir());
+	assert_int_equal(audit_open(&a, path, 0), 0);
+	audit_event(a, "session-start", key, "from=0");
+	audit_close(&a, 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_non_null(strstr(line, "session-start key="));
+	assert_non_null(strstr(line, text));
 }
 
 /* Past its cap the file is rotated: never more than twice the cap on disk,
@@ -91,6 +122,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_refusals_added_up, harness_teardown),
 		cmocka_unit_test_teardown(test_size_capped, harness_teardown),
+		cmocka_unit_test_teardown(test_key_text, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
 }
