@@ -156,6 +156,9 @@ static const struct {
 	{"full", EXIT_FULL, "samend's store is full and nothing was written by '", "'; free "
 	 "disk space, see samend's log"},
 	{"internal", EXIT_INTERNAL, "samend could not do '", "'; see its log for details"},
+	{"no-answer", EXIT_UNREACHABLE, "samend keeps asking every 3 s and 'samen status' shows "
+	 "the answer; check that the coordinator's samend runs and is reachable from here (no "
+	 "need to '", "' again)"},
 };
 
 /* {ok: false, code, error}: says so and returns the exit code. */

@@ -32,6 +32,7 @@ struct req {
 	size_t rid_len;
 	struct mp_buf out;
 	bool replied;
+	bool deferred; /* answered later, by the module that holds the request */
 	bool replay;          /* watch --since: events follow the reply */
 	uint64_t replay_since;
 };
@@ -641,7 +642,7 @@ static void op_status(struct req *q)
 	mpmap_put_uint(pk, "uptime", (daemon_now_ms() - d->started_ms) / 1000);
 	mpmap_put_uint(pk, "links_refused", d->counters_links_refused);
 	mpmap_put_uint(pk, "links_refused_by_peers", d->counters_links_refused_by_peers);
-	mpmap_put_str(pk, "join", d->join.active ? d->join.state : "");
+	mpmap_put_str(pk, "join", d->join.state);
 	mpmap_put_key(pk, "counters");
 	size_t n = 0;
 	for (int i = 1; i < RJ_COUNT; i++)
@@ -913,7 +914,10 @@ static void op_join(struct req *q)
 			    "ask for a new one" : "not a samen invite code (check for a missing piece)");
 		return;
 	}
-	mpmap_put_str(reply_ok(q, 1), "state", "pending");
+	/* the answer waits for the coordinator's: an unknown code is refused
+	 * there, and the household should hear it, not read it in a log */
+	join_answer_later(q->d, q->rid, q->rid_len);
+	q->replied = q->deferred = true;
 }
 
 static const struct op {
@@ -1005,7 +1009,8 @@ void control_handle(struct daemon *d)
 		}
 		if (!q.replied)
 			reply_error(&q, "internal", "no reply was produced");
-		send_frame(d, q.rid, q.rid_len, q.out.sb.data, q.out.sb.size);
+		if (!q.deferred)
+			send_frame(d, q.rid, q.rid_len, q.out.sb.data, q.out.sb.size);
 		if (q.replay)
 			events_replay(d, q.rid, q.rid_len, q.replay_since);
 		msgpack_unpacked_destroy(&u);

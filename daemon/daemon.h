@@ -110,7 +110,13 @@ struct join_state {           /* this household joining elsewhere */
 	char label[LABEL_MAX + 1];
 	uint64_t expires;
 	uint64_t next_try_ms;
-	char state[16];           /* "pending", "refused", "member" */
+	char state[16];           /* "asked" (no answer yet), "pending", "refused", "member" */
+	char error[128];          /* why it was refused */
+	/* the `samen join` that started it waits for the coordinator's first
+	 * answer (or JOIN_ANSWER_WAIT_MS) before it is told the state */
+	uint8_t waiter[RID_MAX];
+	size_t waiter_len;
+	uint64_t waiter_until_ms;
 };
 
 /* What the daemon refused to spend on a peer, for `status` (counters). */
@@ -267,5 +273,9 @@ int join_invite(struct daemon *d, bool preapproved, uint64_t hours, const char *
 		char *code, size_t cap) SAMEN_MUST_CHECK;
 int join_approve(struct daemon *d, const uint8_t key[32], uint8_t cert_id[32]) SAMEN_MUST_CHECK;
 int join_start(struct daemon *d, const char *code, const char *label) SAMEN_MUST_CHECK;
+/* rid's control request is answered once the coordinator first answers the
+ * join join_start() began, or after JOIN_ANSWER_WAIT_MS. */
+void join_answer_later(struct daemon *d, const uint8_t *rid, size_t rid_len);
+#define JOIN_ANSWER_WAIT_MS 10000
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "../proto/mpmap.h"
 #include "../keys/keytext.h"
 #include "../proto/invite.h"
 #include "../proto/joinmsg.h"
@@ -378,6 +379,64 @@ static void send_request(struct daemon *d)
 	d->join.next_try_ms = daemon_now_ms() + JOIN_RETRY_MS;
 }
 
+/* The waiting `samen join`, told what the coordinator answered (PROTOCOL.md
+ * section 8, op join). */
+static void answer_waiter(struct daemon *d)
+{
+	struct mp_buf b;
+	const struct join_state *j = &d->join;
+	bool refused = strcmp(j->state, "refused") == 0, silent = strcmp(j->state, "asked") == 0;
+	char text[ENDPOINT_MAX + 200];
+	if (!j->waiter_len)
+		return;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 3);
+	mpmap_put_bool(&b.pk, "ok", !refused && !silent);
+	if (refused) {
+		mpmap_put_str(&b.pk, "code", "invalid");
+		snprintf(text, sizeof(text), "the coordinator refused the join: %s",
+			 j->error[0] ? j->error : "no reason given");
+		mpmap_put_str(&b.pk, "error", text);
+	} else if (silent) {
+		mpmap_put_str(&b.pk, "code", "no-answer");
+		snprintf(text, sizeof(text), "the coordinator at %s has not answered in %d s",
+			 j->endpoint, JOIN_ANSWER_WAIT_MS / 1000);
+		mpmap_put_str(&b.pk, "error", text);
+	} else {
+		mpmap_put_str(&b.pk, "state", j->state);
+		mpmap_put_str(&b.pk, "endpoint", j->endpoint);
+	}
+	if (zmq_send(d->ctl, j->waiter, j->waiter_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zmq_send(d->ctl, b.sb.data, b.sb.size, ZMQ_DONTWAIT);
+	mp_buf_destroy(&b);
+	d->join.waiter_len = 0;
+}
+
+void join_answer_later(struct daemon *d, const uint8_t *rid, size_t rid_len)
+{
+	if (rid_len > sizeof(d->join.waiter))
+		return;
+	memcpy(d->join.waiter, rid, rid_len);
+	d->join.waiter_len = rid_len;
+	d->join.waiter_until_ms = daemon_now_ms() + JOIN_ANSWER_WAIT_MS;
+}
+
+static void join_set_state(struct daemon *d, const char *state)
+{
+	snprintf(d->join.state, sizeof(d->join.state), "%s", state);
+	answer_waiter(d);
+}
+
+static void join_done(struct daemon *d, const char *state)
+{
+	join_set_state(d, state);
+	d->join.active = false;
+	sodium_memzero(d->join.secret, sizeof(d->join.secret));
+	if (d->join.sock)
+		zmq_close(d->join.sock);
+	d->join.sock = NULL;
+}
+
 int join_start(struct daemon *d, const char *code, const char *label)
 {
 	struct join_state j;
@@ -407,22 +466,13 @@ int join_start(struct daemon *d, const char *code, const char *label)
 		return -EIO;
 	}
 	j.active = true;
-	snprintf(j.state, sizeof(j.state), "pending");
+	snprintf(j.state, sizeof(j.state), "asked");
+	answer_waiter(d); /* an earlier `samen join` still waiting: told where it stood */
 	d->join = j;
 	sodium_memzero(&j, sizeof(j));
 	send_request(d);
 	log_msg(SLOG_INFO, "joining through %s", d->join.endpoint);
 	return 0;
-}
-
-static void join_done(struct daemon *d, const char *state)
-{
-	snprintf(d->join.state, sizeof(d->join.state), "%s", state);
-	d->join.active = false;
-	sodium_memzero(d->join.secret, sizeof(d->join.secret));
-	if (d->join.sock)
-		zmq_close(d->join.sock);
-	d->join.sock = NULL;
 }
 
 static void welcome(struct daemon *d, const struct joinmsg_reply *r)
@@ -467,9 +517,11 @@ void join_client_handle(struct daemon *d)
 			welcome(d, &r);
 		} else if (r.state == JOINMSG_REFUSED) {
 			log_msg(SLOG_ERR, "join refused: %s", r.error[0] ? r.error : "no reason given");
+			snprintf(d->join.error, sizeof(d->join.error), "%s", r.error);
 			join_done(d, "refused");
 		} else {
 			log_msg(SLOG_DEBUG, "join pending approval");
+			join_set_state(d, "pending");
 		}
 		joinmsg_reply_free(&r);
 		zmq_msg_close(&body);
@@ -478,10 +530,13 @@ void join_client_handle(struct daemon *d)
 
 void join_tick(struct daemon *d, uint64_t now_ms)
 {
+	if (d->join.waiter_len && now_ms >= d->join.waiter_until_ms)
+		answer_waiter(d); /* still "asked": no answer yet */
 	if (!d->join.active || now_ms < d->join.next_try_ms)
 		return;
-	if (d->join.expires + 3600 < (uint64_t)time(NULL) && strcmp(d->join.state, "pending") == 0) {
+	if (d->join.expires + 3600 < (uint64_t)time(NULL) && strcmp(d->join.state, "member") != 0) {
 		log_msg(SLOG_WARN, "gave up joining: the invite expired without approval");
+		snprintf(d->join.error, sizeof(d->join.error), "the invite expired without approval");
 		join_done(d, "refused");
 		return;
 	}

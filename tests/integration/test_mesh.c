@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "../support/harness.h"
+#include "../../proto/invite.h"
 
 #define N_MESH 10
 
@@ -242,6 +245,9 @@ static void test_approval_and_retraction(void **state)
 	snprintf(arg, sizeof(arg), "code=%s", code);
 	assert_true(hnode_call(&nodes[2], &r, "op=join", arg, "label=Beukenstraat 2", NULL));
 	assert_true(hreply_ok(&r));
+	/* answered after the coordinator answered */
+	hreply_str(&r, "state", state_s, sizeof(state_s));
+	assert_string_equal(state_s, "pending");
 	hreply_free(&r);
 	/* pending at the coordinator, not a member yet */
 	bool listed = false;
@@ -357,6 +363,68 @@ static double copies_per_household(const char *mode)
 	return (double)(after - before) / (signals * (N_MESH - 1));
 }
 
+/* `samen join CODE` run by a person; its exit code, stderr in err. */
+static int samen_join(const struct hnode *n, const char *code, char *err, size_t cap)
+{
+	char cmd[2400], path[700];
+	const char *b = getenv("BUILD");
+	snprintf(path, sizeof(path), "%s/join.err", n->dir);
+	snprintf(cmd, sizeof(cmd), "%s/samen --state %s join '%s' >/dev/null 2>%s",
+		 b && *b ? b : "build", n->dir, code, path);
+	int st = system(cmd);
+	FILE *f = fopen(path, "r");
+	size_t len = f ? fread(err, 1, cap - 1, f) : 0;
+	err[len] = '\0';
+	if (f)
+		fclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A code that decodes but that the coordinator does not know, and one whose
+ * coordinator does not answer: the household is told so by `samen join`,
+ * not left to read it in samend's log. */
+static void test_join_told_the_answer(void **state)
+{
+	(void)state;
+	struct hnode nodes[2];
+	struct hreply r;
+	char code[700], other[700], err[2048];
+	struct invite_code c;
+	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
+	hnode_init(&nodes[1], "h1", harness_port(), 0);
+	assert_true(harness_neighbourhood(nodes, 1, NULL));
+	hnode_write_config(&nodes[1], NULL, NULL);
+	hnode_start(&nodes[1]);
+	assert_true(hnode_wait_ready(&nodes[1], 10000));
+	assert_true(hnode_call(&nodes[0], &r, "op=invite", NULL));
+	assert_true(hreply_ok(&r));
+	hreply_str(&r, "code", code, sizeof(code));
+	hreply_free(&r);
+
+	/* the same code with another secret: well formed, unknown */
+	assert_int_equal(invite_decode(code, &c), 0);
+	randombytes_buf(c.secret, sizeof(c.secret));
+	assert_int_equal(invite_encode(&c, other, sizeof(other)), 0);
+	int rc = samen_join(&nodes[1], other, err, sizeof(err));
+	print_message("unknown code: exit %d: %s", rc, err);
+	assert_int_equal(rc, 3);
+	assert_non_null(strstr(err, "refused the join: unknown or expired invite code"));
+
+	/* a coordinator that does not answer: said after 10 s */
+	snprintf(c.endpoint, sizeof(c.endpoint), "tcp://127.0.0.1:%d", harness_port());
+	assert_int_equal(invite_encode(&c, other, sizeof(other)), 0);
+	rc = samen_join(&nodes[1], other, err, sizeof(err));
+	print_message("silent coordinator: exit %d: %s", rc, err);
+	assert_int_equal(rc, 4);
+	assert_non_null(strstr(err, "has not answered in 10 s"));
+	sodium_memzero(&c, sizeof(c));
+
+	/* the real code: waiting for approval */
+	rc = samen_join(&nodes[1], code, err, sizeof(err));
+	assert_int_equal(rc, 0);
+	stop_all(nodes, 2);
+}
+
 static void test_push_tree_copies(void **state)
 {
 	(void)state;
@@ -380,6 +448,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_hook_gets_json, harness_teardown),
 		cmocka_unit_test_teardown(test_approval_and_retraction, harness_teardown),
 		cmocka_unit_test_teardown(test_push_tree_copies, harness_teardown),
+		cmocka_unit_test_teardown(test_join_told_the_answer, harness_teardown),
 	};
 	return cmocka_run_group_tests_name("mesh", tests, NULL, NULL);
 }
