@@ -432,6 +432,14 @@ static bool same_epoch(void *ctx)
 	return want > 0;
 }
 
+/* Says which step of building the neighbourhood failed, for a failure
+ * under a loaded machine to be told from a broken daemon. */
+static bool setup_failed(const struct hnode *n, const char *step)
+{
+	fprintf(stderr, "harness: %s: %s failed (log: %s)\n", n->dir, step, n->log);
+	return false;
+}
+
 bool harness_neighbourhood(struct hnode *nodes, size_t n, const char *extra)
 {
 	struct hnode *founder = &nodes[0];
@@ -440,7 +448,7 @@ bool harness_neighbourhood(struct hnode *nodes, size_t n, const char *extra)
 	hnode_write_config(founder, founder->pk, NULL);
 	hnode_start(founder);
 	if (!hnode_wait_ready(founder, 10000))
-		return false;
+		return setup_failed(founder, "ready within 10 s");
 	for (size_t i = 1; i < n; i++) {
 		struct hreply r;
 		char code[600], arg[700], label[64];
@@ -449,10 +457,10 @@ bool harness_neighbourhood(struct hnode *nodes, size_t n, const char *extra)
 		hnode_write_config(&nodes[i], NULL, NULL);
 		hnode_start(&nodes[i]);
 		if (!hnode_wait_ready(&nodes[i], 10000))
-			return false;
+			return setup_failed(&nodes[i], "ready within 10 s");
 		if (!hnode_call(founder, &r, "op=invite", "preapproved:b=1", NULL) || !hreply_ok(&r)) {
 			hreply_free(&r);
-			return false;
+			return setup_failed(founder, "invite");
 		}
 		hreply_str(&r, "code", code, sizeof(code));
 		hreply_free(&r);
@@ -460,16 +468,18 @@ bool harness_neighbourhood(struct hnode *nodes, size_t n, const char *extra)
 		snprintf(label, sizeof(label), "label=Huis %zu", i);
 		if (!hnode_call(&nodes[i], &r, "op=join", arg, label, NULL) || !hreply_ok(&r)) {
 			hreply_free(&r);
-			return false;
+			return setup_failed(&nodes[i], "join");
 		}
 		hreply_free(&r);
 		if (!harness_wait(is_member, &nodes[i], 15000))
-			return false;
+			return setup_failed(&nodes[i], "member within 15 s");
 	}
 	/* a signal is sealed under its author's current epoch: wait until
 	 * every household holds the newest one, so all can read what follows */
 	struct epoch_wait w = {nodes, n};
-	return harness_wait(same_epoch, &w, 20000);
+	if (!harness_wait(same_epoch, &w, 20000))
+		return setup_failed(founder, "one epoch everywhere within 20 s");
+	return true;
 }
 
 /* ---- additions for the fault tests (tests/faults) ---- */
