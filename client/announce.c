@@ -25,6 +25,30 @@
 #include "../proto/record.h"
 #include "../proto/submsg.h"
 
+static const char announce_help[] =
+	"usage: samen announce --relay ENDPOINT --relay-key KEY --nbhd NBHD --kind KIND\n"
+	"                      --text TEXT [options]\n"
+	"\n"
+	"An authority's announcement to the households of one neighbourhood, signed\n"
+	"with this key and handed to a relay that serves it; every household sees it.\n"
+	"\n"
+	"      --relay ENDPOINT   the relay's subscriber address, e.g. tcp://relay.example:7402\n"
+	"      --relay-key KEY    the relay's public key (from its operator)\n"
+	"      --nbhd NBHD        the neighbourhood's id, its founder's key\n"
+	"      --kind KIND        lookout (keep an eye out), found (the person or thing\n"
+	"                         is found), enroute (help is on its way) or info\n"
+	"      --text TEXT        what households should know or do\n"
+	"      --where PLACE      where it is about (default: nowhere named)\n"
+	"      --hours N          how long it stays current, 1 to 720 (default 12)\n"
+	"  -k, --key KEYFILE      this authority's key (default: $SAMEN_KEY, else\n"
+	"                         ~/.config/samen/identity.key)\n"
+	"  -h, --help             this help\n"
+	"\n"
+	"exit status: 0 stored by the relay; 2 usage; 3 a key file that cannot be used,\n"
+	"or an announcement the relay refused;\n"
+	"4 relay unreachable; 6 this key is not (or no longer) an authority of the\n"
+	"neighbourhood; 10 anything else.\n";
+
 int announce_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -65,8 +89,7 @@ int announce_main(int argc, char **argv)
 			break;
 		}
 		case 'h':
-			printf("usage: samen announce --relay ENDPOINT --relay-key KEY [-k KEYFILE] --nbhd NBHD\n"
-			       "                      --kind lookout|found|enroute|info --text TEXT [--where W] [--hours N]\n");
+			fputs(announce_help, stdout);
 			return 0;
 		default:
 			return EXIT_USAGE;

@@ -133,6 +133,7 @@ struct writer {
 struct sub {
 	struct authlink link; /* the key, and the connection to the relay */
 	bool cap;
+	const char *language; /* CAP <language>; NULL: cap.c's default */
 	const char *out;
 	char cursor_file[4200];
 	uint64_t cursor; /* the last record handled: its output is in a batch or written */
@@ -650,7 +651,7 @@ static int on_signal(struct sub *s, struct slot *t)
 			refs[i].sent = e ? e->created : 0;
 		}
 		struct cap_input in = {r->id, c->sender, NULL, nbhd, r->created, r->u.signal.expires,
-				       &t->p, refs, t->p.n_refs, false, NULL, NULL};
+				       &t->p, refs, t->p.n_refs, false, NULL, s->language};
 		ret = emit_cap(s, t->cursor, &in);
 	}
 	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
@@ -700,7 +701,7 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 		snprintf(sender, sizeof(sender), "samen:%s", author);
 		struct cap_ref ref = {t->id, t->sender, t->created};
 		struct cap_input in = {r->id, sender, NULL, nbhd, r->created, 0, &t->p, &ref, 1, true,
-				       r->u.retraction.reason, NULL};
+				       r->u.retraction.reason, s->language};
 		ret = emit_cap(s, cursor, &in);
 	}
 	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
@@ -897,6 +898,34 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 	return ret;
 }
 
+static const char subscribe_help[] =
+	"usage: samen subscribe --relay ENDPOINT --relay-key KEY --nbhd NBHD... [options]\n"
+	"\n"
+	"An authority's feed: every signal the households of the neighbourhoods named\n"
+	"shared with this key, from a relay, as JSON lines or CAP 1.2 documents. It\n"
+	"goes on after the last one and follows what comes (--once: stop there).\n"
+	"\n"
+	"      --relay ENDPOINT   the relay's subscriber address, e.g. tcp://relay.example:7402\n"
+	"      --relay-key KEY    the relay's public key (from its operator)\n"
+	"      --nbhd NBHD        a neighbourhood's id, its founder's key; once per\n"
+	"                         neighbourhood (from its coordinator)\n"
+	"  -k, --key KEYFILE      this authority's key (default: $SAMEN_KEY, else\n"
+	"                         ~/.config/samen/identity.key)\n"
+	"      --format json|cap  one JSON object per line (default), or CAP 1.2 XML\n"
+	"      --language TAG     CAP <language> of each <info> (default nl-NL)\n"
+	"  -o, --out PATH         json: the file to append to; cap: a directory, one file\n"
+	"                         per document (default: standard output)\n"
+	"      --cursor-file FILE where the last record handled is kept, so that a restart\n"
+	"                         goes on from there (default: KEYFILE.cursor; use one per\n"
+	"                         format and output)\n"
+	"      --once             stop when caught up\n"
+	"      --threads N        signature checks in parallel (default: the CPUs)\n"
+	"  -h, --help             this help\n"
+	"\n"
+	"exit status: 0 caught up (--once) or stopped; 2 usage; 3 a file that cannot be\n"
+	"used; 4 relay unreachable; 6 this key is not (or no longer) an authority of the\n"
+	"neighbourhood; 10 anything else.\n";
+
 int subscribe_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -905,7 +934,7 @@ int subscribe_main(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},     {"cursor-file", required_argument, NULL, 'c'},
 		{"once", no_argument, NULL, '1'},          {"help", no_argument, NULL, 'h'},
 		{"threads", required_argument, NULL, 'T'}, {"nbhd", required_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
+		{"language", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
 	};
 	static struct sub s;
 	const char *relay_key = NULL, *cursor_file = NULL;
@@ -947,10 +976,14 @@ int subscribe_main(int argc, char **argv)
 			else if (strcmp(optarg, "json") != 0)
 				return authlink_fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
 			break;
+		case 'L':
+			if (!cap_language_ok(optarg))
+				return authlink_fail(EXIT_USAGE, "--language: '%s' is not a language tag "
+							"(like nl-NL, fy or en)", optarg);
+			s.language = optarg;
+			break;
 		case 'h':
-			printf("usage: samen subscribe --relay ENDPOINT --relay-key KEY --nbhd NBHD... [-k KEYFILE]\n"
-			       "                       [--format json|cap] [--out PATH] [--cursor-file FILE] [--once]\n"
-			       "                       [--threads N]\n");
+			fputs(subscribe_help, stdout);
 			return 0;
 		default:
 			return EXIT_USAGE;

@@ -224,6 +224,34 @@ static int subscribe_once(struct world *w, const char *format, const char *out, 
 	return run(argv, 30);
 }
 
+/* Each CAP document's name and text, in name (= cursor) order, as one string. */
+static char *cap_dir_text(const char *dir_path, int *docs)
+{
+	struct dirent **names;
+	int n = scandir(dir_path, &names, NULL, alphasort);
+	char *all = NULL;
+	size_t all_len = 0;
+	FILE *m = open_memstream(&all, &all_len);
+	assert_non_null(m);
+	*docs = 0;
+	for (int i = 0; i < n; i++) {
+		if (strstr(names[i]->d_name, ".xml")) {
+			char path[1400];
+			size_t len;
+			snprintf(path, sizeof(path), "%s/%s", dir_path, names[i]->d_name);
+			char *text = slurp(path, &len);
+			assert_non_null(text);
+			fprintf(m, "%s\n%s\n", names[i]->d_name, text);
+			free(text);
+			(*docs)++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	fclose(m);
+	return all;
+}
+
 static void test_relay_forwards_and_authority_reads_shared(void **state)
 {
 	(void)state;
@@ -271,6 +299,7 @@ static void test_relay_forwards_and_authority_reads_shared(void **state)
 				path, NULL};
 		assert_int_equal(run(argv, 20), 0);
 		assert_int_equal(count_in(path, "<msgType>Alert</msgType>"), 1);
+		assert_int_equal(count_in(path, "<language>nl-NL</language>"), 1);
 		/* and the standard's rules beyond the schema */
 		char doc[16384], why[512];
 		FILE *df = fopen(path, "r");
@@ -283,6 +312,26 @@ static void test_relay_forwards_and_authority_reads_shared(void **state)
 	}
 	closedir(dir);
 	assert_int_equal(docs, 2);
+	/* a team that reads Frisian names its language */
+	char fydir[700], fycur[700];
+	snprintf(fydir, sizeof(fydir), "%s/cap-fy", w.police.dir);
+	snprintf(fycur, sizeof(fycur), "%s/cursor-fy", w.police.dir);
+	char *fy[] = {(char *)bin("samen"), "subscribe", "--relay", w.sub_ep, "--relay-key",
+		      w.r.key_text, "--nbhd", w.f.key_text, "--key", w.police.key_path, "--format",
+		      "cap", "--language", "fy", "--out", fydir, "--cursor-file", fycur, "--once", NULL};
+	assert_int_equal(run(fy, 30), 0);
+	int fy_docs = 0;
+	char *fy_all = cap_dir_text(fydir, &fy_docs);
+	assert_int_equal(fy_docs, 2);
+	assert_int_equal(strstr(fy_all, "<language>nl-NL</language>") == NULL, 1);
+	char *at = fy_all;
+	int fy_lang = 0;
+	while ((at = strstr(at, "<language>fy</language>"))) {
+		fy_lang++;
+		at++;
+	}
+	assert_int_equal(fy_lang, 2);
+	free(fy_all);
 
 	/* an announcement from the authority reaches the households */
 	char *argv[] = {(char *)bin("samen"), "announce", "--relay", w.sub_ep, "--relay-key",
@@ -464,33 +513,6 @@ static int subscribe_threads(struct world *w, const char *format, const char *ou
 	return run(argv, 60);
 }
 
-/* Each CAP document's name and text, in name (= cursor) order, as one string. */
-static char *cap_dir_text(const char *dir_path, int *docs)
-{
-	struct dirent **names;
-	int n = scandir(dir_path, &names, NULL, alphasort);
-	char *all = NULL;
-	size_t all_len = 0;
-	FILE *m = open_memstream(&all, &all_len);
-	assert_non_null(m);
-	*docs = 0;
-	for (int i = 0; i < n; i++) {
-		if (strstr(names[i]->d_name, ".xml")) {
-			char path[1400];
-			size_t len;
-			snprintf(path, sizeof(path), "%s/%s", dir_path, names[i]->d_name);
-			char *text = slurp(path, &len);
-			assert_non_null(text);
-			fprintf(m, "%s\n%s\n", names[i]->d_name, text);
-			free(text);
-			(*docs)++;
-		}
-		free(names[i]);
-	}
-	free(names);
-	fclose(m);
-	return all;
-}
 
 /* `samen subscribe` verifies and decrypts a batch on several threads and
  * outputs it in cursor order: JSON lines and CAP documents (whose
