@@ -16,6 +16,7 @@ BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 ifeq ($(PREFIX),/usr)
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= /lib/systemd/system
@@ -188,7 +189,7 @@ fuzz: deps fuzz-deps
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/samen \
-		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(BUILD)/samen-keys $(BUILD)/samen $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/samend $(DESTDIR)$(SBINDIR)/
 	for m in samen.1 samen-keys.1 samend.conf.5 samend.8; do \
@@ -202,6 +203,10 @@ install: $(PROGS)
 	fi
 	$(INSTALL_PATHS) docs/systemd/samend.service >$(DESTDIR)$(SYSTEMDUNITDIR)/samend.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/samend.service
+	install -m 0644 docs/systemd/samen.sysusers $(DESTDIR)$(SYSUSERSDIR)/samen.conf
+	@# into the running system: the user the unit names, made now
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERSDIR)/samen.conf; fi
 	install -m 0644 docs/completion/samen.bash $(DESTDIR)$(BASHCOMPDIR)/samen
 	ln -sf samen $(DESTDIR)$(BASHCOMPDIR)/samen-keys
 	ln -sf samen $(DESTDIR)$(BASHCOMPDIR)/samend

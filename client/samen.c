@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +84,10 @@ static int unreachable(int err, const char *path, int timeout_ms)
 		return EXIT_UNREACHABLE;
 	case -EACCES:
 	case -EPERM:
+		if (strncmp(path, DEFAULT_STATE_ROOT "/", sizeof(DEFAULT_STATE_ROOT)) == 0)
+			return fail(EXIT_UNREACHABLE, "cannot reach samend at %s: permission denied; "
+				    "the system's samend (samend.service) lets only root and its own "
+				    "user in: run samen as root", q);
 		return fail(EXIT_UNREACHABLE, "cannot reach samend at %s: permission denied; run "
 			    "samen as the user samend runs as", q);
 	case -ENOTSOCK:
@@ -368,6 +373,12 @@ static int transact(const struct command *cmd, const struct globals *g, const st
 			    "is not set); use --state DIR or set SAMEN_STATE");
 	if (r < 0 || snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
 		return unreachable(-ENAMETOOLONG, dir, cmd->timeout_ms);
+	/* a desktop user with no samend of its own means the system's */
+	struct stat st;
+	const char *env = getenv("SAMEN_STATE");
+	if (!(g->state && *g->state) && !(env && *env) && geteuid() != 0 &&
+	    lstat(path, &st) < 0 && errno == ENOENT && stat(DEFAULT_STATE_ROOT, &st) == 0)
+		snprintf(path, sizeof(path), "%s/control", DEFAULT_STATE_ROOT);
 	ret = ask(&c, path, cmd, g, j, buf, len, &transport);
 	if (transport && ret < 0)
 		ret = unreachable(ret, path, cmd->timeout_ms);

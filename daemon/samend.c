@@ -440,6 +440,10 @@ int main(int argc, char **argv)
 		log_msg(SLOG_ERR, "state directory %s: %s", cfg.state_dir, samen_strerror(ret));
 		return 3;
 	}
+	if (statedir_owner_check(cfg.state_dir, cfg.key, cfg.user[0] != '\0', err, sizeof(err)) < 0) {
+		log_msg(SLOG_ERR, "%s", err);
+		return 3;
+	}
 	pid_t holder;
 	int lock_fd = statedir_lock(cfg.state_dir, &holder);
 	if (lock_fd == -EWOULDBLOCK) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,39 @@ void statedir_unmake_key(const char *path)
 	if (unlink(path) == 0)
 		log_msg(SLOG_INFO, "removed the key %s made by this failed start", path);
 	unlink(pub);
+}
+
+/* "name (uid N)" into out, and the bare name (or "USER") into name. */
+static void user_name(uid_t uid, char *out, size_t cap, char *name, size_t name_cap)
+{
+	struct passwd *pw = getpwuid(uid);
+	snprintf(name, name_cap, "%s", pw ? pw->pw_name : "USER");
+	if (pw)
+		snprintf(out, cap, "%s (uid %u)", pw->pw_name, (unsigned)uid);
+	else
+		snprintf(out, cap, "uid %u", (unsigned)uid);
+}
+
+int statedir_owner_check(const char *dir, const char *key, bool will_drop, char *why, size_t cap)
+{
+	struct stat st;
+	char owner[96], name[64], me[96], my_name[64];
+	uid_t uid = geteuid();
+	user_name(uid, me, sizeof(me), my_name, sizeof(my_name));
+	if (uid == 0 && !will_drop && stat(dir, &st) == 0 && st.st_uid != 0) {
+		user_name(st.st_uid, owner, sizeof(owner), name, sizeof(name));
+		snprintf(why, cap, "%s belongs to %s, but this samend runs as root: what it made there "
+			 "would be root's, and samend as %s could no longer open it; start the service "
+			 "(systemctl start samend), run samend as that user (runuser -u %s -- samend "
+			 "...), or set user = %s", dir, owner, name, name, name);
+		return -EACCES;
+	}
+	if (uid != 0 && lstat(key, &st) == 0 && st.st_uid != uid) {
+		user_name(st.st_uid, owner, sizeof(owner), name, sizeof(name));
+		snprintf(why, cap, "the key %s belongs to %s, but samend runs as %s and cannot use it "
+			 "(made as root for the service?); as root: chown %s: %s", key, owner, me,
+			 my_name, key);
+		return -EACCES;
+	}
+	return 0;
 }

@@ -27,4 +27,13 @@ int statedir_lock(const char *dir, pid_t *holder);
 int statedir_ensure_key(const char *path, bool *created);
 void statedir_unmake_key(const char *path);
 
+/*
+ * Whether files of another user stand in the way: dir (the state directory)
+ * belongs to another user while this process is root and will not change
+ * user (what root made there, the service's user could not open), or key
+ * belongs to another user than this process. Returns 0, or -EACCES with
+ * what to do in why.
+ */
+int statedir_owner_check(const char *dir, const char *key, bool will_drop, char *why, size_t cap);
+
 #endif

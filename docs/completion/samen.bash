@@ -89,7 +89,7 @@ _samen()
 	revoke) opts="--cascade --reason" ;;
 	certify) opts="--role --label --days" ;;
 	subscribe)
-		_samen_reply "--relay --relay-key --nbhd --key --format --out --cursor-file --once --threads --help"
+		_samen_reply "--relay --relay-key --nbhd --key --format --language --out --cursor-file --once --threads --help"
 		return ;;
 	announce)
 		_samen_reply "--relay --relay-key --key --nbhd --kind --text --where --hours --help"

@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -183,6 +185,34 @@ static void test_mistyped(void **state)
 	expect(2, "frobnicate", "'frobnicate' is not a samen command; see 'samen --help'", NULL);
 }
 
+/* A desktop user with no samend of its own, on a machine where the service
+ * keeps /var/lib/samen: told to ask as root, not that samend is not
+ * running. The directory is made for the test (and removed) only where the
+ * package did not make it. */
+static void test_desktop_user_told_of_the_service(void **state)
+{
+	(void)state;
+	char out[4096], samen[PATH_MAX + 16];
+	struct stat st;
+	bool made = false;
+	if (geteuid() != 0)
+		skip(); /* needs root to be another user */
+	if (stat("/var/lib/samen", &st) < 0) {
+		assert_int_equal(mkdir("/var/lib/samen", 0700), 0);
+		made = true;
+	}
+	assert_non_null(realpath(bin(), samen));
+	strncat(samen, "/samen", sizeof(samen) - strlen(samen) - 1);
+	int rc = sh(out, sizeof(out), "runuser -u nobody -- env -u SAMEN_STATE -u XDG_STATE_HOME "
+		    "HOME=/nonexistent %s status", samen);
+	if (made)
+		rmdir("/var/lib/samen");
+	print_message("%s", out);
+	assert_int_equal(rc, 4);
+	assert_non_null(strstr(out, "/var/lib/samen/control: permission denied"));
+	assert_non_null(strstr(out, "run samen as root"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_samen_commands),
 		cmocka_unit_test_teardown(test_samen_keys, harness_teardown),
 		cmocka_unit_test(test_mistyped),
+		cmocka_unit_test(test_desktop_user_told_of_the_service),
 	};
 	if (sodium_init() < 0)
 		return 1;

@@ -518,6 +518,7 @@ static void test_install_tree(void **state)
 	expect_file("/usr/share/man/man8/samend.8", 0644);
 	expect_file("/etc/samen/samend.conf", 0644);
 	expect_file("/lib/systemd/system/samend.service", 0644);
+	expect_file("/usr/lib/sysusers.d/samen.conf", 0644);
 	expect_file("/usr/share/bash-completion/completions/samen", 0644);
 	/* the links resolve (stat follows them) */
 	expect_file("/usr/share/bash-completion/completions/samen-keys", 0644);
@@ -530,6 +531,10 @@ static void test_install_tree(void **state)
 	assert_true(file_has(unit, "\nLoadCredential=passphrase:/etc/samen/passphrase\n"));
 	assert_true(file_has(unit, "\nType=notify\n"));
 	assert_true(file_has(unit, "\nUser=samen\n"));
+	/* and the user it names is one systemd-sysusers makes */
+	char users[900];
+	path_join(users, sizeof(users), root, "/usr/lib/sysusers.d/samen.conf");
+	assert_true(file_has(users, "\nu samen - "));
 }
 
 /* --version and --help of each installed program. */

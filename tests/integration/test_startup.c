@@ -127,6 +127,51 @@ static void test_bind_failure_leaves_no_key(void **state)
 	harness_cleanup();
 }
 
+/* samend started by hand as root on the service's state directory: it
+ * refuses, rather than make files the service's user cannot open. And a
+ * key made by root for a samend that runs as another user: named, with the
+ * chown that fixes it, not "Permission denied" on the directory. */
+static void test_owner_mismatch_named(void **state)
+{
+	(void)state;
+	struct hnode n;
+	const uid_t nobody = 65534;
+	if (geteuid() != 0)
+		skip(); /* needs root to make files of two users */
+	hnode_init(&n, "service", 0, 0);
+	hnode_write_config(&n, NULL, NULL);
+	assert_int_equal(chown(n.dir, nobody, nobody), 0);
+	hnode_start(&n);
+	int status = wait_exit(&n, 10000);
+	assert_true(status >= 0 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	assert_true(log_has(n.log, "belongs to nobody (uid 65534), but this samend runs as root"));
+
+	/* the same directory, samend as nobody, the key still root's */
+	char log[700], bin[600];
+	const char *b = getenv("BUILD");
+	snprintf(bin, sizeof(bin), "%s/samend", b && *b ? b : "build");
+	snprintf(log, sizeof(log), "%s/nobody.log", harness_dir());
+	assert_int_equal(chmod(harness_dir(), 0711), 0);
+	assert_int_equal(chown(n.config, nobody, nobody), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0 || dup2(fd, 2) < 0 || setgid(nobody) < 0 || setuid(nobody) < 0)
+			_exit(125);
+		execl(bin, bin, "-c", n.config, (char *)NULL);
+		_exit(127);
+	}
+	n.pid = pid;
+	status = wait_exit(&n, 10000);
+	assert_true(status >= 0 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 3);
+	assert_true(log_has(log, "belongs to root (uid 0), but samend runs as nobody (uid 65534)"));
+	assert_true(log_has(log, "chown nobody: "));
+	harness_cleanup();
+}
+
 /* listen on a wildcard address without advertise: samend warns that no
  * neighbour will learn to dial it; with advertise it does not. */
 static void test_unadvertised_warns(void **state)
@@ -282,6 +327,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_one_daemon_per_state_dir, harness_teardown),
 		cmocka_unit_test_teardown(test_bind_failure_leaves_no_key, harness_teardown),
 		cmocka_unit_test_teardown(test_unadvertised_warns, harness_teardown),
+		cmocka_unit_test_teardown(test_owner_mismatch_named, harness_teardown),
 		cmocka_unit_test_teardown(test_watch_survives_restart, harness_teardown),
 		cmocka_unit_test_teardown(test_watch_since_replays, harness_teardown),
 	};
