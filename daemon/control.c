@@ -110,10 +110,15 @@ static void reply_err_code(struct req *q, int err, const char *what)
 
 static bool need_member(struct req *q)
 {
-	if (!q->d->node.have_nbhd || !node_my_role(&q->d->node)) {
+	const struct daemon *d = q->d;
+	if (!d->node.have_nbhd || !node_my_role(&d->node)) {
+		bool revoked = d->node.mem && membership_is_revoked(d->node.mem, d->node.id->pk) == 1;
 		reply_error(q, "not-member",
-			    q->d->node.have_nbhd ? "this household holds no valid certificate (yet)"
-						 : "not a member of a neighbourhood yet: run 'samen join CODE'");
+			    revoked ? "this household's key was revoked by a coordinator of the "
+				      "neighbourhood: nothing it sends counts, and it reads nothing sent "
+				      "since (ask them why)"
+			    : d->node.have_nbhd ? "this household holds no valid certificate (yet)"
+						: "not a member of a neighbourhood yet: run 'samen join CODE'");
 		return false;
 	}
 	return true;

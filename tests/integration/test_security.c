@@ -348,6 +348,15 @@ static void test_revocation(void **state)
 		knows ? "revoked" : "nothing yet");
 	if (!sent3)
 		assert_true(knows);
+	if (knows) { /* and a send from it now is refused, saying why */
+		char why[512] = "";
+		assert_true(hnode_call(h3, &r, "op=send", "category=burglary",
+				       "description=nog een keer", "where=Lindelaan", NULL));
+		assert_false(hreply_ok(&r));
+		hreply_str(&r, "error", why, sizeof(why));
+		hreply_free(&r);
+		assert_non_null(strstr(why, "revoked by a coordinator"));
+	}
 	/* and its own connections, which the others' ZAP now refuses, are
 	 * counted on its side too */
 	assert_true(harness_wait(refused_by_peers, h3, 15000));
