@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # samen — one Makefile for the libraries, the programs, the tests and the fuzzers.
 #
 #   make            build everything (build/)

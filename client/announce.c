@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * announce.c — `samen announce`: an authority's signed announcement
  * (PROTOCOL.md section 11), put into a neighbourhood through its relay.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * args.h — strict parsing of the values a person types on samen's command
  * line. Each parser returns 0, or -EINVAL after writing into err a sentence

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * authlink.c — the authority's key and its connection to a relay
  * (authlink.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * authlink.h — what `samen subscribe` and `samen announce` share: their exit
  * codes, the authority's key, and the CURVE connection to a relay's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * cli.h — what samen's subcommand parsers share: the options every command
  * takes, and checks that print a message naming the option and the fix.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* The parsers of the commands about the daemon and membership: peers,
  * members, status, pending, invite, join, approve, revoke. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* The parsers of the commands about signals: send, ack, resolve, retract,
  * list, show, watch. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * commands.h — samen's subcommands: each one's options, checked and turned
  * into a control request (PROTOCOL.md section 8), plus help texts.

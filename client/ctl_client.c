@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 #include "ctl_client.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * ctl_client.h — the client end of samend's control socket: a ZeroMQ DEALER
  * connected to ipc://STATE_DIR/control (PROTOCOL.md section 8), one frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * fields.h — reading the fields of a control reply (PROTOCOL.md section 8)
  * for display. The reply already passed mp_unpack and mpmap_check; these

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * render.h — samen's human-readable output: replies and watch events of the
  * control protocol (PROTOCOL.md section 8) turned into text for a person.

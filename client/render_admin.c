@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* Rendering of the replies about the daemon, its links and membership. */
 #include "render.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * request.h — building a control request (PROTOCOL.md section 8): a msgpack
  * map with string keys, "op" first. Each req_* call packs one field at once,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * samen — the household CLI: talks to the local samend over its control
  * socket (PROTOCOL.md section 8).

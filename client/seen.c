@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * seen.c — the persistent, bounded set of output record ids (seen.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * seen.h — the record ids `samen subscribe` has output, kept across runs
  * next to the cursor file, so that a relay cannot get one record output

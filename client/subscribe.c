@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * subscribe.c — `samen subscribe`, the authority's feed (PROTOCOL.md
  * section 11):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * subscribe.h — `samen subscribe` and `samen announce`, the authority side:
  * they talk to a relay's subscriber socket, not to a local daemon.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * subview.c — the subscriber's own membership view and the checks it makes
  * on every record before output (subview.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * subview.h — what `samen subscribe` believes about the neighbourhoods it
  * serves: their membership, built from the certificates and revocations the

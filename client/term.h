@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * term.h — writing for a person at a terminal: text from the daemon made
  * safe to show, table cells that fit their columns, colour, and times and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * admit.c — link and join-handshake budgets per peer (see admit.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * admit.h — how many links and join handshakes a peer may get, decided when
  * ZAP is asked: inbound mesh links per key (links made plus admissions whose

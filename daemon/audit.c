@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * audit.c — the relay's audit log, with refusals added up per key and a
  * size cap (audit.h).

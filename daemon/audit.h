@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * audit.h — the relay's audit log (STATE_DIR/audit.log): every subscriber
  * session, announcement and refusal, for the neighbourhood to check what its

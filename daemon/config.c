@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * config.c — samend's settings: one table of keys, strict values, and
  * messages that name the file, the line and the key.

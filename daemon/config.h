@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * config.h — samend's settings: defaults, the configuration file, and
  * command-line overrides.

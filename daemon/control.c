@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * control.c — the control socket (PROTOCOL.md section 8): one msgpack map in,
  * one msgpack map out, and a stream of events for `watch`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * daemon.h — the parts of samend that share one event loop: links to other
  * daemons (net.c), gossip and anti-entropy (gossip.c), the control socket

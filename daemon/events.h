@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * events.h — what `samen watch` and the on_signal hook are told: one event
  * (a msgpack map, PROTOCOL.md section 8) per signal this household can

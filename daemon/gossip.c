@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * gossip.c — what travels over links: a push tree (full records on the
  * links that delivered first, ids on the rest, a graft when an id's record

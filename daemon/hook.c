@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * hook.c — the household's program, run per delivered signal, without a
  * shell, without signal text outside its stdin, and without ever making the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * join.c — admission (DESIGN.md, "Admission"): invite codes, the join
  * socket that is the only one admitting keys without a certificate, approval

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * linkio.c — what goes over one link: a message handed to libzmq or kept in
  * the link's bounded backlog (linkq.h) while libzmq's queue for it is full,

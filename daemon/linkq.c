@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * linkq.c — a bounded FIFO of link messages (see linkq.h), kept in an outq
  * with a moving head.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * linkq.h — the backlog of one link: whole link messages that libzmq would
  * not take yet (its per-link queue was at ZMQ_SNDHWM because the peer does

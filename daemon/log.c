@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * log.c — one line per message on stderr, in one write().
  *

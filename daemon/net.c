@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * net.c — sockets: the mesh ROUTER that neighbours dial, the DEALERs this
  * daemon dials, and the random active set of peers kept at `active_links`.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * node.h — one daemon's view of its neighbourhood: identity, store,
  * membership, epoch keys, retractions, and the validation pipeline every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * notify.c — the sd_notify(3) datagram protocol, by hand (see notify.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * notify.h — tell systemd (or whoever set NOTIFY_SOCKET) how samend is
  * doing, without libsystemd: the sd_notify(3) datagram protocol by hand.

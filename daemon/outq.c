@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * outq.c — what waits to go out on a link after the current ingest (see
  * outq.h).

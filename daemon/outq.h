@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * outq.h — a link's output queue: entries (records, or bare ids) collected
  * during one ingest and sent together as few messages as the caps allow.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * penalty.c — peers that misbehave: invalid messages counted per key across
  * its connections (strikes), keys cut off for `penalty_seconds`, and

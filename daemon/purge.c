@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* purge.c — the rules of purge.h. */
 #include "purge.h"
 

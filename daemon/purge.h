@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * purge.h — removing what an earlier version stored that today's rules
  * would refuse, so an upgraded store sheds a flood it took in before.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * rate.c — token buckets per (author, class) for everything a key other
  * than the founder can author.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * rate.h — how fast each key may have records accepted: a token bucket per
  * (author, class), refused records fetched again by a later anti-entropy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * relay.c — the relay's subscriber socket (PROTOCOL.md section 11):
  * authorities read, from a cursor on, the records households shared with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * samend — the household (or relay) daemon: one thread, one zmq_poll loop
  * with timers, no busy waiting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * statedir.h — samend's state directory: made private, held by one daemon
  * at a time, and the identity key created in it on a first start.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * store.c — samend's durable record store on one LMDB environment.
  *

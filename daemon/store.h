@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * store.h — samend's durable record store (one LMDB environment).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * tree.c — the push tree's bookkeeping (epidemic broadcast trees, Leitão,
  * Pereira and Rodrigues): ids announced lazily (IHAVE) and awaited, grafts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * tree.h — the push tree's bookkeeping (tree.c): what links announced and we
  * await, grafts, prunes.

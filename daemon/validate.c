@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* validate.c — the rules of validate.h. */
 #include "validate.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * validate.h — the rules a record from anyone must pass before the node
  * stores or forwards it (PROTOCOL.md, "Validation"), each on plain data:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * view.c — signals as the control protocol shows them (PROTOCOL.md section
  * 8, "signal view"): decrypted, with the author's label, and for an alert

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * view.h — decrypted signals for the control socket, watchers and hooks.
  */

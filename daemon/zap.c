@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * zap.c — the ZAP handler: which key may complete a CURVE handshake on
  * which socket ("mesh": members, coordinators, relays and the founder with a

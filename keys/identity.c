@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * identity.c — Ed25519 key pairs and their X25519 (CURVE, sealed box) form.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * identity.h — a household's (or coordinator's, relay's, authority's) key pair.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * keyarg.h — public keys on a command line. A key's text form is
  * base64url, so about one key in 64 begins with '-', and getopt would take

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * keytext.h — public keys as text, and short fingerprints.
  *

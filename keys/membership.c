@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * membership.c — the rules of membership.h over compact copies of
  * certificates and revocations.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * membership.h — who belongs to a neighbourhood, decided from certificates
  * and revocations.

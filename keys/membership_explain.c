@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * membership_explain.c — membership_explain(): why one certificate is or
  * is not valid, in words for a person (samen-keys verify); and

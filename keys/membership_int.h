@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * membership_int.h — what membership.c and membership_explain.c share: the
  * compact copies of certificates and revocations, the set, and the verdict

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * recfile.h — records in files a person can mail, paste or keep.
  *

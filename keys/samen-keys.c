@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * samen-keys — keys, neighbourhoods, certificates and revocations.
  *

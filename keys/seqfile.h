@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * seqfile.h — an author's sequence counter, persisted before use.
  *

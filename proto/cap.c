@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * cap.c — a decrypted signal as a CAP 1.2 document (see cap.h for the
  * mapping).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * cap.h — one decrypted signal as an OASIS CAP 1.2 XML document, for the
  * authorities a household shared it with (`samen subscribe`).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * invite.c — encoding and strict decoding of invite codes.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * invite.h — the invite code (PROTOCOL.md section 10): the text a
  * coordinator hands a new household, "samen-invite:" and base64url of

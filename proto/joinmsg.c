@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * joinmsg.c — packing and strict decoding of the join exchange.
  */

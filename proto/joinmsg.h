@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * joinmsg.h — the join exchange (PROTOCOL.md section 10): the request a
  * joining daemon sends to a coordinator's join socket, and the answer.

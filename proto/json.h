@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * json.h — msgpack objects as compact JSON (RFC 8259), for `samen --json`,
  * hook events and scripts.

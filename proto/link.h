@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * link.h — messages between two daemons over a CURVE link (PROTOCOL.md
  * section 9). Each ZeroMQ message is one frame holding a msgpack array whose

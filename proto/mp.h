@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * mp.h — strict msgpack: a structural check before msgpack-c sees any byte,
  * typed accessors on the unpacked objects, and a small packing buffer.

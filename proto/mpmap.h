@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * mpmap.h — msgpack maps with string keys, as used by the control protocol
  * (PROTOCOL.md section 8): strict lookup on the reading side, short helpers

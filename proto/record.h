@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * record.h — samen's signed records: encoding, strict decoding, signing,
  * verification and ids. The byte layout is in proto/PROTOCOL.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * signal.h — what a signal says, and how it is encrypted.
  *

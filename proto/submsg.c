@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * submsg.c — encoding and strict decoding of the subscriber socket's
  * messages (submsg.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * submsg.h — the messages of a relay's subscriber socket (PROTOCOL.md
  * section 11): what a subscriber asks and what the relay answers, encoded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* sched_getaffinity() and CPU_COUNT() are GNU: the Makefile defines
  * _GNU_SOURCE, the fuzz build (which compiles every proto/ file) does not */
 #ifndef _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * vpool.h — a small fixed pool of worker threads that runs one
  * data-parallel job at a time: fn(ctx, i) for every i in [0, n).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # make demo: a neighbourhood on loopback in a temporary directory.
 #
 #   founder  - founds "Buurt Lindelaan", hands out invites

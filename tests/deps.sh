@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: EUPL-1.2
 # Installs the Debian packages named as arguments that are not installed yet,
 # naming them first and showing apt's own progress. As root it runs apt-get
 # directly; otherwise through sudo, if there is one. Quiet when nothing is

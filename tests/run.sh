@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: EUPL-1.2
 # Runs each test program given as an argument, shows its cmocka output, and
 # ends with one line "N passed, N failed" summed over every test case, with
 # ", N skipped" when cmocka skipped any (a skip is never counted as a pass).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # bash completion for samen, samen-keys and samend            -*- shell-script -*-
 #
 # Installed as .../bash-completion/completions/samen, with samen-keys and

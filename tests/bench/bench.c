@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * bench.c — `make bench`: measures samen on this machine and prints one
  * table, writes bench/results.json and, when gnuplot is installed, a

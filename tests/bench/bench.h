@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * bench.h — `make bench`: real samend daemons (and HashiCorp Serf agents)
  * on loopback, measured; one table on stdout and bench/results.json.

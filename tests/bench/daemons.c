@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * daemons.c — samend processes for the bench: keys, configs, start and
  * stop, `status`, and a neighbourhood of hundreds built by certification

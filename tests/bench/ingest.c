@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * ingest.c — how fast one daemon validates and durably stores what a peer
  * pushes, how fast a relay replays its store to an authority, and how fast

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * mesh.c — alert latency across a neighbourhood of real daemons, payload
  * copies per household, and one idle daemon's footprint.

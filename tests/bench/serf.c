@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * serf.c — the same measurement against HashiCorp Serf (Debian package
  * `serf`): N agents on loopback (LAN profile, the default), a user event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * util.c — the bench's plumbing: clocks, environment, child processes that
  * never outlive it, ports, /proc readings and percentiles.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * faults.h — shared helpers of the fault and attack tests (make
  * test-faults): a "fleet" of real samend daemons built quickly (the founder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Attack test: amplification into a queue nobody reads. A member's key (its
  * daemon stopped) links to one household and sends, as fast as it can,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Fault test: churn. Fifty households; while 200 alerts are sent (each from
  * a household whose daemon is up), 15 of them (30%) are killed with SIGKILL

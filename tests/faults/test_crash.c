@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Fault test: crash. A household's daemon is killed (SIGKILL, no clean
  * shutdown) at a random moment 0-50 ms after `send` answered, 100 times,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Attack test: flood. A member's key (its daemon stopped) pushes validly
  * signed, current signals at one household as fast as that household takes

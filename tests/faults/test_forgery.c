@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Attack test: forgery and replay. A raw client holding a member's key
  * (its daemon stopped) sends one daemon 10,000 mutated records, shuffled:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Fault test: partition. Twenty households in two network namespaces (ten
  * each, joined by one veth pair) form one neighbourhood; both halves keep

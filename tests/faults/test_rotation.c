@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Fault test: link rotation. A daemon whose set of outbound links is full
  * and healthy replaces one of them now and then (daemon/net.c rotate_one;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Fault test: a refused send must not make later signals unrepairable.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for CAP output: the first byte chooses the input's
  * shape (retraction, references, expiry, label, neighbourhood), the rest is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * fuzz_certverify.c — libFuzzer harness for membership over records.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for samend's configuration parser: any bytes as a
  * configuration file through config_load_buffer(), then config_finish().

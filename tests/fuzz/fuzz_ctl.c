@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for control requests (PROTOCOL.md section 8): any bytes
  * a local client could write to the control socket go the daemon's way —

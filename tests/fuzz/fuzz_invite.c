@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for invite codes: any text a person could paste goes
  * through invite_decode(). A code that decodes must hold an endpoint that is

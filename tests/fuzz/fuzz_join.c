@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for the join exchange: every input goes through both
  * decoders, the request decoder (what a stranger sends the join socket)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for the link decoder: any frame a peer could send goes
  * through link_decode(). A frame that decodes must describe itself within

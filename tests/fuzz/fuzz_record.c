@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for the record decoder: any bytes a peer could send go
  * through record_open(); a record that decodes must re-sign-free round-trip

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * libFuzzer harness for the subscriber socket (proto/submsg): any bytes go
  * through both decoders, the relay's (requests) and the subscriber's

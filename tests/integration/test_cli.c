@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_cli.c — the command lines of samen and samen-keys as a person types
  * them: every command that takes a public key takes one that begins with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: samen as a newcomer installs it. `make install DESTDIR=…
  * PREFIX=/usr` into a temporary root, then the installed programs are run

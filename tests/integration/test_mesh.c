@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: real samend processes on loopback, joined through real
  * invites, talking over CURVE links.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: a relay that stores and forwards for a neighbourhood without
  * reading it, an authority that subscribes to what households shared with

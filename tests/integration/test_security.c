@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: the security promises of DESIGN.md against real samend
  * daemons on loopback — ZAP keeps out keys without a certificate, a

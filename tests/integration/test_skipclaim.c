@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: a SKIP cannot silence an author. A member (its daemon
  * stopped, its key in a raw client) tells the founder's daemon it holds

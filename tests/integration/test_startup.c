@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_startup.c — how samend starts and refuses to start: one daemon per
  * state directory, and a start that fails leaves no key behind.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: `samen subscribe` trusts the founder key it pinned, not the
  * relay. A fake relay (a raw CURVE ROUTER in this process, speaking the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: the push tree (PROTOCOL.md section 9) seen from a raw
  * neighbour. A real samend in `gossip = tree` mode is linked only to raw

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Integration: the chain of authority against real daemons. A member (its
  * daemon stopped, its key in a raw client) tries to take the epoch key: an

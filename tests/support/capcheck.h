@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * capcheck.h — the rules of the CAP 1.2 data dictionary (OASIS CAP 1.2,
  * §3.2 and §3.3) that the XML schema does not express, checked on a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * harness.h — real samend processes on loopback for integration tests:
  * keys, config files, start/stop, and requests on the real control socket.

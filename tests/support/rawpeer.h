@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * rawpeer.h — hostile and low-level helpers for integration tests: a raw
  * ZeroMQ CURVE client (DEALER) with a socket monitor, hand-built link

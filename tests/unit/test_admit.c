@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Unit: the per-peer budgets a daemon keeps — admit.c (links per key, join
  * handshakes per key, per address and in all) and linkq.c (a link's backlog,

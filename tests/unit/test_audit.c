@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* The relay's audit log (daemon/audit): refusals added up, size capped. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * CAP 1.2 output: every signal kind, status and shape is rendered to a file
  * and validated against the OASIS schema with xmllint; then the mapping is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_config.c — samend's settings: defaults, the file syntax, every key,
  * the messages a person sees, and command-line overrides.

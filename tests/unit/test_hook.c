@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_hook.c — the hook runner with real child processes, and the log
  * lines it writes (log.c has no test file of its own; its output is what

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_identity.c — Ed25519 identities and their X25519 form.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* Invite codes: round trip, the text people paste, and hostile codes. */
 #include <setjmp.h>
 #include <stdarg.h>

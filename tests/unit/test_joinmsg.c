@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* The join exchange: round trips and what a stranger or a false
  * coordinator could send. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* msgpack → JSON: what `samen --json` prints and scripts parse. */
 #include <errno.h>
 #include <setjmp.h>

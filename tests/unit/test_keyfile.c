@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_keyfile.c — secret and public key files, on real files in a fresh
  * directory under /tmp that each test removes again.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_keytext.c — public keys as text, and fingerprints.
  */

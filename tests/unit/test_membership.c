@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_membership.c — membership rules over real signed records: every record
  * here is made with record_sign() and read back with record_open(), as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* Strict msgpack checks: what a broken or hostile peer could send. */
 #include <setjmp.h>
 #include <stdarg.h>

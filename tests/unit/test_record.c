@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* Records: round trips, the PROTOCOL.md test vector, and hostile input. */
 #include <setjmp.h>
 #include <stdarg.h>

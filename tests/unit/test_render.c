@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * The samen CLI without a daemon: what a command line turns into (the
  * request samend would get), what a person sees for canned replies and

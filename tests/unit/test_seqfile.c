@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_seqfile.c — the per-key sequence counter beside a key file: numbers
  * are handed out once, never below what the caller has seen, given back only

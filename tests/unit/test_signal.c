@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* Signals: plaintext rules, encryption for members and authorities, epoch keys. */
 #include <setjmp.h>
 #include <stdarg.h>

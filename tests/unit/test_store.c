@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_store.c — daemon/store.c against a real LMDB environment in a fresh
  * directory under /tmp. Records are random bytes whose id is their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_store_durability.c — "a 0 from store_put_batch means on disk", tried
  * the hard way. Each round forks a writer that opens the store (with a tiny

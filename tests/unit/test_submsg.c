@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* The subscriber socket's messages (proto/submsg): what each end accepts. */
 #include <setjmp.h>
 #include <stdarg.h>

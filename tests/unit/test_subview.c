@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /* What `samen subscribe` believes: its membership view (client/subview.c)
  * and the ids it output, kept across runs (client/seen.c). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * test_trust.c — the chain of authority as a daemon's node enforces it:
  * real signed records fed to node_ingest(), the verdicts and what the
