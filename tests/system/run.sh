@@ -147,7 +147,7 @@ in_vm() {
 # Boots a fresh copy of the root, private network (loopback only: ports
 # 7400–7402 are the container's own), the package's folder bound read-only.
 boot() {
-	local i
+	local _
 	rm -rf "$RUN"
 	cp -a --reflink=auto "$CACHE/root" "$RUN" || { echo "cannot copy the root"; return 1; }
 	# `make install` goes in before the boot: a root that has no samen user
@@ -156,7 +156,7 @@ boot() {
 		--private-network -M "$MACHINE" --bind-ro="$(dirname "$DEB"):/mnt/samen-deb" \
 		</dev/null >"$CACHE/console.log" 2>&1 &
 	NSPAWN_PID=$!
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		LEADER=$(awk '{print $1}' "/proc/$NSPAWN_PID/task/$NSPAWN_PID/children" 2>/dev/null)
 		[ -n "$LEADER" ] && [ "$(cat "/proc/$LEADER/comm" 2>/dev/null)" = systemd ] && break
 		LEADER=""
