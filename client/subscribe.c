@@ -18,7 +18,7 @@
  * decrypted on every core (proto/vpool.c; each record into its own slot),
  * then turned into output in cursor order by the main thread, written and
  * made durable at once (one fdatasync of the output), and only then is the
- * cursor saved (write, fsync, rename), once per batch. With
+ * cursor saved (write, fsync, rename), once per batch (client/subout.c). With
  * --out, the output itself says how far it got, so a restart after a crash
  * (of this program or the relay, at any moment: before, during or after a
  * batch's write or the cursor save) repeats nothing and misses nothing:
@@ -30,18 +30,15 @@
  * Without --out a crash between printing and saving can repeat the last
  * batch (each JSON line carries its cursor, so a reader can drop repeats).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +48,7 @@
 #include "authlink.h"
 #include "seen.h"
 #include "subscribe.h"
+#include "subout.h"
 #include "subview.h"
 #include "../keys/identity.h"
 #include "../keys/keytext.h"
@@ -92,12 +90,6 @@ struct recent { /* signals met this run, for CAP references and Cancels */
 	bool have_p;
 };
 
-/* Output text not yet written. Plaintext never stays behind in freed memory. */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
 /* One record of the batch being collected, in cursor order. A pool thread
  * verifies and decrypts it (and renders a JSON signal) into the slot; the
  * main thread then outputs the slots in order and wipes the plaintext. */
@@ -114,29 +106,10 @@ struct slot {
 	int text_ret;
 };
 
-/* The writer thread makes a batch durable and then saves the cursor, while
- * the main thread decrypts the next batch, so the syncs overlap the crypto.
- * A batch is handed over only once the one before it is done: batches are
- * written, and cursors saved, strictly in order. */
-struct writer {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool running, busy, quit;
-	struct text batch; /* the writer's while busy */
-	uint64_t cursor;   /* saved once the batch is durable */
-	bool sync_dir;     /* CAP --out: make the new documents' names durable */
-	struct seen_pending seen; /* ids the batch output, saved before the cursor */
-	int err;           /* the first failure: nothing is written after it */
-	bool err_cursor;   /* it was the cursor save that failed */
-};
-
 struct sub {
 	struct authlink link; /* the key, and the connection to the relay */
-	bool cap;
+	struct subout o;      /* where the output goes, the cursor file, the writer */
 	const char *language; /* CAP <language>; NULL: cap.c's default */
-	const char *out;
-	char cursor_file[4200];
 	uint64_t cursor; /* the last record handled: its output is in a batch or written */
 	uint64_t handed; /* the cursor of the last batch handed to the writer */
 	bool once;
@@ -151,14 +124,10 @@ struct sub {
 	uint64_t taken;    /* the cursor of the last record taken (slots or handled) */
 	unsigned threads;  /* that decrypt, the main one included */
 	vpool_t *pool;     /* threads - 1 workers; NULL for one thread */
-	int out_fd; /* --out: the JSON lines file (append) or the CAP directory */
 	uint8_t nbhds[SUBVIEW_NBHD_MAX][32]; /* --nbhd: the founder keys trusted */
 	size_t n_nbhds;
 	struct subview *view;       /* their membership, from what the relay delivers */
 	struct subview_refusals refused;
-	struct seen_set *seen;      /* ids output, across runs */
-	bool reported; /* the writer's failure was reported */
-	struct writer w;
 };
 
 static uint64_t now_ms(void)
@@ -166,98 +135,6 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* ---- the cursor ---- */
-
-static int write_atomic(const char *path, const void *buf, size_t len)
-{
-	char tmp[4300];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	ssize_t w = write(fd, buf, len);
-	int ret = (w == (ssize_t)len && fsync(fd) == 0) ? 0 : -EIO;
-	close(fd);
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
-}
-
-static int save_cursor(const char *path, uint64_t cursor)
-{
-	char buf[32];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", cursor);
-	return write_atomic(path, buf, (size_t)n);
-}
-
-static uint64_t load_cursor(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (fd >= 0 && !f)
-		close(fd);
-	unsigned long long v = 0;
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
-
-/* The highest cursor the output already holds (see the file comment). */
-static uint64_t cursor_in_output(const struct sub *s)
-{
-	uint64_t best = 0;
-	if (!s->out)
-		return 0;
-	if (s->cap) {
-		int fd = dup(s->out_fd);
-		DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
-		if (fd >= 0 && !dir)
-			close(fd);
-		struct dirent *e;
-		while (dir && (e = readdir(dir))) {
-			unsigned long long c;
-			if (sscanf(e->d_name, "%llu-", &c) != 1 || !strstr(e->d_name, ".xml"))
-				continue;
-			if (strstr(e->d_name, ".tmp"))
-				(void)unlinkat(dirfd(dir), e->d_name, 0); /* never renamed: a crash */
-			else if (c > best)
-				best = c;
-		}
-		if (dir)
-			closedir(dir);
-		return best;
-	}
-	int fd = dup(s->out_fd);
-	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	/* a torn last line (crash mid-write) is cut off */
-	char line[65536];
-	long good = 0;
-	while (fgets(line, sizeof(line), f)) {
-		size_t n = strlen(line);
-		if (n == 0 || line[n - 1] != '\n')
-			break;
-		good = ftell(f);
-		const char *c = strstr(line, "\"cursor\":");
-		unsigned long long v;
-		if (c && sscanf(c + 9, "%llu", &v) == 1 && v > best)
-			best = v;
-	}
-	if (ftruncate(s->out_fd, good) < 0)
-		fprintf(stderr, "samen: cannot trim a torn line from %s\n", s->out);
-	fclose(f);
-	return best;
 }
 
 /* ---- output ---- */
@@ -325,55 +202,6 @@ static void pack_signal_json(msgpack_packer *pk, uint64_t cursor, const struct r
 	mpmap_put_uint(pk, "shared_with", r->u.signal.n_sealed);
 }
 
-static int text_append(struct text *t, const char *p, size_t n)
-{
-	if (t->len + n > t->cap) {
-		size_t cap = t->cap ? t->cap : 65536;
-		while (cap < t->len + n)
-			cap *= 2;
-		char *nb = malloc(cap);
-		if (!nb)
-			return -ENOMEM;
-		if (t->len)
-			memcpy(nb, t->p, t->len);
-		if (t->p) {
-			sodium_memzero(t->p, t->cap);
-			free(t->p);
-		}
-		t->p = nb;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, p, n);
-	t->len += n;
-	return 0;
-}
-
-static void text_clear(struct text *t)
-{
-	if (t->len)
-		sodium_memzero(t->p, t->len);
-	t->len = 0;
-}
-
-static void text_free(struct text *t)
-{
-	if (t->p) {
-		sodium_memzero(t->p, t->cap);
-		free(t->p);
-	}
-	memset(t, 0, sizeof(*t));
-}
-
-static void text_wipe(char **text, size_t *len)
-{
-	if (*text) {
-		sodium_memzero(*text, *len);
-		free(*text);
-	}
-	*text = NULL;
-	*len = 0;
-}
-
 /* Adds what a memstream holds to the batch, all or nothing. */
 static int batch_add(struct sub *s, FILE *m, char **text, size_t *len, bool ok)
 {
@@ -420,153 +248,13 @@ static int emit_json(struct sub *s, const struct mp_buf *b)
  * name durable with the batch). */
 static int emit_cap(struct sub *s, uint64_t cursor, const struct cap_input *in)
 {
-	if (!s->out) {
+	if (!s->o.out) {
 		char *text = NULL;
 		size_t len = 0;
 		FILE *m = open_memstream(&text, &len);
 		return m ? batch_add(s, m, &text, &len, cap_write(m, in) == 0) : -ENOMEM;
 	}
-	char name[128], tmp[160], idh[65];
-	hex(in->id, 32, idh);
-	snprintf(name, sizeof(name), "%020" PRIu64 "-%s.xml", cursor, idh);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
-	int fd = openat(s->out_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		int err = -errno;
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	int ret = cap_write(f, in);
-	if (ret == 0 && (fflush(f) != 0 || fdatasync(fileno(f)) != 0))
-		ret = -EIO;
-	fclose(f);
-	if (ret == 0 && renameat(s->out_fd, tmp, s->out_fd, name) < 0)
-		ret = -errno;
-	if (ret < 0)
-		(void)unlinkat(s->out_fd, tmp, 0);
-	return ret;
-}
-
-/* ---- the writer ---- */
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* One batch: the output first, durable (one fdatasync), then the cursor,
- * so the saved cursor is never ahead of what the output holds. A failed
- * append is cut off again, so the file ends with a whole line. */
-static int write_batch(const struct sub *s, struct writer *w)
-{
-	int ret = 0;
-	if (w->batch.len && !s->out) {
-		if (fwrite(w->batch.p, 1, w->batch.len, stdout) != w->batch.len || fflush(stdout) != 0)
-			ret = -EIO;
-	} else if (w->batch.len) {
-		off_t end = lseek(s->out_fd, 0, SEEK_END);
-		ret = write_all(s->out_fd, w->batch.p, w->batch.len);
-		if (ret == 0 && fdatasync(s->out_fd) != 0)
-			ret = -errno;
-		if (ret < 0 && end >= 0 && ftruncate(s->out_fd, end) < 0)
-			fprintf(stderr, "samen: cannot cut a failed write from %s\n", s->out);
-	} else if (w->sync_dir && fsync(s->out_fd) != 0) {
-		ret = -errno;
-	}
-	text_clear(&w->batch);
-	if (ret == 0)
-		ret = seen_write(s->seen, &w->seen);
-	w->seen.n = 0;
-	if (ret == 0 && (ret = save_cursor(s->cursor_file, w->cursor)) < 0)
-		w->err_cursor = true;
-	return ret;
-}
-
-static void *writer_main(void *arg)
-{
-	struct sub *s = arg;
-	struct writer *w = &s->w;
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->busy && !w->quit)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->busy)
-			break;
-		pthread_mutex_unlock(&w->mu);
-		int ret = write_batch(s, w);
-		pthread_mutex_lock(&w->mu);
-		w->err = ret;
-		w->busy = false;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-static int writer_start(struct sub *s)
-{
-	sigset_t stop, old;
-	pthread_mutex_init(&s->w.mu, NULL);
-	pthread_cond_init(&s->w.cv, NULL);
-	sigemptyset(&stop); /* SIGINT and SIGTERM go to the main thread, to end its poll */
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &stop, &old);
-	int rc = pthread_create(&s->w.th, NULL, writer_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		return authlink_fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
-	s->w.running = true;
-	return 0;
-}
-
-/* Waits until the writer is done with the batch it has (or, without block,
- * only looks); its failure, if any, is reported once and returned. */
-static int writer_wait(struct sub *s, bool block)
-{
-	struct writer *w = &s->w;
-	if (!w->running)
-		return 0;
-	pthread_mutex_lock(&w->mu);
-	while (w->busy && block)
-		pthread_cond_wait(&w->cv, &w->mu);
-	int err = w->err;
-	pthread_mutex_unlock(&w->mu);
-	if (err == 0)
-		return 0;
-	if (!s->reported) {
-		s->reported = true;
-		if (w->err_cursor)
-			return authlink_fail(EXIT_INTERNAL, "cannot save the cursor to %s", s->cursor_file);
-		return authlink_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
-	}
-	return EXIT_INTERNAL;
-}
-
-static void writer_stop(struct sub *s)
-{
-	struct writer *w = &s->w;
-	if (!w->running)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->quit = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
-	w->running = false;
-	text_free(&w->batch);
-	seen_pending_free(&w->seen);
+	return subout_cap_file(&s->o, cursor, in->id, in);
 }
 
 /* ---- signals: verified and decrypted on every thread, output in order ---- */
@@ -592,7 +280,7 @@ static int slot_take(struct sub *s, uint64_t cursor, const uint8_t *rec, size_t 
 	return 0;
 }
 
-/* A pool job: reads only s->link.id and s->cap, writes only slot i. */
+/* A pool job: reads only s->link.id and s->o.cap, writes only slot i. */
 static void slot_open(void *ctx, size_t i)
 {
 	struct sub *s = ctx;
@@ -605,7 +293,7 @@ static void slot_open(void *ctx, size_t i)
 	if (!t->opened || t->r.kind != REC_SIGNAL)
 		return;
 	t->dec = signal_decrypt_authority(&t->r, s->link.id->pk, s->link.id->curve_pk, s->link.id->curve_sk, &t->p);
-	if (t->dec < 0 || s->cap)
+	if (t->dec < 0 || s->o.cap)
 		return; /* CAP refers to earlier signals: rendered in order */
 	struct mp_buf b;
 	mp_buf_init(&b);
@@ -626,7 +314,7 @@ static int on_signal(struct sub *s, struct slot *t)
 	char author[KEYTEXT_LEN], nbhd[KEYTEXT_LEN];
 	int ret;
 	enum subview_reason why = t->dec < 0 ? SV_NOT_SHARED
-				  : seen_find(s->seen, r->id, NULL)
+				  : seen_find(s->o.seen, r->id, NULL)
 				  ? SV_DUPLICATE
 				  : subview_signal(s->view, r, (uint64_t)time(NULL));
 	if (why != SV_OK) {
@@ -641,7 +329,7 @@ static int on_signal(struct sub *s, struct slot *t)
 	c->created = r->created;
 	c->p = t->p;
 	c->have_p = true;
-	if (!s->cap) {
+	if (!s->o.cap) {
 		ret = t->text_ret < 0 ? t->text_ret : text_append(&s->batch, t->text, t->text_len);
 	} else {
 		struct cap_ref refs[SIGNAL_REFS_MAX];
@@ -655,7 +343,7 @@ static int on_signal(struct sub *s, struct slot *t)
 				       &t->p, refs, t->p.n_refs, false, NULL, s->language};
 		ret = emit_cap(s, t->cursor, &in);
 	}
-	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
+	return ret == 0 ? seen_add(s->o.seen, r->id, r->author) : ret;
 }
 
 /* A retraction is output only for a signal this subscriber output (in this
@@ -665,9 +353,9 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 	uint8_t target_author[32];
 	char idh[65], target[65], author[KEYTEXT_LEN], nbhd[KEYTEXT_LEN];
 	int ret;
-	if (!seen_find(s->seen, r->u.retraction.target, target_author))
+	if (!seen_find(s->o.seen, r->u.retraction.target, target_author))
 		return 0; /* of a signal never shared with us: nothing to take back */
-	enum subview_reason why = seen_find(s->seen, r->id, NULL)
+	enum subview_reason why = seen_find(s->o.seen, r->id, NULL)
 				  ? SV_DUPLICATE
 				  : subview_retraction(s->view, r, target_author, (uint64_t)time(NULL));
 	if (why != SV_OK) {
@@ -678,7 +366,7 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 	hex(r->u.retraction.target, 32, target);
 	keytext_encode(r->author, author);
 	keytext_encode(r->nbhd, nbhd);
-	if (!s->cap) {
+	if (!s->o.cap) {
 		struct mp_buf b;
 		mp_buf_init(&b);
 		msgpack_pack_map(&b.pk, 8);
@@ -705,7 +393,7 @@ static int on_retraction(struct sub *s, uint64_t cursor, const struct record *r)
 				       r->u.retraction.reason, s->language};
 		ret = emit_cap(s, cursor, &in);
 	}
-	return ret == 0 ? seen_add(s->seen, r->id, r->author) : ret;
+	return ret == 0 ? seen_add(s->o.seen, r->id, r->author) : ret;
 }
 
 /* A certificate or revocation into the view, in cursor order with the
@@ -766,29 +454,19 @@ static int batch_decrypt(struct sub *s)
  * the ones before it still are: the cursor stops right before it. */
 static int flush_batch(struct sub *s, bool wait)
 {
-	struct writer *w = &s->w;
 	int derr = batch_decrypt(s);
 	if (derr != 0)
 		wait = true;
 	bool some = s->pending || s->cursor != s->handed;
-	int ret = writer_wait(s, some || wait);
-	if (ret != 0 || !w->running)
+	int ret = subout_wait(&s->o, some || wait);
+	if (ret != 0 || !s->o.running)
 		return derr != 0 ? derr : ret;
 	if (some) {
-		pthread_mutex_lock(&w->mu);
-		struct text t = w->batch; /* empty: the writer cleared it */
-		w->batch = s->batch;
-		s->batch = t;
-		w->cursor = s->cursor;
-		w->sync_dir = s->cap && s->out && s->pending;
-		seen_take(s->seen, &w->seen);
-		w->busy = true;
-		pthread_cond_signal(&w->cv);
-		pthread_mutex_unlock(&w->mu);
+		subout_hand(&s->o, &s->batch, s->cursor, s->o.cap && s->o.out && s->pending);
 		s->handed = s->cursor;
 		s->pending = 0;
 	}
-	ret = wait ? writer_wait(s, true) : 0;
+	ret = wait ? subout_wait(&s->o, true) : 0;
 	return derr != 0 ? derr : ret;
 }
 
@@ -952,7 +630,7 @@ int subscribe_main(int argc, char **argv)
 		case 'r': s.link.endpoint = optarg; break;
 		case 'K': relay_key = optarg; break;
 		case 'k': snprintf(s.link.key_path, sizeof(s.link.key_path), "%s", optarg); break;
-		case 'o': s.out = optarg; break;
+		case 'o': s.o.out = optarg; break;
 		case 'c': cursor_file = optarg; break;
 		case '1': s.once = true; break;
 		case 'n':
@@ -974,7 +652,7 @@ int subscribe_main(int argc, char **argv)
 		}
 		case 'f':
 			if (!strcmp(optarg, "cap"))
-				s.cap = true;
+				s.o.cap = true;
 			else if (strcmp(optarg, "json") != 0)
 				return authlink_fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
 			break;
@@ -1001,37 +679,27 @@ int subscribe_main(int argc, char **argv)
 		return authlink_fail(EXIT_INTERNAL, "libsodium failed to initialise");
 	if ((ret = authlink_load_key(&s.link)) != 0)
 		return ret;
-	if (s.cap && s.out && mkdir(s.out, 0700) < 0 && errno != EEXIST)
-		return authlink_fail(EXIT_INPUT, "--out %s: %s", s.out, strerror(errno));
-	snprintf(s.cursor_file, sizeof(s.cursor_file), "%s", cursor_file ? cursor_file : "");
-	if (!cursor_file)
-		snprintf(s.cursor_file, sizeof(s.cursor_file), "%s.cursor", s.link.key_path);
+	if (cursor_file)
+		snprintf(s.o.cursor_file, sizeof(s.o.cursor_file), "%s", cursor_file);
+	else
+		snprintf(s.o.cursor_file, sizeof(s.o.cursor_file), "%s.cursor", s.link.key_path);
 	s.threads = threads ? (unsigned)threads : vpool_cpus(SUBSCRIBE_THREADS_DEFAULT_MAX);
-	s.out_fd = -1;
-	if (s.out) {
-		/* never through a link: whoever can plant one would choose where
-		 * the plaintext of shared signals goes */
-		s.out_fd = s.cap ? open(s.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
-				 : open(s.out, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (s.out_fd < 0)
-			return authlink_fail(EXIT_INPUT, "--out %s: %s", s.out,
-				    errno == ELOOP || errno == ENOTDIR ? "is a symbolic link (refused)"
-								       : strerror(errno));
-	}
-	s.cursor = s.handed = load_cursor(s.cursor_file);
+	if ((ret = subout_open(&s.o)) != 0)
+		return ret;
+	s.cursor = s.handed = subout_load_cursor(s.o.cursor_file);
 	if (s.cursor > SUBMSG_CURSOR_MAX) {
 		fprintf(stderr, "samen: the saved cursor %" PRIu64 " in %s is beyond what any relay "
 				"holds (an older samen believed a relay that lied): ignored\n",
-			s.cursor, s.cursor_file);
+			s.cursor, s.o.cursor_file);
 		s.cursor = s.handed = 0;
 	}
-	uint64_t in_out = cursor_in_output(&s);
+	uint64_t in_out = subout_cursor_in_output(&s.o);
 	if (in_out > s.cursor && in_out <= SUBMSG_CURSOR_MAX)
 		s.cursor = in_out; /* the output got further than the saved cursor */
 	s.taken = s.cursor;
 	char seen_path[4300];
-	snprintf(seen_path, sizeof(seen_path), "%s.seen", s.cursor_file);
-	if ((ret = seen_open(&s.seen, seen_path)) < 0) {
+	snprintf(seen_path, sizeof(seen_path), "%s.seen", s.o.cursor_file);
+	if ((ret = seen_open(&s.o.seen, seen_path)) < 0) {
 		ret = authlink_fail(EXIT_INPUT, "%s: %s", seen_path, samen_strerror(ret));
 		goto out;
 	}
@@ -1050,7 +718,7 @@ int subscribe_main(int argc, char **argv)
 			   samen_strerror(ret));
 		goto out;
 	}
-	if ((ret = writer_start(&s)) != 0 || (ret = authlink_connect(&s.link)) != 0)
+	if ((ret = subout_start(&s.o)) != 0 || (ret = authlink_connect(&s.link)) != 0)
 		goto out;
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
@@ -1095,13 +763,12 @@ out:
 	/* stopped, caught up, or the relay refused: what was decrypted is kept */
 	if ((c = flush_batch(&s, true)) != 0 && ret == 0)
 		ret = c;
-	writer_stop(&s);
+	subout_stop(&s.o);
 	vpool_free(&s.pool);
 	subview_summary(&s.refused, stderr);
 	subview_free(&s.view);
-	seen_close(&s.seen);
-	if (s.out_fd >= 0)
-		close(s.out_fd);
+	seen_close(&s.o.seen);
+	subout_close(&s.o);
 	text_free(&s.batch);
 	if (s.cache)
 		sodium_memzero(s.cache, CACHE_MAX * sizeof(*s.cache));
