@@ -21,6 +21,7 @@
 #include "subscribe.h"
 #include "../keys/identity.h"
 #include "../keys/keytext.h"
+#include "../keys/paths.h"
 #include "../keys/seqfile.h"
 #include "../proto/mp.h"
 #include "../proto/record.h"
@@ -42,6 +43,7 @@ static const char announce_help[] =
 	"      --where PLACE      where it is about (default: nowhere named)\n"
 	"      --hours N          how long it stays current, 1 to 720 (default 12)\n"
 	"  -k, --key KEYFILE      this authority's key (default: $SAMEN_KEY, else\n"
+	"                         $XDG_CONFIG_HOME/samen/identity.key or\n"
 	"                         ~/.config/samen/identity.key)\n"
 	"  -h, --help             this help\n"
 	"\n"
@@ -69,7 +71,7 @@ int announce_main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	memset(&r, 0, sizeof(r));
-	if (authlink_default_key(s.key_path, sizeof(s.key_path)) < 0)
+	if (paths_default_key(s.key_path, sizeof(s.key_path)) < 0)
 		s.key_path[0] = '\0';
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {

@@ -49,16 +49,6 @@ int authlink_load_key(struct authlink *l)
 	return 0;
 }
 
-int authlink_default_key(char *out, size_t cap)
-{
-	const char *env = getenv("SAMEN_KEY"), *home = getenv("HOME");
-	if (env && *env)
-		return snprintf(out, cap, "%s", env) < (int)cap ? 0 : -1;
-	if (!home)
-		return -1;
-	return snprintf(out, cap, "%s/.config/samen/identity.key", home) < (int)cap ? 0 : -1;
-}
-
 int authlink_connect(struct authlink *s)
 {
 	uint8_t server[32];

@@ -29,8 +29,6 @@ struct authlink {
 
 /* "samen: MESSAGE" on stderr; returns code. */
 int authlink_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* $SAMEN_KEY, else ~/.config/samen/identity.key. Returns 0 or -1. */
-int authlink_default_key(char *out, size_t cap);
 /* Reads l->key_path (passphrase from $SAMEN_PASSPHRASE_FILE). Returns 0 or
  * an exit code, said. */
 int authlink_load_key(struct authlink *l);

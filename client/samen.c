@@ -33,11 +33,11 @@
 #include "render.h"
 #include "request.h"
 #include "../keys/keyarg.h"
+#include "../keys/paths.h"
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
 
-#define DEFAULT_STATE_ROOT "/var/lib/samen"
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(int code, const char *fmt, ...)
@@ -53,22 +53,9 @@ static int fail(int code, const char *fmt, ...)
 
 static int state_dir(const struct globals *g, char *out, size_t cap)
 {
-	const char *env = getenv("SAMEN_STATE"), *xdg = getenv("XDG_STATE_HOME"),
-		   *home = getenv("HOME");
-	int n;
-
-	if (g->state && *g->state)
-		n = snprintf(out, cap, "%s", g->state);
-	else if (env && *env)
-		n = snprintf(out, cap, "%s", env);
-	else if (geteuid() == 0)
-		n = snprintf(out, cap, "%s", DEFAULT_STATE_ROOT);
-	else if (xdg && xdg[0] == '/')
-		n = snprintf(out, cap, "%s/samen", xdg);
-	else if (home && home[0] == '/')
-		n = snprintf(out, cap, "%s/.local/state/samen", home);
-	else
-		return -ENOENT;
+	if (!(g->state && *g->state))
+		return paths_default_state(out, cap);
+	int n = snprintf(out, cap, "%s", g->state);
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
@@ -85,7 +72,7 @@ static int unreachable(int err, const char *path, int timeout_ms)
 		return EXIT_UNREACHABLE;
 	case -EACCES:
 	case -EPERM:
-		if (strncmp(path, DEFAULT_STATE_ROOT "/", sizeof(DEFAULT_STATE_ROOT)) == 0)
+		if (strncmp(path, PATHS_SYSTEM_STATE "/", sizeof(PATHS_SYSTEM_STATE)) == 0)
 			return fail(EXIT_UNREACHABLE, "cannot reach samend at %s: permission denied; "
 				    "the system's samend (samend.service) lets only root and its own "
 				    "user in: run samen as root", q);
@@ -378,8 +365,8 @@ static int transact(const struct command *cmd, const struct globals *g, const st
 	struct stat st;
 	const char *env = getenv("SAMEN_STATE");
 	if (!(g->state && *g->state) && !(env && *env) && geteuid() != 0 &&
-	    lstat(path, &st) < 0 && errno == ENOENT && stat(DEFAULT_STATE_ROOT, &st) == 0)
-		snprintf(path, sizeof(path), "%s/control", DEFAULT_STATE_ROOT);
+	    lstat(path, &st) < 0 && errno == ENOENT && stat(PATHS_SYSTEM_STATE, &st) == 0)
+		snprintf(path, sizeof(path), "%s/control", PATHS_SYSTEM_STATE);
 	ret = ask(&c, path, cmd, g, j, buf, len, &transport);
 	if (transport && ret < 0)
 		ret = unreachable(ret, path, cmd->timeout_ms);

@@ -52,6 +52,7 @@
 #include "subview.h"
 #include "../keys/identity.h"
 #include "../keys/keytext.h"
+#include "../keys/paths.h"
 #include "../proto/cap.h"
 #include "../proto/json.h"
 #include "../proto/mp.h"
@@ -188,6 +189,7 @@ static const char subscribe_help[] =
 	"      --nbhd NBHD        a neighbourhood's id, its founder's key; once per\n"
 	"                         neighbourhood (from its coordinator)\n"
 	"  -k, --key KEYFILE      this authority's key (default: $SAMEN_KEY, else\n"
+	"                         $XDG_CONFIG_HOME/samen/identity.key or\n"
 	"                         ~/.config/samen/identity.key)\n"
 	"      --format json|cap  one JSON object per line (default), or CAP 1.2 XML\n"
 	"      --language TAG     CAP <language> of each <info> (default nl-NL)\n"
@@ -221,7 +223,7 @@ int subscribe_main(int argc, char **argv)
 	unsigned long threads = 0;
 
 	memset(&s, 0, sizeof(s));
-	if (authlink_default_key(s.link.key_path, sizeof(s.link.key_path)) < 0)
+	if (paths_default_key(s.link.key_path, sizeof(s.link.key_path)) < 0)
 		s.link.key_path[0] = '\0';
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:o:h", opts, NULL)) != -1) {

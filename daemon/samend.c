@@ -30,6 +30,7 @@
 #include "notify.h"
 #include "statedir.h"
 #include "../keys/keytext.h"
+#include "../keys/paths.h"
 
 #define POLL_MAX (8 + 2 * 64)
 #define MAINT_MS 500
@@ -365,13 +366,10 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	config_defaults(&cfg);
-	if (getuid() != 0) {
-		const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-		if (xdg && *xdg)
-			snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/samen", xdg);
-		else if (home)
-			snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s/.local/state/samen", home);
-	}
+	/* the place samen looks for it too (keys/paths.h); a config's
+	 * state_dir comes after */
+	if (paths_default_state(cfg.state_dir, sizeof(cfg.state_dir)) < 0)
+		snprintf(cfg.state_dir, sizeof(cfg.state_dir), "%s", PATHS_SYSTEM_STATE);
 	/* the file first, then --set overrides in order */
 	for (int i = 1; i < argc; i++) {
 		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)

@@ -32,6 +32,7 @@
 #include "keyarg.h"
 #include "keyfile.h"
 #include "keytext.h"
+#include "paths.h"
 #include "membership.h"
 #include "recfile.h"
 #include "seqfile.h"
@@ -66,22 +67,6 @@ static int code_for(int err)
 		       : EXIT_SYSTEM;
 }
 
-static int default_key_path(char *out, size_t cap)
-{
-	const char *env = getenv("SAMEN_KEY");
-	if (env && *env) {
-		if (snprintf(out, cap, "%s", env) >= (int)cap)
-			return -ENAMETOOLONG;
-		return 0;
-	}
-	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	int n = xdg && *xdg ? snprintf(out, cap, "%s/samen/identity.key", xdg)
-	      : home        ? snprintf(out, cap, "%s/.config/samen/identity.key", home)
-			    : -1;
-	if (n < 0)
-		return -ENOENT;
-	return n >= (int)cap ? -ENAMETOOLONG : 0;
-}
 
 /* Creates the parent directory of path (one level) with mode 0700. */
 static int make_parent(const char *path)
@@ -612,7 +597,7 @@ int main(int argc, char **argv)
 	}
 	memset(&o, 0, sizeof(o));
 	o.days = 365;
-	ret = default_key_path(o.key, sizeof(o.key));
+	ret = paths_default_key(o.key, sizeof(o.key));
 	if (ret < 0)
 		return fail(EXIT_USAGE, "no key path: set -k, $SAMEN_KEY or $HOME");
 	optind = 2;

@@ -173,6 +173,31 @@ static void test_owner_mismatch_named(void **state)
 	harness_cleanup();
 }
 
+/* A config that names no state_dir: samend takes $SAMEN_STATE, the place
+ * samen looks for it too (keys/paths.h), and samen finds it there. */
+static void test_samen_state_shared(void **state)
+{
+	(void)state;
+	struct hnode n;
+	char cmd[1600];
+	hnode_init(&n, "env", 0, 0);
+	FILE *f = fopen(n.config, "w");
+	assert_non_null(f);
+	fprintf(f, "key = %s\n", n.key_path);
+	fclose(f);
+	setenv("SAMEN_STATE", n.dir, 1);
+	hnode_start(&n);
+	bool ready = hnode_wait_ready(&n, 10000);
+	const char *b = getenv("BUILD");
+	snprintf(cmd, sizeof(cmd), "%s/samen status >/dev/null 2>&1", b && *b ? b : "build");
+	int st = system(cmd); /* no --state: SAMEN_STATE */
+	unsetenv("SAMEN_STATE");
+	assert_true(ready);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	hnode_stop(&n, SIGTERM);
+	harness_cleanup();
+}
+
 /* listen on a wildcard address without advertise: samend warns that no
  * neighbour will learn to dial it; with advertise it does not. */
 static void test_unadvertised_warns(void **state)
@@ -329,6 +354,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_bind_failure_leaves_no_key, harness_teardown),
 		cmocka_unit_test_teardown(test_unadvertised_warns, harness_teardown),
 		cmocka_unit_test_teardown(test_owner_mismatch_named, harness_teardown),
+		cmocka_unit_test_teardown(test_samen_state_shared, harness_teardown),
 		cmocka_unit_test_teardown(test_watch_survives_restart, harness_teardown),
 		cmocka_unit_test_teardown(test_watch_since_replays, harness_teardown),
 	};
