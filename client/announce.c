@@ -123,7 +123,7 @@ int announce_main(int argc, char **argv)
 	if (ret == 0)
 		ret = record_sign(&r, s.id->sk, &buf, &len);
 	if (ret < 0) {
-		ret = authlink_fail(EXIT_INPUT, "cannot make the announcement: %s", samen_strerror(ret));
+		ret = authlink_fail(EXIT_INVALID, "cannot make the announcement: %s", samen_strerror(ret));
 		goto out;
 	}
 	if ((ret = authlink_connect(&s)) != 0)
@@ -154,9 +154,9 @@ int announce_main(int argc, char **argv)
 		printf("announced %.16s to the neighbourhood\n", idh);
 		ret = 0;
 	} else if (a.type == SUBMSG_ERROR && !strcmp(a.code, SUBMSG_CODE_REVOKED)) {
-		ret = authlink_fail(EXIT_REVOKED, "the relay refused: this key was revoked (%s)", a.error);
+		ret = authlink_fail(EXIT_FORBIDDEN, "the relay refused: this key was revoked (%s)", a.error);
 	} else {
-		ret = authlink_fail(EXIT_INPUT, "the relay refused the announcement: %s", a.error);
+		ret = authlink_fail(EXIT_INVALID, "the relay refused the announcement: %s", a.error);
 	}
 	msgpack_unpacked_destroy(&u);
 	zmq_msg_close(&m);

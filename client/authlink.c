@@ -45,7 +45,7 @@ int authlink_load_key(struct authlink *l)
 	int ret = keyfile_read_secret(l->key_path, pass[0] ? pass : NULL, &l->id);
 	sodium_memzero(pass, sizeof(pass));
 	if (ret < 0)
-		return authlink_fail(EXIT_INPUT, "%s: %s", l->key_path, samen_strerror(ret));
+		return authlink_fail(EXIT_INVALID, "%s: %s", l->key_path, samen_strerror(ret));
 	return 0;
 }
 

@@ -10,14 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum {
-	EXIT_OK = 0,
-	EXIT_USAGE = 2,
-	EXIT_INPUT = 3,
-	EXIT_UNREACHABLE = 4,
-	EXIT_REVOKED = 6, /* "forbidden": this key is no longer an authority */
-	EXIT_INTERNAL = 10
-};
+#include "../proto/exitcode.h"
 
 struct authlink {
 	struct identity *id;

@@ -17,19 +17,10 @@
 #include "render.h"
 #include "request.h"
 
-/* samen's exit codes (0 is success) */
-enum {
-	EXIT_USAGE = 2,
-	EXIT_INVALID = 3,
-	EXIT_UNREACHABLE = 4,
-	EXIT_NOT_MEMBER = 5,
-	EXIT_FORBIDDEN = 6,
-	EXIT_NOT_FOUND = 7,
-	EXIT_RATE_LIMITED = 8,
-	EXIT_FULL = 9,
-	EXIT_INTERNAL = 10,
-	EXIT_DONE = 1000, /* help or version shown: exit 0, send nothing */
-};
+#include "../proto/exitcode.h"
+
+/* Not an exit code: help or version shown; exit 0, send nothing. */
+#define EXIT_DONE 1000
 
 #define TIMEOUT_MS 5000       /* a normal request */
 #define JOIN_TIMEOUT_MS 30000 /* join waits for a remote coordinator */

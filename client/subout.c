@@ -79,11 +79,11 @@ int subout_open(struct subout *o)
 	if (!o->out)
 		return 0;
 	if (o->cap && mkdir(o->out, 0700) < 0 && errno != EEXIST)
-		return authlink_fail(EXIT_INPUT, "--out %s: %s", o->out, strerror(errno));
+		return authlink_fail(EXIT_INVALID, "--out %s: %s", o->out, strerror(errno));
 	o->fd = o->cap ? open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
 		       : open(o->out, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (o->fd < 0)
-		return authlink_fail(EXIT_INPUT, "--out %s: %s", o->out,
+		return authlink_fail(EXIT_INVALID, "--out %s: %s", o->out,
 				     errno == ELOOP || errno == ENOTDIR ? "is a symbolic link (refused)"
 									: strerror(errno));
 	return 0;

@@ -124,12 +124,12 @@ static int on_member(struct sub *s, const uint8_t *rec, size_t len)
 static int on_error(const struct submsg_reply *m)
 {
 	if (!strcmp(m->code, SUBMSG_CODE_REVOKED))
-		return authlink_fail(EXIT_REVOKED, "the relay ended the session: this key was revoked, it is no "
+		return authlink_fail(EXIT_FORBIDDEN, "the relay ended the session: this key was revoked, it is no "
 					  "longer an authority of the neighbourhood (%s)", m->error);
 	if (!strcmp(m->code, SUBMSG_CODE_CURSOR))
-		return authlink_fail(EXIT_INPUT, "the relay refused the saved cursor: %s (was its store "
+		return authlink_fail(EXIT_INVALID, "the relay refused the saved cursor: %s (was its store "
 					"reset? remove the cursor file to read from the start)", m->error);
-	return authlink_fail(EXIT_INPUT, "the relay refused: %s", m->error);
+	return authlink_fail(EXIT_INVALID, "the relay refused: %s", m->error);
 }
 
 static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up)
@@ -301,7 +301,7 @@ int subscribe_main(int argc, char **argv)
 	char seen_path[4300];
 	snprintf(seen_path, sizeof(seen_path), "%s.seen", s.o.cursor_file);
 	if ((ret = seen_open(&s.o.seen, seen_path)) < 0) {
-		ret = authlink_fail(EXIT_INPUT, "%s: %s", seen_path, samen_strerror(ret));
+		ret = authlink_fail(EXIT_INVALID, "%s: %s", seen_path, samen_strerror(ret));
 		goto out;
 	}
 	if ((ret = subview_new(&s.view, (const uint8_t(*)[32])s.nbhds, s.n_nbhds)) < 0) {

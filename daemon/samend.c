@@ -31,6 +31,7 @@
 #include "statedir.h"
 #include "../keys/keytext.h"
 #include "../keys/paths.h"
+#include "../proto/exitcode.h"
 
 #define POLL_MAX (8 + 2 * 64)
 #define MAINT_MS 500
@@ -379,7 +380,7 @@ int main(int argc, char **argv)
 	}
 	if (config_path && config_load(&cfg, config_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "samend: %s\n", err);
-		return 2;
+		return EXIT_USAGE;
 	}
 	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -390,14 +391,14 @@ int main(int argc, char **argv)
 			const char *eq = strchr(optarg, '=');
 			if (!eq || (size_t)(eq - optarg) >= sizeof(key)) {
 				fprintf(stderr, "samend: --set '%s': write KEY=VALUE\n", optarg);
-				return 2;
+				return EXIT_USAGE;
 			}
 			snprintf(key, sizeof(key), "%.*s", (int)(eq - optarg), optarg);
 			while (strlen(key) && key[strlen(key) - 1] == ' ')
 				key[strlen(key) - 1] = '\0';
 			if (config_set(&cfg, key, eq + 1, err, sizeof(err)) < 0) {
 				fprintf(stderr, "samend: --set: %s\n", err);
-				return 2;
+				return EXIT_USAGE;
 			}
 			break;
 		}
@@ -407,14 +408,14 @@ int main(int argc, char **argv)
 		case 'h':
 			return usage(stdout, 0);
 		default:
-			return usage(stderr, 2);
+			return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
-		return usage(stderr, 2);
+		return usage(stderr, EXIT_USAGE);
 	if (config_finish(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "samend: %s\n", err);
-		return 2;
+		return EXIT_USAGE;
 	}
 	log_set_level(cfg.log_level);
 	if (config_unadvertised(&cfg))
@@ -424,7 +425,7 @@ int main(int argc, char **argv)
 			cfg.listen);
 	if (sodium_init() < 0) {
 		log_msg(SLOG_ERR, "libsodium failed to initialise");
-		return 4;
+		return EXIT_INTERNAL;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa;
@@ -437,11 +438,11 @@ int main(int argc, char **argv)
 	ret = statedir_ensure(cfg.state_dir);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "state directory %s: %s", cfg.state_dir, samen_strerror(ret));
-		return 3;
+		return EXIT_INVALID;
 	}
 	if (statedir_owner_check(cfg.state_dir, cfg.key, cfg.user[0] != '\0', err, sizeof(err)) < 0) {
 		log_msg(SLOG_ERR, "%s", err);
-		return 3;
+		return EXIT_INVALID;
 	}
 	pid_t holder;
 	int lock_fd = statedir_lock(cfg.state_dir, &holder);
@@ -451,18 +452,18 @@ int main(int argc, char **argv)
 				cfg.state_dir, (int)holder);
 		else
 			log_msg(SLOG_ERR, "%s is in use by another samend; stop it first", cfg.state_dir);
-		return 3;
+		return EXIT_INVALID;
 	}
 	if (lock_fd < 0) {
 		log_msg(SLOG_ERR, "cannot lock %s/samend.lock: %s", cfg.state_dir, samen_strerror(lock_fd));
-		return 3;
+		return EXIT_INVALID;
 	}
 	/* lock_fd stays open, and the lock held, until the process ends */
 	bool key_made = false;
 	ret = statedir_ensure_key(cfg.key, &key_made);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "key %s: %s", cfg.key, samen_strerror(ret));
-		return 3;
+		return EXIT_INVALID;
 	}
 	struct node_params p = {
 		.clock_skew = cfg.clock_skew_seconds,
@@ -488,14 +489,14 @@ int main(int argc, char **argv)
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "cannot open %s: %s", ret == SAMEN_ENBHD ? "the store (it belongs to "
 			"another neighbourhood)" : cfg.state_dir, samen_strerror(ret));
-		return start_failed(3, cfg.key, key_made);
+		return start_failed(EXIT_INVALID, cfg.key, key_made);
 	}
 	for (unsigned i = 0; i < cfg.n_served; i++) {
 		ret = node_serve(&d.node, cfg.served[i]);
 		if (ret < 0) {
 			log_msg(SLOG_ERR, "cannot serve a neighbourhood: %s", samen_strerror(ret));
 			node_close(&d.node);
-			return start_failed(3, cfg.key, key_made);
+			return start_failed(EXIT_INVALID, cfg.key, key_made);
 		}
 	}
 	d.node.stored = gossip_stored;
@@ -508,7 +509,7 @@ int main(int argc, char **argv)
 		if (ret < 0) {
 			log_msg(SLOG_ERR, "on_signal %s: %s", cfg.on_signal, samen_strerror(ret));
 			node_close(&d.node);
-			return start_failed(2, cfg.key, key_made);
+			return start_failed(EXIT_USAGE, cfg.key, key_made);
 		}
 	}
 	ret = net_open(&d);
@@ -518,7 +519,7 @@ int main(int argc, char **argv)
 		relay_close(&d);
 		net_close(&d);
 		node_close(&d.node);
-		return start_failed(4, cfg.key, key_made);
+		return start_failed(EXIT_UNREACHABLE, cfg.key, key_made);
 	}
 	if (cfg.user[0]) {
 		ret = drop_privileges(cfg.user);
@@ -526,7 +527,7 @@ int main(int argc, char **argv)
 			log_msg(SLOG_ERR, "cannot become user %s: %s", cfg.user, samen_strerror(ret));
 			net_close(&d);
 			node_close(&d.node);
-			return start_failed(4, cfg.key, key_made);
+			return start_failed(EXIT_UNREACHABLE, cfg.key, key_made);
 		}
 	}
 	char text[KEYTEXT_LEN], fp[FINGERPRINT_LEN];

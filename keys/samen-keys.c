@@ -36,12 +36,9 @@
 #include "membership.h"
 #include "recfile.h"
 #include "seqfile.h"
+#include "../proto/exitcode.h"
 #include "../proto/record.h"
 
-#define EXIT_INVALID 1
-#define EXIT_USAGE 2
-#define EXIT_INPUT 3
-#define EXIT_SYSTEM 4
 #define PASS_MAX 256
 
 static const char *prog = "samen-keys";
@@ -61,10 +58,10 @@ static int fail(int code, const char *fmt, ...)
 /* Exit code for a library error: bad input versus the system failing. */
 static int code_for(int err)
 {
-	return err <= SAMEN_EMALFORMED && err > -4096 ? EXIT_INPUT
+	return err <= SAMEN_EMALFORMED && err > -4096 ? EXIT_INVALID
 	       : (err == -ENOENT || err == -EEXIST || err == -ELOOP || err == -EACCES)
-		       ? EXIT_INPUT
-		       : EXIT_SYSTEM;
+		       ? EXIT_INVALID
+		       : EXIT_INTERNAL;
 }
 
 
@@ -144,14 +141,14 @@ static int load_identity(const char *path, struct identity **id)
 
 	if (enc < 0) {
 		if (enc == -ENOENT)
-			return fail(EXIT_INPUT, "%s: no key file (create one with 'samen-keys init')",
+			return fail(EXIT_INVALID, "%s: no key file (create one with 'samen-keys init')",
 				    path);
 		return fail(code_for(enc), "%s: %s", path, samen_strerror(enc));
 	}
 	if (enc) {
 		ret = read_passphrase("Passphrase: ", pass, sizeof(pass));
 		if (ret < 0)
-			return fail(EXIT_INPUT, "cannot read the passphrase: %s", samen_strerror(ret));
+			return fail(EXIT_INVALID, "cannot read the passphrase: %s", samen_strerror(ret));
 	}
 	ret = keyfile_read_secret(path, enc ? pass : NULL, id);
 	sodium_memzero(pass, sizeof(pass));
@@ -235,14 +232,14 @@ static int sign_and_write(struct record *r, const char *key_path, const struct i
 		return fail(code_for(ret), "%s.seq: %s", key_path, samen_strerror(ret));
 	ret = record_sign(r, id->sk, &buf, &len);
 	if (ret < 0)
-		return fail(EXIT_INPUT, "cannot sign: %s", samen_strerror(ret));
+		return fail(EXIT_INVALID, "cannot sign: %s", samen_strerror(ret));
 	FILE *f = stdout;
 	if (out_path) {
 		/* O_EXCL: never overwrite an earlier certificate by accident */
 		f = fopen(out_path, "wxe");
 		if (!f) {
 			free(buf);
-			return fail(errno == EEXIST ? EXIT_INPUT : EXIT_SYSTEM, "%s: %s", out_path,
+			return fail(errno == EEXIST ? EXIT_INVALID : EXIT_INTERNAL, "%s: %s", out_path,
 				    strerror(errno));
 		}
 	}
@@ -251,7 +248,7 @@ static int sign_and_write(struct record *r, const char *key_path, const struct i
 		ret = -errno;
 	free(buf);
 	if (ret < 0)
-		return fail(EXIT_SYSTEM, "%s: %s", out_path ? out_path : "stdout",
+		return fail(EXIT_INTERNAL, "%s: %s", out_path ? out_path : "stdout",
 			    samen_strerror(ret));
 	return 0;
 }
@@ -277,14 +274,14 @@ static int cmd_init(struct opts *o)
 		if (read_passphrase("New passphrase: ", pass, sizeof(pass)) < 0 ||
 		    (!getenv("SAMEN_PASSPHRASE_FILE") &&
 		     read_passphrase("Again: ", again, sizeof(again)) < 0))
-			return fail(EXIT_INPUT, "cannot read the passphrase");
+			return fail(EXIT_INVALID, "cannot read the passphrase");
 		if (!getenv("SAMEN_PASSPHRASE_FILE") && strcmp(pass, again) != 0) {
 			sodium_memzero(pass, sizeof(pass));
 			sodium_memzero(again, sizeof(again));
-			return fail(EXIT_INPUT, "the passphrases differ; nothing was written");
+			return fail(EXIT_INVALID, "the passphrases differ; nothing was written");
 		}
 		if (!pass[0])
-			return fail(EXIT_INPUT, "empty passphrase; leave out --encrypt for none");
+			return fail(EXIT_INVALID, "empty passphrase; leave out --encrypt for none");
 	}
 	ret = make_parent(o->key);
 	if (ret == 0)
@@ -295,7 +292,7 @@ static int cmd_init(struct opts *o)
 	sodium_memzero(again, sizeof(again));
 	if (ret == -EEXIST) {
 		identity_free(&id);
-		return fail(EXIT_INPUT, "%s exists already; samen-keys never overwrites a key", o->key);
+		return fail(EXIT_INVALID, "%s exists already; samen-keys never overwrites a key", o->key);
 	}
 	if (ret < 0) {
 		identity_free(&id);
@@ -316,7 +313,7 @@ static int cmd_show(struct opts *o)
 	uint8_t pk[32];
 	if (o->argc > 0) {
 		if (parse_key_arg(o->argv[0], pk) < 0)
-			return fail(EXIT_INPUT, "'%s' is neither a public key nor a file holding one",
+			return fail(EXIT_INVALID, "'%s' is neither a public key nor a file holding one",
 				    o->argv[0]);
 	} else {
 		struct identity *id = NULL;
@@ -363,7 +360,7 @@ static int cmd_found(struct opts *o)
 	identity_free(&id);
 	FILE *f = stdout;
 	if (o->out && !(f = fopen(o->out, "wxe")))
-		return fail(EXIT_INPUT, "%s: %s", o->out, strerror(errno));
+		return fail(EXIT_INVALID, "%s: %s", o->out, strerror(errno));
 	fprintf(f, "# samen neighbourhood, founded with key %s\nid = %s\nname = %s\n", fp, text,
 		o->name);
 	if (o->out) {
@@ -379,10 +376,10 @@ static int need_nbhd_subject(struct opts *o, uint8_t nbhd[32], uint8_t subject[3
 	if (!o->nbhd || !o->subject)
 		return fail(EXIT_USAGE, "--nbhd and --subject are required");
 	if (parse_key_arg(o->nbhd, nbhd) < 0)
-		return fail(EXIT_INPUT, "--nbhd: '%s' is neither a neighbourhood id nor a file holding one",
+		return fail(EXIT_INVALID, "--nbhd: '%s' is neither a neighbourhood id nor a file holding one",
 			    o->nbhd);
 	if (parse_key_arg(o->subject, subject) < 0)
-		return fail(EXIT_INPUT, "--subject: '%s' is neither a public key nor a .pub file",
+		return fail(EXIT_INVALID, "--subject: '%s' is neither a public key nor a .pub file",
 			    o->subject);
 	return 0;
 }
@@ -518,7 +515,7 @@ static int cmd_verify(struct opts *o)
 		}
 	}
 	if (v.n_certs == 0) {
-		code = fail(EXIT_INPUT, "%s holds no valid certificate record", o->argv[0]);
+		code = fail(EXIT_INVALID, "%s holds no valid certificate record", o->argv[0]);
 		goto out;
 	}
 	for (size_t i = 0; i < v.n_certs; i++) {
@@ -531,10 +528,10 @@ static int cmd_verify(struct opts *o)
 		if (!*text || text[strlen(text) - 1] != '\n')
 			putchar('\n');
 		if (ret < 0)
-			code = EXIT_INVALID;
+			code = EXIT_NOT_VALID;
 	}
 	if (v.err && code == 0)
-		code = EXIT_INVALID;
+		code = EXIT_NOT_VALID;
 out:
 	for (size_t i = 0; i < v.n_certs; i++)
 		free(v.certs[i].buf);
@@ -584,11 +581,11 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	if (sodium_init() < 0)
-		return fail(EXIT_SYSTEM, "libsodium failed to initialise");
+		return fail(EXIT_INTERNAL, "libsodium failed to initialise");
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);
 	if (keyarg_protect(argc, argv) < 0)
-		return fail(EXIT_SYSTEM, "out of memory");
+		return fail(EXIT_INTERNAL, "out of memory");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return usage(stdout, 0);
 	if (!strcmp(argv[1], "--version")) {
