@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "authlink.h"
+#include "../keys/fileio.h"
 #include "../proto/cap.h"
 
 /* ---- text ---- */
@@ -219,20 +220,6 @@ int subout_cap_file(struct subout *o, uint64_t cursor, const uint8_t id[32],
 
 /* ---- the writer ---- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* One batch: the output first, durable (one fdatasync), then the cursor,
  * so the saved cursor is never ahead of what the output holds. A failed
  * append is cut off again, so the file ends with a whole line. */
@@ -244,7 +231,7 @@ static int write_batch(struct subout *o)
 			ret = -EIO;
 	} else if (o->batch.len) {
 		off_t end = lseek(o->fd, 0, SEEK_END);
-		ret = write_all(o->fd, o->batch.p, o->batch.len);
+		ret = fileio_write_all(o->fd, o->batch.p, o->batch.len);
 		if (ret == 0 && fdatasync(o->fd) != 0)
 			ret = -errno;
 		if (ret < 0 && end >= 0 && ftruncate(o->fd, end) < 0)

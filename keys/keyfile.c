@@ -24,6 +24,7 @@
  * held the seed, a derived key or their encodings is wiped.
  */
 #include "keyfile.h"
+#include "fileio.h"
 #include "keytext.h"
 
 #include <errno.h>
@@ -128,25 +129,6 @@ static void secret_free(void *p, size_t len)
 	sodium_free(p);
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		/* write() of a non-zero count returning 0 makes no progress. */
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Creates path with mode and writes buf to it, durably. O_EXCL never
  * overwrites and, with O_NOFOLLOW, never writes through a symlink (an
@@ -162,7 +144,7 @@ static int keyfile_create(const char *path, const uint8_t *buf, size_t len,
 		  mode);
 	if (fd < 0)
 		return -errno;
-	ret = write_all(fd, buf, len);
+	ret = fileio_write_all(fd, buf, len);
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
 	/* On Linux the descriptor is gone even when close() fails. */
