@@ -414,6 +414,7 @@ struct item {
 	enum reject verdict;
 	bool decoded;    /* decoded, and its signature good or not checked */
 	bool unverified; /* signature not checked: its author's bucket was empty */
+	bool placed;     /* membership: taken in, or refused for good */
 };
 
 /* Epoch n is accepted only after n - 1: in number order, whoever issued
@@ -522,6 +523,7 @@ static void verify_all(node_t *n, struct verify_job *j, size_t count)
 		verify_one(j, k);
 }
 
+
 /* Signals are kept for at most the retention period, whatever their own
  * expiry says: forgetting on schedule is a promise to the neighbourhood. */
 static uint64_t keep_until(const node_t *n, const struct record *r)
@@ -552,6 +554,41 @@ static void apply_stored(node_t *n, const struct record *r)
 			free(buf);
 		}
 	}
+}
+
+/* Passes over a batch's membership records (see ingest()). The longest
+ * chain in one batch is three: the founder certifies a coordinator, which
+ * certifies a household, which revokes itself; more passes cost nothing
+ * when the chain is taken in before them. */
+#define INGEST_MEMBERSHIP_PASSES 4
+
+/* Checks one certificate or revocation and adds it to the membership. */
+static enum reject admit_membership(node_t *n, struct item *it, uint64_t now_ms)
+{
+	enum reject v = check_record(n, &it->r, now_ms, !it->unverified);
+	if (it->unverified && v == RJ_NONE)
+		v = RJ_RATE; /* cannot happen; never store one */
+	if (v != RJ_NONE)
+		return v;
+	int m = membership_add(node_mem_for(n, it->r.nbhd), &it->r);
+	if (m < 0 && m != SAMEN_EDUPLICATE)
+		return m == SAMEN_EISSUER ? RJ_ROLE : RJ_MALFORMED;
+	return RJ_NONE;
+}
+
+/* Adds an accepted record to the batch the store will commit. */
+static void queue_for_store(node_t *n, const struct item *it, const uint8_t *const *recs,
+			    const size_t *lens, struct store_rec *batch, size_t *n_batch)
+{
+	struct store_rec *s = &batch[(*n_batch)++];
+	memcpy(s->id, it->r.id, 32);
+	memcpy(s->nbhd, it->r.nbhd, 32);
+	memcpy(s->author, it->r.author, 32);
+	s->seq = it->r.seq;
+	s->kind = it->r.kind;
+	s->expires = keep_until(n, &it->r);
+	s->data = recs[it->idx];
+	s->len = lens[it->idx];
 }
 
 static int ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, size_t n_recs,
@@ -605,7 +642,35 @@ static int ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, siz
 	verify_all(n, &job, n_check);
 
 	qsort(items, n_recs, sizeof(*items), item_cmp);
-	for (size_t i = 0; i < n_recs; i++) {
+	/* Membership records first, and again while a pass takes some in: a
+	 * certificate may come in one batch with the certificate of its issuer,
+	 * and which of the two sorts first (by author key) must not decide
+	 * whether it counts. A chain deeper than the passes is taken in by the
+	 * next batches, as anti-entropy fetches what was refused. */
+	size_t n_mem = 0;
+	while (n_mem < n_recs && items[n_mem].decoded &&
+	       (items[n_mem].r.kind == REC_CERT || items[n_mem].r.kind == REC_REVOCATION))
+		n_mem++;
+	for (unsigned pass = 0; pass < INGEST_MEMBERSHIP_PASSES; pass++) {
+		bool again = false, took = false;
+		for (size_t i = 0; i < n_mem; i++) {
+			struct item *it = &items[i];
+			if (it->placed)
+				continue;
+			it->verdict = admit_membership(n, it, now_ms);
+			if (it->verdict == RJ_NONE) {
+				membership_touched = took = it->placed = true;
+				queue_for_store(n, it, recs, lens, batch, &n_batch);
+			} else if (it->verdict == RJ_NOCERT || it->verdict == RJ_ROLE) {
+				again = true; /* its issuer may be taken in later in this pass */
+			} else {
+				it->placed = true;
+			}
+		}
+		if (!again || !took)
+			break;
+	}
+	for (size_t i = n_mem; i < n_recs; i++) {
 		struct item *it = &items[i];
 		if (!it->decoded)
 			continue;
@@ -614,14 +679,7 @@ static int ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, siz
 			it->verdict = RJ_RATE; /* cannot happen; never store one */
 		if (it->verdict != RJ_NONE)
 			continue;
-		if (it->r.kind == REC_CERT || it->r.kind == REC_REVOCATION) {
-			int m = membership_add(node_mem_for(n, it->r.nbhd), &it->r);
-			if (m < 0 && m != SAMEN_EDUPLICATE) {
-				it->verdict = m == SAMEN_EISSUER ? RJ_ROLE : RJ_MALFORMED;
-				continue;
-			}
-			membership_touched = true;
-		} else if (it->r.kind == REC_EPOCH) {
+		if (it->r.kind == REC_EPOCH) {
 			/* now, so the next number in this batch finds it */
 			if (epoch_add(n, &it->r) < 0) {
 				it->verdict = RJ_STORE;
@@ -629,15 +687,7 @@ static int ingest(node_t *n, const uint8_t *const *recs, const size_t *lens, siz
 			}
 			membership_touched = true;
 		}
-		struct store_rec *s = &batch[n_batch++];
-		memcpy(s->id, it->r.id, 32);
-		memcpy(s->nbhd, it->r.nbhd, 32);
-		memcpy(s->author, it->r.author, 32);
-		s->seq = it->r.seq;
-		s->kind = it->r.kind;
-		s->expires = keep_until(n, &it->r);
-		s->data = recs[it->idx];
-		s->len = lens[it->idx];
+		queue_for_store(n, it, recs, lens, batch, &n_batch);
 	}
 	ret = durable ? store_put_batch(n->store, batch, n_batch, results, NULL)
 		      : store_put_batch_deferred(n->store, batch, n_batch, results, NULL);

@@ -123,7 +123,19 @@ int signal_plain_decode(const uint8_t *buf, size_t len, struct signal_plain *p)
 	p->n_refs = (uint8_t)(nrefs / 32);
 	memcpy(p->refs, refs, nrefs);
 	ret = plain_valid(p) ? 0 : SAMEN_EMALFORMED;
+	/* canonical, as a record is (PROTOCOL.md section 3.1): one signal has
+	 * one plaintext, whoever reads it */
+	if (ret == 0) {
+		uint8_t again[4096];
+		size_t again_len = 0;
+		if (len > sizeof(again) || signal_plain_encode(p, again, sizeof(again), &again_len) != 0 ||
+		    again_len != len || memcmp(again, buf, len) != 0)
+			ret = SAMEN_EMALFORMED;
+		sodium_memzero(again, sizeof(again));
+	}
 out:
+	if (ret != 0)
+		sodium_memzero(p, sizeof(*p));
 	msgpack_unpacked_destroy(&u);
 	return ret;
 }

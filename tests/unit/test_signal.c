@@ -208,6 +208,49 @@ static void test_plain_rules(void **state)
 	assert_int_equal(q.n_refs, SIGNAL_REFS_MAX);
 }
 
+/* The plaintext, like a record, has one encoding: the same values in a
+ * longer form are refused, so that no two readers see one signal as two. */
+static void test_plain_canonical(void **state)
+{
+	(void)state;
+	struct signal_plain p, q;
+	uint8_t buf[SIGNAL_PLAIN_MAX], alt[SIGNAL_PLAIN_MAX + 8];
+	size_t len;
+	alert_plain(&p);
+	p.has_point = true;
+	p.lat_e6 = 5; /* small: a positive fixint */
+	p.lon_e6 = 5;
+	p.radius_m = 100;
+	assert_int_equal(signal_plain_encode(&p, buf, sizeof(buf), &len), 0);
+	assert_int_equal(signal_plain_decode(buf, len, &q), 0);
+	/* each variant: one value written in a form longer than the shortest */
+	struct {
+		size_t at;          /* the byte to widen */
+		uint8_t with[3];    /* what replaces it */
+		size_t n;
+	} widen[] = {
+		{1, {0xcc, 0x01}, 2},     /* kind 1 as uint8 */
+		{1, {0xd0, 0x01}, 2},     /* kind 1 as int8 */
+	};
+	for (size_t i = 0; i < sizeof(widen) / sizeof(widen[0]); i++) {
+		size_t at = widen[i].at, n = widen[i].n;
+		memcpy(alt, buf, at);
+		memcpy(alt + at, widen[i].with, n);
+		memcpy(alt + at + n, buf + at + 1, len - at - 1);
+		assert_int_not_equal(signal_plain_decode(alt, len + n - 1, &q), 0);
+	}
+	/* the point's lat 5 (a fixint, 0x05) written as int8 */
+	uint8_t *pt = memchr(buf, 0x93, len); /* the point's array(3) header */
+	assert_non_null(pt);
+	assert_int_equal(pt[1], 0x05);
+	size_t at = (size_t)(pt - buf) + 1;
+	memcpy(alt, buf, at);
+	alt[at] = 0xd0;
+	alt[at + 1] = 0x05;
+	memcpy(alt + at + 2, buf + at + 1, len - at - 1);
+	assert_int_not_equal(signal_plain_decode(alt, len + 1, &q), 0);
+}
+
 static void test_epoch_seal_open(void **state)
 {
 	(void)state;
@@ -264,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_header_bound),
 		cmocka_unit_test(test_authority_sharing),
 		cmocka_unit_test(test_plain_rules),
+		cmocka_unit_test(test_plain_canonical),
 		cmocka_unit_test(test_epoch_seal_open),
 		cmocka_unit_test(test_names),
 	};

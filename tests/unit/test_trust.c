@@ -138,19 +138,25 @@ static enum reject put(struct fx *f, struct record *r, enum who by, uint8_t id[3
 	return v;
 }
 
+static void cert_record(struct fx *f, struct record *r, enum who subject, unsigned role,
+			uint64_t created)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = REC_CERT;
+	r->created = created;
+	memcpy(r->u.cert.subject, f->id[subject]->pk, 32);
+	r->u.cert.role = (uint8_t)role;
+	snprintf(r->u.cert.label, sizeof(r->u.cert.label), "Lindelaan %d", (int)subject);
+	r->u.cert.not_before = created - DAY;
+	r->u.cert.not_after = created + 365 * DAY;
+}
+
 static enum reject cert(struct fx *f, enum who by, enum who subject, unsigned role,
 			uint64_t created)
 {
 	struct record r;
 
-	memset(&r, 0, sizeof(r));
-	r.kind = REC_CERT;
-	r.created = created;
-	memcpy(r.u.cert.subject, f->id[subject]->pk, 32);
-	r.u.cert.role = (uint8_t)role;
-	snprintf(r.u.cert.label, sizeof(r.u.cert.label), "Lindelaan %d", (int)subject);
-	r.u.cert.not_before = created - DAY;
-	r.u.cert.not_after = created + 365 * DAY;
+	cert_record(f, &r, subject, role, created);
 	return put(f, &r, by, NULL);
 }
 
@@ -600,6 +606,49 @@ static void old_c1_certificate_counted_not_used(void **state)
 	free(buf);
 }
 
+/* Certificates and the certificates of their issuers in one batch, as an
+ * import or a catch-up brings them: all taken in, whatever order they
+ * arrive in and whichever author key sorts first (the longest chain: the
+ * founder certifies a coordinator, which certifies a member, which leaves). */
+static void issuers_in_the_same_batch(void **state)
+{
+	struct fx *f = *state;
+	struct record r[3];
+	uint8_t *buf[3];
+	size_t len[3];
+	enum reject v[3];
+
+	/* the issued ones sort first: their authors' keys below the founder's,
+	 * the member's below the coordinator's */
+	while (memcmp(f->id[COORD]->pk, f->id[FOUNDER]->pk, 32) > 0) {
+		identity_free(&f->id[COORD]);
+		assert_int_equal(identity_generate(&f->id[COORD]), 0);
+	}
+	while (memcmp(f->id[MEMBER]->pk, f->id[COORD]->pk, 32) > 0) {
+		identity_free(&f->id[MEMBER]);
+		assert_int_equal(identity_generate(&f->id[MEMBER]), 0);
+	}
+	memset(&r[0], 0, sizeof(r[0]));
+	r[0].kind = REC_REVOCATION;
+	r[0].created = f->now - 5;
+	memcpy(r[0].u.rev.subject, f->id[MEMBER]->pk, 32);
+	r[0].u.rev.scope = REVOKE_KEY;
+	sign(f, &r[0], MEMBER, &buf[0], &len[0]);
+	cert_record(f, &r[1], MEMBER, ROLE_MEMBER, f->now - 20);
+	sign(f, &r[1], COORD, &buf[1], &len[1]);
+	cert_record(f, &r[2], COORD, ROLE_COORDINATOR, f->now - 30);
+	sign(f, &r[2], FOUNDER, &buf[2], &len[2]);
+	int stored = node_ingest(&f->node, (const uint8_t *const *)buf, len, 3, NULL, v);
+	print_message("stored %d: verdicts %d %d %d\n", stored, v[0], v[1], v[2]);
+	assert_int_equal(stored, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(v[i], RJ_NONE);
+	assert_int_equal(check_key(f, COORD, ROLE_COORDINATOR), 0);
+	assert_int_equal(check_key(f, MEMBER, ROLE_MEMBER), SAMEN_EREVOKED); /* it left */
+	for (int i = 0; i < 3; i++)
+		free(buf[i]);
+}
+
 /* Membership records by anyone but the founder are rate-limited too: a
  * coordinator certifying throw-away keys by the thousand (each a new,
  * permanent record) is cut short, and the refusals are counted. */
@@ -703,6 +752,7 @@ int main(void)
 		T(second_self_revocation_refused),
 		T(strangers_purged_from_an_old_store),
 		T(old_c1_certificate_counted_not_used),
+		T(issuers_in_the_same_batch),
 		T(membership_records_rate_limited),
 		T(old_signal_refused),
 #undef T
