@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "admit.h"
+#include "clock.h"
 #include "config.h"
 #include "linkq.h"
 #include "outq.h"
@@ -172,6 +173,11 @@ struct daemon {
 	struct sub_session *subs; /* relay.c */
 	size_t n_subs;
 	struct audit *audit;     /* relay.c: audit.log */
+	/* What net tells of a link's life, to whoever the loop names (gossip):
+	 * up once its handshake succeeded (a dialled link), closed just before
+	 * its slot is cleared. net does not know who listens. */
+	void (*on_link_up)(struct daemon *d, struct link *l);
+	void (*on_link_closed)(struct daemon *d, struct link *l);
 	bool zap_stale;
 	bool relink;             /* revocation seen: drop inbound links */
 	bool rebind;             /* a cut-off key had an inbound link: drop them all */
@@ -194,8 +200,6 @@ struct daemon {
 	uint64_t started_ms;
 	unsigned mon_seq;
 };
-
-uint64_t daemon_now_ms(void);
 
 /* net.c, linkio.c, penalty.c (zap.c: net_zap_handle, zap_free) */
 int net_open(struct daemon *d) SAMEN_MUST_CHECK;

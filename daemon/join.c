@@ -239,7 +239,6 @@ int join_approve(struct daemon *d, const uint8_t key[32], uint8_t cert_id[32])
 	if (ret < 0)
 		return ret;
 	v->pending = false;
-	gossip_flush(d);
 	char fp[FINGERPRINT_LEN];
 	keytext_fingerprint(key, fp);
 	log_msg(SLOG_INFO, "admitted %s (\"%s\")", fp, label);

@@ -39,7 +39,8 @@ void net_close_link(struct daemon *d, struct link *l)
 	if (l->mon)
 		zmq_close(l->mon);
 	linkq_free(&l->backlog);
-	gossip_link_closed(d, l);
+	if (d->on_link_closed)
+		d->on_link_closed(d, l);
 	memset(l, 0, sizeof(*l));
 }
 

@@ -49,13 +49,6 @@
 #define RECONNECT_IVL_MAX_MS 3000
 #define AUTH_RETRY_MS 2000
 
-uint64_t daemon_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static int setopt_int(void *s, int opt, int v)
 {
 	return zmq_setsockopt(s, opt, &v, sizeof(v));
@@ -357,7 +350,8 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 			l->since_ms = now;
 			l->last_rx_ms = now;
 			log_msg(SLOG_INFO, "link up to %s", l->endpoint);
-			gossip_on_link_up(d, l);
+			if (d->on_link_up)
+				d->on_link_up(d, l);
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
 			if (l->up)
 				log_msg(SLOG_INFO, "link down to %s", l->endpoint);

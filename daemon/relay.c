@@ -411,7 +411,6 @@ static void on_announce(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 		return;
 	}
 	int ret = node_ingest(&d->node, &rec, &len, 1, NULL, &v);
-	gossip_flush(d);
 	char detail[80];
 	snprintf(detail, sizeof(detail), "announcement %s", reject_name(v));
 	audit_event(d->audit, "announce", key, detail);

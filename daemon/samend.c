@@ -350,6 +350,10 @@ static void run(struct daemon *d, const char *config_path)
 		timers(d, daemon_now_ms());
 		if (d->subsock)
 			relay_pump(d);
+		/* what this round queued (own records from control, join and the
+		 * relay, answers, announcements) goes out together, here: the
+		 * modules that queue it do not call gossip back */
+		gossip_flush(d);
 	}
 }
 
@@ -502,6 +506,8 @@ int main(int argc, char **argv)
 	d.node.stored = gossip_stored;
 	d.node.stored_ctx = &d;
 	d.vv_stale = true;
+	d.on_link_up = gossip_on_link_up;
+	d.on_link_closed = gossip_link_closed;
 	if (join_load(&d) < 0)
 		log_msg(SLOG_WARN, "cannot read stored invites");
 	if (cfg.on_signal[0]) {
