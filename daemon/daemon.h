@@ -225,6 +225,10 @@ int net_send(struct daemon *d, struct link *l, const void *buf, size_t len);
 bool net_pump(struct daemon *d);
 /* The link for a new inbound connection of key on the mesh ROUTER, or NULL
  * when key holds ADMIT_LINKS_PER_KEY inbound links already (counted). */
+/* A committed record, for net: who may link (ZAP) after a certificate or
+ * revocation, which links close after a revocation, whom to dial after a
+ * peer announcement. */
+void net_record_stored(struct daemon *d, const struct record *r);
 struct link *net_accept_inbound(struct daemon *d, const uint8_t key[32], const uint8_t *rid,
 				size_t rid_len);
 void net_close_link(struct daemon *d, struct link *l);
@@ -249,8 +253,10 @@ size_t net_links_up(const struct daemon *d);
 void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, size_t len);
 void gossip_on_link_up(struct daemon *d, struct link *l);
 void gossip_tick(struct daemon *d);
-void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf,
-		   size_t len, int source);
+/* A committed record: queued for the links (pushed or announced), the
+ * vector marked stale. source: the link it came on, or -1. */
+void gossip_record_stored(struct daemon *d, const struct record *r, const uint8_t *buf,
+			  size_t len, int source);
 void gossip_flush(struct daemon *d);
 void gossip_vv_hash(struct daemon *d, const uint8_t nbhd[32], uint8_t out[32]);
 void gossip_publish_peer(struct daemon *d);

@@ -16,7 +16,6 @@
 #include <zmq.h>
 
 #include "daemon.h"
-#include "events.h"
 #include "log.h"
 #include "outq.h"
 #include "tree.h"
@@ -123,19 +122,10 @@ void gossip_link_closed(struct daemon *d, struct link *l)
 	tree_link_closed(d, l);
 }
 
-void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf, size_t len,
-		   int source)
+void gossip_record_stored(struct daemon *d, const struct record *r, const uint8_t *buf, size_t len,
+			  int source)
 {
-	struct daemon *d = ctx;
-	(void)n;
 	d->vv_stale = true;
-	if (r->kind == REC_CERT || r->kind == REC_REVOCATION) {
-		d->zap_stale = true;
-		if (r->kind == REC_REVOCATION)
-			d->relink = true;
-	}
-	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
-		net_add_candidate(d, r->u.peer.endpoint, r->author);
 	uint64_t now = daemon_now_ms();
 	tree_arrived(d, r->id, now);
 	bool tree = tree_mode(d);
@@ -151,7 +141,6 @@ void gossip_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *
 		} else
 			(void)outq_add(&l->push, buf, len);
 	}
-	control_event(d, r);
 }
 
 /* ---- version vectors ---- */

@@ -543,3 +543,14 @@ void net_maintain(struct daemon *d, uint64_t now)
 			break;
 	}
 }
+
+void net_record_stored(struct daemon *d, const struct record *r)
+{
+	if (r->kind == REC_CERT || r->kind == REC_REVOCATION) {
+		d->zap_stale = true; /* who may link has changed */
+		if (r->kind == REC_REVOCATION)
+			d->relink = true; /* and a revoked key's links close */
+	}
+	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
+		net_add_candidate(d, r->u.peer.endpoint, r->author);
+}

@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "events.h"
 #include "tree.h"
 #include "hook.h"
 #include "log.h"
@@ -357,6 +358,23 @@ static void run(struct daemon *d, const char *config_path)
 	}
 }
 
+/*
+ * The committed-record event: a record passed validation and is on disk
+ * (node.c calls this once per record, in commit order). The loop tells
+ * each part what is its to do, once and in this order: net (who may link,
+ * whom to dial), gossip (what goes out on which link), then the watchers
+ * and the hook (events.c). None of them calls another back.
+ */
+static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_t *buf, size_t len,
+		      int source)
+{
+	struct daemon *d = ctx;
+	(void)n;
+	net_record_stored(d, r);
+	gossip_record_stored(d, r, buf, len, source);
+	control_event(d, r);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -503,7 +521,7 @@ int main(int argc, char **argv)
 			return start_failed(EXIT_INVALID, cfg.key, key_made);
 		}
 	}
-	d.node.stored = gossip_stored;
+	d.node.stored = on_stored;
 	d.node.stored_ctx = &d;
 	d.vv_stale = true;
 	d.on_link_up = gossip_on_link_up;
