@@ -22,66 +22,14 @@
 #include "../proto/record.h"
 #include "../proto/signal.h"
 #include "../proto/vpool.h"
+#include "node_types.h"
 #include "store.h"
 
-/* Why a record was not stored. Counted per reason and shown by `status`. */
-enum reject {
-	RJ_NONE = 0,
-	RJ_MALFORMED,
-	RJ_BADSIG,
-	RJ_NBHD,
-	RJ_NOCERT,
-	RJ_REVOKED,
-	RJ_ROLE,
-	RJ_EXPIRED,
-	RJ_SKEW,
-	RJ_EQUIVOCATION,
-	RJ_DUPLICATE,
-	RJ_RATE,
-	RJ_RETRACTED,
-	RJ_PENALIZED,
-	RJ_STORE,
-	RJ_EPOCH,     /* an epoch number that does not follow a held one */
-	RJ_COUNT
-};
-
+/* The name of a reason, as `status` counts it (PROTOCOL.md section 9). */
 const char *reject_name(enum reject r);
 /* Whether this reason says something bad about the peer that sent it (and
  * counts towards cutting that peer off), as opposed to ordinary races. */
 bool reject_is_misbehaviour(enum reject r);
-
-struct epoch {
-	uint8_t id[32];     /* id of the epoch-key record */
-	uint8_t nbhd[32];
-	uint8_t author[32]; /* its issuer, with seq and created: whether it */
-	uint64_t seq;       /* still counts depends on later revocations */
-	uint64_t number;
-	uint64_t created;
-	uint8_t *key;       /* sodium_malloc'ed 32 bytes, or NULL if not ours */
-	uint8_t (*members)[32];
-	size_t n_members;
-};
-
-struct bucket {
-	uint8_t author[32];
-	uint8_t cls;        /* enum rate_class (rate.h) */
-	double tokens;
-	uint64_t last_ms;
-};
-
-/* Token buckets per (author, class), kept by rate.c. */
-struct rate_table {
-	struct bucket *b;
-	size_t n;
-};
-
-struct node_params {
-	uint64_t clock_skew;      /* seconds */
-	uint64_t rate_per_minute; /* per author */
-	uint64_t rate_burst;
-	uint64_t retention;       /* seconds a signal is kept at most */
-	uint64_t max_map_bytes;   /* the store's map may grow to this; 0 = the store's default */
-};
 
 struct node;
 /* Called for each record committed by node_ingest(); source is the caller's

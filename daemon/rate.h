@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "../proto/record.h"
-#include "node.h"
+#include "node_types.h"
 
 /* The buckets a record may draw from: everything a non-founder can author
  * is rate-limited, membership records in a bucket of their own (rare, but

@@ -19,7 +19,7 @@
 
 #include "../keys/membership.h"
 #include "../proto/record.h"
-#include "node.h"
+#include "node_types.h"
 
 /*
  * `created` at most clock_skew in the future, the record's own expiry not
