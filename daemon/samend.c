@@ -196,88 +196,179 @@ static void handle_link(struct daemon *d, struct link *l)
 	}
 }
 
-static void timers(struct daemon *d, uint64_t now)
+/*
+ * The loop's timers, one table: timers() runs each entry that is due, in
+ * this order, and next_timeout() sleeps until the earliest due() of the
+ * same entries, so what runs and what wakes the loop cannot disagree. An
+ * entry marked every_round runs on every round (it checks for itself
+ * whether there is work); its due() only says how soon to wake for it.
+ * NEVER: nothing to do until something else happens.
+ */
+#define NEVER UINT64_MAX
+
+static uint64_t mesh_due(const struct daemon *d, uint64_t now)
 {
-	if (net_mesh_due(d))
-		net_mesh_tick(d, now);
-	if (now >= d->next_maint_ms) {
-		/* records from neighbours are committed with their last flush
-		 * deferred (node_ingest_relayed): at most MAINT_MS later here */
-		int r = store_sync(d->node.store);
-		if (r < 0)
-			log_msg(SLOG_ERR, "cannot flush the store to disk: %s", samen_strerror(r));
-		net_maintain(d, now);
-		join_tick(d, now);
-		d->next_maint_ms = now + MAINT_MS;
+	(void)now;
+	uint64_t t = net_mesh_due(d);
+	return t ? t : NEVER;
+}
+
+static void mesh_run(struct daemon *d, uint64_t now)
+{
+	net_mesh_tick(d, now);
+}
+
+static uint64_t maint_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return d->next_maint_ms;
+}
+
+static void maint_run(struct daemon *d, uint64_t now)
+{
+	/* records from neighbours are committed with their last flush
+	 * deferred (node_ingest_relayed): at most MAINT_MS later here */
+	int r = store_sync(d->node.store);
+	if (r < 0)
+		log_msg(SLOG_ERR, "cannot flush the store to disk: %s", samen_strerror(r));
+	net_maintain(d, now);
+	join_tick(d, now);
+	d->next_maint_ms = now + MAINT_MS;
+}
+
+static uint64_t ae_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return d->next_ae_ms;
+}
+
+static void ae_run(struct daemon *d, uint64_t now)
+{
+	gossip_tick(d);
+	d->next_ae_ms = now + (uint64_t)d->cfg->anti_entropy_seconds * 1000;
+}
+
+static uint64_t prune_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return d->next_prune_ms;
+}
+
+static void prune_run(struct daemon *d, uint64_t now)
+{
+	int n = node_prune(&d->node);
+	if (n > 0) {
+		d->vv_stale = true;
+		log_msg(SLOG_DEBUG, "forgot %d expired records", n);
 	}
-	if (now >= d->next_ae_ms) {
-		gossip_tick(d);
-		d->next_ae_ms = now + (uint64_t)d->cfg->anti_entropy_seconds * 1000;
-	}
-	if (now >= d->next_prune_ms) {
-		int n = node_prune(&d->node);
-		if (n > 0) {
-			d->vv_stale = true;
-			log_msg(SLOG_DEBUG, "forgot %d expired records", n);
-		}
-		d->next_prune_ms = now + PRUNE_MS;
-	}
-	if (now >= d->next_peer_ms) {
-		/* A household certified directly (op certify) starts before its
-		 * certificate reaches it: until it is a member, try again soon.
-		 * gossip_publish_peer() moves the next announcement a day ahead
-		 * once it has made one. */
-		d->next_peer_ms = now + PEER_RETRY_MS;
-		gossip_publish_peer(d);
-	}
-	/* A coordinator keeps the epoch key matched to the membership; the
-	 * short random delay lets concurrent coordinators see each other's
-	 * epoch first. */
-	if (node_my_role(&d->node) == ROLE_COORDINATOR && node_rekey_needed(&d->node)) {
-		if (!d->next_rekey_ms) {
-			d->next_rekey_ms = now + randombytes_uniform(REKEY_DELAY_MS);
-		} else if (now >= d->next_rekey_ms) {
-			d->next_rekey_ms = 0;
-			int r = node_rekey(&d->node);
-			if (r < 0)
-				log_msg(SLOG_WARN, "cannot issue a new epoch key: %s", samen_strerror(r));
-			else
-				log_msg(SLOG_INFO, "issued a new epoch key");
-			gossip_flush(d);
-		}
-	} else {
+	d->next_prune_ms = now + PRUNE_MS;
+}
+
+static uint64_t peer_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return d->next_peer_ms;
+}
+
+static void peer_run(struct daemon *d, uint64_t now)
+{
+	/* A household certified directly (op certify) starts before its
+	 * certificate reaches it: until it is a member, try again soon.
+	 * gossip_publish_peer() moves the next announcement a day ahead
+	 * once it has made one. */
+	d->next_peer_ms = now + PEER_RETRY_MS;
+	gossip_publish_peer(d);
+}
+
+/* A coordinator keeps the epoch key matched to the membership; the short
+ * random delay lets concurrent coordinators see each other's epoch first. */
+static uint64_t rekey_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return d->next_rekey_ms ? d->next_rekey_ms : NEVER;
+}
+
+static void rekey_run(struct daemon *d, uint64_t now)
+{
+	if (node_my_role(&d->node) != ROLE_COORDINATOR || !node_rekey_needed(&d->node)) {
 		d->next_rekey_ms = 0;
+	} else if (!d->next_rekey_ms) {
+		d->next_rekey_ms = now + randombytes_uniform(REKEY_DELAY_MS);
+	} else if (now >= d->next_rekey_ms) {
+		d->next_rekey_ms = 0;
+		int r = node_rekey(&d->node);
+		if (r < 0)
+			log_msg(SLOG_WARN, "cannot issue a new epoch key: %s", samen_strerror(r));
+		else
+			log_msg(SLOG_INFO, "issued a new epoch key");
 	}
+}
+
+static uint64_t hook_due(const struct daemon *d, uint64_t now)
+{
+	return d->hook && hook_running(d->hook) ? now + 100 : NEVER;
+}
+
+static void hook_run(struct daemon *d, uint64_t now)
+{
 	if (d->hook)
 		hook_poll(d->hook, now);
-	/* what a slow peer would not take yet, and vector answers it waits for */
+}
+
+/* what a slow peer would not take yet, and vector answers it waits for */
+static uint64_t pump_due(const struct daemon *d, uint64_t now)
+{
+	return d->pumping ? now + NET_PUMP_MS : NEVER;
+}
+
+static void pump_run(struct daemon *d, uint64_t now)
+{
+	(void)now;
 	d->pumping = net_pump(d);
 	gossip_resume(d);
-	if (d->n_missing || d->ihave_due_ms) {
-		(void)tree_timers(d, now);
-		gossip_flush(d);
+}
+
+static uint64_t tree_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return tree_next_due(d);
+}
+
+static void tree_run(struct daemon *d, uint64_t now)
+{
+	if (d->n_missing || d->ihave_due_ms)
+		tree_timers(d, now);
+}
+
+static const struct timer {
+	uint64_t (*due)(const struct daemon *d, uint64_t now);
+	void (*run)(struct daemon *d, uint64_t now);
+	bool every_round;
+} timer_table[] = {
+	{mesh_due, mesh_run, false},  {maint_due, maint_run, false}, {ae_due, ae_run, false},
+	{prune_due, prune_run, false}, {peer_due, peer_run, false},   {rekey_due, rekey_run, true},
+	{hook_due, hook_run, true},   {pump_due, pump_run, true},     {tree_due, tree_run, true},
+};
+
+static void timers(struct daemon *d, uint64_t now)
+{
+	for (size_t i = 0; i < sizeof(timer_table) / sizeof(timer_table[0]); i++) {
+		const struct timer *t = &timer_table[i];
+		if (t->every_round || t->due(d, now) <= now)
+			t->run(d, now);
 	}
 }
 
 static long next_timeout(const struct daemon *d, uint64_t now)
 {
-	uint64_t next = d->next_maint_ms;
-	if (d->next_ae_ms < next)
-		next = d->next_ae_ms;
-	if (d->next_rekey_ms && d->next_rekey_ms < next)
-		next = d->next_rekey_ms;
-	if (d->hook && hook_running(d->hook) && now + 100 < next)
-		next = now + 100;
-	for (size_t i = 0; i < d->n_missing; i++)
-		if (d->missing[i].deadline_ms < next)
-			next = d->missing[i].deadline_ms;
-	if (d->ihave_due_ms && d->ihave_due_ms < next)
-		next = d->ihave_due_ms;
-	uint64_t mesh = net_mesh_due(d);
-	if (mesh && mesh < next)
-		next = mesh;
-	if (d->pumping && now + NET_PUMP_MS < next)
-		next = now + NET_PUMP_MS;
+	uint64_t next = NEVER;
+	for (size_t i = 0; i < sizeof(timer_table) / sizeof(timer_table[0]); i++) {
+		uint64_t t = timer_table[i].due(d, now);
+		if (t < next)
+			next = t;
+	}
+	if (next == NEVER)
+		return -1;
 	return next > now ? (long)(next - now) : 0;
 }
 

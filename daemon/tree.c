@@ -130,9 +130,19 @@ void tree_on_ihave(struct daemon *d, struct link *l, const struct link_msg *m)
 	}
 }
 
-long tree_timers(struct daemon *d, uint64_t now)
+uint64_t tree_next_due(const struct daemon *d)
 {
-	long next = -1;
+	uint64_t next = UINT64_MAX;
+	for (size_t i = 0; i < d->n_missing; i++)
+		if (d->missing[i].deadline_ms < next)
+			next = d->missing[i].deadline_ms;
+	if (d->ihave_due_ms && d->ihave_due_ms < next)
+		next = d->ihave_due_ms;
+	return next;
+}
+
+void tree_timers(struct daemon *d, uint64_t now)
+{
 	for (size_t i = 0; i < d->n_missing;) {
 		struct missing *m = &d->missing[i];
 		if (store_has(d->node.store, m->id) == 1 || m->link < 0 || m->tries >= GRAFT_TRIES) {
@@ -153,17 +163,8 @@ long tree_timers(struct daemon *d, uint64_t now)
 				m->alt = t;
 			}
 		}
-		long left = (long)(m->deadline_ms - now);
-		if (next < 0 || left < next)
-			next = left;
 		i++;
 	}
-	if (d->ihave_due_ms) {
-		long left = d->ihave_due_ms > now ? (long)(d->ihave_due_ms - now) : 0;
-		if (next < 0 || left < next)
-			next = left;
-	}
-	return next;
 }
 
 static int id_cmp(const void *a, const void *b)

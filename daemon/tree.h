@@ -30,8 +30,10 @@ bool tree_other_eager_link(const struct daemon *d, const struct link *l);
 void tree_arrived(struct daemon *d, const uint8_t id[32], uint64_t now_ms);
 /* l is closing: what it announced is grafted from the other announcer. */
 void tree_link_closed(struct daemon *d, const struct link *l);
-/* Grafts what was announced but has not arrived in time. Returns the ms
- * until the next deadline (or -1 when nothing is pending). */
-long tree_timers(struct daemon *d, uint64_t now_ms);
+/* Grafts what was announced but has not arrived in time. */
+void tree_timers(struct daemon *d, uint64_t now_ms);
+/* When tree_timers() has work next: the earliest graft deadline or the
+ * IHAVE collection's end; UINT64_MAX when neither waits. */
+uint64_t tree_next_due(const struct daemon *d);
 
 #endif
