@@ -94,7 +94,7 @@ static const char *full_hint(const struct daemon *d, char *buf, size_t cap)
 static void reply_err_code(struct req *q, int err, const char *what)
 {
 	const char *code = err == SAMEN_EFULL	    ? "full"
-			   : err == SAMEN_ETOOBIG   ? "rate-limited"
+			   : err == SAMEN_ERATE     ? "rate-limited"
 			   : err == SAMEN_EROLE     ? "forbidden"
 			   : err == SAMEN_ENOCERT || err == SAMEN_ENBHD || err == SAMEN_EREVOKED
 				   ? "not-member"
@@ -102,7 +102,7 @@ static void reply_err_code(struct req *q, int err, const char *what)
 			   : err == SAMEN_EINVAL    ? "invalid"
 						    : "internal";
 	char full[4400];
-	const char *hint = err == SAMEN_ETOOBIG ? "too many signals from this household just now; "
+	const char *hint = err == SAMEN_ERATE ? "too many signals from this household just now; "
 						  "wait a minute"
 			   : err == SAMEN_EFULL ? full_hint(q->d, full, sizeof(full))
 					       : samen_strerror(err);

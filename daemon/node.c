@@ -809,7 +809,7 @@ int node_publish(node_t *n, struct record *r, enum reject *why)
 	switch (v) {
 	case RJ_NONE: return 0;
 	case RJ_STORE: return SAMEN_EFULL;
-	case RJ_RATE: return SAMEN_ETOOBIG;
+	case RJ_RATE: return SAMEN_ERATE;
 	case RJ_REVOKED: return SAMEN_EREVOKED;
 	case RJ_NOCERT: return SAMEN_ENOCERT;
 	case RJ_ROLE: return SAMEN_EROLE;

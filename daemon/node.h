@@ -142,7 +142,7 @@ void node_abandon(node_t *n, const struct record *r);
 /*
  * Signs r and ingests it like any other record; returns 0 once it is
  * committed, with r->id set, or the verdict as a negative code:
- * SAMEN_EFULL (store full), SAMEN_EROLE, SAMEN_ENOCERT, SAMEN_ETOOBIG (rate
+ * SAMEN_EFULL (store full), SAMEN_EROLE, SAMEN_ENOCERT, SAMEN_ERATE (rate
  * limited), or another negative code. A refused record's sequence number is
  * given back (node_abandon).
  */

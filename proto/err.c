@@ -30,6 +30,7 @@ static const char *const messages[] = {
 	[SAMEN_ESTORE - SAMEN_EMALFORMED] = "store failure",
 	[SAMEN_ENOTFOUND - SAMEN_EMALFORMED] = "not found",
 	[SAMEN_EFULL - SAMEN_EMALFORMED] = "store is full (disk or map size)",
+	[SAMEN_ERATE - SAMEN_EMALFORMED] = "rate-limited: too many records from this author just now",
 };
 
 const char *samen_strerror(int err)

@@ -37,6 +37,7 @@ enum samen_err {
 	SAMEN_ESTORE,             /* the store failed (LMDB error) */
 	SAMEN_ENOTFOUND,          /* no such record or entry */
 	SAMEN_EFULL,              /* the store's disk is full */
+	SAMEN_ERATE,              /* over the author's rate: try again later */
 	SAMEN_ERR_LAST_
 };
 
