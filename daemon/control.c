@@ -15,6 +15,7 @@
 #include "control_int.h"
 #include "events.h"
 #include "../keys/keytext.h"
+#include "../proto/ctl.h"
 #include "../proto/mpmap.h"
 
 static void send_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const void *buf,
@@ -155,31 +156,30 @@ bool req_key(struct req *q, const char *field, uint8_t key[32])
 	return true;
 }
 
-static const struct op {
-	const char *name;
-	void (*fn)(struct req *);
-	const char *const fields[16];
-} ops[] = {
-	{"send", op_send, {"op", "category", "description", "where", "severity", "lat_e6", "lon_e6",
-			   "radius_m", "called112", "share", "status", "expires_in", "kind", "refs", NULL}},
-	{"ack", op_ack, {"op", "ref", "ack", "text", "share", NULL}},
-	{"resolve", op_resolve, {"op", "ref", "text", "share", NULL}},
-	{"retract", op_retract, {"op", "ref", "reason", NULL}},
-	{"list", op_list, {"op", "limit", "all", NULL}},
-	{"show", op_show, {"op", "id", NULL}},
-	{"watch", op_watch, {"op", "since", NULL}},
-	{"peers", op_peers, {"op", NULL}},
-	{"members", op_members, {"op", NULL}},
-	{"status", op_status, {"op", NULL}},
-	{"invite", op_invite, {"op", "preapproved", "hours", "label", NULL}},
-	{"pending", op_pending, {"op", NULL}},
-	{"approve", op_approve, {"op", "key", NULL}},
-	{"revoke", op_revoke, {"op", "key", "cascade", "reason", NULL}},
-	{"join", op_join, {"op", "code", "label", NULL}},
-	{"import", op_import, {"op", "records", NULL}},
-	{"certify", op_certify, {"op", "key", "role", "label", "days", NULL}},
-	{"announcements", op_announcements, {"op", NULL}},
+/* The names and fields of the ops are in proto/ctl.c, which the fuzzer reads
+ * too; here what answers each. */
+static void (*const handlers[])(struct req *) = {
+	[CTL_OP_SEND] = op_send,
+	[CTL_OP_ACK] = op_ack,
+	[CTL_OP_RESOLVE] = op_resolve,
+	[CTL_OP_RETRACT] = op_retract,
+	[CTL_OP_LIST] = op_list,
+	[CTL_OP_SHOW] = op_show,
+	[CTL_OP_WATCH] = op_watch,
+	[CTL_OP_PEERS] = op_peers,
+	[CTL_OP_MEMBERS] = op_members,
+	[CTL_OP_STATUS] = op_status,
+	[CTL_OP_INVITE] = op_invite,
+	[CTL_OP_PENDING] = op_pending,
+	[CTL_OP_APPROVE] = op_approve,
+	[CTL_OP_REVOKE] = op_revoke,
+	[CTL_OP_JOIN] = op_join,
+	[CTL_OP_IMPORT] = op_import,
+	[CTL_OP_CERTIFY] = op_certify,
+	[CTL_OP_ANNOUNCEMENTS] = op_announcements,
 };
+_Static_assert(sizeof(handlers) / sizeof(handlers[0]) == CTL_OP_COUNT,
+	       "every op in proto/ctl.h has a handler");
 
 static void dispatch(struct req *q)
 {
@@ -189,17 +189,16 @@ static void dispatch(struct req *q)
 		reply_error(q, "invalid", "a request is a map with an 'op' field (%s)", bad);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (strcmp(op, ops[i].name) != 0)
-			continue;
-		if (mpmap_check(q->m, ops[i].fields, bad, sizeof(bad)) < 0) {
-			reply_error(q, "invalid", "%s: %s", op, bad);
-			return;
-		}
-		ops[i].fn(q);
+	int i = ctl_op_find(op);
+	if (i < 0) {
+		reply_error(q, "invalid", "unknown op '%s'", op);
 		return;
 	}
-	reply_error(q, "invalid", "unknown op '%s'", op);
+	if (mpmap_check(q->m, ctl_ops[i].fields, bad, sizeof(bad)) < 0) {
+		reply_error(q, "invalid", "%s: %s", op, bad);
+		return;
+	}
+	handlers[i](q);
 }
 
 void control_handle(struct daemon *d)
