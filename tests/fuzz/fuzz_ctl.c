@@ -15,35 +15,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../../proto/ctl.h"
 #include "../../proto/mp.h"
 #include "../../proto/mpmap.h"
 #include "../../proto/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-
-/* the ops and their fields, as daemon/control.c lists them */
-static const char *const ops[][16] = {
-	{"send", "op", "category", "description", "where", "severity", "lat_e6", "lon_e6",
-	 "radius_m", "called112", "share", "status", "expires_in", "kind", "refs", NULL},
-	{"ack", "op", "ref", "ack", "text", "share", NULL},
-	{"resolve", "op", "ref", "text", "share", NULL},
-	{"retract", "op", "ref", "reason", NULL},
-	{"list", "op", "limit", "all", NULL},
-	{"show", "op", "id", NULL},
-	{"watch", "op", "since", NULL},
-	{"peers", "op", NULL},
-	{"members", "op", NULL},
-	{"status", "op", NULL},
-	{"invite", "op", "preapproved", "hours", "label", NULL},
-	{"pending", "op", NULL},
-	{"approve", "op", "key", NULL},
-	{"revoke", "op", "key", "cascade", "reason", NULL},
-	{"join", "op", "code", "label", NULL},
-	{"import", "op", "records", NULL},
-	{"certify", "op", "key", "role", "label", "days", NULL},
-	{"announcements", "op", NULL},
-};
 
 static void text_ok(const char *s, size_t cap)
 {
@@ -132,18 +110,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool known = false;
 	if (mpmap_str(m, "op", op, sizeof(op)) == 0) {
 		text_ok(op, sizeof(op));
-		for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-			if (strcmp(op, ops[i][0]) != 0)
-				continue;
-			known = true;
+		int i = ctl_op_find(op);
+		known = i >= 0;
+		if (known) {
+			const char *const *fields = ctl_ops[i].fields;
 			memset(bad, 'Z', sizeof(bad));
-			if (mpmap_check(m, &ops[i][1], bad, sizeof(bad)) != 0) {
+			if (mpmap_check(m, fields, bad, sizeof(bad)) != 0) {
 				if (!memchr(bad, '\0', sizeof(bad)))
 					__builtin_trap();
-				break;
+			} else {
+				for (size_t f = 0; fields[f]; f++)
+					getters(m, fields[f]);
 			}
-			for (size_t f = 1; ops[i][f]; f++)
-				getters(m, ops[i][f]);
 		}
 	}
 	/* keys no op knows (what a reply holds, or a typo) */

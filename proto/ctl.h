@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
+/*
+ * ctl.h — the ops of the control socket (PROTOCOL.md section 8) and the
+ * fields each may carry, written once for the daemon that answers them and
+ * the fuzzer that checks what they read.
+ */
+#ifndef SAMEN_CTL_H
+#define SAMEN_CTL_H
+
+enum ctl_op {
+	CTL_OP_SEND,
+	CTL_OP_ACK,
+	CTL_OP_RESOLVE,
+	CTL_OP_RETRACT,
+	CTL_OP_LIST,
+	CTL_OP_SHOW,
+	CTL_OP_WATCH,
+	CTL_OP_PEERS,
+	CTL_OP_MEMBERS,
+	CTL_OP_STATUS,
+	CTL_OP_INVITE,
+	CTL_OP_PENDING,
+	CTL_OP_APPROVE,
+	CTL_OP_REVOKE,
+	CTL_OP_JOIN,
+	CTL_OP_IMPORT,
+	CTL_OP_CERTIFY,
+	CTL_OP_ANNOUNCEMENTS,
+	CTL_OP_COUNT
+};
+
+struct ctl_op_def {
+	const char *name;
+	/* the keys a request of this op may hold ("op" among them), NULL-terminated,
+	 * as mpmap_check() takes them */
+	const char *const fields[16];
+};
+
+extern const struct ctl_op_def ctl_ops[CTL_OP_COUNT];
+
+/* The op called name, or -1 when there is none. */
+int ctl_op_find(const char *name);
+
+#endif
