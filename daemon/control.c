@@ -184,9 +184,13 @@ _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == CTL_OP_COUNT,
 static void dispatch(struct req *q)
 {
 	char op[32], bad[96];
-	if (mpmap_check(q->m, NULL, bad, sizeof(bad)) < 0 ||
-	    mpmap_str(q->m, "op", op, sizeof(op)) < 0) {
+	if (mpmap_check(q->m, NULL, bad, sizeof(bad)) < 0) {
 		reply_error(q, "invalid", "a request is a map with an 'op' field (%s)", bad);
+		return;
+	}
+	if (mpmap_str(q->m, "op", op, sizeof(op)) < 0) {
+		/* bad says nothing here: mpmap_check found the map well formed */
+		reply_error(q, "invalid", "a request is a map with an 'op' field (no 'op' text)");
 		return;
 	}
 	int i = ctl_op_find(op);

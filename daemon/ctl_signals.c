@@ -156,9 +156,8 @@ static int kind_parse(const char *s)
 	return !strcmp(s, "alert") ? SIG_ALERT : !strcmp(s, "update") ? SIG_UPDATE : SAMEN_EINVAL;
 }
 
-void op_send(struct req *q)
+static void send_signal(struct req *q, struct signal_plain *p)
 {
-	struct signal_plain p;
 	struct sigset s;
 	uint64_t expires_in = DEFAULT_EXPIRES;
 	bool share = false;
@@ -167,10 +166,10 @@ void op_send(struct req *q)
 
 	if (!need_member(q))
 		return;
-	memset(&p, 0, sizeof(p));
-	p.kind = SIG_ALERT;
-	p.severity = SEV_MODERATE;
-	p.status = STATUS_REAL;
+	memset(p, 0, sizeof(*p));
+	p->kind = SIG_ALERT;
+	p->severity = SEV_MODERATE;
+	p->status = STATUS_REAL;
 	if (mpmap_find(q->m, "category") == NULL) {
 		reply_error(q, "invalid", "category: required (suspicious, burglary, break-in-attempt, "
 					  "fire, medical, missing-person, nuisance, other)");
@@ -179,16 +178,16 @@ void op_send(struct req *q)
 	if (!parse_enum(q, "category", signal_category_parse,
 			"suspicious, burglary, break-in-attempt, fire, medical, missing-person, "
 			"nuisance, other",
-			&p.category) ||
+			&p->category) ||
 	    !parse_enum(q, "severity", signal_severity_parse, "minor, moderate, severe, extreme",
-			&p.severity) ||
-	    !parse_enum(q, "status", signal_status_parse, "real, test, exercise", &p.status) ||
-	    !parse_enum(q, "kind", kind_parse, "alert, update", &p.kind) ||
-	    !opt_str(q, "description", p.description, sizeof(p.description)) ||
-	    !opt_str(q, "where", p.where, sizeof(p.where)) || !opt_bool(q, "called112", &p.called112) ||
+			&p->severity) ||
+	    !parse_enum(q, "status", signal_status_parse, "real, test, exercise", &p->status) ||
+	    !parse_enum(q, "kind", kind_parse, "alert, update", &p->kind) ||
+	    !opt_str(q, "description", p->description, sizeof(p->description)) ||
+	    !opt_str(q, "where", p->where, sizeof(p->where)) || !opt_bool(q, "called112", &p->called112) ||
 	    !opt_bool(q, "share", &share) || !opt_uint(q, "expires_in", 30 * 86400, &expires_in))
 		return;
-	if (!p.description[0]) {
+	if (!p->description[0]) {
 		reply_error(q, "invalid", "description: say what is happening (behaviour, not appearance)");
 		return;
 	}
@@ -196,10 +195,10 @@ void op_send(struct req *q)
 	int no = mpmap_int(q->m, "lon_e6", -180000000, 180000000, &lon);
 	int nr = mpmap_uint(q->m, "radius_m", RADIUS_MAX, &radius);
 	if (nl == 0 && no == 0 && nr == 0 && radius > 0) {
-		p.has_point = true;
-		p.lat_e6 = (int32_t)lat;
-		p.lon_e6 = (int32_t)lon;
-		p.radius_m = (uint32_t)radius;
+		p->has_point = true;
+		p->lat_e6 = (int32_t)lat;
+		p->lon_e6 = (int32_t)lon;
+		p->radius_m = (uint32_t)radius;
 	} else if (nl != SAMEN_ENOTFOUND || no != SAMEN_ENOTFOUND || nr != SAMEN_ENOTFOUND) {
 		reply_error(q, "invalid", "point: lat_e6 (-90e6..90e6), lon_e6 (-180e6..180e6) and "
 					  "radius_m (1..%d) go together",
@@ -212,28 +211,33 @@ void op_send(struct req *q)
 	}
 	if (!collect(q, &s))
 		return;
-	if (parse_refs(q, &s, &p))
-		publish_signal(q, &p, share, expires_in);
+	if (parse_refs(q, &s, p))
+		publish_signal(q, p, share, expires_in);
 	view_free(&s);
-	sodium_memzero(&p, sizeof(p));
+}
+
+void op_send(struct req *q)
+{
+	struct signal_plain p;
+	send_signal(q, &p);
+	sodium_memzero(&p, sizeof(p)); /* on every path: the text is a household's */
 }
 
 /* ack and resolve: a signal that refers to an earlier one. */
-static void op_reply_to(struct req *q, uint8_t kind)
+static void reply_signal(struct req *q, uint8_t kind, struct signal_plain *p)
 {
-	struct signal_plain p;
 	struct sigset s;
 	char ref[80], ack[24] = "";
 	bool share = false;
 
 	if (!need_member(q))
 		return;
-	memset(&p, 0, sizeof(p));
+	memset(p, 0, sizeof(*p));
 	if (mpmap_str(q->m, "ref", ref, sizeof(ref)) < 0) {
 		reply_error(q, "invalid", "ref: the id of the signal you answer");
 		return;
 	}
-	if (!opt_str(q, "text", p.description, sizeof(p.description)) ||
+	if (!opt_str(q, "text", p->description, sizeof(p->description)) ||
 	    !opt_str(q, "ack", ack, sizeof(ack)) || !opt_bool(q, "share", &share))
 		return;
 	if (!collect(q, &s))
@@ -243,31 +247,38 @@ static void op_reply_to(struct req *q, uint8_t kind)
 		view_free(&s);
 		return;
 	}
-	p.kind = kind;
-	p.category = head->p.category;
-	p.severity = head->p.severity;
-	p.status = head->p.status;
-	snprintf(p.where, sizeof(p.where), "%s", head->p.where);
-	memcpy(p.refs[0], head->id, 32);
-	p.n_refs = 1;
+	p->kind = kind;
+	p->category = head->p.category;
+	p->severity = head->p.severity;
+	p->status = head->p.status;
+	snprintf(p->where, sizeof(p->where), "%s", head->p.where);
+	memcpy(p->refs[0], head->id, 32);
+	p->n_refs = 1;
 	if (kind == SIG_ACK) {
 		if (!strcmp(ack, "112-called")) {
-			p.ack = ACK_CALLED_112;
-			p.called112 = true;
+			p->ack = ACK_CALLED_112;
+			p->called112 = true;
 		} else if (!strcmp(ack, "looking")) {
-			p.ack = ACK_LOOKING;
-		} else if (!strcmp(ack, "text") && p.description[0]) {
-			p.ack = ACK_TEXT;
+			p->ack = ACK_LOOKING;
+		} else if (!strcmp(ack, "text") && p->description[0]) {
+			p->ack = ACK_TEXT;
 		} else {
 			reply_error(q, "invalid", "ack: one of 112-called, looking, or text (with text)");
 			view_free(&s);
 			return;
 		}
 	}
-	uint64_t left = head->expires > (uint64_t)time(NULL) ? head->expires - (uint64_t)time(NULL) : 3600;
-	publish_signal(q, &p, share || head->shared > 0, left < 3600 ? 3600 : left);
+	uint64_t now = (uint64_t)time(NULL);
+	uint64_t left = head->expires > now ? head->expires - now : 3600;
+	publish_signal(q, p, share || head->shared > 0, left < 3600 ? 3600 : left);
 	view_free(&s);
-	sodium_memzero(&p, sizeof(p));
+}
+
+static void op_reply_to(struct req *q, uint8_t kind)
+{
+	struct signal_plain p;
+	reply_signal(q, kind, &p);
+	sodium_memzero(&p, sizeof(p)); /* on every path: the text is a household's */
 }
 
 void op_ack(struct req *q) { op_reply_to(q, SIG_ACK); }

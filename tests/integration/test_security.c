@@ -815,6 +815,25 @@ static void test_control_socket_private(void **state)
 
 	assert_int_equal(connect_as_nobody(n.dir, ctl), CHILD_EACCES);
 
+	/* a request without an op text is refused with a message of samend's
+	 * own words, not with whatever was on its stack */
+	static const uint8_t no_op[][4] = {{0x80}, {0x81, 0xa2, 'o', 'p'}};
+	static const size_t no_op_len[] = {1, 4};
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t req[8];
+		struct hreply r;
+		char why[256] = "";
+		size_t len = no_op_len[i];
+		memcpy(req, no_op[i], len);
+		if (i == 1)
+			req[len++] = 0x05; /* {"op": 5} */
+		assert_true(hnode_call_msg(&n, req, len, &r, 5000));
+		assert_false(hreply_ok(&r));
+		hreply_str(&r, "error", why, sizeof(why));
+		hreply_free(&r);
+		assert_string_equal(why, "a request is a map with an 'op' field (no 'op' text)");
+	}
+
 	/* the socket's own mode holds even if someone opens the directory */
 	assert_int_equal(chmod(n.dir, 0711), 0);
 	int r = connect_as_nobody(n.dir, ctl);
