@@ -109,7 +109,7 @@ static void test_libzmq_trigger(void **state)
 	};
 #define NV 3
 	const size_t nv = NV;
-	/* 6 s: the engine is marked by the first PING after the close (<= 2 s)
+	/* the engine is marked by the first PING after the close (<= 2 s)
 	 * and asserts at the next one (2 s later) */
 	const int live_ms = 7000;
 	char errpath[NV][700];
