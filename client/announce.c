@@ -98,10 +98,9 @@ int announce_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
-	for (unsigned i = 1; kind && i < 5; i++)
-		if (!strcmp(kind, kinds[i]))
-			r.u.announce.kind = (uint8_t)i;
+	int k = kind ? record_announce_kind_parse(kind) : SAMEN_EINVAL;
+	if (k > 0)
+		r.u.announce.kind = (uint8_t)k;
 	if (!s.endpoint || !relay_key || !nbhd || !text || !r.u.announce.kind)
 		return authlink_fail(EXIT_USAGE, "announce: --relay, --relay-key, --nbhd, --kind "
 					"(lookout, found, enroute, info) and --text are required");

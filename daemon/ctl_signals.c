@@ -389,7 +389,6 @@ static int announce_one(void *ctx, const uint8_t id[32], const uint8_t *data, si
 	struct req *q = ctx;
 	struct record r;
 	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
-	static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
 	(void)id;
 	if (record_decode(data, len, &r) != 0)
 		return 0;
@@ -402,7 +401,7 @@ static int announce_one(void *ctx, const uint8_t id[32], const uint8_t *data, si
 	mpmap_put_str(&q->out.pk, "label", label);
 	mpmap_put_uint(&q->out.pk, "created", r.created);
 	mpmap_put_uint(&q->out.pk, "expires", r.u.announce.expires);
-	mpmap_put_str(&q->out.pk, "kind", kinds[r.u.announce.kind]);
+	mpmap_put_str(&q->out.pk, "kind", record_announce_kind_name(r.u.announce.kind));
 	mpmap_put_str(&q->out.pk, "text", r.u.announce.text);
 	mpmap_put_str(&q->out.pk, "where", r.u.announce.where);
 	return 0;

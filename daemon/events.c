@@ -67,7 +67,6 @@ static bool event_pack(struct daemon *d, const struct record *r, struct mp_buf *
 			mpmap_put_str(&ev->pk, "target", target);
 			mpmap_put_str(&ev->pk, "reason", r->u.retraction.reason);
 		} else {
-			static const char *const kinds[] = {"", "lookout", "found", "enroute", "info"};
 			msgpack_pack_map(&ev->pk, 9);
 			mpmap_put_str(&ev->pk, "event", "announcement");
 			mpmap_put_str(&ev->pk, "id", hex);
@@ -75,7 +74,7 @@ static bool event_pack(struct daemon *d, const struct record *r, struct mp_buf *
 			mpmap_put_str(&ev->pk, "label", label);
 			mpmap_put_uint(&ev->pk, "created", r->created);
 			mpmap_put_uint(&ev->pk, "expires", r->u.announce.expires);
-			mpmap_put_str(&ev->pk, "kind", kinds[r->u.announce.kind]);
+			mpmap_put_str(&ev->pk, "kind", record_announce_kind_name(r->u.announce.kind));
 			mpmap_put_str(&ev->pk, "text", r->u.announce.text);
 			mpmap_put_str(&ev->pk, "where", r->u.announce.where);
 		}

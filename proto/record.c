@@ -475,3 +475,21 @@ int record_role_parse(const char *name)
 			return i;
 	return SAMEN_EINVAL;
 }
+
+static const char *const announce_names[] = {
+	[ANNOUNCE_LOOKOUT] = "lookout", [ANNOUNCE_FOUND] = "found",
+	[ANNOUNCE_ENROUTE] = "enroute", [ANNOUNCE_INFO] = "info",
+};
+
+const char *record_announce_kind_name(unsigned kind)
+{
+	return kind >= ANNOUNCE_LOOKOUT && kind <= ANNOUNCE_INFO ? announce_names[kind] : "unknown";
+}
+
+int record_announce_kind_parse(const char *name)
+{
+	for (int i = ANNOUNCE_LOOKOUT; i <= ANNOUNCE_INFO; i++)
+		if (strcmp(name, announce_names[i]) == 0)
+			return i;
+	return SAMEN_EINVAL;
+}

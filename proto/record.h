@@ -181,5 +181,10 @@ const char *record_kind_name(unsigned kind);
 const char *record_role_name(unsigned role);
 /* Parses a role name; returns the role or SAMEN_EINVAL. */
 int record_role_parse(const char *name);
+/* An authority announcement's kind as the protocol names it ("lookout",
+ * "found", "enroute", "info"; "unknown" out of range), and back (the kind,
+ * or SAMEN_EINVAL). */
+const char *record_announce_kind_name(unsigned kind);
+int record_announce_kind_parse(const char *name);
 
 #endif
