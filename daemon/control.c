@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "control_int.h"
+#include "router.h"
 #include "events.h"
 #include "../keys/keytext.h"
 #include "../proto/ctl.h"
@@ -209,27 +210,11 @@ void control_handle(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
 		zmq_msg_t rid, body;
-		int more = 0;
-		size_t sz = sizeof(more);
-		zmq_msg_init(&rid);
-		if (zmq_msg_recv(&rid, d->ctl, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&rid);
+		int got = router_recv(d->ctl, &rid, &body);
+		if (got == 0)
 			return;
-		}
-		zmq_getsockopt(d->ctl, ZMQ_RCVMORE, &more, &sz);
-		zmq_msg_init(&body);
-		if (!more || zmq_msg_recv(&body, d->ctl, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&rid);
-			zmq_msg_close(&body);
+		if (got < 0)
 			continue;
-		}
-		/* drop any further frames: one request is one frame */
-		while (zmq_getsockopt(d->ctl, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-			zmq_msg_t junk;
-			zmq_msg_init(&junk);
-			zmq_msg_recv(&junk, d->ctl, ZMQ_DONTWAIT);
-			zmq_msg_close(&junk);
-		}
 		struct req q;
 		msgpack_unpacked u;
 		memset(&q, 0, sizeof(q));

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "router.h"
 #include "log.h"
 #include "../proto/mpmap.h"
 #include "../keys/keytext.h"
@@ -320,28 +321,15 @@ void join_server_handle(struct daemon *d)
 {
 	for (int budget = 0; budget < 16; budget++) {
 		zmq_msg_t rid, body;
-		int more = 0;
-		size_t sz = sizeof(more);
-		zmq_msg_init(&rid);
-		zmq_msg_init(&body);
-		if (zmq_msg_recv(&rid, d->joinsock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&rid);
-			zmq_msg_close(&body);
+		int got = router_recv(d->joinsock, &rid, &body);
+		if (got == 0)
 			return;
-		}
-		zmq_getsockopt(d->joinsock, ZMQ_RCVMORE, &more, &sz);
-		if (more && zmq_msg_recv(&body, d->joinsock, ZMQ_DONTWAIT) >= 0) {
-			const char *user = zmq_msg_gets(&body, "User-Id");
-			if (user && d->node.have_nbhd && node_my_role(&d->node) == ROLE_COORDINATOR)
-				serve_request(d, zmq_msg_data(&rid), zmq_msg_size(&rid), user,
-					      zmq_msg_data(&body), zmq_msg_size(&body));
-		}
-		while (zmq_getsockopt(d->joinsock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-			zmq_msg_t junk;
-			zmq_msg_init(&junk);
-			zmq_msg_recv(&junk, d->joinsock, ZMQ_DONTWAIT);
-			zmq_msg_close(&junk);
-		}
+		if (got < 0)
+			continue;
+		const char *user = zmq_msg_gets(&body, "User-Id");
+		if (user && d->node.have_nbhd && node_my_role(&d->node) == ROLE_COORDINATOR)
+			serve_request(d, zmq_msg_data(&rid), zmq_msg_size(&rid), user,
+				      zmq_msg_data(&body), zmq_msg_size(&body));
 		zmq_msg_close(&rid);
 		zmq_msg_close(&body);
 	}

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "daemon.h"
+#include "router.h"
 #include "log.h"
 #include "../keys/keytext.h"
 #include "../proto/submsg.h"
@@ -423,48 +424,34 @@ void relay_handle(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
 		zmq_msg_t rid, body;
-		int more = 0;
-		size_t sz = sizeof(more);
-		zmq_msg_init(&rid);
-		zmq_msg_init(&body);
-		if (zmq_msg_recv(&rid, d->subsock, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&rid);
-			zmq_msg_close(&body);
+		int got = router_recv(d->subsock, &rid, &body);
+		if (got == 0)
 			return;
+		if (got < 0)
+			continue;
+		const char *user = zmq_msg_gets(&body, "User-Id");
+		uint8_t key[32];
+		msgpack_unpacked u;
+		struct submsg_req q;
+		const char *why = "";
+		msgpack_unpacked_init(&u);
+		const uint8_t *r = zmq_msg_data(&rid);
+		size_t rl = zmq_msg_size(&rid);
+		if (!user || sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) != 0) {
+			/* cannot happen: ZAP set it */
+		} else if (submsg_req_decode(zmq_msg_data(&body), zmq_msg_size(&body), &u, &q,
+					     &why) < 0) {
+			char text[160];
+			snprintf(text, sizeof(text), "not a subscriber request: %s", why);
+			reply_error(d, r, rl, text, NULL);
+		} else if (q.op == SUBOP_SUBSCRIBE) {
+			on_subscribe(d, r, rl, key, &q);
+		} else if (q.op == SUBOP_CREDIT) {
+			on_credit(d, r, rl, &q);
+		} else {
+			on_announce(d, r, rl, key, &q);
 		}
-		zmq_getsockopt(d->subsock, ZMQ_RCVMORE, &more, &sz);
-		if (more && zmq_msg_recv(&body, d->subsock, ZMQ_DONTWAIT) >= 0 &&
-		    zmq_msg_size(&rid) <= RID_MAX) {
-			const char *user = zmq_msg_gets(&body, "User-Id");
-			uint8_t key[32];
-			msgpack_unpacked u;
-			struct submsg_req q;
-			const char *why = "";
-			msgpack_unpacked_init(&u);
-			const uint8_t *r = zmq_msg_data(&rid);
-			size_t rl = zmq_msg_size(&rid);
-			if (!user || sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) != 0) {
-				/* cannot happen: ZAP set it */
-			} else if (submsg_req_decode(zmq_msg_data(&body), zmq_msg_size(&body), &u, &q,
-						     &why) < 0) {
-				char text[160];
-				snprintf(text, sizeof(text), "not a subscriber request: %s", why);
-				reply_error(d, r, rl, text, NULL);
-			} else if (q.op == SUBOP_SUBSCRIBE) {
-				on_subscribe(d, r, rl, key, &q);
-			} else if (q.op == SUBOP_CREDIT) {
-				on_credit(d, r, rl, &q);
-			} else {
-				on_announce(d, r, rl, key, &q);
-			}
-			msgpack_unpacked_destroy(&u);
-		}
-		while (zmq_getsockopt(d->subsock, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-			zmq_msg_t junk;
-			zmq_msg_init(&junk);
-			zmq_msg_recv(&junk, d->subsock, ZMQ_DONTWAIT);
-			zmq_msg_close(&junk);
-		}
+		msgpack_unpacked_destroy(&u);
 		zmq_msg_close(&rid);
 		zmq_msg_close(&body);
 	}

@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "router.h"
 #include "events.h"
 #include "tree.h"
 #include "hook.h"
@@ -149,32 +150,18 @@ static void handle_mesh(struct daemon *d)
 	uint64_t start = daemon_now_ms();
 	for (int budget = 0; budget < 256 && daemon_now_ms() - start < BATCH_MS; budget++) {
 		zmq_msg_t rid, body;
-		int more = 0;
-		size_t sz = sizeof(more);
-		zmq_msg_init(&rid);
-		zmq_msg_init(&body);
-		if (!d->mesh || zmq_msg_recv(&rid, d->mesh, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&rid);
-			zmq_msg_close(&body);
+		int got = router_recv(d->mesh, &rid, &body);
+		if (got == 0)
 			return;
-		}
-		zmq_getsockopt(d->mesh, ZMQ_RCVMORE, &more, &sz);
-		if (more && zmq_msg_recv(&body, d->mesh, ZMQ_DONTWAIT) >= 0 &&
-		    zmq_msg_size(&rid) <= RID_MAX) {
-			const char *user = zmq_msg_gets(&body, "User-Id");
-			uint8_t key[32];
-			struct link *l = net_link_by_rid(d, zmq_msg_data(&rid), zmq_msg_size(&rid));
-			if (!l && user && sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) == 0)
-				l = net_accept_inbound(d, key, zmq_msg_data(&rid), zmq_msg_size(&rid));
-			if (l)
-				gossip_on_message(d, l, zmq_msg_data(&body), zmq_msg_size(&body));
-		}
-		while (zmq_getsockopt(d->mesh, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-			zmq_msg_t junk;
-			zmq_msg_init(&junk);
-			zmq_msg_recv(&junk, d->mesh, ZMQ_DONTWAIT);
-			zmq_msg_close(&junk);
-		}
+		if (got < 0)
+			continue;
+		const char *user = zmq_msg_gets(&body, "User-Id");
+		uint8_t key[32];
+		struct link *l = net_link_by_rid(d, zmq_msg_data(&rid), zmq_msg_size(&rid));
+		if (!l && user && sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) == 0)
+			l = net_accept_inbound(d, key, zmq_msg_data(&rid), zmq_msg_size(&rid));
+		if (l)
+			gossip_on_message(d, l, zmq_msg_data(&body), zmq_msg_size(&body));
 		zmq_msg_close(&rid);
 		zmq_msg_close(&body);
 	}
