@@ -764,11 +764,6 @@ int store_sync(store_t *st)
 	return store_err(rc);
 }
 
-bool store_sync_pending(const store_t *st)
-{
-	return st && st->unsynced;
-}
-
 int store_get(store_t *st, const uint8_t id[32], uint8_t **data, size_t *len)
 {
 	MDB_txn *txn = NULL;
@@ -842,24 +837,6 @@ int store_has_each(store_t *st, const uint8_t (*ids)[32], size_t n, int *present
 		present[i] = rc == 0;
 		rc = 0;
 	}
-	mdb_txn_abort(txn);
-	return store_err(rc);
-}
-
-int store_id_by_seq(store_t *st, const uint8_t author[32], uint64_t seq,
-		    uint8_t id_out[32])
-{
-	uint8_t key[SEQKEY_LEN];
-	MDB_txn *txn;
-	int rc;
-
-	if (!st || !author || !id_out)
-		return SAMEN_EINVAL;
-	rc = begin_txn(st, MDB_RDONLY, &txn);
-	if (rc)
-		return store_err(rc);
-	seq_key(key, author, seq);
-	rc = get_exact(txn, st->db[DB_BYSEQ], key, sizeof(key), id_out, 32);
 	mdb_txn_abort(txn);
 	return store_err(rc);
 }
@@ -1371,49 +1348,6 @@ int store_meta_get(store_t *st, const char *name, void *buf, size_t cap, size_t 
 		*len = v.mv_size;
 	}
 	mdb_txn_abort(txn);
-	return store_err(rc);
-}
-
-struct next_seq {
-	const char *name;
-	size_t name_len;
-	uint64_t seq;
-};
-
-static int next_seq_txn(store_t *st, MDB_txn *txn, void *ctx)
-{
-	struct next_seq *n = ctx;
-	uint8_t b[8];
-	uint64_t last = 0;
-	MDB_val k = mval(n->name, n->name_len), v;
-	int rc = mdb_get(txn, st->db[DB_META], &k, &v);
-
-	if (rc == 0) {
-		if (v.mv_size != 8)
-			return SAMEN_EINVAL; /* name holds something else */
-		last = get_u64(v.mv_data);
-	} else if (rc != MDB_NOTFOUND) {
-		return rc;
-	}
-	if (last == UINT64_MAX)
-		return SAMEN_ETOOBIG;
-	n->seq = last + 1;
-	put_u64(b, n->seq);
-	return put(txn, st->db[DB_META], n->name, n->name_len, b, 8, 0);
-}
-
-int store_next_seq(store_t *st, const char *name, uint64_t *seq_out)
-{
-	struct next_seq n = { name, 0, 0 };
-	int rc = meta_name(st, name, &n.name_len);
-
-	if (rc)
-		return rc;
-	if (!seq_out)
-		return SAMEN_EINVAL;
-	rc = write_txn(st, next_seq_txn, &n);
-	if (rc == 0)
-		*seq_out = n.seq; /* only now: the commit has returned */
 	return store_err(rc);
 }
 

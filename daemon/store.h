@@ -45,8 +45,8 @@
  * The store_each_*() callbacks run inside a read transaction: they may call
  * the read-only functions (store_get, store_has, store_vv_get, ...) but not
  * one that writes (store_put_batch, store_vv_skip, store_prune,
- * store_meta_put, store_next_seq), since growing the map would pull the
- * bytes they are looking at from under them.
+ * store_meta_put, ...), since growing the map would pull the bytes they are
+ * looking at from under them.
  */
 #ifndef SAMEN_STORE_H
 #define SAMEN_STORE_H
@@ -122,9 +122,6 @@ int store_put_batch_deferred(store_t *st, const struct store_rec *recs, size_t n
 /* Makes every deferred write durable; 0 at once when none is pending. */
 int store_sync(store_t *st);
 
-/* Whether a deferred write still waits for store_sync(). */
-bool store_sync_pending(const store_t *st);
-
 /*
  * Copies the record with this id into a malloc'ed buffer (*data, *len);
  * the caller frees *data. Returns SAMEN_ENOTFOUND if absent.
@@ -140,10 +137,6 @@ int store_has(store_t *st, const uint8_t id[32]);
  * meaningless). */
 int store_has_each(store_t *st, const uint8_t (*ids)[32], size_t n, int *present)
 	SAMEN_MUST_CHECK;
-
-/* Looks up the id of (author, seq). Returns SAMEN_ENOTFOUND if absent. */
-int store_id_by_seq(store_t *st, const uint8_t author[32], uint64_t seq,
-		    uint8_t id_out[32]) SAMEN_MUST_CHECK;
 
 struct store_vv_entry {
 	uint8_t author[32];
@@ -248,16 +241,6 @@ int store_meta_put(store_t *st, const char *name, const void *val, size_t len)
 	SAMEN_MUST_CHECK;
 int store_meta_get(store_t *st, const char *name, void *buf, size_t cap,
 		   size_t *len) SAMEN_MUST_CHECK;
-
-/*
- * Reserves the next own sequence number under counter `name` (persisted and
- * committed before it is returned, so a number is never used twice even
- * across a crash). First call returns 1. The counter is the meta value
- * `name`, 8 bytes big-endian, holding the last number reserved (so
- * store_meta_get can read it); SAMEN_EINVAL if `name` holds something else.
- */
-int store_next_seq(store_t *st, const char *name, uint64_t *seq_out)
-	SAMEN_MUST_CHECK;
 
 struct store_stats {
 	uint64_t records;
