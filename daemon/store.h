@@ -9,30 +9,10 @@
  * the environment is opened without MDB_NOSYNC/MDB_NOMETASYNC, so a returned
  * 0 means the bytes are on disk.
  *
- * Sub-databases (format 2):
- *   data      cursor(u64 BE)                 -> id[32] encoded record bytes
- *   ids       id[32]                         -> cursor(u64 BE)
- *   byseq     author[32] seq(u64 BE)         -> id[32]
- *   vv        author[32]                     -> contig(u64 BE) max(u64 BE)
- *   kinds     nbhd[32] kind(u8) cursor(u64 BE) -> (empty)
- *   expiries  expires(u64 BE) cursor(u64 BE) -> author[32] seq(u64 BE) nbhd[32]
- *                                                kind(u8)
- *                                                (expires != 0 only; the value
- *                                                is what store_prune() needs to
- *                                                find the index entries, since
- *                                                data holds opaque bytes)
- *   meta      name (bytes)                   -> value (bytes); names the
- *                                                store uses itself begin with
- *                                                a NUL byte (last cursor given,
- *                                                format version)
- *
- * Each stored record gets the next cursor, and everything but `ids` is keyed
- * so that a batch's new entries sit next to each other (by cursor; byseq by
- * author and seq): a commit then writes about one page per record, in
- * `ids`, rather than one in each of three trees keyed by a hash, and the
- * fsync that makes a commit durable pays per page. Format 1 (records by id,
- * bykind and expiry keyed by id, cursor -> id) is converted by store_open(),
- * in one transaction.
+ * The records are kept in format 2; a format 1 store is converted by
+ * store_open(), in one transaction. The layout on disk, and which
+ * daemon/store*.c file does what, is in daemon/store_int.h, which only the
+ * store's own files include.
  *
  * The version vector entry of an author holds `contig`, the highest n such
  * that seq 1..n have all been stored (or skipped with store_vv_skip()),
