@@ -16,7 +16,8 @@
  *
  * The version vector entry of an author holds `contig`, the highest n such
  * that seq 1..n have all been stored (or skipped with store_vv_skip()),
- * and `max`, the highest seq stored.
+ * and `max`, the highest seq stored. The store does not hand out sequence
+ * numbers, not even the node's own: keys/seqfile.h says where they come from.
  *
  * Every function returns 0 (or a count) on success, or a negative code: a
  * SAMEN_E* code from proto/err.h or -errno. Single-threaded use: a store_t
@@ -212,8 +213,9 @@ int store_delete(store_t *st, const uint8_t id[32], uint64_t expires) SAMEN_MUST
 int store_forget(store_t *st, const struct store_rec *recs, size_t n) SAMEN_MUST_CHECK;
 
 /*
- * Small persistent values (own sequence number, settings). name is a
- * NUL-terminated string of 1 to 511 bytes (SAMEN_EINVAL otherwise).
+ * Small persistent values the daemon keeps beside its records (its
+ * neighbourhood, the invites it issued). name is a NUL-terminated string
+ * of 1 to 511 bytes (SAMEN_EINVAL otherwise).
  * store_meta_get copies at most cap bytes into buf and sets *len to the
  * stored length; SAMEN_ENOTFOUND if absent.
  */
