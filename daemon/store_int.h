@@ -188,6 +188,19 @@ int store_vv_note(store_t *st, MDB_txn *txn, const uint8_t author[32], uint64_t 
 /* ---- store_walk.c ---- */
 
 /*
+ * Walks one index in a read transaction of its own: from the first key >=
+ * start (from the first key when start_len is 0), while keys begin with the
+ * first prefix_len bytes of start; a key of another length than klen is
+ * corruption. Hands each entry to visit; *stop receives a non-zero return of
+ * the caller's callback, and visit returning MDB_NOTFOUND ends the walk
+ * cleanly.
+ */
+typedef int (*visit_fn)(store_t *st, MDB_txn *txn, const MDB_val *k,
+			const MDB_val *v, void *ctx, int *stop);
+int store_walk(store_t *st, int db, const void *start, size_t start_len,
+	       size_t prefix_len, size_t klen, visit_fn visit, void *ctx, int *stop);
+
+/*
  * The highest cursor ever given: the persisted mark, or the data db's last
  * key should that ever be ahead of it. Pruning deletes data keys but never
  * the mark, so a cursor is not handed out twice.

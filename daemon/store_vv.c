@@ -88,56 +88,48 @@ int store_vv_note(store_t *st, MDB_txn *txn, const uint8_t author[32], uint64_t 
 	return vv_write(st, txn, author, contig, max);
 }
 
+struct vv_list {
+	struct store_vv_entry *arr;
+	size_t count, cap;
+};
+
+static int visit_vv(store_t *st, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
+		    void *ctx, int *stop)
+{
+	struct vv_list *l = ctx;
+	struct store_vv_entry *grown;
+
+	(void)st, (void)txn, (void)stop;
+	if (v->mv_size != VV_LEN)
+		return SAMEN_ESTORE;
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		grown = reallocarray(l->arr, l->cap, sizeof(*l->arr));
+		if (!grown)
+			return ENOMEM;
+		l->arr = grown;
+	}
+	memcpy(l->arr[l->count].author, k->mv_data, 32);
+	l->arr[l->count].contig = get_u64(v->mv_data);
+	l->arr[l->count].max = get_u64((const uint8_t *)v->mv_data + 8);
+	l->count++;
+	return 0;
+}
+
 int store_vv(store_t *st, struct store_vv_entry **entries, size_t *n)
 {
-	struct store_vv_entry *arr = NULL, *grown;
-	size_t count = 0, cap = 0;
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	int rc;
+	struct vv_list l = { NULL, 0, 0 };
+	int stop, rc;
 
 	if (!st || !entries || !n)
 		return SAMEN_EINVAL;
-	rc = store_begin(st, MDB_RDONLY, &txn);
-	if (rc)
-		goto out;
-	rc = mdb_cursor_open(txn, st->db[DB_VV], &c);
-	if (rc)
-		goto out;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 32 || v.mv_size != VV_LEN) {
-			rc = SAMEN_ESTORE;
-			goto out;
-		}
-		if (count == cap) {
-			cap = cap ? cap * 2 : 16;
-			grown = reallocarray(arr, cap, sizeof(*arr));
-			if (!grown) {
-				rc = ENOMEM;
-				goto out;
-			}
-			arr = grown;
-		}
-		memcpy(arr[count].author, k.mv_data, 32);
-		arr[count].contig = get_u64(v.mv_data);
-		arr[count].max = get_u64((const uint8_t *)v.mv_data + 8);
-		count++;
-	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out:
-	if (c)
-		mdb_cursor_close(c);
-	if (txn)
-		mdb_txn_abort(txn);
+	rc = store_walk(st, DB_VV, "", 0, 0, 32, visit_vv, &l, &stop);
 	if (rc) {
-		free(arr);
+		free(l.arr);
 		return store_err(rc);
 	}
-	*entries = arr;
-	*n = count;
+	*entries = l.arr;
+	*n = l.count;
 	return 0;
 }
 

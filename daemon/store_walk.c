@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * store_walk.c — reading the store in order: by author and seq, by kind in
- * a neighbourhood, and from a relay cursor, all through one walk() over an
- * index inside a read transaction; and the cursor high-water mark that
- * numbers new records. Apart from store.c because these are how most of the
+ * a neighbourhood, and from a relay cursor, all through one store_walk()
+ * over an index inside a read transaction (store_vv() uses it too); and the
+ * cursor high-water mark that numbers new records. Apart from store.c because these are how most of the
  * daemon reads the store (gossip, relay, control, views, purge), each with
  * a callback that runs inside the walk's transaction (store.h says what it
  * may call).
@@ -60,16 +60,8 @@ static int rec_data(store_t *st, MDB_txn *txn, const void *id, MDB_val *out)
 	return rc == MDB_NOTFOUND ? SAMEN_ESTORE : rc;
 }
 
-/*
- * Shared walk over one index: starts at the first key >= start, stays while
- * keys are klen bytes long and begin with prefix, and hands each entry to
- * visit. *stop receives a non-zero return of the caller's callback.
- */
-typedef int (*visit_fn)(store_t *st, MDB_txn *txn, const MDB_val *k,
-			const MDB_val *v, void *ctx, int *stop);
-
-static int walk(store_t *st, int db, const void *start, size_t start_len,
-		size_t prefix_len, size_t klen, visit_fn visit, void *ctx, int *stop)
+int store_walk(store_t *st, int db, const void *start, size_t start_len,
+	       size_t prefix_len, size_t klen, visit_fn visit, void *ctx, int *stop)
 {
 	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL;
@@ -83,7 +75,7 @@ static int walk(store_t *st, int db, const void *start, size_t start_len,
 	rc = mdb_cursor_open(txn, st->db[db], &c);
 	if (rc)
 		goto out;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	for (rc = mdb_cursor_get(c, &k, &v, start_len ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < prefix_len || memcmp(k.mv_data, start, prefix_len) != 0)
 			break;
@@ -138,8 +130,8 @@ int store_each_by_author(store_t *st, const uint8_t author[32],
 	if (after_seq == UINT64_MAX)
 		return 0;
 	seq_key(start, author, after_seq + 1);
-	rc = walk(st, DB_BYSEQ, start, sizeof(start), 32, SEQKEY_LEN,
-		  visit_author, &w, &stop);
+	rc = store_walk(st, DB_BYSEQ, start, sizeof(start), 32, SEQKEY_LEN,
+			visit_author, &w, &stop);
 	return stop ? stop : store_err(rc);
 }
 
@@ -174,8 +166,8 @@ int store_each_by_kind(store_t *st, const uint8_t nbhd[32], uint8_t kind,
 		return SAMEN_EINVAL;
 	memcpy(start, nbhd, 32);
 	start[32] = kind;
-	rc = walk(st, DB_BYKIND, start, sizeof(start), sizeof(start), KINDKEY_LEN,
-		  visit_kind, &w, &stop);
+	rc = store_walk(st, DB_BYKIND, start, sizeof(start), sizeof(start), KINDKEY_LEN,
+			visit_kind, &w, &stop);
 	return stop ? stop : store_err(rc);
 }
 
@@ -200,7 +192,7 @@ static int visit_cursor(store_t *st, MDB_txn *txn, const MDB_val *k,
 		return rc;
 	w->count++;
 	*stop = w->fn(w->ctx, get_u64(k->mv_data), id, data.mv_data, data.mv_size);
-	/* At the limit: MDB_NOTFOUND is what walk() treats as a clean end. */
+	/* At the limit: MDB_NOTFOUND is what store_walk() treats as a clean end. */
 	return w->count >= w->limit ? MDB_NOTFOUND : 0;
 }
 
@@ -218,7 +210,7 @@ int store_each_from_cursor(store_t *st, uint64_t after, size_t limit,
 	if (after == UINT64_MAX)
 		return 0;
 	put_u64(start, after + 1);
-	rc = walk(st, DB_DATA, start, sizeof(start), 0, 8, visit_cursor, &w, &stop);
+	rc = store_walk(st, DB_DATA, start, sizeof(start), 0, 8, visit_cursor, &w, &stop);
 	if (stop)
 		return stop;
 	return rc ? store_err(rc) : w.count;
