@@ -15,8 +15,6 @@
  */
 static const char *const v1_names[V1_COUNT] = { "records", "bykind", "expiry", "cursor" };
 
-#define V1_KINDKEY_LEN 65         /* nbhd kind id */
-#define V1_EXPKEY_LEN 40          /* expires id */
 #define V1_EXPVAL_LEN (EXPVAL_LEN + 8) /* author seq nbhd kind cursor */
 
 /* Format 1 -> 2: one record's bytes under its cursor, and its id -> cursor. */
@@ -26,6 +24,54 @@ static int convert_one(store_t *st, MDB_txn *txn, const uint8_t ckey[8], const u
 	int rc = store_data_put(st, txn, ckey, id, data->mv_data, data->mv_size);
 
 	return rc ? rc : put(txn, st->db[DB_IDS], id, 32, ckey, 8, MDB_NOOVERWRITE);
+}
+
+/* After a loop over cursor *c: closes it; the loop ran out (MDB_NOTFOUND)
+ * is 0, any other end its error (a 0 there, a loop left early without one,
+ * is SAMEN_ESTORE). */
+static int loop_end(MDB_cursor **c, int rc)
+{
+	if (*c)
+		mdb_cursor_close(*c);
+	*c = NULL;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc ? rc : SAMEN_ESTORE;
+}
+
+#define ANY_LEN SIZE_MAX
+
+/*
+ * Format 1 keyed bykind and expiry by a prefix and the record's id, format 2
+ * by the prefix and its cursor: moves each entry of the format 1 index
+ * `from` (key plen + 32 bytes; value old_vlen bytes unless ANY_LEN) to `to`
+ * with the first vlen bytes of its value. An entry whose id names no record
+ * is dropped.
+ */
+static int rekey(store_t *st, MDB_txn *txn, MDB_dbi from, int to, size_t plen,
+		 size_t old_vlen, size_t vlen)
+{
+	uint8_t key[KINDKEY_LEN > EXPKEY_LEN ? KINDKEY_LEN : EXPKEY_LEN];
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, from, &c);
+
+	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != plen + 32 || (old_vlen != ANY_LEN && v.mv_size != old_vlen)) {
+			rc = SAMEN_ESTORE;
+			break;
+		}
+		memcpy(key, k.mv_data, plen);
+		rc = get_exact(txn, st->db[DB_IDS], (const uint8_t *)k.mv_data + plen, 32,
+			       key + plen, 8);
+		if (rc == 0)
+			rc = put(txn, st->db[to], key, plen + 8, v.mv_data, vlen, 0);
+		if (rc && rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+	}
+	return loop_end(&c, rc);
 }
 
 /*
@@ -39,7 +85,7 @@ int store_convert_v1(store_t *st, MDB_txn *txn)
 	MDB_dbi old[V1_COUNT];
 	MDB_cursor *c = NULL;
 	MDB_val k, v, data;
-	uint8_t ckey[8], key[KINDKEY_LEN > EXPKEY_LEN ? KINDKEY_LEN : EXPKEY_LEN];
+	uint8_t ckey[8];
 	uint64_t hwm, last = 0;
 	int rc;
 
@@ -74,11 +120,9 @@ int store_convert_v1(store_t *st, MDB_txn *txn)
 		if (rc)
 			break;
 	}
-	if (c)
-		mdb_cursor_close(c);
-	c = NULL;
-	if (rc != MDB_NOTFOUND)
-		return rc ? rc : SAMEN_ESTORE;
+	rc = loop_end(&c, rc);
+	if (rc)
+		return rc;
 	if (last > hwm)
 		hwm = last;
 
@@ -106,11 +150,9 @@ int store_convert_v1(store_t *st, MDB_txn *txn)
 		if (rc)
 			break;
 	}
-	if (c)
-		mdb_cursor_close(c);
-	c = NULL;
-	if (rc != MDB_NOTFOUND)
-		return rc ? rc : SAMEN_ESTORE;
+	rc = loop_end(&c, rc);
+	if (rc)
+		return rc;
 	if (moved) {
 		put_u64(ckey, hwm);
 		rc = put(txn, st->db[DB_META], META_CURSOR, META_KEY_LEN(META_CURSOR), ckey, 8, 0);
@@ -118,49 +160,14 @@ int store_convert_v1(store_t *st, MDB_txn *txn)
 			return rc;
 	}
 
-	/* bykind: nbhd kind id -> nbhd kind cursor */
-	rc = mdb_cursor_open(txn, old[V1_BYKIND], &c);
-	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != V1_KINDKEY_LEN) {
-			rc = SAMEN_ESTORE;
-			break;
-		}
-		memcpy(key, k.mv_data, 33);
-		rc = get_exact(txn, st->db[DB_IDS], (const uint8_t *)k.mv_data + 33, 32, key + 33, 8);
-		if (rc == 0)
-			rc = put(txn, st->db[DB_BYKIND], key, KINDKEY_LEN, "", 0, 0);
-		if (rc && rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
-	}
-	if (c)
-		mdb_cursor_close(c);
-	c = NULL;
-	if (rc != MDB_NOTFOUND)
-		return rc ? rc : SAMEN_ESTORE;
-
+	/* bykind: nbhd kind id -> nbhd kind cursor (no value) */
+	rc = rekey(st, txn, old[V1_BYKIND], DB_BYKIND, 33, ANY_LEN, 0);
 	/* expiry: expires id -> author seq nbhd kind cursor, to
 	 * expires cursor -> author seq nbhd kind */
-	rc = mdb_cursor_open(txn, old[V1_EXPIRY], &c);
-	for (rc = rc ? rc : mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != V1_EXPKEY_LEN || v.mv_size != V1_EXPVAL_LEN) {
-			rc = SAMEN_ESTORE;
-			break;
-		}
-		memcpy(key, k.mv_data, 8);
-		rc = get_exact(txn, st->db[DB_IDS], (const uint8_t *)k.mv_data + 8, 32, key + 8, 8);
-		if (rc == 0)
-			rc = put(txn, st->db[DB_EXPIRY], key, EXPKEY_LEN, v.mv_data, EXPVAL_LEN, 0);
-		if (rc && rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
-	}
-	if (c)
-		mdb_cursor_close(c);
-	if (rc != MDB_NOTFOUND)
-		return rc ? rc : SAMEN_ESTORE;
+	if (rc == 0)
+		rc = rekey(st, txn, old[V1_EXPIRY], DB_EXPIRY, 8, V1_EXPVAL_LEN, EXPVAL_LEN);
+	if (rc)
+		return rc;
 
 	for (int i = 0; i < V1_COUNT; i++) {
 		rc = mdb_drop(txn, old[i], 1);
