@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * test_store.c — daemon/store.c against a real LMDB environment in a fresh
+ * test_store.c — daemon/store*.c against a real LMDB environment in a fresh
  * directory under /tmp. Records are random bytes whose id is their
  * BLAKE2b-256, as the store's callers will hand them over. At the end, the
  * node's ingest path on top of it (daemon/node.c, node_ingest): the verify
