@@ -434,7 +434,7 @@ static void apply_skip(struct daemon *d, const struct link_msg *m)
 		link_skip_entry(m->entries, i, author, &from, &upto);
 		if (!author_in(d, m->nbhd, author))
 			continue;
-		/* clamped to what the author's own records prove (store.c) */
+		/* clamped to what the author's own records prove (store_vv.c) */
 		int ret = store_vv_skip(d->node.store, author, from, upto);
 		if (ret < 0)
 			continue;

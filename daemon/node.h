@@ -129,7 +129,7 @@ int node_ingest_relayed(node_t *n, const uint8_t *const *recs, const size_t *len
 
 /*
  * Prepares r as a new record of this node: sets nbhd, author, created and
- * reserves the next sequence number (persisted first). The caller fills the
+ * reserves the next sequence number (keys/seqfile.h). The caller fills the
  * payload (for a signal: signal_encrypt()), then calls node_publish().
  */
 int node_prepare(node_t *n, struct record *r, uint8_t kind) SAMEN_MUST_CHECK;

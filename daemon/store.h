@@ -9,34 +9,15 @@
  * the environment is opened without MDB_NOSYNC/MDB_NOMETASYNC, so a returned
  * 0 means the bytes are on disk.
  *
- * Sub-databases (format 2):
- *   data      cursor(u64 BE)                 -> id[32] encoded record bytes
- *   ids       id[32]                         -> cursor(u64 BE)
- *   byseq     author[32] seq(u64 BE)         -> id[32]
- *   vv        author[32]                     -> contig(u64 BE) max(u64 BE)
- *   kinds     nbhd[32] kind(u8) cursor(u64 BE) -> (empty)
- *   expiries  expires(u64 BE) cursor(u64 BE) -> author[32] seq(u64 BE) nbhd[32]
- *                                                kind(u8)
- *                                                (expires != 0 only; the value
- *                                                is what store_prune() needs to
- *                                                find the index entries, since
- *                                                data holds opaque bytes)
- *   meta      name (bytes)                   -> value (bytes); names the
- *                                                store uses itself begin with
- *                                                a NUL byte (last cursor given,
- *                                                format version)
- *
- * Each stored record gets the next cursor, and everything but `ids` is keyed
- * so that a batch's new entries sit next to each other (by cursor; byseq by
- * author and seq): a commit then writes about one page per record, in
- * `ids`, rather than one in each of three trees keyed by a hash, and the
- * fsync that makes a commit durable pays per page. Format 1 (records by id,
- * bykind and expiry keyed by id, cursor -> id) is converted by store_open(),
- * in one transaction.
+ * The records are kept in format 2; a format 1 store is converted by
+ * store_open(), in one transaction. The layout on disk, and which
+ * daemon/store*.c file does what, is in daemon/store_int.h, which only the
+ * store's own files include.
  *
  * The version vector entry of an author holds `contig`, the highest n such
  * that seq 1..n have all been stored (or skipped with store_vv_skip()),
- * and `max`, the highest seq stored.
+ * and `max`, the highest seq stored. The store does not hand out sequence
+ * numbers, not even the node's own: keys/seqfile.h says where they come from.
  *
  * Every function returns 0 (or a count) on success, or a negative code: a
  * SAMEN_E* code from proto/err.h or -errno. Single-threaded use: a store_t
@@ -45,8 +26,8 @@
  * The store_each_*() callbacks run inside a read transaction: they may call
  * the read-only functions (store_get, store_has, store_vv_get, ...) but not
  * one that writes (store_put_batch, store_vv_skip, store_prune,
- * store_meta_put, store_next_seq), since growing the map would pull the
- * bytes they are looking at from under them.
+ * store_meta_put, ...), since growing the map would pull the bytes they are
+ * looking at from under them.
  */
 #ifndef SAMEN_STORE_H
 #define SAMEN_STORE_H
@@ -122,9 +103,6 @@ int store_put_batch_deferred(store_t *st, const struct store_rec *recs, size_t n
 /* Makes every deferred write durable; 0 at once when none is pending. */
 int store_sync(store_t *st);
 
-/* Whether a deferred write still waits for store_sync(). */
-bool store_sync_pending(const store_t *st);
-
 /*
  * Copies the record with this id into a malloc'ed buffer (*data, *len);
  * the caller frees *data. Returns SAMEN_ENOTFOUND if absent.
@@ -140,10 +118,6 @@ int store_has(store_t *st, const uint8_t id[32]);
  * meaningless). */
 int store_has_each(store_t *st, const uint8_t (*ids)[32], size_t n, int *present)
 	SAMEN_MUST_CHECK;
-
-/* Looks up the id of (author, seq). Returns SAMEN_ENOTFOUND if absent. */
-int store_id_by_seq(store_t *st, const uint8_t author[32], uint64_t seq,
-		    uint8_t id_out[32]) SAMEN_MUST_CHECK;
 
 struct store_vv_entry {
 	uint8_t author[32];
@@ -239,8 +213,9 @@ int store_delete(store_t *st, const uint8_t id[32], uint64_t expires) SAMEN_MUST
 int store_forget(store_t *st, const struct store_rec *recs, size_t n) SAMEN_MUST_CHECK;
 
 /*
- * Small persistent values (own sequence number, settings). name is a
- * NUL-terminated string of 1 to 511 bytes (SAMEN_EINVAL otherwise).
+ * Small persistent values the daemon keeps beside its records (its
+ * neighbourhood, the invites it issued). name is a NUL-terminated string
+ * of 1 to 511 bytes (SAMEN_EINVAL otherwise).
  * store_meta_get copies at most cap bytes into buf and sets *len to the
  * stored length; SAMEN_ENOTFOUND if absent.
  */
@@ -248,16 +223,6 @@ int store_meta_put(store_t *st, const char *name, const void *val, size_t len)
 	SAMEN_MUST_CHECK;
 int store_meta_get(store_t *st, const char *name, void *buf, size_t cap,
 		   size_t *len) SAMEN_MUST_CHECK;
-
-/*
- * Reserves the next own sequence number under counter `name` (persisted and
- * committed before it is returned, so a number is never used twice even
- * across a crash). First call returns 1. The counter is the meta value
- * `name`, 8 bytes big-endian, holding the last number reserved (so
- * store_meta_get can read it); SAMEN_EINVAL if `name` holds something else.
- */
-int store_next_seq(store_t *st, const char *name, uint64_t *seq_out)
-	SAMEN_MUST_CHECK;
 
 struct store_stats {
 	uint64_t records;

@@ -5,9 +5,13 @@
  * Every record carries its author's sequence number (1, 2, 3 ...); using a
  * number twice would be an equivocation and the second record would be
  * refused everywhere. The counter belongs to the key, so it lives beside the
- * secret key file as KEYFILE.seq, and every program that signs with the key
- * (samen-keys, samend) reserves numbers from it under an exclusive lock.
- * The new value is written and fsync'ed before the number is handed out.
+ * secret key file as KEYFILE.seq, holding the last number reserved, and
+ * every program that signs with the key (samen-keys, samend's
+ * node_prepare(), `samen announce`) reserves numbers from it under an
+ * exclusive lock. The new value is written and fsync'ed before the number is
+ * handed out. This file is the only place own numbers come from: samend's
+ * store keeps none, though its version vector (the highest seq it holds of
+ * the daemon's own key) is the floor samend passes as at_least.
  */
 #ifndef SAMEN_SEQFILE_H
 #define SAMEN_SEQFILE_H
@@ -19,10 +23,10 @@
 /*
  * Reserves the next sequence number for the key at keyfile_path (the counter
  * file is keyfile_path + ".seq", created 0600 on first use). If at_least is
- * greater than the stored counter, numbering continues after at_least (a
- * daemon passes the highest sequence it has seen signed by its own key, so a
- * lost counter file cannot make it reuse a number). Returns 0 and sets *seq,
- * or SAMEN_EKEYFILE (counter file corrupt) or -errno.
+ * greater than the stored counter, numbering continues after at_least
+ * (samend's floor, above: a lost counter file cannot make it reuse a
+ * number). Returns 0 and sets *seq, or SAMEN_EKEYFILE (counter file
+ * corrupt) or -errno.
  */
 int seqfile_next(const char *keyfile_path, uint64_t at_least, uint64_t *seq)
 	SAMEN_MUST_CHECK;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * test_store.c — daemon/store.c against a real LMDB environment in a fresh
+ * test_store.c — daemon/store*.c against a real LMDB environment in a fresh
  * directory under /tmp. Records are random bytes whose id is their
  * BLAKE2b-256, as the store's callers will hand them over. At the end, the
  * node's ingest path on top of it (daemon/node.c, node_ingest): the verify
@@ -183,6 +183,34 @@ static void assert_vv(store_t *st, const uint8_t author[32], uint64_t contig, ui
 	assert_int_equal(e.max, max);
 }
 
+struct seq_find {
+	uint64_t seq;
+	uint8_t *id;
+};
+
+static int on_seq(void *ctx, uint64_t seq, const uint8_t id[32], const uint8_t *data,
+		  size_t len)
+{
+	struct seq_find *q = ctx;
+
+	(void)data, (void)len;
+	if (seq != q->seq)
+		return 2;
+	memcpy(q->id, id, 32);
+	return 1;
+}
+
+/* The id stored under (author, seq >= 1), read through the walk by author,
+ * the one way the interface offers: 0, SAMEN_ENOTFOUND, or the walk's
+ * error. */
+static int id_by_seq(store_t *st, const uint8_t author[32], uint64_t seq, uint8_t id[32])
+{
+	struct seq_find q = { seq, id };
+	int rc = store_each_by_author(st, author, seq - 1, on_seq, &q);
+
+	return rc == 1 ? 0 : rc < 0 ? rc : SAMEN_ENOTFOUND;
+}
+
 static void test_open_modes(void **state)
 {
 	struct fixture *f = *state;
@@ -224,10 +252,10 @@ static void test_put_get(void **state)
 		assert_int_equal(res[i], 0);
 		assert_int_equal(cur[i], (uint64_t)i + 1);
 		assert_stored(f->st, &r[i]);
-		assert_int_equal(store_id_by_seq(f->st, a, (uint64_t)i + 1, id), 0);
+		assert_int_equal(id_by_seq(f->st, a, (uint64_t)i + 1, id), 0);
 		assert_memory_equal(id, r[i].id, 32);
 	}
-	assert_int_equal(store_id_by_seq(f->st, a, 4, id), SAMEN_ENOTFOUND);
+	assert_int_equal(id_by_seq(f->st, a, 4, id), SAMEN_ENOTFOUND);
 	memset(id, 0x77, 32);
 	assert_absent(f->st, id);
 	assert_int_equal(store_stats(f->st, &s), 0);
@@ -271,6 +299,16 @@ int fdatasync(int fd)
 	return next(fd);
 }
 
+/* How many disk flushes store_sync() makes now: 1 while a deferred write
+ * waits for one, 0 when none does. */
+static unsigned sync_flushes(store_t *st)
+{
+	unsigned d0 = datasyncs;
+
+	assert_int_equal(store_sync(st), 0);
+	return datasyncs - d0;
+}
+
 /* A deferred batch is stored and readable at once, waits for a flush
  * (store_sync, a durable write, or close), and is on disk after close. */
 static void test_deferred_flush(void **state)
@@ -284,10 +322,7 @@ static void test_deferred_flush(void **state)
 	author_fill(a, 4);
 	for (int i = 0; i < 3; i++)
 		r[i] = rec_new(a, (uint64_t)i + 1, 300);
-	assert_false(store_sync_pending(f->st));
-	unsigned d0 = datasyncs;
-	assert_int_equal(store_sync(f->st), 0); /* nothing to do */
-	assert_int_equal(datasyncs, d0);
+	assert_int_equal(sync_flushes(f->st), 0); /* nothing to do */
 
 	assert_int_equal(store_put_batch_deferred(f->st, r, 2, res, cur), 0);
 	assert_int_equal(res[0], 0);
@@ -295,16 +330,14 @@ static void test_deferred_flush(void **state)
 	assert_int_equal(cur[1], 2);
 	assert_stored(f->st, &r[0]);
 	assert_stored(f->st, &r[1]);
-	assert_true(store_sync_pending(f->st));
-	assert_int_equal(store_sync(f->st), 0);
-	assert_false(store_sync_pending(f->st));
+	assert_int_equal(sync_flushes(f->st), 1);
+	assert_int_equal(sync_flushes(f->st), 0);
 
 	/* a durable write leaves it pending (LMDB skips the flush of a commit
 	 * that changed nothing, so only store_sync says it is done) */
 	assert_int_equal(store_put_batch_deferred(f->st, r + 2, 1, res, NULL), 0);
-	assert_true(store_sync_pending(f->st));
 	assert_int_equal(store_meta_put(f->st, "probe", (const uint8_t *)"x", 1), 0);
-	assert_true(store_sync_pending(f->st));
+	assert_int_equal(sync_flushes(f->st), 1);
 
 	/* duplicates and equivocation are judged as in a durable batch */
 	struct store_rec twin = rec_new(a, 1, 300);
@@ -318,25 +351,22 @@ static void test_deferred_flush(void **state)
 
 	/* the flushes: a durable commit makes two (data, then a synchronous
 	 * meta write), a deferred one only the first, store_sync the second */
-	unsigned w0 = dsync_writes;
-	d0 = datasyncs;
+	unsigned w0 = dsync_writes, d0 = datasyncs;
 	struct store_rec extra = rec_new(a, 20, 300);
 	put1(f->st, &extra, 0, NULL);
 	rec_free(&extra);
 	assert_int_equal(dsync_writes - w0, 1);
 	assert_int_equal(datasyncs - d0, 1);
-	assert_false(store_sync_pending(f->st));
+	assert_int_equal(sync_flushes(f->st), 0);
 	extra = rec_new(a, 21, 300);
 	w0 = dsync_writes;
 	d0 = datasyncs;
 	assert_int_equal(store_put_batch_deferred(f->st, &extra, 1, res, NULL), 0);
 	assert_int_equal(dsync_writes - w0, 0);
 	assert_int_equal(datasyncs - d0, 1);
-	assert_true(store_sync_pending(f->st));
-	assert_int_equal(store_sync(f->st), 0);
-	assert_int_equal(datasyncs - d0, 2);
+	assert_int_equal(sync_flushes(f->st), 1);
 	assert_int_equal(dsync_writes - w0, 0);
-	assert_false(store_sync_pending(f->st));
+	assert_int_equal(sync_flushes(f->st), 0);
 	assert_stored(f->st, &extra);
 	rec_free(&extra);
 
@@ -345,7 +375,7 @@ static void test_deferred_flush(void **state)
 		assert_stored(f->st, &r[i]);
 		rec_free(&r[i]);
 	}
-	assert_false(store_sync_pending(f->st));
+	assert_int_equal(sync_flushes(f->st), 0);
 	assert_int_equal(store_sync(NULL), SAMEN_EINVAL);
 }
 
@@ -410,7 +440,7 @@ static void test_equivocation_across_batches(void **state)
 	put1(f->st, &second, SAMEN_EEQUIVOCATION, NULL);
 	assert_stored(f->st, &first);
 	assert_absent(f->st, second.id);
-	assert_int_equal(store_id_by_seq(f->st, a, 7, id), 0);
+	assert_int_equal(id_by_seq(f->st, a, 7, id), 0);
 	assert_memory_equal(id, first.id, 32);
 	reopen(f, NULL);
 	put1(f->st, &second, SAMEN_EEQUIVOCATION, NULL);
@@ -439,7 +469,7 @@ static void test_equivocation_within_batch(void **state)
 	assert_int_equal(cur[2], 2);
 	assert_stored(f->st, &r[0]);
 	assert_absent(f->st, r[1].id);
-	assert_int_equal(store_id_by_seq(f->st, a, 1, id), 0);
+	assert_int_equal(id_by_seq(f->st, a, 1, id), 0);
 	assert_memory_equal(id, r[0].id, 32);
 	assert_int_equal(store_last_cursor(f->st, &last), 0);
 	assert_int_equal(last, 2);
@@ -676,7 +706,7 @@ static void test_forget(void **state)
 	assert_absent(f->st, r[0].id);
 	assert_absent(f->st, r[2].id);
 	assert_stored(f->st, &r[1]);
-	assert_int_equal(store_id_by_seq(f->st, a, 1, id), SAMEN_ENOTFOUND);
+	assert_int_equal(id_by_seq(f->st, a, 1, id), SAMEN_ENOTFOUND);
 	memset(&s, 0, sizeof(s));
 	s.recs = r;
 	s.nrecs = 3;
@@ -721,7 +751,7 @@ static void test_each_by_author(void **state)
 		uint8_t id[32];
 
 		assert_int_equal(s.seq[i], (uint64_t)i + 3);
-		assert_int_equal(store_id_by_seq(f->st, a, s.seq[i], id), 0);
+		assert_int_equal(id_by_seq(f->st, a, s.seq[i], id), 0);
 		assert_memory_equal(s.id[i], id, 32);
 	}
 
@@ -874,7 +904,7 @@ static void test_prune(void **state)
 			continue;
 		}
 		assert_absent(f->st, r[i].id);
-		assert_int_equal(store_id_by_seq(f->st, a, r[i].seq, id), SAMEN_ENOTFOUND);
+		assert_int_equal(id_by_seq(f->st, a, r[i].seq, id), SAMEN_ENOTFOUND);
 	}
 	/* No index still names a pruned record. */
 	memset(&s, 0, sizeof(s));
@@ -947,12 +977,11 @@ static void test_cursor_not_reused_after_prune(void **state)
 	rec_free(&more[1]);
 }
 
-static void test_meta_and_next_seq(void **state)
+static void test_meta(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t buf[16], be[8];
+	uint8_t buf[16];
 	size_t len = 0;
-	uint64_t seq = 0;
 
 	assert_int_equal(store_meta_get(f->st, "retention", buf, sizeof(buf), &len),
 			 SAMEN_ENOTFOUND);
@@ -967,23 +996,9 @@ static void test_meta_and_next_seq(void **state)
 	assert_memory_equal(buf, "86\0", 3);
 	assert_int_equal(store_meta_put(f->st, "", "x", 1), SAMEN_EINVAL);
 
-	for (uint64_t i = 1; i <= 3; i++) {
-		assert_int_equal(store_next_seq(f->st, "own", &seq), 0);
-		assert_int_equal(seq, i);
-	}
-	assert_int_equal(store_next_seq(f->st, "other", &seq), 0);
-	assert_int_equal(seq, 1);
-
 	reopen(f, NULL);
-	assert_int_equal(store_next_seq(f->st, "own", &seq), 0);
-	assert_int_equal(seq, 4);
-	assert_int_equal(store_meta_get(f->st, "own", be, sizeof(be), &len), 0);
-	assert_int_equal(len, 8);
-	assert_memory_equal(be, "\0\0\0\0\0\0\0\4", 8);
 	assert_int_equal(store_meta_get(f->st, "retention", buf, sizeof(buf), &len), 0);
 	assert_memory_equal(buf, "86400", 5);
-	/* A name that holds something other than a counter. */
-	assert_int_equal(store_next_seq(f->st, "retention", &seq), SAMEN_EINVAL);
 }
 
 #define GROW_RECS 1000
@@ -1139,10 +1154,10 @@ static void raw_put(const char *dir, const char *db, const void *k, size_t klen,
 static void test_corrupt_lengths(void **state)
 {
 	struct fixture *f = *state;
-	uint8_t a[32], b[32], c[32], id[32], key[40], longer[20] = { 0 };
+	uint8_t a[32], b[32], c[32], key[40], longer[20] = { 0 };
 	struct store_vv_entry e, *vv = NULL;
 	size_t n = 0;
-	uint64_t last, seq;
+	uint64_t last;
 	struct seen s;
 
 	author_fill(a, 15);
@@ -1158,10 +1173,8 @@ static void test_corrupt_lengths(void **state)
 	raw_put(f->dir, "vv", c, 32, longer, sizeof(longer)); /* neither more */
 	raw_put(f->dir, "data", "\0\0\0\0\0\0\0\1", 8, "tiny", 4); /* no room for the id */
 	raw_put(f->dir, "ids", c, 32, "\0\0\1", 3);      /* a cursor must be 8 */
-	raw_put(f->dir, "meta", "ctr", 3, "\1\2", 2);   /* not a counter */
 
 	assert_int_equal(store_open(&f->st, f->dir, NULL), 0);
-	assert_int_equal(store_id_by_seq(f->st, a, 1, id), SAMEN_ESTORE);
 	assert_int_equal(store_vv_get(f->st, b, &e), SAMEN_ESTORE);
 	assert_int_equal(store_vv_get(f->st, c, &e), SAMEN_ESTORE);
 	assert_int_equal(store_vv(f->st, &vv, &n), SAMEN_ESTORE);
@@ -1176,7 +1189,6 @@ static void test_corrupt_lengths(void **state)
 	assert_null(data);
 	assert_int_equal(store_last_cursor(f->st, &last), 0);
 	assert_int_equal(last, 1);
-	assert_int_equal(store_next_seq(f->st, "ctr", &seq), SAMEN_EINVAL);
 }
 
 
@@ -1201,7 +1213,7 @@ static void test_delete(void **state)
 	assert_int_equal(store_delete(f->st, r[2].id, 0), SAMEN_EINVAL);
 	assert_int_equal(store_delete(f->st, r[1].id, 1001), 0);
 	assert_absent(f->st, r[1].id);
-	assert_int_equal(store_id_by_seq(f->st, a, 2, id), SAMEN_ENOTFOUND);
+	assert_int_equal(id_by_seq(f->st, a, 2, id), SAMEN_ENOTFOUND);
 	assert_int_equal(store_delete(f->st, r[1].id, 1001), SAMEN_ENOTFOUND);
 	assert_stored(f->st, &r[0]);
 	assert_stored(f->st, &r[2]);
@@ -1386,7 +1398,7 @@ static void test_migrate_v1(void **state)
 	assert_false(raw_has_db(f->dir, "cursor"));
 	for (int i = 0; i < 7; i++) {
 		assert_stored(f->st, &r[i]);
-		assert_int_equal(store_id_by_seq(f->st, a, r[i].seq, id), 0);
+		assert_int_equal(id_by_seq(f->st, a, r[i].seq, id), 0);
 		assert_memory_equal(id, r[i].id, 32);
 	}
 	assert_int_equal(store_vv_get(f->st, a, &e), 0);
@@ -1718,7 +1730,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_each_from_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_not_reused_after_prune, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_meta_and_next_seq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_growth, setup_tiny_map, teardown),
 		cmocka_unit_test_setup_teardown(test_map_cap_full, setup_capped_map, teardown),
 		cmocka_unit_test_setup_teardown(test_read_inside_callback, setup, teardown),
