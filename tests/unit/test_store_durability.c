@@ -91,10 +91,16 @@ static void writer(const char *dir, int fd)
 		for (size_t i = 0; i < n; i++) {
 			struct store_rec *r = &recs[i];
 			uint8_t *buf = pool + i * REC_MAX;
-			size_t len = 1 + randombytes_uniform(REC_MAX);
+			/* author and seq first: two records never have one id (short
+			 * random records alone would collide, and be refused as
+			 * duplicates, within a few thousand) */
+			size_t len = 40 + randombytes_uniform(REC_MAX - 40 + 1);
 
 			memset(r, 0, sizeof(*r));
 			randombytes_buf(buf, len);
+			memcpy(buf, author, 32);
+			for (int b = 0; b < 8; b++)
+				buf[32 + b] = (uint8_t)(seq >> (56 - 8 * b));
 			crypto_generichash(r->id, 32, buf, len, NULL, 0);
 			memcpy(r->author, author, 32);
 			memcpy(r->nbhd, nbhd, 32);
@@ -320,7 +326,14 @@ static void test_kill_during_writes(void **state)
 		 * after a random further while. */
 		read_acks(fds[0], a, part, &plen, now_ms() + FIRST_ACK_MS,
 			  before + 1);
-		assert_true(a->n > before);
+		if (a->n == before) {
+			kill(pid, SIGKILL);
+			(void)waitpid(pid, &status, 0);
+			f->pid = 0;
+			fail_msg("round %llu: the writer acknowledged nothing and %s %d",
+				 (unsigned long long)round, WIFEXITED(status) ? "exited with" : "died of",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		}
 		read_acks(fds[0], a, part, &plen,
 			  now_ms() + randombytes_uniform(100), 0);
 		assert_int_equal(kill(pid, SIGKILL), 0);
