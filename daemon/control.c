@@ -33,21 +33,21 @@ void reply_error(struct req *q, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	q->out.sb.size = 0;
-	msgpack_pack_map(&q->out.pk, 3);
-	mpmap_put_bool(&q->out.pk, "ok", false);
-	mpmap_put_str(&q->out.pk, "code", code);
-	mpmap_put_str(&q->out.pk, "error", msg);
+	q->out->sb.size = 0;
+	msgpack_pack_map(&q->out->pk, 3);
+	mpmap_put_bool(&q->out->pk, "ok", false);
+	mpmap_put_str(&q->out->pk, "code", code);
+	mpmap_put_str(&q->out->pk, "error", msg);
 	q->replied = true;
 }
 
 msgpack_packer *reply_ok(struct req *q, size_t n)
 {
-	q->out.sb.size = 0;
-	msgpack_pack_map(&q->out.pk, n + 1);
-	mpmap_put_bool(&q->out.pk, "ok", true);
+	q->out->sb.size = 0;
+	msgpack_pack_map(&q->out->pk, n + 1);
+	mpmap_put_bool(&q->out->pk, "ok", true);
 	q->replied = true;
-	return &q->out.pk;
+	return &q->out->pk;
 }
 
 /* The store refuses with "full" for two reasons that need different
@@ -206,6 +206,33 @@ static void dispatch(struct req *q)
 	handlers[i](q);
 }
 
+void control_answer(struct daemon *d, const uint8_t *rid, size_t rid_len, const uint8_t *req,
+		    size_t len, struct ctl_answer *a)
+{
+	struct req q;
+	msgpack_unpacked u;
+	memset(&q, 0, sizeof(q));
+	q.d = d;
+	q.rid = rid;
+	q.rid_len = rid_len;
+	q.out = &a->out;
+	a->out.sb.size = 0;
+	msgpack_unpacked_init(&u);
+	int ret = mp_unpack(req, len, CTL_DEPTH, &u);
+	if (ret < 0) {
+		reply_error(&q, "invalid", "request is not valid msgpack: %s", samen_strerror(ret));
+	} else {
+		q.m = &u.data;
+		dispatch(&q);
+	}
+	if (!q.replied)
+		reply_error(&q, "internal", "no reply was produced");
+	a->deferred = q.deferred;
+	a->replay = q.replay;
+	a->replay_since = q.replay_since;
+	msgpack_unpacked_destroy(&u);
+}
+
 void control_handle(struct daemon *d)
 {
 	for (int budget = 0; budget < 64; budget++) {
@@ -215,31 +242,17 @@ void control_handle(struct daemon *d)
 			return;
 		if (got < 0)
 			continue;
-		struct req q;
-		msgpack_unpacked u;
-		memset(&q, 0, sizeof(q));
-		q.d = d;
-		q.rid = zmq_msg_data(&rid);
-		q.rid_len = zmq_msg_size(&rid);
-		mp_buf_init(&q.out);
-		msgpack_unpacked_init(&u);
-		int ret = mp_unpack(zmq_msg_data(&body), zmq_msg_size(&body), CTL_DEPTH, &u);
-		if (ret < 0) {
-			reply_error(&q, "invalid", "request is not valid msgpack: %s", samen_strerror(ret));
-		} else {
-			q.m = &u.data;
-			dispatch(&q);
-		}
-		if (!q.replied)
-			reply_error(&q, "internal", "no reply was produced");
-		if (!q.deferred)
-			send_frame(d, q.rid, q.rid_len, q.out.sb.data, q.out.sb.size);
-		if (q.replay)
-			events_replay(d, q.rid, q.rid_len, q.replay_since);
-		msgpack_unpacked_destroy(&u);
-		mp_buf_destroy(&q.out);
+		struct ctl_answer a;
+		const uint8_t *r = zmq_msg_data(&rid);
+		size_t r_len = zmq_msg_size(&rid);
+		mp_buf_init(&a.out);
+		control_answer(d, r, r_len, zmq_msg_data(&body), zmq_msg_size(&body), &a);
+		if (!a.deferred)
+			send_frame(d, r, r_len, a.out.sb.data, a.out.sb.size);
+		if (a.replay)
+			events_replay(d, r, r_len, a.replay_since);
+		mp_buf_destroy(&a.out);
 		zmq_msg_close(&rid);
 		zmq_msg_close(&body);
 	}
 }
-

@@ -21,7 +21,7 @@ struct req {
 	const msgpack_object *m;
 	const uint8_t *rid;
 	size_t rid_len;
-	struct mp_buf out;
+	struct mp_buf *out;   /* the reply (control_answer's caller's) */
 	bool replied;
 	bool deferred; /* answered later, by the module that holds the request */
 	bool replay;          /* watch --since: events follow the reply */

@@ -395,15 +395,15 @@ static int announce_one(void *ctx, const uint8_t id[32], const uint8_t *data, si
 	view_hex(r.id, hex);
 	keytext_encode(r.author, key);
 	view_label(&q->d->node, r.author, label, sizeof(label));
-	msgpack_pack_map(&q->out.pk, 8);
-	mpmap_put_str(&q->out.pk, "id", hex);
-	mpmap_put_str(&q->out.pk, "author", key);
-	mpmap_put_str(&q->out.pk, "label", label);
-	mpmap_put_uint(&q->out.pk, "created", r.created);
-	mpmap_put_uint(&q->out.pk, "expires", r.u.announce.expires);
-	mpmap_put_str(&q->out.pk, "kind", record_announce_kind_name(r.u.announce.kind));
-	mpmap_put_str(&q->out.pk, "text", r.u.announce.text);
-	mpmap_put_str(&q->out.pk, "where", r.u.announce.where);
+	msgpack_pack_map(&q->out->pk, 8);
+	mpmap_put_str(&q->out->pk, "id", hex);
+	mpmap_put_str(&q->out->pk, "author", key);
+	mpmap_put_str(&q->out->pk, "label", label);
+	mpmap_put_uint(&q->out->pk, "created", r.created);
+	mpmap_put_uint(&q->out->pk, "expires", r.u.announce.expires);
+	mpmap_put_str(&q->out->pk, "kind", record_announce_kind_name(r.u.announce.kind));
+	mpmap_put_str(&q->out->pk, "text", r.u.announce.text);
+	mpmap_put_str(&q->out->pk, "where", r.u.announce.where);
 	return 0;
 }
 

@@ -266,6 +266,18 @@ void gossip_resume(struct daemon *d);
 
 /* control.c */
 void control_handle(struct daemon *d);
+/* One control request's answer, as control_handle() sends it. */
+struct ctl_answer {
+	struct mp_buf out;     /* the reply's bytes; mp_buf_init() it first */
+	bool deferred;         /* no reply now: the module holding rid answers later */
+	bool replay;           /* watch --since: events_replay() follows the reply */
+	uint64_t replay_since;
+};
+/* Answers the len bytes of request req from routing id rid (no socket
+ * involved: what the op does to d, and the reply in a->out, replacing what
+ * was there). control_handle() is this and the sending. */
+void control_answer(struct daemon *d, const uint8_t *rid, size_t rid_len, const uint8_t *req,
+		    size_t len, struct ctl_answer *a);
 
 /* relay.c: the subscriber socket of a relay */
 int relay_open(struct daemon *d) SAMEN_MUST_CHECK;

@@ -2,9 +2,8 @@
 /*
  * test_store.c — daemon/store*.c against a real LMDB environment in a fresh
  * directory under /tmp. Records are random bytes whose id is their
- * BLAKE2b-256, as the store's callers will hand them over. At the end, the
- * node's ingest path on top of it (daemon/node.c, node_ingest): the verify
- * workers give the verdicts of the plain loop.
+ * BLAKE2b-256, as the store's callers will hand them over. The node on top
+ * of it (daemon/node.c) is tested in test_node.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,9 +25,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
-#include "../../daemon/node.h"
 #include "../../daemon/store.h"
-#include "../../keys/keyfile.h"
 
 struct fixture {
 	char tmp[64];   /* mkdtemp directory */
@@ -1448,268 +1445,6 @@ static void test_migrate_v1(void **state)
 		rec_free(&r[i]);
 }
 
-/* ---- node_ingest ---- */
-
-#define NODE_BURST 5
-
-struct nfx {
-	char tmp[64];
-	char key[96];
-	struct identity *founder;
-	node_t serial, parallel;
-	bool open_serial, open_parallel;
-};
-
-static uint64_t fixed_ms;
-static uint64_t fixed_clock(void)
-{
-	return fixed_ms; /* no refill between batches: verdicts do not race the clock */
-}
-
-static void node_start(struct nfx *f, node_t *n, const char *name, unsigned threads)
-{
-	char dir[128];
-	struct node_params p = {.clock_skew = 300, .rate_per_minute = 60,
-				.rate_burst = NODE_BURST, .retention = 7 * 86400};
-
-	snprintf(dir, sizeof(dir), "%s/%s", f->tmp, name);
-	assert_int_equal(mkdir(dir, 0700), 0);
-	assert_int_equal(node_open(n, dir, f->key, NULL, f->founder->pk, &p), 0);
-	n->now_ms = fixed_clock;
-	n->verify_threads = threads;
-}
-
-static int node_setup(void **state)
-{
-	struct nfx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	strcpy(f->tmp, "/tmp/samen-test-ingest-XXXXXX");
-	if (!mkdtemp(f->tmp))
-		return -1;
-	snprintf(f->key, sizeof(f->key), "%s/founder.key", f->tmp);
-	if (identity_generate(&f->founder) != 0 ||
-	    keyfile_write_secret(f->key, f->founder, NULL) != 0)
-		return -1;
-	fixed_ms = (uint64_t)time(NULL) * 1000;
-	*state = f;
-	node_start(f, &f->serial, "serial", 1);
-	f->open_serial = true;
-	/* more threads than this machine may have: the pool is used anyway */
-	node_start(f, &f->parallel, "parallel", NODE_VERIFY_THREADS_MAX);
-	f->open_parallel = true;
-	return 0;
-}
-
-static int node_teardown(void **state)
-{
-	struct nfx *f = *state;
-
-	if (f->open_serial)
-		node_close(&f->serial);
-	if (f->open_parallel)
-		node_close(&f->parallel);
-	identity_free(&f->founder);
-	rmtree_flat(f->tmp);
-	free(f);
-	return 0;
-}
-
-struct rset {
-	uint8_t *rec[300];
-	size_t len[300];
-	size_t n;
-};
-
-static void rset_add(struct rset *s, struct record *r, const struct identity *signer)
-{
-	assert_true(s->n < 300);
-	assert_int_equal(record_sign(r, signer->sk, &s->rec[s->n], &s->len[s->n]), 0);
-	s->n++;
-}
-
-static void rset_free(struct rset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->rec[i]);
-	s->n = 0;
-}
-
-static void add_cert(struct rset *s, const struct identity *founder, uint64_t seq,
-		     const uint8_t subject[32])
-{
-	struct record r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = REC_CERT;
-	memcpy(r.nbhd, founder->pk, 32);
-	memcpy(r.author, founder->pk, 32);
-	r.seq = seq;
-	r.created = fixed_ms / 1000 - 10;
-	memcpy(r.u.cert.subject, subject, 32);
-	r.u.cert.role = ROLE_MEMBER;
-	snprintf(r.u.cert.label, sizeof(r.u.cert.label), "lid %llu", (unsigned long long)seq);
-	r.u.cert.not_before = r.created - 60;
-	r.u.cert.not_after = r.created + 86400;
-	rset_add(s, &r, founder);
-}
-
-/* A signal as the node sees it: the payload is opaque to validation. */
-static void add_signal(struct rset *s, const uint8_t nbhd[32], const struct identity *author,
-		       uint64_t seq, uint8_t salt, int64_t created_offset)
-{
-	struct record r;
-	uint8_t ct[64];
-
-	memset(&r, 0, sizeof(r));
-	memset(ct, salt, sizeof(ct));
-	r.kind = REC_SIGNAL;
-	memcpy(r.nbhd, nbhd, 32);
-	memcpy(r.author, author->pk, 32);
-	r.seq = seq;
-	r.created = (uint64_t)((int64_t)(fixed_ms / 1000) + created_offset);
-	r.u.signal.expires = r.created + 3600;
-	r.u.signal.ct = ct;
-	r.u.signal.ct_len = sizeof(ct);
-	rset_add(s, &r, author);
-}
-
-/* The last record's signature, spoiled (its last byte is in the signature). */
-static void spoil_last(struct rset *s)
-{
-	s->rec[s->n - 1][s->len[s->n - 1] - 1] ^= 0x01;
-}
-
-/* Both nodes take the batch; their verdicts must agree. */
-static void ingest_both(struct nfx *f, const struct rset *s, enum reject *v)
-{
-	enum reject w[300];
-
-	int a = node_ingest(&f->serial, (const uint8_t *const *)s->rec, s->len, s->n, NULL, v);
-	int b = node_ingest(&f->parallel, (const uint8_t *const *)s->rec, s->len, s->n, NULL, w);
-	assert_int_equal(a, b);
-	for (size_t i = 0; i < s->n; i++) {
-		if (v[i] != w[i])
-			print_error("record %zu: serial %s, parallel %s\n", i, reject_name(v[i]),
-				    reject_name(w[i]));
-		assert_int_equal(v[i], w[i]);
-	}
-	assert_memory_equal(f->serial.counters, f->parallel.counters, sizeof(f->serial.counters));
-}
-
-static void test_ingest_verdicts(void **state)
-{
-	struct nfx *f = *state;
-	struct identity *a = NULL, *b = NULL, *c = NULL;
-	struct rset s = {.n = 0};
-	enum reject v[300];
-	const uint8_t *nbhd = f->founder->pk;
-
-	assert_int_equal(identity_generate(&a), 0);
-	assert_int_equal(identity_generate(&b), 0);
-	assert_int_equal(identity_generate(&c), 0);
-
-	/* signals first, their authors' certificates last: sorted in the batch */
-	for (uint64_t q = 1; q <= NODE_BURST + 3; q++)
-		add_signal(&s, nbhd, a, q, (uint8_t)q, 0);            /* 0..7 */
-	add_signal(&s, nbhd, b, 1, 1, 0);                           /* 8 */
-	add_signal(&s, nbhd, b, 2, 2, 0);                           /* 9 */
-	spoil_last(&s);
-	s.rec[s.n] = malloc(8);                                     /* 10 */
-	assert_non_null(s.rec[s.n]);
-	memcpy(s.rec[s.n], "\x92\xc4\x01xyzzy", 8);
-	s.len[s.n++] = 8;
-	s.rec[s.n] = malloc(s.len[8]);                              /* 11 */
-	assert_non_null(s.rec[s.n]);
-	memcpy(s.rec[s.n], s.rec[8], s.len[8]);
-	s.len[s.n++] = s.len[8];
-	add_signal(&s, nbhd, b, 3, 30, 0);                          /* 12 */
-	add_signal(&s, nbhd, b, 3, 31, 0);                          /* 13 */
-	add_signal(&s, nbhd, c, 1, 1, 0);                           /* 14 */
-	add_signal(&s, nbhd, b, 4, 4, 3600);                        /* 15 */
-	add_cert(&s, f->founder, 1, a->pk);                         /* 16 */
-	add_cert(&s, f->founder, 2, b->pk);                         /* 17 */
-	ingest_both(f, &s, v);
-	for (size_t i = 0; i < NODE_BURST; i++)
-		assert_int_equal(v[i], RJ_NONE);
-	for (size_t i = NODE_BURST; i < 8; i++)
-		assert_int_equal(v[i], RJ_RATE);
-	assert_int_equal(v[8], RJ_NONE);
-	assert_int_equal(v[9], RJ_BADSIG);
-	assert_int_equal(v[10], RJ_MALFORMED);
-	assert_int_equal(v[11], RJ_DUPLICATE);
-	assert_int_equal(v[12], RJ_NONE);       /* the first of two with one number */
-	assert_int_equal(v[13], RJ_EQUIVOCATION);
-	assert_int_equal(v[14], RJ_NOCERT);
-	assert_int_equal(v[15], RJ_SKEW);
-	assert_int_equal(v[16], RJ_NONE);
-	assert_int_equal(v[17], RJ_NONE);
-	rset_free(&s);
-
-	/* a's bucket is empty: its records are refused unverified, a forged
-	 * one too; b's is not: forgeries are checked, and take no token */
-	add_signal(&s, nbhd, a, 9, 9, 0);                           /* 0 */
-	add_signal(&s, nbhd, a, 10, 10, 0);                         /* 1 */
-	spoil_last(&s);
-	add_signal(&s, nbhd, c, 2, 2, 0);                           /* 2 */
-	for (uint64_t q = 5; q < 5 + 2 * NODE_BURST; q++) {          /* 3..12 */
-		add_signal(&s, nbhd, b, q, (uint8_t)q, 0);
-		spoil_last(&s);
-	}
-	ingest_both(f, &s, v);
-	assert_int_equal(v[0], RJ_RATE);
-	assert_int_equal(v[1], RJ_RATE);
-	assert_int_equal(v[2], RJ_NOCERT);
-	for (size_t i = 3; i < 3 + 2 * NODE_BURST; i++)
-		assert_int_equal(v[i], RJ_BADSIG);
-	rset_free(&s);
-	/* b spent 4 tokens in the first batch (1, its copy and both 3s: the
-	 * store refuses a duplicate or an equivocation only after
-	 * check_record took its token), none on the forgeries: 1 is left */
-	for (uint64_t q = 5; q < 8; q++)
-		add_signal(&s, nbhd, b, q, (uint8_t)q, 0);
-	ingest_both(f, &s, v);
-	assert_int_equal(v[0], RJ_NONE);
-	assert_int_equal(v[1], RJ_RATE);
-	assert_int_equal(v[2], RJ_RATE);
-	rset_free(&s);
-
-	identity_free(&a);
-	identity_free(&b);
-	identity_free(&c);
-}
-
-/* A full link message's worth from many authors, certificates in the same
- * batch, then the same again: all stored, then all duplicates. */
-static void test_ingest_full_batch(void **state)
-{
-	struct nfx *f = *state;
-	struct identity *m[8] = {NULL};
-	struct rset s = {.n = 0};
-	enum reject v[300];
-
-	for (size_t i = 0; i < 8; i++) {
-		assert_int_equal(identity_generate(&m[i]), 0);
-		add_cert(&s, f->founder, i + 1, m[i]->pk);
-	}
-	for (uint64_t q = 1; s.n < 256; q++)
-		for (size_t i = 0; i < 8 && s.n < 256; i++)
-			add_signal(&s, f->founder->pk, m[i], q, (uint8_t)i, 0);
-	f->serial.params.rate_burst = f->parallel.params.rate_burst = 1000;
-	ingest_both(f, &s, v);
-	for (size_t i = 0; i < s.n; i++)
-		assert_int_equal(v[i], RJ_NONE);
-	ingest_both(f, &s, v);
-	for (size_t i = 0; i < s.n; i++)
-		assert_int_equal(v[i], RJ_DUPLICATE);
-	assert_non_null(f->parallel.vpool);
-	assert_null(f->serial.vpool);
-	rset_free(&s);
-	for (size_t i = 0; i < 8; i++)
-		identity_free(&m[i]);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1738,8 +1473,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_has_each, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ingest_verdicts, node_setup, node_teardown),
-		cmocka_unit_test_setup_teardown(test_ingest_full_batch, node_setup, node_teardown),
 	};
 
 	if (sodium_init() < 0)
