@@ -34,6 +34,7 @@
 #include "request.h"
 #include "../keys/keyarg.h"
 #include "../keys/paths.h"
+#include "../proto/ctl.h"
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
@@ -129,29 +130,27 @@ static int frame_open(zmq_msg_t *msg, msgpack_unpacked *u, char *why, size_t cap
 	return 0;
 }
 
-/* Each hint is printed as "hint: " HINT_A COMMAND HINT_B. */
+/* What to do about each refusal samend gives (proto/ctl.h), printed as
+ * "hint: " HINT_A COMMAND HINT_B. */
 static const struct {
-	const char *code;
-	int exit;
-	const char *hint_a, *hint_b;
-} error_codes[] = {
-	{"invalid", EXIT_INVALID, "check the value named above; 'samen ", " --help' lists the "
-	 "options"},
-	{"not-member", EXIT_NOT_MEMBER, "this household holds no valid certificate: join with "
-	 "an invite code from a coordinator ('samen join CODE') or wait for approval, then '",
-	 "' again"},
-	{"forbidden", EXIT_FORBIDDEN, "your role does not allow '", "'; ask one of the "
-	 "neighbourhood's coordinators"},
-	{"not-found", EXIT_NOT_FOUND, "check the id or key given to '", "': 'samen list --all' "
-	 "shows signals, 'samen members' and 'samen pending' show keys"},
-	{"rate-limited", EXIT_RATE_LIMITED, "wait a few minutes before '", "' again; in an "
-	 "emergency, call 112 first"},
-	{"full", EXIT_FULL, "samend's store is full and nothing was written by '", "'; free "
-	 "disk space, see samend's log"},
-	{"internal", EXIT_INTERNAL, "samend could not do '", "'; see its log for details"},
-	{"no-answer", EXIT_UNREACHABLE, "samend keeps asking every 3 s and 'samen status' shows "
-	 "the answer; check that the coordinator's samend runs and is reachable from here (no "
-	 "need to '", "' again)"},
+	const char *a, *b;
+} hints[CTL_E_COUNT] = {
+	[CTL_E_INVALID] = {"check the value named above; 'samen ", " --help' lists the options"},
+	[CTL_E_NOT_MEMBER] = {"this household holds no valid certificate: join with an invite code "
+			      "from a coordinator ('samen join CODE') or wait for approval, then '",
+			      "' again"},
+	[CTL_E_FORBIDDEN] = {"your role does not allow '", "'; ask one of the neighbourhood's "
+			     "coordinators"},
+	[CTL_E_NOT_FOUND] = {"check the id or key given to '", "': 'samen list --all' shows "
+			     "signals, 'samen members' and 'samen pending' show keys"},
+	[CTL_E_RATE_LIMITED] = {"wait a few minutes before '", "' again; in an emergency, call 112 "
+				"first"},
+	[CTL_E_FULL] = {"samend's store is full and nothing was written by '", "'; free disk "
+			"space, see samend's log"},
+	[CTL_E_INTERNAL] = {"samend could not do '", "'; see its log for details"},
+	[CTL_E_NO_ANSWER] = {"samend keeps asking every 3 s and 'samen status' shows the answer; "
+			     "check that the coordinator's samend runs and is reachable from here "
+			     "(no need to '", "' again)"},
 };
 
 /* {ok: false, code, error}: says so and returns the exit code. */
@@ -164,13 +163,10 @@ static int reply_error(const struct command *cmd, const msgpack_object *reply)
 	fputs("samen: ", stderr);
 	term_text(stderr, err->via.str.ptr, err->via.str.size, true);
 	fputc('\n', stderr);
-	for (size_t i = 0; i < sizeof(error_codes) / sizeof(error_codes[0]); i++) {
-		const char *c = error_codes[i].code;
-		if (strlen(c) != code->via.str.size || memcmp(c, code->via.str.ptr, strlen(c)) != 0)
-			continue;
-		fprintf(stderr, "hint: %s%s%s\n", error_codes[i].hint_a, cmd->name,
-			error_codes[i].hint_b);
-		return error_codes[i].exit;
+	int e = ctl_error_find(code->via.str.ptr, code->via.str.size);
+	if (e >= 0) {
+		fprintf(stderr, "hint: %s%s%s\n", hints[e].a, cmd->name, hints[e].b);
+		return ctl_errors[e].exit;
 	}
 	fputs("samen: samend answered with an unknown error code '", stderr);
 	term_text(stderr, code->via.str.ptr, code->via.str.size, true);

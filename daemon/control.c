@@ -26,7 +26,7 @@ static void send_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, con
 		zmq_send(d->ctl, buf, len, ZMQ_DONTWAIT);
 }
 
-void reply_error(struct req *q, const char *code, const char *fmt, ...)
+void reply_error(struct req *q, enum ctl_error code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -36,7 +36,7 @@ void reply_error(struct req *q, const char *code, const char *fmt, ...)
 	q->out->sb.size = 0;
 	msgpack_pack_map(&q->out->pk, 3);
 	mpmap_put_bool(&q->out->pk, "ok", false);
-	mpmap_put_str(&q->out->pk, "code", code);
+	mpmap_put_str(&q->out->pk, "code", ctl_errors[code].name);
 	mpmap_put_str(&q->out->pk, "error", msg);
 	q->replied = true;
 }
@@ -70,14 +70,14 @@ static const char *full_hint(const struct daemon *d, char *buf, size_t cap)
 
 void reply_err_code(struct req *q, int err, const char *what)
 {
-	const char *code = err == SAMEN_EFULL	    ? "full"
-			   : err == SAMEN_ERATE     ? "rate-limited"
-			   : err == SAMEN_EROLE     ? "forbidden"
-			   : err == SAMEN_ENOCERT || err == SAMEN_ENBHD || err == SAMEN_EREVOKED
-				   ? "not-member"
-			   : err == SAMEN_ENOTFOUND ? "not-found"
-			   : err == SAMEN_EINVAL    ? "invalid"
-						    : "internal";
+	enum ctl_error code = err == SAMEN_EFULL    ? CTL_E_FULL
+			      : err == SAMEN_ERATE  ? CTL_E_RATE_LIMITED
+			      : err == SAMEN_EROLE  ? CTL_E_FORBIDDEN
+			      : err == SAMEN_ENOCERT || err == SAMEN_ENBHD || err == SAMEN_EREVOKED
+				      ? CTL_E_NOT_MEMBER
+			      : err == SAMEN_ENOTFOUND ? CTL_E_NOT_FOUND
+			      : err == SAMEN_EINVAL    ? CTL_E_INVALID
+						       : CTL_E_INTERNAL;
 	char full[4400];
 	const char *hint = err == SAMEN_ERATE ? "too many signals from this household just now; "
 						  "wait a minute"
@@ -91,7 +91,7 @@ bool need_member(struct req *q)
 	const struct daemon *d = q->d;
 	if (!d->node.have_nbhd || !node_my_role(&d->node)) {
 		bool revoked = d->node.mem && membership_is_revoked(d->node.mem, d->node.id->pk) == 1;
-		reply_error(q, "not-member",
+		reply_error(q, CTL_E_NOT_MEMBER,
 			    revoked ? "this household's key was revoked by a coordinator of the "
 				      "neighbourhood: nothing it sends counts, and it reads nothing sent "
 				      "since (ask them why)"
@@ -107,7 +107,7 @@ bool need_coordinator(struct req *q)
 	if (!need_member(q))
 		return false;
 	if (node_my_role(&q->d->node) != ROLE_COORDINATOR) {
-		reply_error(q, "forbidden", "only a coordinator can do this");
+		reply_error(q, CTL_E_FORBIDDEN, "only a coordinator can do this");
 		return false;
 	}
 	return true;
@@ -119,7 +119,7 @@ bool opt_str(struct req *q, const char *key, char *out, size_t cap)
 	if (r == SAMEN_ENOTFOUND)
 		return true;
 	if (r < 0) {
-		reply_error(q, "invalid", "%s: must be text of at most %zu bytes", key, cap - 1);
+		reply_error(q, CTL_E_INVALID, "%s: must be text of at most %zu bytes", key, cap - 1);
 		return false;
 	}
 	return true;
@@ -129,7 +129,7 @@ bool opt_bool(struct req *q, const char *key, bool *out)
 {
 	int r = mpmap_bool(q->m, key, out);
 	if (r < 0 && r != SAMEN_ENOTFOUND) {
-		reply_error(q, "invalid", "%s: must be true or false", key);
+		reply_error(q, CTL_E_INVALID, "%s: must be true or false", key);
 		return false;
 	}
 	return true;
@@ -139,7 +139,7 @@ bool opt_uint(struct req *q, const char *key, uint64_t max, uint64_t *out)
 {
 	int r = mpmap_uint(q->m, key, max, out);
 	if (r < 0 && r != SAMEN_ENOTFOUND) {
-		reply_error(q, "invalid", "%s: must be a whole number up to %llu", key,
+		reply_error(q, CTL_E_INVALID, "%s: must be a whole number up to %llu", key,
 			    (unsigned long long)max);
 		return false;
 	}
@@ -150,7 +150,7 @@ bool req_key(struct req *q, const char *field, uint8_t key[32])
 {
 	char text[80];
 	if (mpmap_str(q->m, field, text, sizeof(text)) < 0 || keytext_decode(text, key) < 0) {
-		reply_error(q, "invalid", "%s: give a public key (43 characters, as samen-keys show prints it)",
+		reply_error(q, CTL_E_INVALID, "%s: give a public key (43 characters, as samen-keys show prints it)",
 			    field);
 		return false;
 	}
@@ -186,21 +186,21 @@ static void dispatch(struct req *q)
 {
 	char op[32], bad[96];
 	if (mpmap_check(q->m, NULL, bad, sizeof(bad)) < 0) {
-		reply_error(q, "invalid", "a request is a map with an 'op' field (%s)", bad);
+		reply_error(q, CTL_E_INVALID, "a request is a map with an 'op' field (%s)", bad);
 		return;
 	}
 	if (mpmap_str(q->m, "op", op, sizeof(op)) < 0) {
 		/* bad says nothing here: mpmap_check found the map well formed */
-		reply_error(q, "invalid", "a request is a map with an 'op' field (no 'op' text)");
+		reply_error(q, CTL_E_INVALID, "a request is a map with an 'op' field (no 'op' text)");
 		return;
 	}
 	int i = ctl_op_find(op);
 	if (i < 0) {
-		reply_error(q, "invalid", "unknown op '%s'", op);
+		reply_error(q, CTL_E_INVALID, "unknown op '%s'", op);
 		return;
 	}
 	if (mpmap_check(q->m, ctl_ops[i].fields, bad, sizeof(bad)) < 0) {
-		reply_error(q, "invalid", "%s: %s", op, bad);
+		reply_error(q, CTL_E_INVALID, "%s: %s", op, bad);
 		return;
 	}
 	handlers[i](q);
@@ -220,13 +220,13 @@ void control_answer(struct daemon *d, const uint8_t *rid, size_t rid_len, const 
 	msgpack_unpacked_init(&u);
 	int ret = mp_unpack(req, len, CTL_DEPTH, &u);
 	if (ret < 0) {
-		reply_error(&q, "invalid", "request is not valid msgpack: %s", samen_strerror(ret));
+		reply_error(&q, CTL_E_INVALID, "request is not valid msgpack: %s", samen_strerror(ret));
 	} else {
 		q.m = &u.data;
 		dispatch(&q);
 	}
 	if (!q.replied)
-		reply_error(&q, "internal", "no reply was produced");
+		reply_error(&q, CTL_E_INTERNAL, "no reply was produced");
 	a->deferred = q.deferred;
 	a->replay = q.replay;
 	a->replay_since = q.replay_since;

@@ -14,6 +14,7 @@
 #include <msgpack.h>
 
 #include "daemon.h"
+#include "../proto/ctl.h"
 #include "../proto/mp.h"
 
 struct req {
@@ -29,7 +30,7 @@ struct req {
 };
 
 /* Each writes the whole reply, replacing anything written before. */
-void reply_error(struct req *q, const char *code, const char *fmt, ...)
+void reply_error(struct req *q, enum ctl_error code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Starts a success reply with n result fields after "ok". */
 msgpack_packer *reply_ok(struct req *q, size_t n);

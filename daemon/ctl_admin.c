@@ -154,7 +154,7 @@ void op_revoke(struct req *q)
 	if (!need_coordinator(q) || !req_key(q, "key", key) || !opt_bool(q, "cascade", &cascade))
 		return;
 	if (memcmp(key, q->d->node.nbhd, 32) == 0) {
-		reply_error(q, "forbidden", "nobody can revoke the founder");
+		reply_error(q, CTL_E_FORBIDDEN, "nobody can revoke the founder");
 		return;
 	}
 	char reason[sizeof(r.u.rev.reason)] = "";
@@ -164,7 +164,7 @@ void op_revoke(struct req *q)
 	 * count (and start another epoch for nothing); a cascade may still
 	 * add the revocation of what the key certified. */
 	if (!cascade && membership_is_revoked(q->d->node.mem, key) == 1) {
-		reply_error(q, "invalid", "this key is revoked already (--cascade would also "
+		reply_error(q, CTL_E_INVALID, "this key is revoked already (--cascade would also "
 			    "revoke what it certified)");
 		return;
 	}
@@ -209,18 +209,18 @@ void op_certify(struct req *q)
 		return;
 	int role = record_role_parse(role_s);
 	if (role < 0) {
-		reply_error(q, "invalid", "role: one of member, coordinator, relay, authority");
+		reply_error(q, CTL_E_INVALID, "role: one of member, coordinator, relay, authority");
 		return;
 	}
 	if (role == ROLE_COORDINATOR && memcmp(q->d->node.id->pk, q->d->node.nbhd, 32) != 0) {
-		reply_error(q, "forbidden", "only the founder certifies coordinators");
+		reply_error(q, CTL_E_FORBIDDEN, "only the founder certifies coordinators");
 		return;
 	}
 	char label[sizeof(r.u.cert.label)] = "";
 	if (!opt_str(q, "label", label, sizeof(label)))
 		return;
 	if (strpbrk(label, "\n\t")) {
-		reply_error(q, "invalid", "label: one line");
+		reply_error(q, CTL_E_INVALID, "label: one line");
 		return;
 	}
 	int ret = node_prepare(&q->d->node, &r, REC_CERT);
@@ -245,11 +245,11 @@ void op_import(struct req *q)
 {
 	const msgpack_object *recs = mpmap_find(q->m, "records");
 	if (!recs || recs->type != MSGPACK_OBJECT_ARRAY || recs->via.array.size > LINK_RECORDS_MAX) {
-		reply_error(q, "invalid", "records: an array of at most %d records", LINK_RECORDS_MAX);
+		reply_error(q, CTL_E_INVALID, "records: an array of at most %d records", LINK_RECORDS_MAX);
 		return;
 	}
 	if (!q->d->node.have_nbhd) {
-		reply_error(q, "not-member", "no neighbourhood configured: set 'neighbourhood' first");
+		reply_error(q, CTL_E_NOT_MEMBER, "no neighbourhood configured: set 'neighbourhood' first");
 		return;
 	}
 	size_t n = recs->via.array.size;
@@ -258,7 +258,7 @@ void op_import(struct req *q)
 	enum reject v[LINK_RECORDS_MAX];
 	for (size_t i = 0; i < n; i++)
 		if (mp_get_bin(&recs->via.array.ptr[i], RECORD_MAX, 1, &ptrs[i], &lens[i]) < 0) {
-			reply_error(q, "invalid", "records: element %zu is not a record", i);
+			reply_error(q, CTL_E_INVALID, "records: element %zu is not a record", i);
 			return;
 		}
 	int ret = node_ingest(&q->d->node, ptrs, lens, n, NULL, v);
@@ -284,7 +284,7 @@ void op_invite(struct req *q)
 	    !opt_uint(q, "hours", 24 * 30, &hours) || !opt_str(q, "label", label, sizeof(label)))
 		return;
 	if (!q->d->cfg->join_listen[0]) {
-		reply_error(q, "invalid", "this daemon has no join socket: set join_listen in its config");
+		reply_error(q, CTL_E_INVALID, "this daemon has no join socket: set join_listen in its config");
 		return;
 	}
 	int ret = join_invite(q->d, pre, hours ? hours : 1, label, code, sizeof(code));
@@ -341,18 +341,18 @@ void op_join(struct req *q)
 {
 	char code[512], label[LABEL_MAX + 1] = "";
 	if (mpmap_str(q->m, "code", code, sizeof(code)) < 0) {
-		reply_error(q, "invalid", "code: the invite code your coordinator gave you");
+		reply_error(q, CTL_E_INVALID, "code: the invite code your coordinator gave you");
 		return;
 	}
 	if (!opt_str(q, "label", label, sizeof(label)))
 		return;
 	if (q->d->node.have_nbhd && node_my_role(&q->d->node)) {
-		reply_error(q, "invalid", "this household is a member already");
+		reply_error(q, CTL_E_INVALID, "this household is a member already");
 		return;
 	}
 	int ret = join_start(q->d, code, label);
 	if (ret < 0) {
-		reply_error(q, "invalid", "code: %s", ret == SAMEN_EEXPIRED ? "the invite has expired; "
+		reply_error(q, CTL_E_INVALID, "code: %s", ret == SAMEN_EEXPIRED ? "the invite has expired; "
 			    "ask for a new one" : "not a samen invite code (check for a missing piece)");
 		return;
 	}

@@ -22,7 +22,7 @@
 static bool collect(struct req *q, struct sigset *s)
 {
 	if (view_collect(&q->d->node, s) < 0) {
-		reply_error(q, "internal", "cannot read the store");
+		reply_error(q, CTL_E_INTERNAL, "cannot read the store");
 		return false;
 	}
 	return true;
@@ -37,7 +37,7 @@ static const struct sigent *find_named(struct req *q, const struct sigset *s, co
 	const struct sigent *e = view_find(s, id, &err);
 	if (e && (!readable || e->readable))
 		return e;
-	reply_error(q, e || err == SAMEN_ENOTFOUND ? "not-found" : "invalid", "%s: '%s' %s", field, id,
+	reply_error(q, e || err == SAMEN_ENOTFOUND ? CTL_E_NOT_FOUND : CTL_E_INVALID, "%s: '%s' %s", field, id,
 		    e ? "cannot be read here" : err == SAMEN_ENOTFOUND ? "is not a signal here"
 								: "is not a unique id prefix");
 	return NULL;
@@ -51,7 +51,7 @@ static const struct sigent *named_signal(struct req *q, struct sigset *s, const 
 {
 	char id[80];
 	if (mpmap_str(q->m, field, id, sizeof(id)) < 0) {
-		reply_error(q, "invalid", "%s: %s", field, what);
+		reply_error(q, CTL_E_INVALID, "%s: %s", field, what);
 		return NULL;
 	}
 	if (!collect(q, s))
@@ -79,7 +79,7 @@ static void publish_signal(struct req *q, struct signal_plain *p, bool share, ui
 
 	const struct epoch *e = node_current_epoch(&d->node);
 	if (!e) {
-		reply_error(q, "not-member", "no epoch key has reached this household yet; "
+		reply_error(q, CTL_E_NOT_MEMBER, "no epoch key has reached this household yet; "
 					     "ask a coordinator, or wait for the mesh to catch up");
 		return;
 	}
@@ -93,7 +93,7 @@ static void publish_signal(struct req *q, struct signal_plain *p, bool share, ui
 			node_abandon(&d->node, &r);
 	}
 	if (ret == SAMEN_EINVAL) {
-		reply_error(q, "invalid", "a field is out of range (description or place too long, "
+		reply_error(q, CTL_E_INVALID, "a field is out of range (description or place too long, "
 					  "or text with control characters)");
 		return;
 	}
@@ -118,13 +118,13 @@ static bool parse_refs(struct req *q, const struct sigset *s, struct signal_plai
 	if (!refs)
 		return true;
 	if (refs->type != MSGPACK_OBJECT_ARRAY || refs->via.array.size > SIGNAL_REFS_MAX) {
-		reply_error(q, "invalid", "refs: at most %d signal ids", SIGNAL_REFS_MAX);
+		reply_error(q, CTL_E_INVALID, "refs: at most %d signal ids", SIGNAL_REFS_MAX);
 		return false;
 	}
 	for (uint32_t i = 0; i < refs->via.array.size; i++) {
 		char id[80];
 		if (mp_get_str(&refs->via.array.ptr[i], id, sizeof(id)) < 0) {
-			reply_error(q, "invalid", "refs: each must be a signal id");
+			reply_error(q, CTL_E_INVALID, "refs: each must be a signal id");
 			return false;
 		}
 		const struct sigent *e = find_named(q, s, "refs", id, false);
@@ -144,7 +144,7 @@ static bool parse_enum(struct req *q, const char *key, int (*parse)(const char *
 		return true;
 	int v = r < 0 ? -1 : parse(s);
 	if (v < 0) {
-		reply_error(q, "invalid", "%s: '%s' is not one of %s", key, r < 0 ? "?" : s, list);
+		reply_error(q, CTL_E_INVALID, "%s: '%s' is not one of %s", key, r < 0 ? "?" : s, list);
 		return false;
 	}
 	*out = (uint8_t)v;
@@ -171,7 +171,7 @@ static void send_signal(struct req *q, struct signal_plain *p)
 	p->severity = SEV_MODERATE;
 	p->status = STATUS_REAL;
 	if (mpmap_find(q->m, "category") == NULL) {
-		reply_error(q, "invalid", "category: required (suspicious, burglary, break-in-attempt, "
+		reply_error(q, CTL_E_INVALID, "category: required (suspicious, burglary, break-in-attempt, "
 					  "fire, medical, missing-person, nuisance, other)");
 		return;
 	}
@@ -188,7 +188,7 @@ static void send_signal(struct req *q, struct signal_plain *p)
 	    !opt_bool(q, "share", &share) || !opt_uint(q, "expires_in", 30 * 86400, &expires_in))
 		return;
 	if (!p->description[0]) {
-		reply_error(q, "invalid", "description: say what is happening (behaviour, not appearance)");
+		reply_error(q, CTL_E_INVALID, "description: say what is happening (behaviour, not appearance)");
 		return;
 	}
 	int nl = mpmap_int(q->m, "lat_e6", -90000000, 90000000, &lat);
@@ -200,13 +200,13 @@ static void send_signal(struct req *q, struct signal_plain *p)
 		p->lon_e6 = (int32_t)lon;
 		p->radius_m = (uint32_t)radius;
 	} else if (nl != SAMEN_ENOTFOUND || no != SAMEN_ENOTFOUND || nr != SAMEN_ENOTFOUND) {
-		reply_error(q, "invalid", "point: lat_e6 (-90e6..90e6), lon_e6 (-180e6..180e6) and "
+		reply_error(q, CTL_E_INVALID, "point: lat_e6 (-90e6..90e6), lon_e6 (-180e6..180e6) and "
 					  "radius_m (1..%d) go together",
 			    RADIUS_MAX);
 		return;
 	}
 	if (expires_in == 0) {
-		reply_error(q, "invalid", "expires_in: must be at least one second");
+		reply_error(q, CTL_E_INVALID, "expires_in: must be at least one second");
 		return;
 	}
 	if (!collect(q, &s))
@@ -234,7 +234,7 @@ static void reply_signal(struct req *q, uint8_t kind, struct signal_plain *p)
 		return;
 	memset(p, 0, sizeof(*p));
 	if (mpmap_str(q->m, "ref", ref, sizeof(ref)) < 0) {
-		reply_error(q, "invalid", "ref: the id of the signal you answer");
+		reply_error(q, CTL_E_INVALID, "ref: the id of the signal you answer");
 		return;
 	}
 	if (!opt_str(q, "text", p->description, sizeof(p->description)) ||
@@ -263,7 +263,7 @@ static void reply_signal(struct req *q, uint8_t kind, struct signal_plain *p)
 		} else if (!strcmp(ack, "text") && p->description[0]) {
 			p->ack = ACK_TEXT;
 		} else {
-			reply_error(q, "invalid", "ack: one of 112-called, looking, or text (with text)");
+			reply_error(q, CTL_E_INVALID, "ack: one of 112-called, looking, or text (with text)");
 			view_free(&s);
 			return;
 		}
@@ -368,7 +368,7 @@ void op_watch(struct req *q)
 {
 	struct daemon *d = q->d;
 	if (d->n_watchers == WATCHERS_MAX) {
-		reply_error(q, "internal", "too many watchers (%d)", WATCHERS_MAX);
+		reply_error(q, CTL_E_INTERNAL, "too many watchers (%d)", WATCHERS_MAX);
 		return;
 	}
 	uint64_t since = 0;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "../proto/mpmap.h"
 #include "../keys/keytext.h"
+#include "../proto/ctl.h"
 #include "../proto/invite.h"
 #include "../proto/joinmsg.h"
 
@@ -381,12 +382,12 @@ static void answer_waiter(struct daemon *d)
 	msgpack_pack_map(&b.pk, 3);
 	mpmap_put_bool(&b.pk, "ok", !refused && !silent);
 	if (refused) {
-		mpmap_put_str(&b.pk, "code", "invalid");
+		mpmap_put_str(&b.pk, "code", ctl_errors[CTL_E_INVALID].name);
 		snprintf(text, sizeof(text), "the coordinator refused the join: %s",
 			 j->error[0] ? j->error : "no reason given");
 		mpmap_put_str(&b.pk, "error", text);
 	} else if (silent) {
-		mpmap_put_str(&b.pk, "code", "no-answer");
+		mpmap_put_str(&b.pk, "code", ctl_errors[CTL_E_NO_ANSWER].name);
 		snprintf(text, sizeof(text), "the coordinator at %s has not answered in %d s",
 			 j->endpoint, JOIN_ANSWER_WAIT_MS / 1000);
 		mpmap_put_str(&b.pk, "error", text);

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "exitcode.h"
+
 const struct ctl_op_def ctl_ops[CTL_OP_COUNT] = {
 	[CTL_OP_SEND] = {"send", {"op", "category", "description", "where", "severity", "lat_e6",
 				  "lon_e6", "radius_m", "called112", "share", "status", "expires_in",
@@ -33,6 +35,25 @@ int ctl_op_find(const char *name)
 {
 	for (int i = 0; i < CTL_OP_COUNT; i++)
 		if (strcmp(name, ctl_ops[i].name) == 0)
+			return i;
+	return -1;
+}
+
+const struct ctl_error_def ctl_errors[CTL_E_COUNT] = {
+	[CTL_E_INVALID] = {"invalid", EXIT_INVALID},
+	[CTL_E_NOT_MEMBER] = {"not-member", EXIT_NOT_MEMBER},
+	[CTL_E_FORBIDDEN] = {"forbidden", EXIT_FORBIDDEN},
+	[CTL_E_NOT_FOUND] = {"not-found", EXIT_NOT_FOUND},
+	[CTL_E_RATE_LIMITED] = {"rate-limited", EXIT_RATE_LIMITED},
+	[CTL_E_FULL] = {"full", EXIT_FULL},
+	[CTL_E_INTERNAL] = {"internal", EXIT_INTERNAL},
+	[CTL_E_NO_ANSWER] = {"no-answer", EXIT_UNREACHABLE},
+};
+
+int ctl_error_find(const char *name, size_t len)
+{
+	for (int i = 0; i < CTL_E_COUNT; i++)
+		if (strlen(ctl_errors[i].name) == len && memcmp(name, ctl_errors[i].name, len) == 0)
 			return i;
 	return -1;
 }

@@ -7,6 +7,8 @@
 #ifndef SAMEN_CTL_H
 #define SAMEN_CTL_H
 
+#include <stddef.h>
+
 enum ctl_op {
 	CTL_OP_SEND,
 	CTL_OP_ACK,
@@ -40,5 +42,29 @@ extern const struct ctl_op_def ctl_ops[CTL_OP_COUNT];
 
 /* The op called name, or -1 when there is none. */
 int ctl_op_find(const char *name);
+
+/* The codes of a refusal ({"ok": false, "code": NAME, "error": text}),
+ * with the exit code samen gives each (PROTOCOL.md section 8). */
+enum ctl_error {
+	CTL_E_INVALID,
+	CTL_E_NOT_MEMBER,
+	CTL_E_FORBIDDEN,
+	CTL_E_NOT_FOUND,
+	CTL_E_RATE_LIMITED,
+	CTL_E_FULL,
+	CTL_E_INTERNAL,
+	CTL_E_NO_ANSWER,
+	CTL_E_COUNT
+};
+
+struct ctl_error_def {
+	const char *name; /* as it travels */
+	int exit;         /* proto/exitcode.h */
+};
+
+extern const struct ctl_error_def ctl_errors[CTL_E_COUNT];
+
+/* The code called name (len bytes, not NUL-terminated), or -1. */
+int ctl_error_find(const char *name, size_t len);
 
 #endif
