@@ -17,6 +17,7 @@
 #include "config.h"
 #include "linkq.h"
 #include "outq.h"
+#include "relay.h"
 #include "node.h"
 #include "../proto/mp.h"
 
@@ -170,9 +171,7 @@ struct daemon {
 	 * may subscribe, and every key an authority certificate names (to name a
 	 * refused one in the audit log) */
 	struct keytab zap_mesh, zap_sub, zap_named;
-	struct sub_session *subs; /* relay.c */
-	size_t n_subs;
-	struct audit *audit;     /* relay.c: audit.log */
+	struct relay relay;      /* relay.h: subscriber sessions and the audit log */
 	/* What net tells of a link's life, to whoever the loop names (gossip):
 	 * up once its handshake succeeded (a dialled link), closed just before
 	 * its slot is cleared. net does not know who listens. */
@@ -278,14 +277,6 @@ struct ctl_answer {
  * was there). control_handle() is this and the sending. */
 void control_answer(struct daemon *d, const uint8_t *rid, size_t rid_len, const uint8_t *req,
 		    size_t len, struct ctl_answer *a);
-
-/* relay.c: the subscriber socket of a relay */
-int relay_open(struct daemon *d) SAMEN_MUST_CHECK;
-void relay_close(struct daemon *d);
-void relay_handle(struct daemon *d);
-void relay_pump(struct daemon *d);
-/* A handshake refused on the subscriber socket, added up in the audit log. */
-void relay_refused(struct daemon *d, const uint8_t key[32], bool curve, const char *why);
 
 /* join.c */
 void join_server_handle(struct daemon *d);

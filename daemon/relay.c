@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "daemon.h"
+#include "relay.h"
 #include "router.h"
 #include "log.h"
 #include "../keys/keytext.h"
@@ -58,14 +59,14 @@ struct sub_session {
 int relay_open(struct daemon *d)
 {
 	char path[4200];
-	d->audit = NULL;
+	d->relay.audit = NULL;
 	if (!d->subsock)
 		return 0;
-	d->subs = calloc(SUBS_MAX, sizeof(*d->subs));
-	if (!d->subs)
+	d->relay.subs = calloc(SUBS_MAX, sizeof(*d->relay.subs));
+	if (!d->relay.subs)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/audit.log", d->cfg->state_dir);
-	int ret = audit_open(&d->audit, path, 0);
+	int ret = audit_open(&d->relay.audit, path, 0);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "cannot open the audit log %s: %s", path, strerror(-ret));
 		return ret;
@@ -75,7 +76,7 @@ int relay_open(struct daemon *d)
 
 void relay_refused(struct daemon *d, const uint8_t key[32], bool curve, const char *why)
 {
-	audit_refused(d->audit, key, curve, why, daemon_now_ms());
+	audit_refused(d->relay.audit, key, curve, why, daemon_now_ms());
 }
 
 static void end_session(struct daemon *d, struct sub_session *s, const char *why)
@@ -84,17 +85,17 @@ static void end_session(struct daemon *d, struct sub_session *s, const char *why
 	snprintf(detail, sizeof(detail), "from=%llu to=%llu records=%llu (%s)",
 		 (unsigned long long)s->from, (unsigned long long)s->cursor,
 		 (unsigned long long)s->sent, why);
-	audit_event(d->audit, "session-end", s->key, detail);
-	*s = d->subs[--d->n_subs];
+	audit_event(d->relay.audit, "session-end", s->key, detail);
+	*s = d->relay.subs[--d->relay.n_subs];
 }
 
 void relay_close(struct daemon *d)
 {
-	while (d->subs && d->n_subs)
-		end_session(d, &d->subs[0], "relay stopping");
-	free(d->subs);
-	d->subs = NULL;
-	audit_close(&d->audit, daemon_now_ms());
+	while (d->relay.subs && d->relay.n_subs)
+		end_session(d, &d->relay.subs[0], "relay stopping");
+	free(d->relay.subs);
+	d->relay.subs = NULL;
+	audit_close(&d->relay.audit, daemon_now_ms());
 }
 
 static int send_to(struct daemon *d, const uint8_t *rid, size_t rid_len, const struct mp_buf *b)
@@ -258,9 +259,9 @@ static bool still_authority(struct daemon *d, struct sub_session *s)
 
 void relay_pump(struct daemon *d)
 {
-	audit_tick(d->audit, daemon_now_ms());
-	for (size_t i = 0; d->subs && i < d->n_subs;) {
-		struct sub_session *s = &d->subs[i];
+	audit_tick(d->relay.audit, daemon_now_ms());
+	for (size_t i = 0; d->relay.subs && i < d->relay.n_subs;) {
+		struct sub_session *s = &d->relay.subs[i];
 		struct pump p = {d, s, false, false};
 		if (!still_authority(d, s))
 			continue;
@@ -298,9 +299,9 @@ void relay_pump(struct daemon *d)
 
 static struct sub_session *session_for(struct daemon *d, const uint8_t *rid, size_t len)
 {
-	for (size_t i = 0; i < d->n_subs; i++)
-		if (d->subs[i].rid_len == len && memcmp(d->subs[i].rid, rid, len) == 0)
-			return &d->subs[i];
+	for (size_t i = 0; i < d->relay.n_subs; i++)
+		if (d->relay.subs[i].rid_len == len && memcmp(d->relay.subs[i].rid, rid, len) == 0)
+			return &d->relay.subs[i];
 	return NULL;
 }
 
@@ -313,7 +314,7 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	if (!authority_anywhere(d, key)) {
 		reply_error(d, rid, rid_len, "this key is no longer an authority of any "
 			    "neighbourhood this relay serves", SUBMSG_CODE_REVOKED);
-		audit_event(d->audit, "session-refused", key, "(revoked)");
+		audit_event(d->relay.audit, "session-refused", key, "(revoked)");
 		return;
 	}
 	if (store_last_cursor(d->node.store, &last) < 0 || q->from > last) {
@@ -333,26 +334,26 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	if (!s) {
 		struct sub_session *oldest = NULL;
 		size_t mine = 0;
-		for (size_t i = 0; i < d->n_subs; i++)
-			if (memcmp(d->subs[i].key, key, 32) == 0) {
+		for (size_t i = 0; i < d->relay.n_subs; i++)
+			if (memcmp(d->relay.subs[i].key, key, 32) == 0) {
 				mine++;
-				if (!oldest || d->subs[i].active_ms < oldest->active_ms)
-					oldest = &d->subs[i];
+				if (!oldest || d->relay.subs[i].active_ms < oldest->active_ms)
+					oldest = &d->relay.subs[i];
 			}
 		if (mine >= SUBS_PER_KEY)
 			end_session(d, oldest, "replaced by a newer session of the same key");
 		uint64_t now = daemon_now_ms();
-		for (size_t i = 0; d->n_subs == SUBS_MAX && i < d->n_subs;) {
-			if (now - d->subs[i].active_ms > SUB_IDLE_MS)
-				end_session(d, &d->subs[i], "silent for 30 s: gone");
+		for (size_t i = 0; d->relay.n_subs == SUBS_MAX && i < d->relay.n_subs;) {
+			if (now - d->relay.subs[i].active_ms > SUB_IDLE_MS)
+				end_session(d, &d->relay.subs[i], "silent for 30 s: gone");
 			else
 				i++;
 		}
-		if (d->n_subs == SUBS_MAX) {
+		if (d->relay.n_subs == SUBS_MAX) {
 			reply_error(d, rid, rid_len, "too many subscribers", NULL);
 			return;
 		}
-		s = &d->subs[d->n_subs++];
+		s = &d->relay.subs[d->relay.n_subs++];
 	}
 	memset(s, 0, sizeof(*s));
 	memcpy(s->rid, rid, rid_len);
@@ -374,7 +375,7 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	}
 	char detail[64];
 	snprintf(detail, sizeof(detail), "from=%llu", (unsigned long long)q->from);
-	audit_event(d->audit, "session-start", key, detail);
+	audit_event(d->relay.audit, "session-start", key, detail);
 	char fp[FINGERPRINT_LEN];
 	keytext_fingerprint(key, fp);
 	log_msg(SLOG_INFO, "authority %s subscribed from cursor %llu", fp,
@@ -414,7 +415,7 @@ static void on_announce(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 	int ret = node_ingest(&d->node, &rec, &len, 1, NULL, &v);
 	char detail[80];
 	snprintf(detail, sizeof(detail), "announcement %s", reject_name(v));
-	audit_event(d->audit, "announce", key, detail);
+	audit_event(d->relay.audit, "announce", key, detail);
 	if (submsg_pack_result(&b, ret == 1, reject_name(v)) == 0)
 		(void)send_to(d, rid, rid_len, &b);
 	mp_buf_destroy(&b);

@@ -24,6 +24,7 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "relay.h"
 #include "router.h"
 #include "events.h"
 #include "tree.h"

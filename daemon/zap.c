@@ -16,6 +16,7 @@
 
 #include "admit.h"
 #include "daemon.h"
+#include "relay.h"
 #include "log.h"
 
 static int keytab_add(struct keytab *t, const uint8_t ed[32])
