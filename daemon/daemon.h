@@ -17,7 +17,7 @@
 #include "config.h"
 #include "linkq.h"
 #include "outq.h"
-#include "relay.h"
+#include "relay_state.h"
 #include "node.h"
 #include "../proto/mp.h"
 

@@ -2,8 +2,8 @@
 /*
  * relay.h — the relay's subscriber socket (PROTOCOL.md section 11): the
  * sessions of authorities reading from a cursor on, their announcements,
- * and the audit log. Its state is its own (struct relay, in the daemon as
- * d->relay); the loop calls relay_handle() when the socket is readable and
+ * and the audit log. Its state is its own (struct relay, relay_state.h, in
+ * the daemon as d->relay); the loop calls relay_handle() when the socket is readable and
  * relay_pump() every round.
  */
 #ifndef SAMEN_RELAY_H
@@ -13,17 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "relay_state.h"
 #include "../proto/err.h"
 
 struct daemon;
-struct sub_session;
-struct audit;
-
-struct relay {
-	struct sub_session *subs; /* SUBS_MAX slots */
-	size_t n_subs;
-	struct audit *audit;      /* STATE_DIR/audit.log */
-};
 
 int relay_open(struct daemon *d) SAMEN_MUST_CHECK;
 void relay_close(struct daemon *d);

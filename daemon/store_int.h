@@ -7,8 +7,10 @@
  * everything outside the store goes through store.h, so the layout can
  * change without anyone else noticing.
  *
- *   store.c          the environment (open, close, map growth, commits) and
- *                    the records (put, get, has), meta values, stats
+ *   store_txn.c      transactions: begin, commit (durable or deferred), map
+ *                    growth, one record's data; it calls no other store file
+ *   store_env.c      the environment (open, close, sync) and the records
+ *                    (put, get, has), meta values, stats
  *   store_vv.c       the version vector: entries, SKIP, repair
  *   store_walk.c     the walks (by author, by kind, from a cursor), cursors
  *   store_convert.c  format 1 converted to format 2 by store_open()
@@ -154,7 +156,7 @@ static inline int del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* ---- store.c ---- */
+/* ---- store_txn.c ---- */
 
 /* An internal code as the public functions return it (store.h). */
 int store_err(int rc);
@@ -170,6 +172,8 @@ int store_begin(store_t *st, unsigned flags, MDB_txn **txn);
  * earlier try.
  */
 int store_write(store_t *st, txn_fn fn, void *ctx);
+/* store_write(), or with durable false its last flush left to store_sync(). */
+int store_commit(store_t *st, txn_fn fn, void *ctx, bool durable);
 
 /* The record at cursor ckey (8 bytes, big-endian); MDB_NOTFOUND if none. */
 int store_data_at(store_t *st, MDB_txn *txn, const uint8_t *ckey, const uint8_t **id,

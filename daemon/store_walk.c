@@ -3,7 +3,7 @@
  * store_walk.c — reading the store in order: by author and seq, by kind in
  * a neighbourhood, and from a relay cursor, all through one store_walk()
  * over an index inside a read transaction (store_vv() uses it too); and the
- * cursor high-water mark that numbers new records. Apart from store.c because these are how most of the
+ * cursor high-water mark that numbers new records. Apart from store_env.c because these are how most of the
  * daemon reads the store (gossip, relay, control, views, purge), each with
  * a callback that runs inside the walk's transaction (store.h says what it
  * may call).
