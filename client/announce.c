@@ -88,7 +88,7 @@ int announce_main(int argc, char **argv)
 			errno = 0;
 			hours = strtoul(optarg, &end, 10);
 			if (*end || errno || hours == 0 || hours > 24 * 30)
-				return authlink_fail(EXIT_USAGE, "--hours: '%s' is not a number from 1 to 720", optarg);
+				return samen_fail(EXIT_USAGE, "--hours: '%s' is not a number from 1 to 720", optarg);
 			break;
 		}
 		case 'h':
@@ -102,14 +102,14 @@ int announce_main(int argc, char **argv)
 	if (k > 0)
 		r.u.announce.kind = (uint8_t)k;
 	if (!s.endpoint || !relay_key || !nbhd || !text || !r.u.announce.kind)
-		return authlink_fail(EXIT_USAGE, "announce: --relay, --relay-key, --nbhd, --kind "
+		return samen_fail(EXIT_USAGE, "announce: --relay, --relay-key, --nbhd, --kind "
 					"(lookout, found, enroute, info) and --text are required");
 	if (keytext_decode(relay_key, s.relay_key) < 0 || keytext_decode(nbhd, r.nbhd) < 0)
-		return authlink_fail(EXIT_USAGE, "--relay-key and --nbhd take public keys (43 characters)");
+		return samen_fail(EXIT_USAGE, "--relay-key and --nbhd take public keys (43 characters)");
 	if (strlen(text) > TEXT_MAX || strlen(where) > WHERE_MAX || !*text)
-		return authlink_fail(EXIT_USAGE, "--text: 1 to %d bytes; --where: at most %d", TEXT_MAX, WHERE_MAX);
+		return samen_fail(EXIT_USAGE, "--text: 1 to %d bytes; --where: at most %d", TEXT_MAX, WHERE_MAX);
 	if (sodium_init() < 0)
-		return authlink_fail(EXIT_INTERNAL, "libsodium failed to initialise");
+		return samen_fail(EXIT_INTERNAL, "libsodium failed to initialise");
 	if ((ret = authlink_load_key(&s)) != 0)
 		return ret;
 	r.kind = REC_ANNOUNCE;
@@ -122,7 +122,7 @@ int announce_main(int argc, char **argv)
 	if (ret == 0)
 		ret = record_sign(&r, s.id->sk, &buf, &len);
 	if (ret < 0) {
-		ret = authlink_fail(EXIT_INVALID, "cannot make the announcement: %s", samen_strerror(ret));
+		ret = samen_fail(EXIT_INVALID, "cannot make the announcement: %s", samen_strerror(ret));
 		goto out;
 	}
 	if ((ret = authlink_connect(&s)) != 0)
@@ -134,7 +134,7 @@ int announce_main(int argc, char **argv)
 	mp_buf_destroy(&b);
 	zmq_pollitem_t it = {s.sock, 0, ZMQ_POLLIN, 0};
 	if (zmq_poll(&it, 1, 10000) != 1) {
-		ret = authlink_fail(EXIT_UNREACHABLE, "no answer from the relay at %s (is this key an "
+		ret = samen_fail(EXIT_UNREACHABLE, "no answer from the relay at %s (is this key an "
 						      "authority of that neighbourhood?)", s.endpoint);
 		goto out;
 	}
@@ -146,16 +146,16 @@ int announce_main(int argc, char **argv)
 	const char *why = "";
 	if (zmq_msg_recv(&m, s.sock, 0) < 0 ||
 	    submsg_reply_decode(zmq_msg_data(&m), zmq_msg_size(&m), &u, &a, &why) < 0) {
-		ret = authlink_fail(EXIT_INTERNAL, "a malformed answer from the relay (%s)", why);
+		ret = samen_fail(EXIT_INTERNAL, "a malformed answer from the relay (%s)", why);
 	} else if (a.type == SUBMSG_RESULT && a.ok) {
 		char idh[65];
 		sodium_bin2hex(idh, sizeof(idh), r.id, 32);
 		printf("announced %.16s to the neighbourhood\n", idh);
 		ret = 0;
 	} else if (a.type == SUBMSG_ERROR && !strcmp(a.code, SUBMSG_CODE_REVOKED)) {
-		ret = authlink_fail(EXIT_FORBIDDEN, "the relay refused: this key was revoked (%s)", a.error);
+		ret = samen_fail(EXIT_FORBIDDEN, "the relay refused: this key was revoked (%s)", a.error);
 	} else {
-		ret = authlink_fail(EXIT_INVALID, "the relay refused the announcement: %s", a.error);
+		ret = samen_fail(EXIT_INVALID, "the relay refused the announcement: %s", a.error);
 	}
 	msgpack_unpacked_destroy(&u);
 	zmq_msg_close(&m);

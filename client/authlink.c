@@ -18,17 +18,6 @@
 #include "../keys/keyfile.h"
 #include "../proto/err.h"
 
-int authlink_fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("samen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
 int authlink_load_key(struct authlink *l)
 {
 	char pass[256] = "";
@@ -45,7 +34,7 @@ int authlink_load_key(struct authlink *l)
 	int ret = keyfile_read_secret(l->key_path, pass[0] ? pass : NULL, &l->id);
 	sodium_memzero(pass, sizeof(pass));
 	if (ret < 0)
-		return authlink_fail(EXIT_INVALID, "%s: %s", l->key_path, samen_strerror(ret));
+		return samen_fail(EXIT_INVALID, "%s: %s", l->key_path, samen_strerror(ret));
 	return 0;
 }
 
@@ -55,7 +44,7 @@ int authlink_connect(struct authlink *s)
 	int64_t max = 1 << 20;
 	int zero = 0;
 	if (crypto_sign_ed25519_pk_to_curve25519(server, s->relay_key) != 0)
-		return authlink_fail(EXIT_USAGE, "--relay-key: not a valid key");
+		return samen_fail(EXIT_USAGE, "--relay-key: not a valid key");
 	s->zctx = zmq_ctx_new();
 	s->sock = zmq_socket(s->zctx, ZMQ_DEALER);
 	if (!s->sock || zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
@@ -64,7 +53,7 @@ int authlink_connect(struct authlink *s)
 	    zmq_setsockopt(s->sock, ZMQ_CURVE_PUBLICKEY, s->id->curve_pk, 32) ||
 	    zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY, s->id->curve_sk, 32) ||
 	    zmq_connect(s->sock, s->endpoint) != 0)
-		return authlink_fail(EXIT_UNREACHABLE, "cannot connect to %s: %s", s->endpoint,
+		return samen_fail(EXIT_UNREACHABLE, "cannot connect to %s: %s", s->endpoint,
 			    zmq_strerror(errno));
 	return 0;
 }

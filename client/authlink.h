@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../proto/exitcode.h"
+#include "fail.h"
 
 struct authlink {
 	struct identity *id;
@@ -20,8 +20,6 @@ struct authlink {
 	void *zctx, *sock;     /* a DEALER, CURVE client */
 };
 
-/* "samen: MESSAGE" on stderr; returns code. */
-int authlink_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reads l->key_path (passphrase from $SAMEN_PASSPHRASE_FILE). Returns 0 or
  * an exit code, said. */
 int authlink_load_key(struct authlink *l);

@@ -32,6 +32,7 @@
 #include "ctl_client.h"
 #include "render.h"
 #include "request.h"
+#include "fail.h"
 #include "../keys/keyarg.h"
 #include "../keys/paths.h"
 #include "../proto/ctl.h"
@@ -39,18 +40,6 @@
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
 
-
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("samen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 static int state_dir(const struct globals *g, char *out, size_t cap)
 {
@@ -66,7 +55,7 @@ static int unreachable(int err, const char *path, int timeout_ms)
 	args_quote(path, q, sizeof(q));
 	switch (err) {
 	case -ENOENT:
-		fail(EXIT_UNREACHABLE, "samend is not running (no control socket at %s); start it "
+		samen_fail(EXIT_UNREACHABLE, "samend is not running (no control socket at %s); start it "
 		     "with 'samend -c CONFIG'", q);
 		fputs("hint: if samend runs with another state directory, point samen at it with "
 		      "--state DIR or SAMEN_STATE\n", stderr);
@@ -74,32 +63,32 @@ static int unreachable(int err, const char *path, int timeout_ms)
 	case -EACCES:
 	case -EPERM:
 		if (strncmp(path, PATHS_SYSTEM_STATE "/", sizeof(PATHS_SYSTEM_STATE)) == 0)
-			return fail(EXIT_UNREACHABLE, "cannot reach samend at %s: permission denied; "
+			return samen_fail(EXIT_UNREACHABLE, "cannot reach samend at %s: permission denied; "
 				    "the system's samend (samend.service) lets only root and its own "
 				    "user in: run samen as root", q);
-		return fail(EXIT_UNREACHABLE, "cannot reach samend at %s: permission denied; run "
+		return samen_fail(EXIT_UNREACHABLE, "cannot reach samend at %s: permission denied; run "
 			    "samen as the user samend runs as", q);
 	case -ENOTSOCK:
-		return fail(EXIT_UNREACHABLE, "%s is not a socket; is --state (or SAMEN_STATE) "
+		return samen_fail(EXIT_UNREACHABLE, "%s is not a socket; is --state (or SAMEN_STATE) "
 			    "samend's state directory?", q);
 	case -ENAMETOOLONG:
-		return fail(EXIT_UNREACHABLE, "the control socket path %s is too long for a unix "
+		return samen_fail(EXIT_UNREACHABLE, "the control socket path %s is too long for a unix "
 			    "socket (at most %d bytes); use a shorter state directory", q,
 			    CTL_IPC_PATH_MAX);
 	case -ECONNREFUSED:
-		return fail(EXIT_UNREACHABLE, "samend is not running (%s is left over from a samend "
+		return samen_fail(EXIT_UNREACHABLE, "samend is not running (%s is left over from a samend "
 			    "that stopped); start it with 'samend -c CONFIG'", q);
 	case -ENOTCONN:
-		return fail(EXIT_UNREACHABLE, "samend did not take the connection at %s within %d s; "
+		return samen_fail(EXIT_UNREACHABLE, "samend did not take the connection at %s within %d s; "
 			    "it may be stuck: see its log", q, timeout_ms / 1000);
 	case -ETIMEDOUT:
-		return fail(EXIT_UNREACHABLE, "samend did not answer within %d s (%s); it may be "
+		return samen_fail(EXIT_UNREACHABLE, "samend did not answer within %d s (%s); it may be "
 			    "stuck: see its log", timeout_ms / 1000, q);
 	case -ECONNRESET:
-		return fail(EXIT_UNREACHABLE, "samend closed the connection before answering (it "
+		return samen_fail(EXIT_UNREACHABLE, "samend closed the connection before answering (it "
 			    "stopped, or its reply was over %d MiB); see its log", CTL_MSG_MAX >> 20);
 	default:
-		return fail(EXIT_UNREACHABLE, "cannot talk to samend at %s: %s", q,
+		return samen_fail(EXIT_UNREACHABLE, "cannot talk to samend at %s: %s", q,
 			    samen_strerror(err));
 	}
 }
@@ -108,7 +97,7 @@ static int unreachable(int err, const char *path, int timeout_ms)
  * field_hint: the reply is well-formed, so --json would show it. */
 static int malformed(const char *why, bool field_hint)
 {
-	fail(EXIT_INTERNAL, "samend sent a malformed reply (%s)", why);
+	samen_fail(EXIT_INTERNAL, "samend sent a malformed reply (%s)", why);
 	fprintf(stderr, "hint: this is a bug in samend, or samen and samend are different "
 		"versions%s\n", field_hint ? "; '--json' shows the reply as it is" : "");
 	return EXIT_INTERNAL;
@@ -200,7 +189,7 @@ static int emit(const struct globals *g, render_fn *render, const msgpack_object
 	int r;
 
 	if (!f)
-		return fail(EXIT_INTERNAL, "out of memory");
+		return samen_fail(EXIT_INTERNAL, "out of memory");
 	if (g->json) {
 		r = json_write(f, o);
 		if (r == 0 && fputc('\n', f) == EOF)
@@ -218,7 +207,7 @@ static int emit(const struct globals *g, render_fn *render, const msgpack_object
 		return malformed(why, true);
 	}
 	if (r == -EIO)
-		return fail(EXIT_INTERNAL, "cannot write the output: %s", strerror(errno));
+		return samen_fail(EXIT_INTERNAL, "cannot write the output: %s", strerror(errno));
 	if (r < 0)
 		return malformed(samen_strerror(r), false);
 	return 0;
@@ -353,7 +342,7 @@ static int transact(const struct command *cmd, const struct globals *g, const st
 
 	r = state_dir(g, dir, sizeof(dir));
 	if (r == -ENOENT)
-		return fail(EXIT_UNREACHABLE, "cannot tell where samend's state directory is (HOME "
+		return samen_fail(EXIT_UNREACHABLE, "cannot tell where samend's state directory is (HOME "
 			    "is not set); use --state DIR or set SAMEN_STATE");
 	if (r < 0 || snprintf(path, sizeof(path), "%s/control", dir) >= (int)sizeof(path))
 		return unreachable(-ENAMETOOLONG, dir, cmd->timeout_ms);
@@ -401,7 +390,7 @@ static int print_request(const uint8_t *buf, size_t len)
 	msgpack_unpacked_destroy(&u);
 	if (r == 0 && (fputc('\n', stdout) == EOF || fflush(stdout) != 0))
 		r = -EIO;
-	return r < 0 ? fail(EXIT_INTERNAL, "cannot print the request: %s", samen_strerror(r)) : 0;
+	return r < 0 ? samen_fail(EXIT_INTERNAL, "cannot print the request: %s", samen_strerror(r)) : 0;
 }
 
 /* A command with its own option parsing: getopt as a fresh program sees it
@@ -429,7 +418,7 @@ static int run(const struct command *cmd, int argc, char **argv, struct globals 
 	req_init(&j.req, cmd->name);
 	r = commands_build(cmd, argc, argv, g, &j);
 	if (r == 0 && req_finish(&j.req, &buf, &len) < 0)
-		r = fail(EXIT_INTERNAL, "out of memory");
+		r = samen_fail(EXIT_INTERNAL, "out of memory");
 	req_destroy(&j.req);
 	if (r == EXIT_DONE)
 		return fflush(stdout) == 0 ? 0 : EXIT_INTERNAL;
@@ -450,7 +439,7 @@ int main(int argc, char **argv)
 	/* wcwidth() for table columns; nothing else depends on the locale */
 	setlocale(LC_CTYPE, "");
 	if (keyarg_protect(argc, argv) < 0)
-		return fail(EXIT_INTERNAL, "out of memory");
+		return samen_fail(EXIT_INTERNAL, "out of memory");
 	r = commands_globals(argc, argv, &g);
 	if (r != 0)
 		return r == EXIT_DONE ? (fflush(stdout) == 0 ? 0 : EXIT_INTERNAL) : r;

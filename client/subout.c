@@ -17,7 +17,7 @@
 
 #include <sodium.h>
 
-#include "authlink.h"
+#include "fail.h"
 #include "../keys/fileio.h"
 #include "../proto/cap.h"
 
@@ -80,11 +80,11 @@ int subout_open(struct subout *o)
 	if (!o->out)
 		return 0;
 	if (o->cap && mkdir(o->out, 0700) < 0 && errno != EEXIST)
-		return authlink_fail(EXIT_INVALID, "--out %s: %s", o->out, strerror(errno));
+		return samen_fail(EXIT_INVALID, "--out %s: %s", o->out, strerror(errno));
 	o->fd = o->cap ? open(o->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
 		       : open(o->out, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (o->fd < 0)
-		return authlink_fail(EXIT_INVALID, "--out %s: %s", o->out,
+		return samen_fail(EXIT_INVALID, "--out %s: %s", o->out,
 				     errno == ELOOP || errno == ENOTDIR ? "is a symbolic link (refused)"
 									: strerror(errno));
 	return 0;
@@ -280,7 +280,7 @@ int subout_start(struct subout *o)
 	int rc = pthread_create(&o->th, NULL, writer_main, o);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
-		return authlink_fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
+		return samen_fail(EXIT_INTERNAL, "cannot start the writer thread: %s", strerror(rc));
 	o->running = true;
 	return 0;
 }
@@ -299,8 +299,8 @@ int subout_wait(struct subout *o, bool block)
 	if (!o->reported) {
 		o->reported = true;
 		if (o->err_cursor)
-			return authlink_fail(EXIT_INTERNAL, "cannot save the cursor to %s", o->cursor_file);
-		return authlink_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
+			return samen_fail(EXIT_INTERNAL, "cannot save the cursor to %s", o->cursor_file);
+		return samen_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(err));
 	}
 	return EXIT_INTERNAL;
 }

@@ -328,7 +328,7 @@ int sub_decrypt(struct sub *s)
 	s->n_slots = 0;
 	if (ret < 0) {
 		s->taken = s->cursor;
-		return authlink_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
+		return samen_fail(EXIT_INTERNAL, "cannot write the output: %s", samen_strerror(ret));
 	}
 	return 0;
 }

@@ -124,12 +124,12 @@ static int on_member(struct sub *s, const uint8_t *rec, size_t len)
 static int on_error(const struct submsg_reply *m)
 {
 	if (!strcmp(m->code, SUBMSG_CODE_REVOKED))
-		return authlink_fail(EXIT_FORBIDDEN, "the relay ended the session: this key was revoked, it is no "
+		return samen_fail(EXIT_FORBIDDEN, "the relay ended the session: this key was revoked, it is no "
 					  "longer an authority of the neighbourhood (%s)", m->error);
 	if (!strcmp(m->code, SUBMSG_CODE_CURSOR))
-		return authlink_fail(EXIT_INVALID, "the relay refused the saved cursor: %s (was its store "
+		return samen_fail(EXIT_INVALID, "the relay refused the saved cursor: %s (was its store "
 					"reset? remove the cursor file to read from the start)", m->error);
-	return authlink_fail(EXIT_INVALID, "the relay refused: %s", m->error);
+	return samen_fail(EXIT_INVALID, "the relay refused: %s", m->error);
 }
 
 static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up)
@@ -147,7 +147,7 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 		subview_refuse(&s->refused, SV_CURSOR, m.cursor, NULL, stderr);
 		*caught_up = m.type == SUBMSG_CAUGHT_UP;
 	} else if (dec < 0) {
-		ret = authlink_fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message "
+		ret = samen_fail(EXIT_INTERNAL, "the relay sent something that is not a subscriber message "
 					  "(%s)", why);
 	} else if (m.type == SUBMSG_ERROR) {
 		ret = on_error(&m);
@@ -163,7 +163,7 @@ static int handle(struct sub *s, const uint8_t *buf, size_t len, bool *caught_up
 		ret = on_member(s, m.record, m.record_len);
 	} else if (m.type == SUBMSG_RECORD && m.cursor > s->taken) { /* older: a resent window */
 		if (sub_take(s, m.cursor, m.record, m.record_len) < 0)
-			ret = authlink_fail(EXIT_INTERNAL, "out of memory");
+			ret = samen_fail(EXIT_INTERNAL, "out of memory");
 		else if (s->n_slots >= BATCH_MAX || now_ms() - s->batch_t0 >= BATCH_MS)
 			ret = sub_flush(s, false);
 	}
@@ -236,9 +236,9 @@ int subscribe_main(int argc, char **argv)
 		case '1': s.once = true; break;
 		case 'n':
 			if (s.n_nbhds == SUBVIEW_NBHD_MAX)
-				return authlink_fail(EXIT_USAGE, "--nbhd: at most %d neighbourhoods", SUBVIEW_NBHD_MAX);
+				return samen_fail(EXIT_USAGE, "--nbhd: at most %d neighbourhoods", SUBVIEW_NBHD_MAX);
 			if (keytext_decode(optarg, s.nbhds[s.n_nbhds]) < 0)
-				return authlink_fail(EXIT_USAGE, "--nbhd: '%s' is not a neighbourhood id (its "
+				return samen_fail(EXIT_USAGE, "--nbhd: '%s' is not a neighbourhood id (its "
 							"founder's public key)", optarg);
 			s.n_nbhds++;
 			break;
@@ -247,7 +247,7 @@ int subscribe_main(int argc, char **argv)
 			errno = 0;
 			threads = strtoul(optarg, &end, 10);
 			if (!*optarg || *end || errno || threads == 0 || threads > SUBSCRIBE_THREADS_MAX)
-				return authlink_fail(EXIT_USAGE, "--threads: '%s' is not a number from 1 to %d", optarg,
+				return samen_fail(EXIT_USAGE, "--threads: '%s' is not a number from 1 to %d", optarg,
 					    SUBSCRIBE_THREADS_MAX);
 			break;
 		}
@@ -255,11 +255,11 @@ int subscribe_main(int argc, char **argv)
 			if (!strcmp(optarg, "cap"))
 				s.o.cap = true;
 			else if (strcmp(optarg, "json") != 0)
-				return authlink_fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
+				return samen_fail(EXIT_USAGE, "--format: '%s' is neither json nor cap", optarg);
 			break;
 		case 'L':
 			if (!cap_language_ok(optarg))
-				return authlink_fail(EXIT_USAGE, "--language: '%s' is not a language tag "
+				return samen_fail(EXIT_USAGE, "--language: '%s' is not a language tag "
 							"(like nl-NL, fy or en)", optarg);
 			s.language = optarg;
 			break;
@@ -271,13 +271,13 @@ int subscribe_main(int argc, char **argv)
 		}
 	}
 	if (!s.link.endpoint || !relay_key || !s.n_nbhds)
-		return authlink_fail(EXIT_USAGE, "subscribe: --relay, --relay-key and --nbhd (each "
+		return samen_fail(EXIT_USAGE, "subscribe: --relay, --relay-key and --nbhd (each "
 					"neighbourhood's id, its founder's key) are required (ask the "
 					"neighbourhood's coordinator for them)");
 	if (keytext_decode(relay_key, s.link.relay_key) < 0)
-		return authlink_fail(EXIT_USAGE, "--relay-key: '%s' is not a public key", relay_key);
+		return samen_fail(EXIT_USAGE, "--relay-key: '%s' is not a public key", relay_key);
 	if (sodium_init() < 0)
-		return authlink_fail(EXIT_INTERNAL, "libsodium failed to initialise");
+		return samen_fail(EXIT_INTERNAL, "libsodium failed to initialise");
 	if ((ret = authlink_load_key(&s.link)) != 0)
 		return ret;
 	if (cursor_file)
@@ -301,21 +301,21 @@ int subscribe_main(int argc, char **argv)
 	char seen_path[4300];
 	snprintf(seen_path, sizeof(seen_path), "%s.seen", s.o.cursor_file);
 	if ((ret = seen_open(&s.o.seen, seen_path)) < 0) {
-		ret = authlink_fail(EXIT_INVALID, "%s: %s", seen_path, samen_strerror(ret));
+		ret = samen_fail(EXIT_INVALID, "%s: %s", seen_path, samen_strerror(ret));
 		goto out;
 	}
 	if ((ret = subview_new(&s.view, (const uint8_t(*)[32])s.nbhds, s.n_nbhds)) < 0) {
-		ret = authlink_fail(EXIT_INTERNAL, "out of memory");
+		ret = samen_fail(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
 	s.cache = calloc(CACHE_MAX, sizeof(*s.cache));
 	s.slots = calloc(BATCH_MAX, sizeof(*s.slots));
 	if (!s.cache || !s.slots) {
-		ret = authlink_fail(EXIT_INTERNAL, "out of memory");
+		ret = samen_fail(EXIT_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (s.threads > 1 && (ret = vpool_new(&s.pool, s.threads - 1)) < 0) {
-		ret = authlink_fail(EXIT_INTERNAL, "cannot start %u decrypt threads: %s", s.threads,
+		ret = samen_fail(EXIT_INTERNAL, "cannot start %u decrypt threads: %s", s.threads,
 			   samen_strerror(ret));
 		goto out;
 	}
@@ -330,7 +330,7 @@ int subscribe_main(int argc, char **argv)
 		zmq_pollitem_t it = {s.link.sock, 0, ZMQ_POLLIN, 0};
 		int rc = zmq_poll(&it, 1, 500);
 		if (rc < 0 && errno != EINTR) {
-			ret = authlink_fail(EXIT_INTERNAL, "poll: %s", zmq_strerror(errno));
+			ret = samen_fail(EXIT_INTERNAL, "poll: %s", zmq_strerror(errno));
 			break;
 		}
 		if (rc > 0) {
