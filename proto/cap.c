@@ -296,24 +296,6 @@ static const char *const ack_text[] = {
 	[ACK_NONE] = "Acknowledged", [ACK_CALLED_112] = "112 called",
 	[ACK_LOOKING] = "A neighbour is looking", [ACK_TEXT] = "Acknowledged"};
 
-/* The fields the tables above are indexed by, and the point. Text is
- * checked by put_text() as it goes. */
-static bool plain_ok(const struct signal_plain *p)
-{
-	if (p->kind < SIG_ALERT || p->kind > SIG_ALLCLEAR || p->category < CAT_SUSPICIOUS ||
-	    p->category > CAT_OTHER || p->severity < SEV_MINOR || p->severity > SEV_EXTREME ||
-	    p->status < STATUS_REAL || p->status > STATUS_EXERCISE || p->ack > ACK_TEXT)
-		return false;
-	if (strnlen(p->description, sizeof(p->description)) == sizeof(p->description) ||
-	    strnlen(p->where, sizeof(p->where)) == sizeof(p->where))
-		return false;
-	if (p->has_point && (p->lat_e6 < -90000000 || p->lat_e6 > 90000000 ||
-			     p->lon_e6 < -180000000 || p->lon_e6 > 180000000 ||
-			     p->radius_m == 0 || p->radius_m > RADIUS_MAX))
-		return false;
-	return true;
-}
-
 /* Appends s to buf (cap bytes, NUL-terminated), as much as fits. */
 static void append(char *buf, size_t cap, const char *s)
 {
@@ -495,7 +477,7 @@ int cap_write(FILE *f, const struct cap_input *in)
 {
 	struct w w = {NULL, 0};
 
-	if (!f || !in || !in->id || !in->p || !sender_ok(in->sender) || !plain_ok(in->p) ||
+	if (!f || !in || !in->id || !in->p || !sender_ok(in->sender) || !signal_plain_valid(in->p) ||
 	    (in->language && !cap_language_ok(in->language)) ||
 	    in->created > CAP_TIME_MAX ||
 	    (in->n_refs && !in->refs) || (in->retraction && in->n_refs == 0))

@@ -14,7 +14,7 @@
 
 /* ---- plaintext ---- */
 
-static bool plain_valid(const struct signal_plain *p)
+bool signal_plain_valid(const struct signal_plain *p)
 {
 	size_t dl = strnlen(p->description, TEXT_MAX + 1);
 	size_t wl = strnlen(p->where, WHERE_MAX + 1);
@@ -39,7 +39,7 @@ int signal_plain_encode(const struct signal_plain *p, uint8_t *out, size_t cap, 
 	struct mp_buf b;
 	int e = 0, ret;
 
-	if (!plain_valid(p))
+	if (!signal_plain_valid(p))
 		return SAMEN_EINVAL;
 	/* The plaintext stays below msgpack-c's first allocation (8 KiB), so
 	 * the sbuffer never reallocs and leaves no stale copy behind. */
@@ -122,7 +122,7 @@ int signal_plain_decode(const uint8_t *buf, size_t len, struct signal_plain *p)
 	p->ack = (uint8_t)ack;
 	p->n_refs = (uint8_t)(nrefs / 32);
 	memcpy(p->refs, refs, nrefs);
-	ret = plain_valid(p) ? 0 : SAMEN_EMALFORMED;
+	ret = signal_plain_valid(p) ? 0 : SAMEN_EMALFORMED;
 	/* canonical, as a record is (PROTOCOL.md section 3.1): one signal has
 	 * one plaintext, whoever reads it */
 	if (ret == 0) {

@@ -64,6 +64,11 @@ struct signal_buf {
 	uint8_t sealed[SIGNAL_AUTH_MAX * KEY_ENTRY_LEN];
 };
 
+/* Whether every field of p is in its range (PROTOCOL.md section 3.1): the
+ * enumerations, ack only on an ack, at most SIGNAL_REFS_MAX refs, text that
+ * fits and passes mp_text_ok(), a point on the globe with a radius. */
+bool signal_plain_valid(const struct signal_plain *p);
+
 /* Encodes p; returns 0 or SAMEN_EINVAL (a field out of range). */
 int signal_plain_encode(const struct signal_plain *p, uint8_t *out, size_t cap,
 			size_t *len) SAMEN_MUST_CHECK;
