@@ -14,6 +14,8 @@
  *   BENCH_IDLE_SECONDS=10     BENCH_GAP_MS=300     BENCH_ONLY="mesh serf ingest relay scale"
  *   BENCH_OUT=bench/results.json  BENCH_PLOT=bench/latency-cdf.png  SAMEN_KEEP=1 keeps files
  *   BENCH_EVENTS=file         appends every arrival: mode n alert sender household ms
+ *   BUILD=dir                 where samend and samen are (default build): another
+ *                             commit's build, to compare two in one sitting
  */
 #include "bench.h"
 
