@@ -63,6 +63,11 @@ static int setopt_int(void *s, int opt, int v)
  * LINKQ_SNDHWM messages in libzmq and LINKQ_BYTES_MAX behind them (net_send):
  * a peer that asks for much and reads nothing cannot grow our memory. */
 #define LINK_RCVHWM 64
+/* A subscriber's send limit: credit-based flow control bounds what the
+ * relay queues (at most a window of records); the limit is a second fence,
+ * never reached by a well-behaved subscriber. At the mesh's LINKQ_SNDHWM a
+ * catch-up stalled at each window until the next timer. */
+#define SUB_SNDHWM 4096
 static int link_socket_opts(void *s)
 {
 	int64_t max = LINK_MSG_MAX;
@@ -85,7 +90,12 @@ static void *curve_server_try(struct daemon *d, const char *endpoint, const char
 		*err = errno;
 		return NULL;
 	}
-	if (link_socket_opts(s) || setopt_int(s, ZMQ_CURVE_SERVER, 1) ||
+	/* the subscriber socket's own send limit, before the bind: libzmq gives
+	 * each accepted connection the options the socket had when it was
+	 * bound and listening, so a limit set afterwards never reaches them */
+	bool sub = strcmp(domain, "sub") == 0;
+	if (link_socket_opts(s) || (sub && setopt_int(s, ZMQ_SNDHWM, SUB_SNDHWM)) ||
+	    setopt_int(s, ZMQ_CURVE_SERVER, 1) ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
 	    zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) ||
 	    setopt_int(s, ZMQ_ROUTER_MANDATORY, 1) || zmq_bind(s, endpoint) != 0) {
@@ -198,9 +208,6 @@ int net_open(struct daemon *d)
 		d->subsock = curve_server(d, d->cfg->subscriber_listen, "sub");
 		if (!d->subsock)
 			return -EADDRINUSE;
-		/* credit-based flow control bounds what we queue; the HWM is a
-		 * second fence, never reached by a well-behaved subscriber */
-		setopt_int(d->subsock, ZMQ_SNDHWM, 4096);
 	}
 	if (snprintf(d->ctl_path, sizeof(d->ctl_path), "%s/control", d->cfg->state_dir) >=
 	    (int)sizeof(d->ctl_path))
