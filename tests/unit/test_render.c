@@ -25,6 +25,7 @@
 #include "../../client/fields.c"
 #include "../../client/render.c"
 #include "../../client/render_admin.c"
+#include "../../client/render_show.c"
 #include "../../client/request.c"
 #include "../../client/term.c"
 #include "../../proto/json.h"
