@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -54,18 +55,34 @@ const char *harness_dir(void)
 	return tmpdir;
 }
 
+void harness_rmtree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	char p[4200];
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, e->d_name) >= sizeof(p))
+			continue;
+		if (unlink(p) != 0)
+			harness_rmtree(p); /* a directory: unlink refuses it */
+	}
+	closedir(d);
+	rmdir(path);
+}
+
 void harness_cleanup(void)
 {
 	for (size_t i = 0; i < n_started; i++)
 		if (started[i] > 0 && kill(started[i], SIGKILL) == 0)
 			waitpid(started[i], NULL, 0);
 	n_started = 0;
-	if (tmpdir[0] && !getenv("SAMEN_KEEP")) {
-		char cmd[400];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "harness: could not remove %s\n", tmpdir);
-	}
+	if (tmpdir[0] && !getenv("SAMEN_KEEP"))
+		harness_rmtree(tmpdir);
 	tmpdir[0] = '\0';
 	if (zctx) {
 		zmq_ctx_term(zctx);

@@ -36,6 +36,8 @@ struct hreply {
 /* A fresh temporary directory for one test (removed by harness_cleanup). */
 const char *harness_dir(void);
 void harness_cleanup(void);
+/* Removes path and what is below it (no shell, no symlink followed). */
+void harness_rmtree(const char *path);
 /* A cmocka teardown that only calls harness_cleanup() (after failed tests too). */
 int harness_teardown(void **state);
 /* A free TCP port on 127.0.0.1. */

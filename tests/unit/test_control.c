@@ -25,30 +25,11 @@
 
 #include <sodium.h>
 
+#include "../support/harness.h"
 #include "../../daemon/daemon.h"
 #include "../../keys/keyfile.h"
 #include "../../keys/keytext.h"
 #include "../../proto/mpmap.h"
-
-static void rmtree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char p[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, e->d_name) >= sizeof(p))
-			continue;
-		if (unlink(p) != 0)
-			rmtree(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
 
 /* One samend without sockets: a config, a node, nothing else. */
 struct host {
@@ -119,7 +100,7 @@ static int teardown(void **state)
 
 	host_close(&f->founder);
 	host_close(&f->other);
-	rmtree(f->tmp);
+	harness_rmtree(f->tmp);
 	free(f);
 	return 0;
 }

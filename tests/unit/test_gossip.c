@@ -30,30 +30,11 @@
 
 #include <sodium.h>
 
+#include "../support/harness.h"
 #include "../../daemon/daemon.h"
 #include "../../daemon/tree.h"
 #include "../../keys/keyfile.h"
 #include "../../proto/link.h"
-
-static void rmtree(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char p[512];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, e->d_name) >= sizeof(p))
-			continue;
-		if (unlink(p) != 0)
-			rmtree(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
 
 #define PEERS 4
 
@@ -124,7 +105,7 @@ static int teardown(void **state)
 	identity_free(&f->author);
 	for (int i = 0; i < PEERS; i++)
 		identity_free(&f->peer[i]);
-	rmtree(f->tmp);
+	harness_rmtree(f->tmp);
 	free(f);
 	return 0;
 }

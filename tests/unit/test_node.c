@@ -23,29 +23,10 @@
 
 #include <sodium.h>
 
+#include "../support/harness.h"
 #include "../../daemon/node.h"
 #include "../../daemon/store.h"
 #include "../../keys/keyfile.h"
-
-static void rmtree_flat(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char p[256];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, e->d_name) >= sizeof(p))
-			continue;
-		if (unlink(p) != 0)
-			rmtree_flat(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
 
 #define NODE_BURST 5
 
@@ -108,7 +89,7 @@ static int node_teardown(void **state)
 	if (f->open_parallel)
 		node_close(&f->parallel);
 	identity_free(&f->founder);
-	rmtree_flat(f->tmp);
+	harness_rmtree(f->tmp);
 	free(f);
 	return 0;
 }

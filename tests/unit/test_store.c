@@ -25,6 +25,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "../support/harness.h"
 #include "../../daemon/store.h"
 
 struct fixture {
@@ -61,26 +62,6 @@ static void rec_free(struct store_rec *r)
 static void author_fill(uint8_t author[32], uint8_t b)
 {
 	memset(author, b, 32);
-}
-
-static void rmtree_flat(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char p[256];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, e->d_name) >= sizeof(p))
-			continue;
-		if (unlink(p) != 0)
-			rmtree_flat(p);
-	}
-	closedir(d);
-	rmdir(path);
 }
 
 static int setup_opts(void **state, const struct store_opts *opts)
@@ -123,7 +104,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	store_close(&f->st);
-	rmtree_flat(f->tmp);
+	harness_rmtree(f->tmp);
 	free(f);
 	return 0;
 }
@@ -1381,7 +1362,7 @@ static void test_migrate_v1(void **state)
 	/* format 1 as the old daemon left it: cursors 3, 5, 6, ... with gaps
 	 * from pruning, the mark beyond the last (a pruned record) */
 	store_close(&f->st);
-	rmtree_flat(f->dir);
+	harness_rmtree(f->dir);
 	v1_begin(&w, f->dir);
 	for (int i = 0; i < 6; i++)
 		v1_put(&w, &r[i], (uint64_t)i + 3 + (i > 0) + (i > 2));

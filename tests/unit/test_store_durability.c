@@ -28,6 +28,7 @@
 
 #include <sodium.h>
 
+#include "../support/harness.h"
 #include "../../daemon/store.h"
 
 #define ROUNDS 40
@@ -244,26 +245,6 @@ static void check_store(const char *dir, const struct acks *a, uint64_t round)
 	store_close(&st);
 }
 
-static void rm_flat(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char p[256];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, e->d_name) >= sizeof(p))
-			continue;
-		if (unlink(p) != 0)
-			rm_flat(p);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 struct fixture {
 	char tmp[64];
 	char dir[80];
@@ -296,7 +277,7 @@ static int teardown(void **state)
 		waitpid(f->pid, NULL, 0);
 	}
 	if (f->tmp[0])
-		rm_flat(f->tmp);
+		harness_rmtree(f->tmp);
 	free(f->acks.id);
 	free(f);
 	return 0;

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "../support/harness.h"
 #include "../../daemon/node.h"
 #include "../../keys/identity.h"
 #include "../../keys/keyfile.h"
@@ -49,13 +50,6 @@ static uint64_t clock_ms;
 static uint64_t test_clock(void)
 {
 	return clock_ms;
-}
-
-static void rmtree(const char *path)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	assert_int_equal(system(cmd), 0);
 }
 
 static void node_start(struct fx *f, node_t *n, const char *name)
@@ -102,7 +96,7 @@ static int teardown(void **state)
 		node_close(&f->node);
 	for (int i = 0; i < KEYS; i++)
 		identity_free(&f->id[i]);
-	rmtree(f->tmp);
+	harness_rmtree(f->tmp);
 	free(f);
 	return 0;
 }
