@@ -90,9 +90,11 @@ INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 PROGS := $(BUILD)/samen-keys $(BUILD)/samend $(BUILD)/samen
+# the bash completion, its word lists printed by tools/gen_completion.c
+COMPLETION := $(BUILD)/samen.bash
 
 .PHONY: all test check demo asan fuzz deps install clean unit-tests
-all: $(PROGS) $(UNIT_BINS) $(INTEG_BINS)
+all: $(PROGS) $(COMPLETION) $(UNIT_BINS) $(INTEG_BINS)
 
 $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
@@ -118,6 +120,17 @@ $(BUILD)/samend: $(BUILD)/daemon/samend.o $(LIBSAMEND) $(LIBSAMEN)
 $(BUILD)/samen: $(CLIENT_OBJS) $(LIBSAMEN)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/gen_completion: $(BUILD)/tools/gen_completion.o \
+		$(filter-out $(BUILD)/client/samen.o,$(CLIENT_OBJS)) $(LIBSAMEND) $(LIBSAMEN)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(COMPLETION): docs/completion/samen.bash.in $(BUILD)/gen_completion
+	$(call say,GEN,$@)
+	$(Q)$(BUILD)/gen_completion >$@.lists
+	$(Q)sed -e '/^@GENERATED_LISTS@$$/{r $@.lists' -e 'd}' $< >$@.tmp && \
+		! grep -q '@GENERATED_LISTS@' $@.tmp && mv $@.tmp $@ && rm -f $@.lists
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
 	$(call say,LD,$@)
@@ -189,7 +202,7 @@ fuzz: deps fuzz-deps
 	done
 
 # An existing samend.conf is the household's own and is never overwritten.
-install: $(PROGS)
+install: $(PROGS) $(COMPLETION)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/samen \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -210,7 +223,7 @@ install: $(PROGS)
 	@# into the running system: the user the unit names, made now
 	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
 		systemd-sysusers $(SYSUSERSDIR)/samen.conf; fi
-	install -m 0644 docs/completion/samen.bash $(DESTDIR)$(BASHCOMPDIR)/samen
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(BASHCOMPDIR)/samen
 	ln -sf samen $(DESTDIR)$(BASHCOMPDIR)/samen-keys
 	ln -sf samen $(DESTDIR)$(BASHCOMPDIR)/samend
 

@@ -52,15 +52,16 @@ static const char announce_help[] =
 	"4 relay unreachable; 6 this key is not (or no longer) an authority of the\n"
 	"neighbourhood; 10 anything else.\n";
 
+const struct option announce_options[] = {
+	{"relay", required_argument, NULL, 'r'}, {"relay-key", required_argument, NULL, 'K'},
+	{"key", required_argument, NULL, 'k'},   {"nbhd", required_argument, NULL, 'n'},
+	{"kind", required_argument, NULL, 'i'},  {"text", required_argument, NULL, 't'},
+	{"where", required_argument, NULL, 'w'}, {"hours", required_argument, NULL, 'H'},
+	{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+};
+
 int announce_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"relay", required_argument, NULL, 'r'}, {"relay-key", required_argument, NULL, 'K'},
-		{"key", required_argument, NULL, 'k'},   {"nbhd", required_argument, NULL, 'n'},
-		{"kind", required_argument, NULL, 'i'},  {"text", required_argument, NULL, 't'},
-		{"where", required_argument, NULL, 'w'}, {"hours", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
-	};
 	static struct authlink s;
 	struct record r;
 	const char *relay_key = NULL, *nbhd = NULL, *kind = NULL, *text = NULL, *where = "";
@@ -74,7 +75,7 @@ int announce_main(int argc, char **argv)
 	if (paths_default_key(s.key_path, sizeof(s.key_path)) < 0)
 		s.key_path[0] = '\0';
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:h", announce_options, NULL)) != -1) {
 		switch (c) {
 		case 'r': s.endpoint = optarg; break;
 		case 'K': relay_key = optarg; break;

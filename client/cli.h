@@ -101,4 +101,11 @@ CMD_BUILD(join);
 CMD_BUILD(approve);
 CMD_BUILD(revoke);
 
+/* Each command's long options (struct command's options), for getopt and
+ * for the bash completion generated from them. */
+extern const struct option cli_plain_options[]; /* the common ones alone */
+extern const struct option cmd_send_options[], cmd_ack_options[], cmd_resolve_options[],
+	cmd_retract_options[], cmd_list_options[], cmd_watch_options[], cmd_invite_options[],
+	cmd_join_options[], cmd_revoke_options[], cmd_certify_options[];
+
 #endif

@@ -15,10 +15,9 @@
 static int cmd_plain(const struct command *cmd, int argc, char **argv, struct globals *g,
 		     struct job *j, render_fn *render)
 {
-	static const struct option opts[] = {COMMON_OPTIONS};
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1)
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cli_plain_options)) != -1)
 		r = cli_common_option(cmd, c, argv, g);
 	if (r || (r = cli_positional(cmd, argc, argv, 0, "")))
 		return r;
@@ -48,21 +47,22 @@ CMD_BUILD(pending)
 
 /* ---- membership ---- */
 
+const struct option cmd_invite_options[] = {
+	{"preapproved", no_argument, NULL, O_PREAPPROVED},
+	{"hours", required_argument, NULL, O_HOURS},
+	{"label", required_argument, NULL, O_LABEL},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(invite)
 {
-	static const struct option opts[] = {
-		{"preapproved", no_argument, NULL, O_PREAPPROVED},
-		{"hours", required_argument, NULL, O_HOURS},
-		{"label", required_argument, NULL, O_LABEL},
-		COMMON_OPTIONS,
-	};
 	const char *hours = NULL, *label = NULL;
 	char err[ARGS_ERR_MAX];
 	uint64_t h = 0;
 	bool pre = false;
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_invite_options)) != -1) {
 		switch (c) {
 		case O_PREAPPROVED: pre = true; break;
 		case O_HOURS: r = cli_once(cmd, &hours, "--hours"); break;
@@ -86,17 +86,18 @@ CMD_BUILD(invite)
 	return 0;
 }
 
+const struct option cmd_join_options[] = {
+	{"label", required_argument, NULL, O_LABEL},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(join)
 {
-	static const struct option opts[] = {
-		{"label", required_argument, NULL, O_LABEL},
-		COMMON_OPTIONS,
-	};
 	const char *label = NULL;
 	char code[CODE_MAX + 1];
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_join_options)) != -1) {
 		if (c == O_LABEL)
 			r = cli_once(cmd, &label, "--label");
 		else
@@ -127,11 +128,10 @@ CMD_BUILD(join)
 
 CMD_BUILD(approve)
 {
-	static const struct option opts[] = {COMMON_OPTIONS};
 	char key[KEYTEXT_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1)
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cli_plain_options)) != -1)
 		r = cli_common_option(cmd, c, argv, g);
 	if (r || (r = cli_positional(cmd, argc, argv, 1, "the KEY to approve (see 'samen pending')")) ||
 	    (r = cli_take_key(cmd, argv[optind], key)))
@@ -141,19 +141,20 @@ CMD_BUILD(approve)
 	return 0;
 }
 
+const struct option cmd_revoke_options[] = {
+	{"cascade", no_argument, NULL, O_CASCADE},
+	{"reason", required_argument, NULL, O_REASON},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(revoke)
 {
-	static const struct option opts[] = {
-		{"cascade", no_argument, NULL, O_CASCADE},
-		{"reason", required_argument, NULL, O_REASON},
-		COMMON_OPTIONS,
-	};
 	const char *reason = NULL;
 	char key[KEYTEXT_LEN];
 	bool cascade = false;
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_revoke_options)) != -1) {
 		switch (c) {
 		case O_CASCADE: cascade = true; break;
 		case O_REASON: r = cli_once(cmd, &reason, "--reason"); break;
@@ -173,20 +174,21 @@ CMD_BUILD(revoke)
 	return 0;
 }
 
+const struct option cmd_certify_options[] = {
+	{"role", required_argument, NULL, O_ROLE},
+	{"label", required_argument, NULL, O_LABEL},
+	{"days", required_argument, NULL, O_DAYS},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(certify)
 {
-	static const struct option opts[] = {
-		{"role", required_argument, NULL, O_ROLE},
-		{"label", required_argument, NULL, O_LABEL},
-		{"days", required_argument, NULL, O_DAYS},
-		COMMON_OPTIONS,
-	};
 	const char *role = NULL, *label = NULL, *days = NULL;
 	char key[KEYTEXT_LEN];
 	uint64_t n_days = 0;
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_certify_options)) != -1) {
 		switch (c) {
 		case O_ROLE: r = cli_once(cmd, &role, "--role"); break;
 		case O_LABEL: r = cli_once(cmd, &label, "--label"); break;

@@ -19,28 +19,29 @@ struct send_opts {
 	bool called112, share, test, exercise;
 };
 
+const struct option cmd_send_options[] = {
+	{"category", required_argument, NULL, 'c'},
+	{"where", required_argument, NULL, 'w'},
+	{"description", required_argument, NULL, 'd'},
+	{"severity", required_argument, NULL, O_SEVERITY},
+	{"112-called", no_argument, NULL, O_CALLED112},
+	{"called-112", no_argument, NULL, O_CALLED112},
+	{"share", no_argument, NULL, O_SHARE},
+	{"test", no_argument, NULL, O_TEST},
+	{"exercise", no_argument, NULL, O_EXERCISE},
+	{"expires", required_argument, NULL, O_EXPIRES},
+	{"point", required_argument, NULL, O_POINT},
+	{"radius", required_argument, NULL, O_RADIUS},
+	{"update-of", required_argument, NULL, O_UPDATE_OF},
+	COMMON_OPTIONS,
+};
+
 static int send_parse(const struct command *cmd, int argc, char **argv, struct globals *g,
 		      struct send_opts *s)
 {
-	static const struct option opts[] = {
-		{"category", required_argument, NULL, 'c'},
-		{"where", required_argument, NULL, 'w'},
-		{"description", required_argument, NULL, 'd'},
-		{"severity", required_argument, NULL, O_SEVERITY},
-		{"112-called", no_argument, NULL, O_CALLED112},
-		{"called-112", no_argument, NULL, O_CALLED112},
-		{"share", no_argument, NULL, O_SHARE},
-		{"test", no_argument, NULL, O_TEST},
-		{"exercise", no_argument, NULL, O_EXERCISE},
-		{"expires", required_argument, NULL, O_EXPIRES},
-		{"point", required_argument, NULL, O_POINT},
-		{"radius", required_argument, NULL, O_RADIUS},
-		{"update-of", required_argument, NULL, O_UPDATE_OF},
-		COMMON_OPTIONS,
-	};
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT "c:w:d:", opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT "c:w:d:", cmd_send_options)) != -1) {
 		switch (c) {
 		case 'c': r = cli_once(cmd, &s->category, "--category"); break;
 		case 'w': r = cli_once(cmd, &s->where, "--where"); break;
@@ -169,22 +170,23 @@ CMD_BUILD(send)
 
 /* ---- ack, resolve, retract ---- */
 
+const struct option cmd_ack_options[] = {
+	{"called-112", no_argument, NULL, O_CALLED112},
+	{"112-called", no_argument, NULL, O_CALLED112},
+	{"looking", no_argument, NULL, O_LOOKING},
+	{"text", required_argument, NULL, O_TEXT},
+	{"share", no_argument, NULL, O_SHARE},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(ack)
 {
-	static const struct option opts[] = {
-		{"called-112", no_argument, NULL, O_CALLED112},
-		{"112-called", no_argument, NULL, O_CALLED112},
-		{"looking", no_argument, NULL, O_LOOKING},
-		{"text", required_argument, NULL, O_TEXT},
-		{"share", no_argument, NULL, O_SHARE},
-		COMMON_OPTIONS,
-	};
 	const char *text = NULL;
 	bool called = false, looking = false, share = false;
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_ack_options)) != -1) {
 		switch (c) {
 		case O_CALLED112: called = true; break;
 		case O_LOOKING: looking = true; break;
@@ -213,19 +215,20 @@ CMD_BUILD(ack)
 	return 0;
 }
 
+const struct option cmd_resolve_options[] = {
+	{"text", required_argument, NULL, O_TEXT},
+	{"share", no_argument, NULL, O_SHARE},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(resolve)
 {
-	static const struct option opts[] = {
-		{"text", required_argument, NULL, O_TEXT},
-		{"share", no_argument, NULL, O_SHARE},
-		COMMON_OPTIONS,
-	};
 	const char *text = NULL;
 	bool share = false;
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_resolve_options)) != -1) {
 		switch (c) {
 		case O_SHARE: share = true; break;
 		case O_TEXT: r = cli_once(cmd, &text, "--text"); break;
@@ -245,17 +248,18 @@ CMD_BUILD(resolve)
 	return 0;
 }
 
+const struct option cmd_retract_options[] = {
+	{"reason", required_argument, NULL, O_REASON},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(retract)
 {
-	static const struct option opts[] = {
-		{"reason", required_argument, NULL, O_REASON},
-		COMMON_OPTIONS,
-	};
 	const char *reason = NULL;
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_retract_options)) != -1) {
 		if (c == O_REASON)
 			r = cli_once(cmd, &reason, "--reason");
 		else
@@ -277,20 +281,21 @@ CMD_BUILD(retract)
 
 /* ---- list, show, watch ---- */
 
+const struct option cmd_list_options[] = {
+	{"all", no_argument, NULL, O_ALL},
+	{"limit", required_argument, NULL, O_LIMIT},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(list)
 {
-	static const struct option opts[] = {
-		{"all", no_argument, NULL, O_ALL},
-		{"limit", required_argument, NULL, O_LIMIT},
-		COMMON_OPTIONS,
-	};
 	const char *limit = NULL;
 	char err[ARGS_ERR_MAX];
 	uint64_t n = 0;
 	bool all = false;
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT "an:", opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT "an:", cmd_list_options)) != -1) {
 		switch (c) {
 		case 'a':
 		case O_ALL: all = true; break;
@@ -313,11 +318,10 @@ CMD_BUILD(list)
 
 CMD_BUILD(show)
 {
-	static const struct option opts[] = {COMMON_OPTIONS};
 	char id[ARGS_ID_LEN];
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1)
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cli_plain_options)) != -1)
 		r = cli_common_option(cmd, c, argv, g);
 	if (r || (r = cli_positional(cmd, argc, argv, 1, "the ID of the signal to show")) ||
 	    (r = cli_take_id(cmd, argv[optind], id)))
@@ -327,18 +331,19 @@ CMD_BUILD(show)
 	return 0;
 }
 
+const struct option cmd_watch_options[] = {
+	{"since", required_argument, NULL, O_SINCE},
+	COMMON_OPTIONS,
+};
+
 CMD_BUILD(watch)
 {
-	static const struct option opts[] = {
-		{"since", required_argument, NULL, O_SINCE},
-		COMMON_OPTIONS,
-	};
 	const char *since = NULL;
 	char err[ARGS_ERR_MAX];
 	uint64_t ago = 0;
 	int c, r = 0;
 
-	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, opts)) != -1) {
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cmd_watch_options)) != -1) {
 		if (c == O_SINCE)
 			r = cli_once(cmd, &since, "--since");
 		else

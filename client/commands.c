@@ -187,13 +187,15 @@ int cli_take_key(const struct command *cmd, const char *s, char key[KEYTEXT_LEN]
 /* ---- the table ---- */
 
 /* A command answered by the local samend's control socket. */
-#define LOCAL(op, timeout, sum, use) \
-	{.name = #op, .build = cmd_##op, .timeout_ms = (timeout), .summary = (sum), .usage = (use)}
+#define LOCAL(op, timeout, opts, sum, use)                                             \
+	{.name = #op, .build = cmd_##op, .timeout_ms = (timeout), .options = (opts),       \
+	 .summary = (sum), .usage = (use)}
 /* A command that runs on its own (the authority side, subscribe.h). */
-#define OWN(op, fn, sum, use) {.name = #op, .run = (fn), .summary = (sum), .usage = (use)}
+#define OWN(op, fn, opts, sum, use) \
+	{.name = #op, .run = (fn), .options = (opts), .summary = (sum), .usage = (use)}
 
 static const struct command commands[] = {
-	LOCAL(send, TIMEOUT_MS, "Send an alert (or, with --update-of, an update) to the "
+	LOCAL(send, TIMEOUT_MS, cmd_send_options, "Send an alert (or, with --update-of, an update) to the "
 	      "neighbourhood.",
 	      "--category CAT --where PLACE --description TEXT [options]\n\n"
 	      "  -c, --category CAT     suspicious, burglary, break-in-attempt, fire, medical,\n"
@@ -208,53 +210,58 @@ static const struct command commands[] = {
 	      "      --point LAT,LON    a coarse point in decimal degrees, e.g. 52.0907,5.1214\n"
 	      "      --radius METRES    how far around the point (needed with --point)\n"
 	      "      --update-of ID     an update to an earlier alert"),
-	LOCAL(ack, TIMEOUT_MS, "Acknowledge a signal: you called 112, you are looking, or a "
+	LOCAL(ack, TIMEOUT_MS, cmd_ack_options, "Acknowledge a signal: you called 112, you are looking, or a "
 	      "short message.",
 	      "ID (--called-112 | --looking | --text TEXT) [--share]\n\n"
 	      "  --called-112     you called 112 (also --112-called)\n"
 	      "  --looking        you are looking / on your way\n"
 	      "  --text TEXT      a short message (also with one of the above)\n"
 	      "  --share          share with the authorities"),
-	LOCAL(resolve, TIMEOUT_MS, "Send an all-clear for a signal.", "ID [--text TEXT] [--share]"),
-	LOCAL(retract, TIMEOUT_MS, "Withdraw a signal (its author, or a coordinator).",
+	LOCAL(resolve, TIMEOUT_MS, cmd_resolve_options, "Send an all-clear for a signal.", "ID [--text TEXT] [--share]"),
+	LOCAL(retract, TIMEOUT_MS, cmd_retract_options, "Withdraw a signal (its author, or a coordinator).",
 	      "ID --reason TEXT"),
-	LOCAL(list, TIMEOUT_MS, "List current signals, newest first.",
+	LOCAL(list, TIMEOUT_MS, cmd_list_options, "List current signals, newest first.",
 	      "[--all] [--limit N]\n\n"
 	      "  -a, --all        include expired and retracted signals\n"
 	      "  -n, --limit N    at most N signals (default 50, at most 1000)"),
-	LOCAL(show, TIMEOUT_MS, "Show one signal and its thread.", "ID"),
-	LOCAL(watch, TIMEOUT_MS, "Print signals and announcements as they arrive.",
+	LOCAL(show, TIMEOUT_MS, cli_plain_options, "Show one signal and its thread.", "ID"),
+	LOCAL(watch, TIMEOUT_MS, cmd_watch_options, "Print signals and announcements as they arrive.",
 	      "[--since DUR] [--json]\n\n"
 	      "  --since DUR      first replay what arrived in the last DUR (e.g. 1h)"),
-	LOCAL(peers, TIMEOUT_MS, "Show the links to other daemons.", ""),
-	LOCAL(members, TIMEOUT_MS, "Show the members of the neighbourhood.", ""),
-	LOCAL(status, TIMEOUT_MS, "Show this household's key, role and daemon state.", ""),
-	LOCAL(invite, TIMEOUT_MS, "Make a one-time invite code (coordinators).",
+	LOCAL(peers, TIMEOUT_MS, cli_plain_options, "Show the links to other daemons.", ""),
+	LOCAL(members, TIMEOUT_MS, cli_plain_options, "Show the members of the neighbourhood.", ""),
+	LOCAL(status, TIMEOUT_MS, cli_plain_options, "Show this household's key, role and daemon state.", ""),
+	LOCAL(invite, TIMEOUT_MS, cmd_invite_options, "Make a one-time invite code (coordinators).",
 	      "[--preapproved] [--hours N] [--label LABEL]\n\n"
 	      "  --preapproved    the household becomes a member without approval\n"
 	      "  --hours N        how long the code is valid (default 72, at most 720)\n"
 	      "  --label LABEL    a label for the new household"),
-	LOCAL(join, JOIN_TIMEOUT_MS, "Join a neighbourhood with an invite code.",
+	LOCAL(join, JOIN_TIMEOUT_MS, cmd_join_options, "Join a neighbourhood with an invite code.",
 	      "CODE [--label LABEL]\n\n"
 	      "  --label LABEL    how neighbours see this household: a street or a pseudonym,\n"
 	      "                   never required to be a name or phone number"),
-	LOCAL(pending, TIMEOUT_MS, "Show households waiting for approval.", ""),
-	LOCAL(approve, TIMEOUT_MS, "Approve a waiting household (coordinators).", "KEY"),
-	LOCAL(revoke, TIMEOUT_MS, "Revoke a household's key (coordinators).",
+	LOCAL(pending, TIMEOUT_MS, cli_plain_options, "Show households waiting for approval.", ""),
+	LOCAL(approve, TIMEOUT_MS, cli_plain_options, "Approve a waiting household (coordinators).", "KEY"),
+	LOCAL(revoke, TIMEOUT_MS, cmd_revoke_options, "Revoke a household's key (coordinators).",
 	      "KEY [--cascade] [--reason TEXT]\n\n"
 	      "  --cascade        also revoke what this key certified\n"
 	      "  --reason TEXT    why, for the record"),
-	LOCAL(certify, TIMEOUT_MS, "Certify a key as relay, authority or member (coordinators).",
+	LOCAL(certify, TIMEOUT_MS, cmd_certify_options, "Certify a key as relay, authority or member (coordinators).",
 	      "KEY --role ROLE [--label LABEL] [--days N]\n\n"
 	      "  --role ROLE      member, coordinator (founder only), relay or authority\n"
 	      "  --label LABEL    how the neighbourhood sees this key\n"
 	      "  --days N         how long the certificate is valid (default 365)"),
-	OWN(subscribe, subscribe_main, "For authorities: receive what households shared, as JSON "
+	OWN(subscribe, subscribe_main, subscribe_options, "For authorities: receive what households shared, as JSON "
 	    "lines or CAP 1.2.", "--relay ENDPOINT --relay-key KEY [options]"),
-	OWN(announce, announce_main, "For authorities: publish an announcement through a relay.",
+	OWN(announce, announce_main, announce_options, "For authorities: publish an announcement through a relay.",
 	    "--relay ENDPOINT --relay-key KEY --nbhd NBHD --kind KIND --text TEXT [options]"),
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+const struct command *commands_at(size_t i)
+{
+	return i < N_COMMANDS ? &commands[i] : NULL;
+}
 
 const struct command *commands_find(const char *name)
 {
@@ -292,9 +299,11 @@ int commands_build(const struct command *cmd, int argc, char **argv, struct glob
 	return cmd->build(cmd, argc, argv, g, j);
 }
 
+const struct option cli_plain_options[] = {COMMON_OPTIONS};
+
 int commands_globals(int argc, char **argv, struct globals *g)
 {
-	static const struct option opts[] = {COMMON_OPTIONS};
+	const struct option *opts = cli_plain_options;
 	char q[64];
 	int c;
 

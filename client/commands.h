@@ -11,6 +11,7 @@
 #ifndef SAMEN_CLIENT_COMMANDS_H
 #define SAMEN_CLIENT_COMMANDS_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -46,6 +47,8 @@ struct command {
 	int timeout_ms;
 	const char *summary; /* one line for 'samen --help' */
 	const char *usage;   /* arguments and options for 'samen CMD --help' */
+	/* its long options, NULL-ended (the bash completion is made from them) */
+	const struct option *options;
 	/* A command that does not talk to the local samend (the authority
 	 * side, subscribe.h) runs on its own instead: argv[0] is its name,
 	 * the result is the exit code. build is NULL then. */
@@ -60,6 +63,8 @@ int commands_globals(int argc, char **argv, struct globals *g);
 
 /* The command called name, or NULL. */
 const struct command *commands_find(const char *name);
+/* The i-th command of 'samen --help', or NULL past the last. */
+const struct command *commands_at(size_t i);
 /* The command whose name is nearest to a mistyped one, or NULL. */
 const struct command *commands_nearest(const char *name);
 

@@ -207,16 +207,17 @@ static const char subscribe_help[] =
 	"used; 4 relay unreachable; 6 this key is not (or no longer) an authority of the\n"
 	"neighbourhood; 10 anything else.\n";
 
+const struct option subscribe_options[] = {
+	{"relay", required_argument, NULL, 'r'},   {"relay-key", required_argument, NULL, 'K'},
+	{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
+	{"out", required_argument, NULL, 'o'},     {"cursor-file", required_argument, NULL, 'c'},
+	{"once", no_argument, NULL, '1'},          {"help", no_argument, NULL, 'h'},
+	{"threads", required_argument, NULL, 'T'}, {"nbhd", required_argument, NULL, 'n'},
+	{"language", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
+};
+
 int subscribe_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"relay", required_argument, NULL, 'r'},   {"relay-key", required_argument, NULL, 'K'},
-		{"key", required_argument, NULL, 'k'},     {"format", required_argument, NULL, 'f'},
-		{"out", required_argument, NULL, 'o'},     {"cursor-file", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, '1'},          {"help", no_argument, NULL, 'h'},
-		{"threads", required_argument, NULL, 'T'}, {"nbhd", required_argument, NULL, 'n'},
-		{"language", required_argument, NULL, 'L'}, {NULL, 0, NULL, 0},
-	};
 	static struct sub s;
 	const char *relay_key = NULL, *cursor_file = NULL;
 	int c, ret;
@@ -226,7 +227,7 @@ int subscribe_main(int argc, char **argv)
 	if (paths_default_key(s.link.key_path, sizeof(s.link.key_path)) < 0)
 		s.link.key_path[0] = '\0';
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:o:h", subscribe_options, NULL)) != -1) {
 		switch (c) {
 		case 'r': s.link.endpoint = optarg; break;
 		case 'K': relay_key = optarg; break;

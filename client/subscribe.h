@@ -16,5 +16,7 @@
 
 int subscribe_main(int argc, char **argv);
 int announce_main(int argc, char **argv);
+/* their long options (the bash completion is made from them) */
+extern const struct option subscribe_options[], announce_options[];
 
 #endif

@@ -121,6 +121,11 @@ static int is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
+const char *config_key_name(size_t i)
+{
+	return i < N_KEYS ? keydefs[i].name : NULL;
+}
+
 static const struct keydef *key_find(const char *name)
 {
 	size_t i;

@@ -181,6 +181,10 @@ int config_set(struct config *cfg, const char *key, const char *value,
  * reach it, so no neighbour learns to dial it. */
 bool config_unadvertised(const struct config *cfg);
 
+/* The name of the i-th configuration key, in the order samend.conf(5) lists
+ * them, or NULL past the last (for the bash completion). */
+const char *config_key_name(size_t i);
+
 int config_finish(struct config *cfg, char *err, size_t errcap)
 	SAMEN_MUST_CHECK;
 

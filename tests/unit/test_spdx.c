@@ -24,7 +24,7 @@
 #define TAG "SPDX-License-Identifier: EUPL-1.2"
 
 static const char *const roots[] = {".ci", "bench", "client", "daemon", "debian", "docs",
-				    "keys", "proto", "tests"};
+				    "keys", "proto", "tests", "tools"};
 static const char *const top_files[] = {"Makefile", "README.md"};
 static const char *const skipped_dirs[] = {"./tests/data", "./tests/fuzz/seeds", "./debian/samen",
 					   "./debian/.debhelper", "./debian/source"};
