@@ -9,6 +9,7 @@
 #include "render_int.h"
 #include "../proto/mpmap.h"
 #include "../proto/signal.h"
+#include "../proto/sigview.h"
 
 /* ---- signal views ---- */
 
@@ -71,7 +72,7 @@ int view_parse(struct out *o, const msgpack_object *m, struct view *v)
 	    (r = field_uint(o, m, "seq", &v->seq)) < 0 ||
 	    (r = field_uint(o, m, "created", &v->created)) < 0 ||
 	    (r = field_uint(o, m, "expires", &v->expires)) < 0 ||
-	    (r = field_uint(o, m, "shared", &v->shared)) < 0 ||
+	    (r = field_uint(o, m, SIGVIEW_SHARED_WITH, &v->shared)) < 0 ||
 	    (r = field_bool(o, m, "retracted", &v->retracted)) < 0 ||
 	    (mpmap_find(m, "readable") && (r = field_bool(o, m, "readable", &v->readable)) < 0))
 		return r;

@@ -21,6 +21,7 @@
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
+#include "../proto/sigview.h"
 
 /* ---- output ---- */
 
@@ -57,7 +58,7 @@ static void pack_signal_json(msgpack_packer *pk, uint64_t cursor, const struct r
 	hex(r->id, 32, idh);
 	keytext_encode(r->author, author);
 	keytext_encode(r->nbhd, nbhd);
-	msgpack_pack_map(pk, 17 + (p->has_point ? 3 : 0));
+	msgpack_pack_map(pk, 8 + sigview_fields(p));
 	mpmap_put_uint(pk, "cursor", cursor);
 	mpmap_put_str(pk, "event", "signal");
 	mpmap_put_str(pk, "id", idh);
@@ -65,26 +66,8 @@ static void pack_signal_json(msgpack_packer *pk, uint64_t cursor, const struct r
 	mpmap_put_str(pk, "author", author);
 	mpmap_put_uint(pk, "created", r->created);
 	mpmap_put_uint(pk, "expires", r->u.signal.expires);
-	mpmap_put_str(pk, "kind", signal_kind_name(p->kind));
-	mpmap_put_str(pk, "category", signal_category_name(p->category));
-	mpmap_put_str(pk, "severity", signal_severity_name(p->severity));
-	mpmap_put_str(pk, "status", signal_status_name(p->status));
-	mpmap_put_bool(pk, "called112", p->called112);
-	mpmap_put_str(pk, "ack", signal_ack_name(p->ack));
-	mpmap_put_str(pk, "description", p->description);
-	mpmap_put_str(pk, "where", p->where);
-	if (p->has_point) {
-		mpmap_put_int(pk, "lat_e6", p->lat_e6);
-		mpmap_put_int(pk, "lon_e6", p->lon_e6);
-		mpmap_put_uint(pk, "radius_m", p->radius_m);
-	}
-	mpmap_put_key(pk, "refs");
-	msgpack_pack_array(pk, p->n_refs);
-	for (unsigned i = 0; i < p->n_refs; i++) {
-		hex(p->refs[i], 32, idh);
-		mp_pack_str(pk, idh);
-	}
-	mpmap_put_uint(pk, "shared_with", r->u.signal.n_sealed);
+	sigview_pack(pk, p);
+	mpmap_put_uint(pk, SIGVIEW_SHARED_WITH, r->u.signal.n_sealed);
 }
 
 /* Adds what a memstream holds to the batch, all or nothing. */

@@ -14,6 +14,7 @@
 #include "view.h"
 #include "../keys/keytext.h"
 #include "../proto/mpmap.h"
+#include "../proto/sigview.h"
 
 #define DEFAULT_EXPIRES 14400
 
@@ -109,7 +110,7 @@ static void publish_signal(struct req *q, struct signal_plain *p, bool share, ui
 	msgpack_packer *pk = reply_ok(q, 3);
 	mpmap_put_str(pk, "id", hex);
 	mpmap_put_uint(pk, "seq", r.seq);
-	mpmap_put_uint(pk, "shared", n_auth);
+	mpmap_put_uint(pk, SIGVIEW_SHARED_WITH, n_auth);
 }
 
 static bool parse_refs(struct req *q, const struct sigset *s, struct signal_plain *p)

@@ -13,6 +13,7 @@
 #include "../keys/keytext.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
+#include "../proto/sigview.h"
 
 void view_hex(const uint8_t id[32], char out[65])
 {
@@ -141,7 +142,7 @@ int view_pack(msgpack_packer *pk, const struct sigset *s, const struct sigent *e
 	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
 	const struct signal_plain *p = &e->p;
 	bool head = e->readable && (p->kind == SIG_ALERT || p->kind == SIG_UPDATE);
-	size_t fields = 9 + (e->readable ? 9 + (p->has_point ? 3 : 0) : 0) + (head ? 2 : 0);
+	size_t fields = 9 + (e->readable ? sigview_fields(p) : 0) + (head ? 2 : 0);
 	int r = 0;
 
 	view_hex(e->id, hex);
@@ -154,30 +155,11 @@ int view_pack(msgpack_packer *pk, const struct sigset *s, const struct sigent *e
 	r |= mpmap_put_uint(pk, "seq", e->seq);
 	r |= mpmap_put_uint(pk, "created", e->created);
 	r |= mpmap_put_uint(pk, "expires", e->expires);
-	r |= mpmap_put_uint(pk, "shared", e->shared);
+	r |= mpmap_put_uint(pk, SIGVIEW_SHARED_WITH, e->shared);
 	r |= mpmap_put_bool(pk, "retracted", false);
 	r |= mpmap_put_bool(pk, "readable", e->readable);
-	if (e->readable) {
-		r |= mpmap_put_str(pk, "kind", signal_kind_name(p->kind));
-		r |= mpmap_put_str(pk, "category", signal_category_name(p->category));
-		r |= mpmap_put_str(pk, "severity", signal_severity_name(p->severity));
-		r |= mpmap_put_str(pk, "status", signal_status_name(p->status));
-		r |= mpmap_put_bool(pk, "called112", p->called112);
-		r |= mpmap_put_str(pk, "ack", signal_ack_name(p->ack));
-		r |= mpmap_put_str(pk, "description", p->description);
-		r |= mpmap_put_str(pk, "where", p->where);
-		if (p->has_point) {
-			r |= mpmap_put_int(pk, "lat_e6", p->lat_e6);
-			r |= mpmap_put_int(pk, "lon_e6", p->lon_e6);
-			r |= mpmap_put_uint(pk, "radius_m", p->radius_m);
-		}
-		r |= mpmap_put_key(pk, "refs");
-		r |= msgpack_pack_array(pk, p->n_refs);
-		for (unsigned i = 0; i < p->n_refs; i++) {
-			view_hex(p->refs[i], hex);
-			r |= mp_pack_str(pk, hex);
-		}
-	}
+	if (e->readable)
+		r |= sigview_pack(pk, p);
 	if (head) {
 		const char *state;
 		unsigned looking;

@@ -275,7 +275,7 @@ static void test_send_list_show(void **state)
 	assert_true(r_ok(&r));
 	assert_int_equal(strlen(r_str(&r, "id", id, sizeof(id))), 64);
 	assert_int_equal(r_uint(r.m, "seq"), 2); /* after the epoch key */
-	assert_int_equal(r_uint(r.m, "shared"), 0);
+	assert_int_equal(r_uint(r.m, "shared_with"), 0);
 	reply_free(&r);
 	assert_int_equal(sodium_hex2bin(bin, 32, id, 64, NULL, NULL, NULL), 0);
 	assert_int_equal(store_has(d->node.store, bin), 1);

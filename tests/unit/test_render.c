@@ -191,7 +191,7 @@ static void pack_view(msgpack_packer *pk, const struct vspec *v)
 	msgpack_pack_array(pk, v->ref ? 1 : 0);
 	if (v->ref)
 		mp_pack_str(pk, v->ref);
-	mpmap_put_uint(pk, "shared", v->shared);
+	mpmap_put_uint(pk, "shared_with", v->shared);
 	mpmap_put_bool(pk, "retracted", v->retracted);
 	if (v->state)
 		mpmap_put_str(pk, "state", v->state);
@@ -992,7 +992,7 @@ static void test_daemon_variants(void **state)
 	mpmap_put_uint(&c.b.pk, "seq", 3);
 	mpmap_put_uint(&c.b.pk, "created", NOW - 600);
 	mpmap_put_uint(&c.b.pk, "expires", NOW + 600);
-	mpmap_put_uint(&c.b.pk, "shared", 0);
+	mpmap_put_uint(&c.b.pk, "shared_with", 0);
 	mpmap_put_bool(&c.b.pk, "retracted", false);
 	mpmap_put_bool(&c.b.pk, "readable", false);
 	assert_int_equal(canned_render(&c, render_list, 0, false), 0);

@@ -11,7 +11,10 @@
 #include <sodium.h>
 
 #include "../../proto/record.h"
+#include "../../proto/mp.h"
+#include "../../proto/mpmap.h"
 #include "../../proto/signal.h"
+#include "../../proto/sigview.h"
 
 struct party {
 	uint8_t pk[32], sk[64], cpk[32], csk[32];
@@ -297,6 +300,40 @@ static void test_names(void **state)
 	assert_string_equal(signal_severity_name(0), "unknown");
 }
 
+/* The view of a plaintext has exactly the entries sigview_fields() counts,
+ * with and without a point, so the maps samend and samen subscribe open
+ * around it are well formed. */
+static void test_sigview(void **state)
+{
+	(void)state;
+	struct signal_plain p;
+	char s[80];
+	for (int point = 0; point < 2; point++) {
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+		msgpack_unpacked u;
+		alert_plain(&p);
+		p.has_point = point;
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		assert_int_equal(msgpack_pack_map(&pk, sigview_fields(&p)), 0);
+		assert_int_equal(sigview_pack(&pk, &p), 0);
+		msgpack_unpacked_init(&u);
+		assert_int_equal(mp_unpack((const uint8_t *)sb.data, sb.size, 4, &u), 0);
+		assert_int_equal(u.data.via.map.size, point ? 12 : 9);
+		assert_int_equal(mpmap_str(&u.data, "category", s, sizeof(s)), 0);
+		assert_string_equal(s, "break-in-attempt");
+		assert_true((mpmap_find(&u.data, "lat_e6") != NULL) == point);
+		const msgpack_object *refs = mpmap_find(&u.data, "refs");
+		assert_non_null(refs);
+		assert_int_equal(refs->via.array.size, 1);
+		assert_int_equal(refs->via.array.ptr[0].via.str.size, 64);
+		assert_memory_equal(refs->via.array.ptr[0].via.str.ptr, "5a5a5a5a", 8);
+		msgpack_unpacked_destroy(&u);
+		msgpack_sbuffer_destroy(&sb);
+	}
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -310,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_plain_canonical),
 		cmocka_unit_test(test_epoch_seal_open),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_sigview),
 	};
 	return cmocka_run_group_tests_name("signal", tests, NULL, NULL);
 }
