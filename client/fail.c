@@ -4,13 +4,14 @@
  */
 #include "fail.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 int samen_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("samen: ", stderr);
+	fprintf(stderr, "%s: ", program_invocation_short_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
