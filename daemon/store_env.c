@@ -299,20 +299,13 @@ out:
 
 int store_has(store_t *st, const uint8_t id[32])
 {
-	MDB_txn *txn;
-	MDB_val k = mval(id, 32), v;
+	int present = 0;
 	int rc;
 
-	if (!st || !id)
+	if (!id)
 		return SAMEN_EINVAL;
-	rc = store_begin(st, MDB_RDONLY, &txn);
-	if (rc)
-		return store_err(rc);
-	rc = mdb_get(txn, st->db[DB_IDS], &k, &v);
-	mdb_txn_abort(txn);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	return rc ? store_err(rc) : 1;
+	rc = store_has_each(st, (const uint8_t(*)[32])id, 1, &present);
+	return rc < 0 ? rc : present;
 }
 
 int store_has_each(store_t *st, const uint8_t (*ids)[32], size_t n, int *present)
