@@ -10,6 +10,7 @@
 
 #include "../keys/keytext.h"
 #include "../proto/mp.h"
+#include "../proto/nearest.h"
 
 #define QUOTE_MAX 64
 
@@ -250,42 +251,13 @@ int args_text(const char *opt, const char *s, size_t max, bool nonempty, char *e
 	return 0;
 }
 
-/* Optimal string alignment distance (Levenshtein with swaps), for short
- * words; longer ones are never "close". */
-#define NEAR_MAX 32
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t d[NEAR_MAX + 1][NEAR_MAX + 1];
-
-	if (la > NEAR_MAX || lb > NEAR_MAX)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++)
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	return d[la][lb];
-}
-
 int args_nearest(const char *typed, const char *const *names, size_t n)
 {
 	size_t best = SIZE_MAX, len = strlen(typed);
 	int at = -1;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t d = distance(typed, names[i]);
+		size_t d = nearest_distance(typed, names[i]);
 		if (d < best) {
 			best = d;
 			at = (int)i;

@@ -16,6 +16,7 @@
 
 #include "../keys/keytext.h"
 #include "log.h"
+#include "../proto/nearest.h"
 
 enum kind {
 	K_UINT,  /* unsigned in [min, max] */
@@ -136,35 +137,6 @@ static const struct keydef *key_find(const char *name)
 	return NULL;
 }
 
-/* Levenshtein distance, or a large number for long strings. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[65];
-
-	if (la > 64 || lb > 64)
-		return (size_t)-1;
-	for (j = 0; j <= lb; ++j)
-		row[j] = j;
-	for (i = 1; i <= la; ++i) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; ++j) {
-			size_t up = row[j], best;
-
-			best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* "unknown key 'x'" with a did-you-mean when one key is close enough. */
 static int unknown_key(char *err, size_t cap, const char *prefix,
 		       const char *name)
@@ -173,7 +145,7 @@ static int unknown_key(char *err, size_t cap, const char *prefix,
 	size_t best_d = 3, i, d;
 
 	for (i = 0; i < N_KEYS; ++i) {
-		d = edit_distance(name, keydefs[i].name);
+		d = nearest_distance(name, keydefs[i].name);
 		/* "retention" for "retention_days": a start counts as close. */
 		if (d > 2 && strlen(name) >= 4 &&
 		    strncmp(name, keydefs[i].name, strlen(name)) == 0)
