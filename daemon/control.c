@@ -5,25 +5,30 @@
  * the checks every request passes, the op table and the reply writers; the
  * ops themselves in ctl_signals.c and ctl_admin.c.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
+#include "control.h"
 #include "control_int.h"
+#include "log.h"
 #include "router.h"
 #include "events.h"
 #include "../keys/keytext.h"
 #include "../proto/ctl.h"
 #include "../proto/mpmap.h"
 
-static void send_frame(struct daemon *d, const uint8_t *rid, size_t rid_len, const void *buf,
+static void send_frame(struct control *c, const uint8_t *rid, size_t rid_len, const void *buf,
 		       size_t len)
 {
-	if (zmq_send(d->ctl, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-		zmq_send(d->ctl, buf, len, ZMQ_DONTWAIT);
+	if (zmq_send(c->sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+		zmq_send(c->sock, buf, len, ZMQ_DONTWAIT);
 }
 
 void reply_error(struct req *q, enum ctl_error code, const char *fmt, ...)
@@ -52,11 +57,11 @@ msgpack_packer *reply_ok(struct req *q, size_t n)
 
 /* The store refuses with "full" for two reasons that need different
  * fixes: the disk is full, or the store reached its configured ceiling. */
-static const char *full_hint(const struct daemon *d, char *buf, size_t cap)
+static const char *full_hint(const struct control *c, char *buf, size_t cap)
 {
 	struct statvfs v;
 	char dir[4200];
-	snprintf(dir, sizeof(dir), "%s/store", d->cfg->state_dir); /* as node_open */
+	snprintf(dir, sizeof(dir), "%s/store", c->cfg->state_dir); /* as node_open */
 	bool disk = statvfs(dir, &v) != 0 ||
 		    (uint64_t)v.f_bavail * v.f_frsize < 16ull * 1024 * 1024;
 	if (disk)
@@ -64,7 +69,7 @@ static const char *full_hint(const struct daemon *d, char *buf, size_t cap)
 				   "written)", dir);
 	else
 		snprintf(buf, cap, "the store reached max_map_mb = %u; raise it in samend.conf "
-				   "(nothing was written)", d->cfg->max_map_mb);
+				   "(nothing was written)", c->cfg->max_map_mb);
 	return buf;
 }
 
@@ -81,21 +86,21 @@ void reply_err_code(struct req *q, int err, const char *what)
 	char full[4400];
 	const char *hint = err == SAMEN_ERATE ? "too many signals from this household just now; "
 						  "wait a minute"
-			   : err == SAMEN_EFULL ? full_hint(q->d, full, sizeof(full))
+			   : err == SAMEN_EFULL ? full_hint(q->c, full, sizeof(full))
 					       : samen_strerror(err);
 	reply_error(q, code, "%s: %s", what, hint);
 }
 
 bool need_member(struct req *q)
 {
-	const struct daemon *d = q->d;
-	if (!d->node.have_nbhd || !node_my_role(&d->node)) {
-		bool revoked = d->node.mem && membership_is_revoked(d->node.mem, d->node.id->pk) == 1;
+	const struct control *c = q->c;
+	if (!c->node->have_nbhd || !node_my_role(c->node)) {
+		bool revoked = c->node->mem && membership_is_revoked(c->node->mem, c->node->id->pk) == 1;
 		reply_error(q, CTL_E_NOT_MEMBER,
 			    revoked ? "this household's key was revoked by a coordinator of the "
 				      "neighbourhood: nothing it sends counts, and it reads nothing sent "
 				      "since (ask them why)"
-			    : d->node.have_nbhd ? "this household holds no valid certificate (yet)"
+			    : c->node->have_nbhd ? "this household holds no valid certificate (yet)"
 						: "not a member of a neighbourhood yet: run 'samen join CODE'");
 		return false;
 	}
@@ -106,7 +111,7 @@ bool need_coordinator(struct req *q)
 {
 	if (!need_member(q))
 		return false;
-	if (node_my_role(&q->d->node) != ROLE_COORDINATOR) {
+	if (node_my_role(q->c->node) != ROLE_COORDINATOR) {
 		reply_error(q, CTL_E_FORBIDDEN, "only a coordinator can do this");
 		return false;
 	}
@@ -206,13 +211,13 @@ static void dispatch(struct req *q)
 	handlers[i](q);
 }
 
-void control_answer(struct daemon *d, const uint8_t *rid, size_t rid_len, const uint8_t *req,
+void control_answer(struct control *c, const uint8_t *rid, size_t rid_len, const uint8_t *req,
 		    size_t len, struct ctl_answer *a)
 {
 	struct req q;
 	msgpack_unpacked u;
 	memset(&q, 0, sizeof(q));
-	q.d = d;
+	q.c = c;
 	q.rid = rid;
 	q.rid_len = rid_len;
 	q.out = &a->out;
@@ -233,11 +238,51 @@ void control_answer(struct daemon *d, const uint8_t *rid, size_t rid_len, const 
 	msgpack_unpacked_destroy(&u);
 }
 
-void control_handle(struct daemon *d)
+static int setopt_int(void *s, int opt, int v)
+{
+	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+int control_open(struct control *c, void *zctx)
+{
+	if (snprintf(c->path, sizeof(c->path), "%s/control", c->cfg->state_dir) >=
+	    (int)sizeof(c->path))
+		return -ENAMETOOLONG;
+	char ep[4300];
+	snprintf(ep, sizeof(ep), "ipc://%s", c->path);
+	unlink(c->path); /* a stale socket of a previous run */
+	c->sock = zmq_socket(zctx, ZMQ_ROUTER);
+	int64_t max = 1 << 20;
+	if (!c->sock || setopt_int(c->sock, ZMQ_LINGER, 0) ||
+	    setopt_int(c->sock, ZMQ_ROUTER_MANDATORY, 1) ||
+	    zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
+	    setopt_int(c->sock, ZMQ_SNDHWM, 100000) || zmq_bind(c->sock, ep) != 0) {
+		log_msg(SLOG_ERR, "cannot bind the control socket %s: %s", ep, zmq_strerror(errno));
+		return -EIO;
+	}
+	chmod(c->path, 0600);
+	return 0;
+}
+
+void control_close(struct control *c)
+{
+	if (c->sock)
+		zmq_close(c->sock);
+	c->sock = NULL;
+	if (c->path[0])
+		unlink(c->path);
+}
+
+void *control_socket(const struct control *c)
+{
+	return c->sock;
+}
+
+void control_handle(struct control *c)
 {
 	for (int budget = 0; budget < 64; budget++) {
 		zmq_msg_t rid, body;
-		int got = router_recv(d->ctl, &rid, &body);
+		int got = router_recv(c->sock, &rid, &body);
 		if (got == 0)
 			return;
 		if (got < 0)
@@ -246,11 +291,11 @@ void control_handle(struct daemon *d)
 		const uint8_t *r = zmq_msg_data(&rid);
 		size_t r_len = zmq_msg_size(&rid);
 		mp_buf_init(&a.out);
-		control_answer(d, r, r_len, zmq_msg_data(&body), zmq_msg_size(&body), &a);
+		control_answer(c, r, r_len, zmq_msg_data(&body), zmq_msg_size(&body), &a);
 		if (!a.deferred)
-			send_frame(d, r, r_len, a.out.sb.data, a.out.sb.size);
+			send_frame(c, r, r_len, a.out.sb.data, a.out.sb.size);
 		if (a.replay)
-			events_replay(d, r, r_len, a.replay_since);
+			events_replay(c->events, r, r_len, a.replay_since);
 		mp_buf_destroy(&a.out);
 		zmq_msg_close(&rid);
 		zmq_msg_close(&body);

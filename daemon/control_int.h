@@ -13,12 +13,13 @@
 
 #include <msgpack.h>
 
-#include "daemon.h"
 #include "../proto/ctl.h"
 #include "../proto/mp.h"
 
+struct control;
+
 struct req {
-	struct daemon *d;
+	struct control *c;
 	const msgpack_object *m;
 	const uint8_t *rid;
 	size_t rid_len;

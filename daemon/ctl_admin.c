@@ -8,7 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "control.h"
 #include "control_int.h"
+#include "gossip.h"
+#include "join.h"
+#include "net.h"
 #include "log.h"
 #include "view.h"
 #include "../keys/keytext.h"
@@ -17,21 +21,21 @@
 
 void op_peers(struct req *q)
 {
-	struct daemon *d = q->d;
+	struct control *c = q->c;
 	size_t n = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		n += d->links[i].used;
+	for (size_t i = 0; i < net_link_slots(c->net); i++)
+		n += net_link(c->net, i)->used;
 	msgpack_packer *pk = reply_ok(q, 1);
 	mpmap_put_key(pk, "peers");
 	msgpack_pack_array(pk, n);
 	uint64_t now = daemon_now_ms();
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	for (size_t i = 0; i < net_link_slots(c->net); i++) {
+		const struct link *l = net_link(c->net, i);
 		char key[KEYTEXT_LEN], label[LABEL_MAX + 1];
 		if (!l->used)
 			continue;
 		keytext_encode(l->key, key);
-		view_label(&d->node, l->key, label, sizeof(label));
+		view_label(c->node, l->key, label, sizeof(label));
 		msgpack_pack_map(pk, 6);
 		mpmap_put_str(pk, "key", key);
 		mpmap_put_str(pk, "label", label);
@@ -44,7 +48,7 @@ void op_peers(struct req *q)
 
 void op_members(struct req *q)
 {
-	struct daemon *d = q->d;
+	struct control *c = q->c;
 	uint64_t now = (uint64_t)time(NULL);
 	static const unsigned roles[] = {ROLE_MEMBER, ROLE_RELAY, ROLE_AUTHORITY};
 	uint8_t(*keys[3])[32] = {NULL, NULL, NULL};
@@ -52,10 +56,10 @@ void op_members(struct req *q)
 	if (!need_member(q))
 		return;
 	for (size_t r = 0; r < 3; r++) {
-		size_t n = membership_list(d->node.mem, roles[r], now, NULL, 0);
+		size_t n = membership_list(c->node->mem, roles[r], now, NULL, 0);
 		keys[r] = calloc(n ? n : 1, 32);
 		if (keys[r])
-			counts[r] = membership_list(d->node.mem, roles[r], now, keys[r], n);
+			counts[r] = membership_list(c->node->mem, roles[r], now, keys[r], n);
 		total += counts[r];
 	}
 	msgpack_packer *pk = reply_ok(q, 1);
@@ -66,17 +70,17 @@ void op_members(struct req *q)
 			char key[KEYTEXT_LEN], fp[FINGERPRINT_LEN], label[LABEL_MAX + 1];
 			unsigned role = roles[r];
 			if (role == ROLE_MEMBER &&
-			    (memcmp(keys[r][i], d->node.nbhd, 32) == 0 ||
-			     membership_check(d->node.mem, keys[r][i], ROLE_COORDINATOR, now, NULL) == 0))
+			    (memcmp(keys[r][i], c->node->nbhd, 32) == 0 ||
+			     membership_check(c->node->mem, keys[r][i], ROLE_COORDINATOR, now, NULL) == 0))
 				role = ROLE_COORDINATOR;
 			keytext_encode(keys[r][i], key);
 			keytext_fingerprint(keys[r][i], fp);
-			view_label(&d->node, keys[r][i], label, sizeof(label));
+			view_label(c->node, keys[r][i], label, sizeof(label));
 			msgpack_pack_map(pk, 4);
 			mpmap_put_str(pk, "key", key);
 			mpmap_put_str(pk, "fingerprint", fp);
 			mpmap_put_str(pk, "role",
-				      memcmp(keys[r][i], d->node.nbhd, 32) == 0 ? "founder"
+				      memcmp(keys[r][i], c->node->nbhd, 32) == 0 ? "founder"
 										: record_role_name(role));
 			mpmap_put_str(pk, "label", label);
 		}
@@ -86,63 +90,68 @@ void op_members(struct req *q)
 
 void op_status(struct req *q)
 {
-	struct daemon *d = q->d;
+	struct control *c = q->c;
+	const struct net_counters *nc = net_counters(c->net);
+	struct gossip_counters sent;
+	gossip_counters(c->gossip, &sent);
 	struct store_stats st;
 	char key[KEYTEXT_LEN], fp[FINGERPRINT_LEN], nbhd[KEYTEXT_LEN] = "";
 	memset(&st, 0, sizeof(st));
-	if (store_stats(d->node.store, &st) < 0)
+	if (store_stats(c->node->store, &st) < 0)
 		log_msg(SLOG_WARN, "cannot read store statistics");
-	keytext_encode(d->node.id->pk, key);
-	keytext_fingerprint(d->node.id->pk, fp);
-	if (d->node.have_nbhd)
-		keytext_encode(d->node.nbhd, nbhd);
-	unsigned role = node_my_role(&d->node);
-	const struct epoch *e = node_current_epoch(&d->node);
+	keytext_encode(c->node->id->pk, key);
+	keytext_fingerprint(c->node->id->pk, fp);
+	if (c->node->have_nbhd)
+		keytext_encode(c->node->nbhd, nbhd);
+	unsigned role = node_my_role(c->node);
+	const struct epoch *e = node_current_epoch(c->node);
 	msgpack_packer *pk = reply_ok(q, 14);
 	size_t eager = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		eager += d->links[i].used && d->links[i].up && !d->links[i].lazy;
+	for (size_t i = 0; i < net_link_slots(c->net); i++) {
+		const struct link *l = net_link(c->net, i);
+		eager += l->used && l->up && !l->lazy;
+	}
 	mpmap_put_key(pk, "traffic");
 	msgpack_pack_map(pk, 6);
 	mpmap_put_uint(pk, "eager_links", eager);
-	mpmap_put_uint(pk, "records_sent", d->sent_records);
-	mpmap_put_uint(pk, "record_bytes_sent", d->sent_record_bytes);
-	mpmap_put_uint(pk, "ihave_ids_sent", d->sent_ihave_ids);
-	mpmap_put_uint(pk, "grafts_sent", d->sent_grafts);
-	mpmap_put_uint(pk, "prunes_sent", d->sent_prunes);
+	mpmap_put_uint(pk, "records_sent", sent.records);
+	mpmap_put_uint(pk, "record_bytes_sent", sent.record_bytes);
+	mpmap_put_uint(pk, "ihave_ids_sent", sent.ihave_ids);
+	mpmap_put_uint(pk, "grafts_sent", sent.grafts);
+	mpmap_put_uint(pk, "prunes_sent", sent.prunes);
 	mpmap_put_str(pk, "key", key);
 	mpmap_put_str(pk, "fingerprint", fp);
 	mpmap_put_str(pk, "nbhd", nbhd);
 	/* a revoked household is told so, not left to guess from "none" */
-	bool revoked = d->node.mem && membership_is_revoked(d->node.mem, d->node.id->pk) == 1;
-	mpmap_put_str(pk, "role", d->node.n_served ? "relay"
+	bool revoked = c->node->mem && membership_is_revoked(c->node->mem, c->node->id->pk) == 1;
+	mpmap_put_str(pk, "role", c->node->n_served ? "relay"
 				  : revoked ? "revoked"
-				  : !role   ? (d->join.active ? "joining" : "none")
-				  : memcmp(d->node.id->pk, d->node.nbhd, 32) == 0 ? "founder"
+				  : !role   ? (join_active(c->join) ? "joining" : "none")
+				  : memcmp(c->node->id->pk, c->node->nbhd, 32) == 0 ? "founder"
 										   : record_role_name(role));
-	mpmap_put_uint(pk, "links", net_links_up(d));
+	mpmap_put_uint(pk, "links", net_links_up(c->net));
 	mpmap_put_uint(pk, "records", st.records);
 	mpmap_put_uint(pk, "store_bytes", st.used_bytes);
 	mpmap_put_uint(pk, "epoch", e ? e->number : 0);
-	mpmap_put_uint(pk, "uptime", (daemon_now_ms() - d->started_ms) / 1000);
-	mpmap_put_uint(pk, "links_refused", d->counters_links_refused);
-	mpmap_put_uint(pk, "links_refused_by_peers", d->counters_links_refused_by_peers);
-	mpmap_put_str(pk, "join", d->join.state);
+	mpmap_put_uint(pk, "uptime", (daemon_now_ms() - c->started_ms) / 1000);
+	mpmap_put_uint(pk, "links_refused", nc->links_refused);
+	mpmap_put_uint(pk, "links_refused_by_peers", nc->links_refused_by_peers);
+	mpmap_put_str(pk, "join", join_state_name(c->join));
 	mpmap_put_key(pk, "counters");
 	size_t n = 0;
 	for (int i = 1; i < RJ_COUNT; i++)
-		n += d->node.counters[i] != 0;
-	n += d->counters_skip_clamped != 0;
+		n += c->node->counters[i] != 0;
+	n += sent.skip_clamped != 0;
 	msgpack_pack_map(pk, n + 2 + BOUND_COUNT);
-	mpmap_put_uint(pk, "stored", d->node.stored_total);
-	mpmap_put_uint(pk, "peer-cutoffs", d->counters_peer_cutoffs);
+	mpmap_put_uint(pk, "stored", c->node->stored_total);
+	mpmap_put_uint(pk, "peer-cutoffs", nc->peer_cutoffs);
 	for (int i = 0; i < BOUND_COUNT; i++)
-		mpmap_put_uint(pk, net_bound_name((enum bound)i), d->counters_bounds[i]);
+		mpmap_put_uint(pk, net_bound_name((enum bound)i), nc->bounds[i] + sent.bounds[i]);
 	for (int i = 1; i < RJ_COUNT; i++)
-		if (d->node.counters[i])
-			mpmap_put_uint(pk, reject_name((enum reject)i), d->node.counters[i]);
-	if (d->counters_skip_clamped)
-		mpmap_put_uint(pk, "skip-clamped", d->counters_skip_clamped);
+		if (c->node->counters[i])
+			mpmap_put_uint(pk, reject_name((enum reject)i), c->node->counters[i]);
+	if (sent.skip_clamped)
+		mpmap_put_uint(pk, "skip-clamped", sent.skip_clamped);
 }
 
 void op_revoke(struct req *q)
@@ -153,7 +162,7 @@ void op_revoke(struct req *q)
 	char hex[65];
 	if (!need_coordinator(q) || !req_key(q, "key", key) || !opt_bool(q, "cascade", &cascade))
 		return;
-	if (memcmp(key, q->d->node.nbhd, 32) == 0) {
+	if (memcmp(key, q->c->node->nbhd, 32) == 0) {
 		reply_error(q, CTL_E_FORBIDDEN, "nobody can revoke the founder");
 		return;
 	}
@@ -163,7 +172,7 @@ void op_revoke(struct req *q)
 	/* A second key-only revocation would change nothing but the record
 	 * count (and start another epoch for nothing); a cascade may still
 	 * add the revocation of what the key certified. */
-	if (!cascade && membership_is_revoked(q->d->node.mem, key) == 1) {
+	if (!cascade && membership_is_revoked(q->c->node->mem, key) == 1) {
 		reply_error(q, CTL_E_INVALID, "this key is revoked already (--cascade would also "
 			    "revoke what it certified)");
 		return;
@@ -171,25 +180,25 @@ void op_revoke(struct req *q)
 	/* what the key signed up to now keeps its authority; nothing later,
 	 * whatever date it carries */
 	struct store_vv_entry seen;
-	int ret = store_vv_get(q->d->node.store, key, &seen);
+	int ret = store_vv_get(q->c->node->store, key, &seen);
 	if (ret == 0)
-		ret = node_prepare(&q->d->node, &r, REC_REVOCATION);
+		ret = node_prepare(q->c->node, &r, REC_REVOCATION);
 	if (ret == 0) {
 		memcpy(r.u.rev.subject, key, 32);
 		r.u.rev.scope = cascade ? REVOKE_CASCADE : REVOKE_KEY;
 		r.u.rev.has_upto = true;
 		r.u.rev.upto = seen.max;
 		memcpy(r.u.rev.reason, reason, sizeof(reason));
-		ret = node_publish(&q->d->node, &r, NULL);
+		ret = node_publish(q->c->node, &r, NULL);
 	}
-	if (ret == 0 && node_rekey_needed(&q->d->node))
-		ret = node_rekey(&q->d->node);
+	if (ret == 0 && node_rekey_needed(q->c->node))
+		ret = node_rekey(q->c->node);
 	if (ret < 0) {
 		reply_err_code(q, ret, "not revoked");
 		return;
 	}
-	gossip_flush(q->d);
-	const struct epoch *e = node_current_epoch(&q->d->node);
+	gossip_flush(q->c->gossip);
+	const struct epoch *e = node_current_epoch(q->c->node);
 	view_hex(r.id, hex);
 	msgpack_packer *pk = reply_ok(q, 2);
 	mpmap_put_str(pk, "id", hex);
@@ -212,7 +221,7 @@ void op_certify(struct req *q)
 		reply_error(q, CTL_E_INVALID, "role: one of member, coordinator, relay, authority");
 		return;
 	}
-	if (role == ROLE_COORDINATOR && memcmp(q->d->node.id->pk, q->d->node.nbhd, 32) != 0) {
+	if (role == ROLE_COORDINATOR && memcmp(q->c->node->id->pk, q->c->node->nbhd, 32) != 0) {
 		reply_error(q, CTL_E_FORBIDDEN, "only the founder certifies coordinators");
 		return;
 	}
@@ -223,20 +232,20 @@ void op_certify(struct req *q)
 		reply_error(q, CTL_E_INVALID, "label: one line");
 		return;
 	}
-	int ret = node_prepare(&q->d->node, &r, REC_CERT);
+	int ret = node_prepare(q->c->node, &r, REC_CERT);
 	if (ret == 0) {
 		memcpy(r.u.cert.subject, key, 32);
 		r.u.cert.role = (uint8_t)role;
 		memcpy(r.u.cert.label, label, sizeof(label));
 		r.u.cert.not_before = r.created - 300;
 		r.u.cert.not_after = r.created + (days ? days : 1) * 86400;
-		ret = node_publish(&q->d->node, &r, NULL);
+		ret = node_publish(q->c->node, &r, NULL);
 	}
 	if (ret < 0) {
 		reply_err_code(q, ret, "not certified");
 		return;
 	}
-	gossip_flush(q->d);
+	gossip_flush(q->c->gossip);
 	view_hex(r.id, hex);
 	mpmap_put_str(reply_ok(q, 1), "cert", hex);
 }
@@ -248,7 +257,7 @@ void op_import(struct req *q)
 		reply_error(q, CTL_E_INVALID, "records: an array of at most %d records", LINK_RECORDS_MAX);
 		return;
 	}
-	if (!q->d->node.have_nbhd) {
+	if (!q->c->node->have_nbhd) {
 		reply_error(q, CTL_E_NOT_MEMBER, "no neighbourhood configured: set 'neighbourhood' first");
 		return;
 	}
@@ -261,12 +270,12 @@ void op_import(struct req *q)
 			reply_error(q, CTL_E_INVALID, "records: element %zu is not a record", i);
 			return;
 		}
-	int ret = node_ingest(&q->d->node, ptrs, lens, n, NULL, v);
+	int ret = node_ingest(q->c->node, ptrs, lens, n, NULL, v);
 	if (ret < 0) {
 		reply_err_code(q, ret, "not imported");
 		return;
 	}
-	gossip_flush(q->d);
+	gossip_flush(q->c->gossip);
 	msgpack_packer *pk = reply_ok(q, 2);
 	mpmap_put_uint(pk, "stored", (uint64_t)ret);
 	mpmap_put_key(pk, "verdicts");
@@ -283,11 +292,11 @@ void op_invite(struct req *q)
 	if (!need_coordinator(q) || !opt_bool(q, "preapproved", &pre) ||
 	    !opt_uint(q, "hours", 24 * 30, &hours) || !opt_str(q, "label", label, sizeof(label)))
 		return;
-	if (!q->d->cfg->join_listen[0]) {
+	if (!q->c->cfg->join_listen[0]) {
 		reply_error(q, CTL_E_INVALID, "this daemon has no join socket: set join_listen in its config");
 		return;
 	}
-	int ret = join_invite(q->d, pre, hours ? hours : 1, label, code, sizeof(code));
+	int ret = join_invite(q->c->join, pre, hours ? hours : 1, label, code, sizeof(code));
 	if (ret < 0) {
 		reply_err_code(q, ret, "no invite made");
 		return;
@@ -298,17 +307,19 @@ void op_invite(struct req *q)
 
 void op_pending(struct req *q)
 {
-	struct daemon *d = q->d;
+	struct control *c = q->c;
 	size_t n = 0;
 	if (!need_coordinator(q))
 		return;
-	for (size_t i = 0; i < d->n_invites; i++)
-		n += d->invites[i].pending;
+	const struct invite *invites;
+	size_t n_invites = join_invites(c->join, &invites);
+	for (size_t i = 0; i < n_invites; i++)
+		n += invites[i].pending;
 	msgpack_packer *pk = reply_ok(q, 1);
 	mpmap_put_key(pk, "pending");
 	msgpack_pack_array(pk, n);
-	for (size_t i = 0; i < d->n_invites; i++) {
-		const struct invite *v = &d->invites[i];
+	for (size_t i = 0; i < n_invites; i++) {
+		const struct invite *v = &invites[i];
 		char key[KEYTEXT_LEN], fp[FINGERPRINT_LEN];
 		if (!v->pending)
 			continue;
@@ -328,7 +339,7 @@ void op_approve(struct req *q)
 	char hex[65];
 	if (!need_coordinator(q) || !req_key(q, "key", key))
 		return;
-	int ret = join_approve(q->d, key, cert);
+	int ret = join_approve(q->c->join, key, cert);
 	if (ret < 0) {
 		reply_err_code(q, ret, "not approved");
 		return;
@@ -346,11 +357,11 @@ void op_join(struct req *q)
 	}
 	if (!opt_str(q, "label", label, sizeof(label)))
 		return;
-	if (q->d->node.have_nbhd && node_my_role(&q->d->node)) {
+	if (q->c->node->have_nbhd && node_my_role(q->c->node)) {
 		reply_error(q, CTL_E_INVALID, "this household is a member already");
 		return;
 	}
-	int ret = join_start(q->d, code, label);
+	int ret = join_start(q->c->join, code, label);
 	if (ret < 0) {
 		reply_error(q, CTL_E_INVALID, "code: %s", ret == SAMEN_EEXPIRED ? "the invite has expired; "
 			    "ask for a new one" : "not a samen invite code (check for a missing piece)");
@@ -358,6 +369,6 @@ void op_join(struct req *q)
 	}
 	/* the answer waits for the coordinator's: an unknown code is refused
 	 * there, and the household should hear it, not read it in a log */
-	join_answer_later(q->d, q->rid, q->rid_len);
+	join_answer_later(q->c->join, q->c->sock, q->rid, q->rid_len);
 	q->replied = q->deferred = true;
 }

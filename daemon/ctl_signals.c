@@ -10,7 +10,10 @@
 
 #include <sodium.h>
 
+#include "control.h"
 #include "control_int.h"
+#include "events.h"
+#include "gossip.h"
 #include "view.h"
 #include "../keys/keytext.h"
 #include "../proto/mpmap.h"
@@ -22,7 +25,7 @@
  * nothing to free) when the store cannot be read. */
 static bool collect(struct req *q, struct sigset *s)
 {
-	if (view_collect(&q->d->node, s) < 0) {
+	if (view_collect(q->c->node, s) < 0) {
 		reply_error(q, CTL_E_INTERNAL, "cannot read the store");
 		return false;
 	}
@@ -63,35 +66,35 @@ static const struct sigent *named_signal(struct req *q, struct sigset *s, const 
 	return e;
 }
 
-static int authorities(struct daemon *d, uint8_t (*keys)[32], size_t cap)
+static int authorities(struct control *c, uint8_t (*keys)[32], size_t cap)
 {
-	size_t n = membership_list(d->node.mem, ROLE_AUTHORITY, (uint64_t)time(NULL), keys, cap);
+	size_t n = membership_list(c->node->mem, ROLE_AUTHORITY, (uint64_t)time(NULL), keys, cap);
 	return (int)(n > cap ? cap : n);
 }
 
 static void publish_signal(struct req *q, struct signal_plain *p, bool share, uint64_t expires_in)
 {
-	struct daemon *d = q->d;
+	struct control *c = q->c;
 	struct record r;
 	struct signal_buf sb;
 	uint8_t auth[SIGNAL_AUTH_MAX][32];
 	size_t n_auth = 0;
 	char hex[65];
 
-	const struct epoch *e = node_current_epoch(&d->node);
+	const struct epoch *e = node_current_epoch(c->node);
 	if (!e) {
 		reply_error(q, CTL_E_NOT_MEMBER, "no epoch key has reached this household yet; "
 					     "ask a coordinator, or wait for the mesh to catch up");
 		return;
 	}
 	if (share)
-		n_auth = (size_t)authorities(d, auth, SIGNAL_AUTH_MAX);
-	int ret = node_prepare(&d->node, &r, REC_SIGNAL);
+		n_auth = (size_t)authorities(c, auth, SIGNAL_AUTH_MAX);
+	int ret = node_prepare(c->node, &r, REC_SIGNAL);
 	if (ret == 0) {
 		ret = signal_encrypt(&r, p, e->id, e->key, (const uint8_t(*)[32])auth, n_auth,
 				     r.created + expires_in, &sb);
 		if (ret < 0)
-			node_abandon(&d->node, &r);
+			node_abandon(c->node, &r);
 	}
 	if (ret == SAMEN_EINVAL) {
 		reply_error(q, CTL_E_INVALID, "a field is out of range (description or place too long, "
@@ -99,13 +102,13 @@ static void publish_signal(struct req *q, struct signal_plain *p, bool share, ui
 		return;
 	}
 	if (ret == 0)
-		ret = node_publish(&d->node, &r, NULL);
+		ret = node_publish(c->node, &r, NULL);
 	sodium_memzero(&sb, sizeof(sb));
 	if (ret < 0) {
 		reply_err_code(q, ret, "not sent");
 		return;
 	}
-	gossip_flush(d);
+	gossip_flush(c->gossip);
 	view_hex(r.id, hex);
 	msgpack_packer *pk = reply_ok(q, 3);
 	mpmap_put_str(pk, "id", hex);
@@ -302,11 +305,11 @@ void op_retract(struct req *q)
 		return;
 	}
 	/* fields checked first: a number reserved is a number used */
-	int ret = node_prepare(&q->d->node, &r, REC_RETRACTION);
+	int ret = node_prepare(q->c->node, &r, REC_RETRACTION);
 	if (ret == 0) {
 		memcpy(r.u.retraction.target, e->id, 32);
 		memcpy(r.u.retraction.reason, reason, sizeof(reason));
-		ret = node_publish(&q->d->node, &r, NULL);
+		ret = node_publish(q->c->node, &r, NULL);
 	}
 	view_free(&s);
 	if (ret < 0) {
@@ -314,7 +317,7 @@ void op_retract(struct req *q)
 			       "not retracted (only a coordinator or the author can retract)");
 		return;
 	}
-	gossip_flush(q->d);
+	gossip_flush(q->c->gossip);
 	view_hex(r.id, hex);
 	mpmap_put_str(reply_ok(q, 1), "id", hex);
 }
@@ -367,8 +370,8 @@ void op_show(struct req *q)
 
 void op_watch(struct req *q)
 {
-	struct daemon *d = q->d;
-	if (d->n_watchers == WATCHERS_MAX) {
+	struct control *c = q->c;
+	if (events_full(c->events)) {
 		reply_error(q, CTL_E_INTERNAL, "too many watchers (%d)", WATCHERS_MAX);
 		return;
 	}
@@ -376,9 +379,7 @@ void op_watch(struct req *q)
 	bool replay = mpmap_find(q->m, "since") != NULL;
 	if (replay && !opt_uint(q, "since", UINT64_MAX, &since))
 		return;
-	struct watcher *w = &d->watchers[d->n_watchers++];
-	memcpy(w->rid, q->rid, q->rid_len);
-	w->rid_len = q->rid_len;
+	events_watch(c->events, q->rid, q->rid_len);
 	reply_ok(q, 0);
 	/* the events follow the reply, which control_handle sends first */
 	q->replay = replay;
@@ -395,7 +396,7 @@ static int announce_one(void *ctx, const uint8_t id[32], const uint8_t *data, si
 		return 0;
 	view_hex(r.id, hex);
 	keytext_encode(r.author, key);
-	view_label(&q->d->node, r.author, label, sizeof(label));
+	view_label(q->c->node, r.author, label, sizeof(label));
 	msgpack_pack_map(&q->out->pk, 8);
 	mpmap_put_str(&q->out->pk, "id", hex);
 	mpmap_put_str(&q->out->pk, "author", key);
@@ -420,9 +421,9 @@ void op_announcements(struct req *q)
 	size_t n = 0;
 	if (!need_member(q))
 		return;
-	(void)store_each_by_kind(q->d->node.store, q->d->node.nbhd, REC_ANNOUNCE, count_one, &n);
+	(void)store_each_by_kind(q->c->node->store, q->c->node->nbhd, REC_ANNOUNCE, count_one, &n);
 	msgpack_packer *pk = reply_ok(q, 1);
 	mpmap_put_key(pk, "announcements");
 	msgpack_pack_array(pk, n);
-	(void)store_each_by_kind(q->d->node.store, q->d->node.nbhd, REC_ANNOUNCE, announce_one, q);
+	(void)store_each_by_kind(q->c->node->store, q->c->node->nbhd, REC_ANNOUNCE, announce_one, q);
 }

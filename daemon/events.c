@@ -13,17 +13,18 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "daemon.h"
+#include "clock.h"
 #include "hook.h"
 #include "log.h"
 #include "view.h"
 #include "../keys/keytext.h"
 #include "../proto/json.h"
+#include "../proto/mp.h"
 #include "../proto/mpmap.h"
 
 /* Packs the event for r into ev; false when r makes none (a kind watchers
  * are not told of, or a signal this household cannot read). */
-static bool event_pack(struct daemon *d, const struct record *r, struct mp_buf *ev)
+static bool event_pack(struct events *es, const struct record *r, struct mp_buf *ev)
 {
 	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
 	int ok = 0;
@@ -40,10 +41,10 @@ static bool event_pack(struct daemon *d, const struct record *r, struct mp_buf *
 		e.created = r->created;
 		e.expires = r->u.signal.expires;
 		e.shared = r->u.signal.n_sealed;
-		e.readable = node_decrypt(&d->node, r, &e.p) == 0;
+		e.readable = node_decrypt(es->node, r, &e.p) == 0;
 		if (!e.readable) /* nothing to show a person */
 			return false;
-		one.node = &d->node;
+		one.node = es->node;
 		one.e = &e;
 		one.n = one.cap = 1;
 		/* the event is the signal view with "event" in front */
@@ -55,7 +56,7 @@ static bool event_pack(struct daemon *d, const struct record *r, struct mp_buf *
 	} else {
 		view_hex(r->id, hex);
 		keytext_encode(r->author, key);
-		view_label(&d->node, r->author, label, sizeof(label));
+		view_label(es->node, r->author, label, sizeof(label));
 		if (r->kind == REC_RETRACTION) {
 			char target[65];
 			view_hex(r->u.retraction.target, target);
@@ -84,25 +85,25 @@ static bool event_pack(struct daemon *d, const struct record *r, struct mp_buf *
 }
 
 /* One event to one watcher; false when it is gone. */
-static bool send_to(struct daemon *d, const uint8_t *rid, size_t rid_len, const struct mp_buf *ev)
+static bool send_to(struct events *es, const uint8_t *rid, size_t rid_len, const struct mp_buf *ev)
 {
-	int r = zmq_send(d->ctl, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+	int r = zmq_send(es->sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
 	if (r >= 0)
-		r = zmq_send(d->ctl, ev->sb.data, ev->sb.size, ZMQ_DONTWAIT);
+		r = zmq_send(es->sock, ev->sb.data, ev->sb.size, ZMQ_DONTWAIT);
 	return !(r < 0 && errno == EHOSTUNREACH);
 }
 
-static void deliver(struct daemon *d, const struct mp_buf *ev)
+static void deliver(struct events *es, const struct mp_buf *ev)
 {
-	for (size_t i = 0; i < d->n_watchers;) {
-		struct watcher *w = &d->watchers[i];
-		if (!send_to(d, w->rid, w->rid_len, ev)) {
-			d->watchers[i] = d->watchers[--d->n_watchers]; /* gone */
+	for (size_t i = 0; i < es->n_watchers;) {
+		struct watcher *w = &es->watchers[i];
+		if (!send_to(es, w->rid, w->rid_len, ev)) {
+			es->watchers[i] = es->watchers[--es->n_watchers]; /* gone */
 			continue;
 		}
 		i++;
 	}
-	if (!d->hook)
+	if (!es->hook)
 		return;
 	msgpack_unpacked u;
 	msgpack_unpacked_init(&u);
@@ -111,7 +112,7 @@ static void deliver(struct daemon *d, const struct mp_buf *ev)
 	FILE *f = open_memstream(&json, &len);
 	if (f && mp_unpack((const uint8_t *)ev->sb.data, ev->sb.size, CTL_DEPTH, &u) == 0 &&
 	    json_write(f, &u.data) == 0 && fputc('\n', f) != EOF && fflush(f) == 0) {
-		int r = hook_fire(d->hook, json, len, daemon_now_ms());
+		int r = hook_fire(es->hook, json, len, daemon_now_ms());
 		if (r < 0)
 			log_msg(SLOG_WARN, "hook not run: %s", samen_strerror(r));
 	}
@@ -124,20 +125,32 @@ static void deliver(struct daemon *d, const struct mp_buf *ev)
 	msgpack_unpacked_destroy(&u);
 }
 
-void control_event(struct daemon *d, const struct record *r)
+void events_record_stored(struct events *es, const struct record *r)
 {
 	struct mp_buf ev;
 
-	if (!d->n_watchers && !d->hook)
+	if (!es->n_watchers && !es->hook)
 		return;
 	mp_buf_init(&ev);
-	if (event_pack(d, r, &ev))
-		deliver(d, &ev);
+	if (event_pack(es, r, &ev))
+		deliver(es, &ev);
 	mp_buf_destroy(&ev);
 }
 
+bool events_full(const struct events *es)
+{
+	return es->n_watchers == WATCHERS_MAX;
+}
+
+void events_watch(struct events *es, const uint8_t *rid, size_t rid_len)
+{
+	struct watcher *w = &es->watchers[es->n_watchers++];
+	memcpy(w->rid, rid, rid_len);
+	w->rid_len = rid_len;
+}
+
 struct replay {
-	struct daemon *d;
+	struct events *es;
 	const uint8_t *rid;
 	size_t rid_len;
 	uint64_t since;
@@ -156,18 +169,18 @@ static int replay_one(void *ctx, uint64_t cursor, const uint8_t id[32], const ui
 	if (record_decode(data, len, &r) != 0 || r.created < rp->since)
 		return 0;
 	mp_buf_init(&ev);
-	bool packed = event_pack(rp->d, &r, &ev);
-	bool alive = !packed || send_to(rp->d, rp->rid, rp->rid_len, &ev);
+	bool packed = event_pack(rp->es, &r, &ev);
+	bool alive = !packed || send_to(rp->es, rp->rid, rp->rid_len, &ev);
 	mp_buf_destroy(&ev);
 	rp->sent += packed && alive;
 	/* stop when the watcher left or had enough */
 	return !alive || rp->sent >= EVENTS_REPLAY_MAX ? 1 : 0;
 }
 
-size_t events_replay(struct daemon *d, const uint8_t *rid, size_t rid_len, uint64_t since)
+size_t events_replay(struct events *es, const uint8_t *rid, size_t rid_len, uint64_t since)
 {
-	struct replay rp = {d, rid, rid_len, since, 0};
-	int r = store_each_from_cursor(d->node.store, 0, 0, replay_one, &rp);
+	struct replay rp = {es, rid, rid_len, since, 0};
+	int r = store_each_from_cursor(es->node->store, 0, 0, replay_one, &rp);
 	if (r < 0)
 		log_msg(SLOG_WARN, "watch: replay stopped: %s", samen_strerror(r));
 	return rp.sent;

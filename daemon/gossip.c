@@ -15,7 +15,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "daemon.h"
+#include "gossip.h"
 #include "log.h"
 #include "outq.h"
 #include "tree.h"
@@ -32,14 +32,15 @@
  * ms with 100 ms). Late, they are only the safety net they are meant to be,
  * and records that come close together share one announcement. */
 #define IHAVE_DELAY_MS 100
-static bool tree_mode(const struct daemon *d)
+#define PEER_RETRY_MS 2000
+static bool tree_mode(const struct gossip *g)
 {
-	return d->cfg->gossip == CONFIG_GOSSIP_TREE;
+	return g->cfg->gossip == CONFIG_GOSSIP_TREE;
 }
 
 /* Sends a queue of full records as RECORDS (push) or REPLY messages, each
  * within the count and byte caps. */
-static void flush_records(struct daemon *d, struct link *l, struct outq *q, uint8_t type)
+static void flush_records(struct gossip *g, struct link *l, struct outq *q, uint8_t type)
 {
 	size_t off = 0;
 	while (off < q->len && l->used) {
@@ -62,13 +63,13 @@ static void flush_records(struct daemon *d, struct link *l, struct outq *q, uint
 			k += 4 + len;
 		}
 		if (ret == 0)
-			ret = net_send(d, l, b.sb.data, b.sb.size);
+			ret = net_send(g->net, l, b.sb.data, b.sb.size);
 		if (ret == 0) {
-			d->sent_records += n;
-			d->sent_record_bytes += bytes;
+			g->counters.records += n;
+			g->counters.record_bytes += bytes;
 		} else if (ret == -ENOBUFS) {
 			/* the peer reads too little: anti-entropy brings these later */
-			d->counters_bounds[type == LINK_REPLY ? BOUND_REPLY_DEFERRED
+			g->counters.bounds[type == LINK_REPLY ? BOUND_REPLY_DEFERRED
 							     : BOUND_PUSH_DROPPED] += n;
 		}
 		mp_buf_destroy(&b);
@@ -77,12 +78,12 @@ static void flush_records(struct daemon *d, struct link *l, struct outq *q, uint
 		outq_clear(q);
 }
 
-static void flush_link(struct daemon *d, struct link *l, bool announce)
+static void flush_link(struct gossip *g, struct link *l, bool announce)
 {
 	if (l->push.n)
-		flush_records(d, l, &l->push, LINK_RECORDS);
+		flush_records(g, l, &l->push, LINK_RECORDS);
 	if (l->used && l->reply.n)
-		flush_records(d, l, &l->reply, LINK_REPLY);
+		flush_records(g, l, &l->reply, LINK_REPLY);
 	if (l->used && l->ihave.n && announce) {
 		/* the ihave queue holds bare ids: pack them contiguously */
 		uint8_t *ids = malloc(l->ihave.n * 32);
@@ -91,26 +92,26 @@ static void flush_link(struct daemon *d, struct link *l, bool announce)
 		for (size_t off = 0; ids && off < l->ihave.len; k++)
 			off += 4 + outq_entry(&l->ihave, off, &data), memcpy(ids + k * 32, data, 32);
 		if (ids)
-			tree_send_ids(d, l, LINK_IHAVE, ids, k);
+			tree_send_ids(&g->tree, l, LINK_IHAVE, ids, k);
 		free(ids);
 		if (l->used)
 			outq_clear(&l->ihave);
 	}
 }
 
-void gossip_flush(struct daemon *d)
+void gossip_flush(struct gossip *g)
 {
-	bool announce = d->ihave_due_ms && daemon_now_ms() >= d->ihave_due_ms;
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	bool announce = g->ihave_due_ms && daemon_now_ms() >= g->ihave_due_ms;
+	for (size_t i = 0; i < net_link_slots(g->net); i++) {
+		struct link *l = net_link(g->net, i);
 		if (l->used && (l->push.n || l->reply.n || (announce && l->ihave.n)))
-			flush_link(d, l, announce);
+			flush_link(g, l, announce);
 	}
 	if (announce)
-		d->ihave_due_ms = 0;
+		g->ihave_due_ms = 0;
 }
 
-void gossip_link_closed(struct daemon *d, struct link *l)
+void gossip_link_closed(struct gossip *g, struct link *l)
 {
 	free(l->vv_wait);
 	l->vv_wait = NULL;
@@ -119,46 +120,72 @@ void gossip_link_closed(struct daemon *d, struct link *l)
 	outq_free(&l->push);
 	outq_free(&l->reply);
 	outq_free(&l->ihave);
-	tree_link_closed(d, l);
+	tree_link_closed(&g->tree, l);
 }
 
-void gossip_record_stored(struct daemon *d, const struct record *r, const uint8_t *buf, size_t len,
+void gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf, size_t len,
 			  int source)
 {
-	d->vv_stale = true;
+	g->vv_stale = true;
 	uint64_t now = daemon_now_ms();
-	tree_arrived(d, r->id, now);
-	bool tree = tree_mode(d);
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	tree_arrived(&g->tree, r->id, now);
+	bool tree = tree_mode(g);
+	for (size_t i = 0; i < net_link_slots(g->net); i++) {
+		struct link *l = net_link(g->net, i);
 		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0 ||
 		    !l->has_nbhd || memcmp(l->nbhd, r->nbhd, 32) != 0)
 			continue;
 		if (tree && l->lazy) {
 			(void)outq_add(&l->ihave, r->id, 32);
-			if (!d->ihave_due_ms)
-				d->ihave_due_ms = now + IHAVE_DELAY_MS;
+			if (!g->ihave_due_ms)
+				g->ihave_due_ms = now + IHAVE_DELAY_MS;
 		} else
 			(void)outq_add(&l->push, buf, len);
 	}
+}
+
+void gossip_vv_changed(struct gossip *g)
+{
+	g->vv_stale = true;
+}
+
+void gossip_counters(const struct gossip *g, struct gossip_counters *out)
+{
+	*out = g->counters;
+	out->ihave_ids = g->tree.ihave_ids_sent;
+	out->grafts = g->tree.grafts_sent;
+	out->prunes = g->tree.prunes_sent;
+	for (int i = 0; i < BOUND_COUNT; i++)
+		out->bounds[i] += g->tree.bounds[i];
+}
+
+void gossip_tree_tick(struct gossip *g, uint64_t now)
+{
+	tree_timers(&g->tree, now);
+}
+
+uint64_t gossip_tree_due(const struct gossip *g)
+{
+	uint64_t next = tree_next_due(&g->tree);
+	return g->ihave_due_ms && g->ihave_due_ms < next ? g->ihave_due_ms : next;
 }
 
 /* ---- version vectors ---- */
 
 /* A relay's store mixes neighbourhoods; each link sees the authors of its
  * own only. A household's store holds one neighbourhood. */
-static bool author_in(const struct daemon *d, const uint8_t nbhd[32], const uint8_t author[32])
+static bool author_in(const struct gossip *g, const uint8_t nbhd[32], const uint8_t author[32])
 {
-	if (!d->node.n_served)
+	if (!g->node->n_served)
 		return true;
-	return membership_knows(node_mem_for(&d->node, nbhd), author) == 1;
+	return membership_knows(node_mem_for(g->node, nbhd), author) == 1;
 }
 
-static int vv_entries(struct daemon *d, const uint8_t nbhd[32], uint8_t **out, size_t *n)
+static int vv_entries(struct gossip *g, const uint8_t nbhd[32], uint8_t **out, size_t *n)
 {
 	struct store_vv_entry *e = NULL;
 	size_t count = 0, kept = 0;
-	int ret = store_vv(d->node.store, &e, &count);
+	int ret = store_vv(g->node->store, &e, &count);
 	if (ret < 0)
 		return ret;
 	*out = malloc(count ? count * LINK_VV_ENTRY : 1);
@@ -167,56 +194,56 @@ static int vv_entries(struct daemon *d, const uint8_t nbhd[32], uint8_t **out, s
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < count && kept < LINK_VV_MAX; i++)
-		if (author_in(d, nbhd, e[i].author))
+		if (author_in(g, nbhd, e[i].author))
 			link_entry_put(*out, kept++, e[i].author, e[i].contig);
 	free(e);
 	*n = kept;
 	return 0;
 }
 
-void gossip_vv_hash(struct daemon *d, const uint8_t nbhd[32], uint8_t out[32])
+void gossip_vv_hash(struct gossip *g, const uint8_t nbhd[32], uint8_t out[32])
 {
-	bool cacheable = !d->node.n_served;
-	if (d->vv_stale || !cacheable) {
+	bool cacheable = !g->node->n_served;
+	if (g->vv_stale || !cacheable) {
 		uint8_t *entries = NULL;
 		size_t n = 0;
-		if (vv_entries(d, nbhd, &entries, &n) == 0) {
-			crypto_generichash(d->vv_hash, 32, entries, n * LINK_VV_ENTRY, NULL, 0);
-			d->vv_stale = false;
+		if (vv_entries(g, nbhd, &entries, &n) == 0) {
+			crypto_generichash(g->vv_hash, 32, entries, n * LINK_VV_ENTRY, NULL, 0);
+			g->vv_stale = false;
 		}
 		free(entries);
 	}
-	memcpy(out, d->vv_hash, 32);
+	memcpy(out, g->vv_hash, 32);
 }
 
-static void send_hello(struct daemon *d, struct link *l)
+static void send_hello(struct gossip *g, struct link *l)
 {
 	struct mp_buf b;
 	uint8_t hash[32];
-	gossip_vv_hash(d, l->nbhd, hash);
+	gossip_vv_hash(g, l->nbhd, hash);
 	mp_buf_init(&b);
-	if (link_encode_hello(&b, l->nbhd, hash, d->cfg->advertise) == 0)
-		(void)net_send(d, l, b.sb.data, b.sb.size);
+	if (link_encode_hello(&b, l->nbhd, hash, g->cfg->advertise) == 0)
+		(void)net_send(g->net, l, b.sb.data, b.sb.size);
 	mp_buf_destroy(&b);
 }
 
-static void send_vv(struct daemon *d, struct link *l)
+static void send_vv(struct gossip *g, struct link *l)
 {
 	uint8_t *entries = NULL;
 	size_t n = 0;
 	struct mp_buf b;
-	if (vv_entries(d, l->nbhd, &entries, &n) < 0)
+	if (vv_entries(g, l->nbhd, &entries, &n) < 0)
 		return;
 	mp_buf_init(&b);
 	if (link_encode_entries(&b, LINK_VV, l->nbhd, entries, n) == 0)
-		(void)net_send(d, l, b.sb.data, b.sb.size);
+		(void)net_send(g->net, l, b.sb.data, b.sb.size);
 	mp_buf_destroy(&b);
 	free(entries);
 }
 
-void gossip_on_link_up(struct daemon *d, struct link *l)
+void gossip_on_link_up(struct gossip *g, struct link *l)
 {
-	send_hello(d, l);
+	send_hello(g, l);
 }
 
 /* A sequence number this daemon reserved for a record it then did not
@@ -224,27 +251,27 @@ void gossip_on_link_up(struct daemon *d, struct link *l)
  * own stream that nobody can fill, and anti-entropy compares only what is
  * contiguous. Only this daemon writes its own records, so whatever of its
  * own it lacks below its highest was never sent: account for it. */
-static void own_gaps(struct daemon *d)
+static void own_gaps(struct gossip *g)
 {
 	struct store_vv_entry e;
-	if (store_vv_get(d->node.store, d->node.id->pk, &e) == 0 && e.max > e.contig &&
-	    store_vv_skip(d->node.store, d->node.id->pk, e.contig, e.max) == 1)
-		d->vv_stale = true;
+	if (store_vv_get(g->node->store, g->node->id->pk, &e) == 0 && e.max > e.contig &&
+	    store_vv_skip(g->node->store, g->node->id->pk, e.contig, e.max) == 1)
+		g->vv_stale = true;
 }
 
-void gossip_tick(struct daemon *d)
+void gossip_tick(struct gossip *g)
 {
-	own_gaps(d);
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	own_gaps(g);
+	for (size_t i = 0; i < net_link_slots(g->net); i++) {
+		struct link *l = net_link(g->net, i);
 		struct mp_buf b;
 		uint8_t hash[32];
 		if (!l->used || !l->up || !l->has_nbhd)
 			continue;
-		gossip_vv_hash(d, l->nbhd, hash);
+		gossip_vv_hash(g, l->nbhd, hash);
 		mp_buf_init(&b);
 		if (link_encode_vv_hash(&b, l->nbhd, hash) == 0)
-			(void)net_send(d, l, b.sb.data, b.sb.size);
+			(void)net_send(g->net, l, b.sb.data, b.sb.size);
 		mp_buf_destroy(&b);
 	}
 }
@@ -299,7 +326,7 @@ static const uint8_t *peek_author(const uint8_t *buf, size_t len)
 }
 
 struct catchup {
-	struct daemon *d;
+	struct gossip *g;
 	struct link *l;
 	bool paced;            /* stopped: the peer does not read fast enough */
 	bool membership_pass;
@@ -337,7 +364,7 @@ static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint
 	}
 	/* sent as it is made, so we make no more than libzmq takes */
 	if (c->l->reply.len >= PUSH_BYTES_MAX) {
-		flush_records(c->d, c->l, &c->l->reply, LINK_REPLY);
+		flush_records(c->g, c->l, &c->l->reply, LINK_REPLY);
 		if (!c->l->used || !linkq_empty(&c->l->backlog)) {
 			c->stopped = c->paced = true;
 			return 1;
@@ -357,14 +384,14 @@ static int entry_cmp(const void *a, const void *b)
  * ranges, not just "up to", matters: a record the peer refused a moment ago
  * (rate-limited) lies outside every gap, so the peer keeps lacking it and
  * fetches it again next round instead of skipping over it. */
-static void answer_vv(struct daemon *d, struct link *l, const uint8_t *entries, size_t n_entries)
+static void answer_vv(struct gossip *g, struct link *l, const uint8_t *entries, size_t n_entries)
 {
 	struct store_vv_entry *mine = NULL;
 	size_t n_mine = 0;
 	uint8_t *peer = NULL;
 	struct gaps gaps = {0};
 
-	if (store_vv(d->node.store, &mine, &n_mine) < 0)
+	if (store_vv(g->node->store, &mine, &n_mine) < 0)
 		return;
 	peer = malloc(n_entries ? n_entries * LINK_VV_ENTRY : 1);
 	if (!peer)
@@ -376,7 +403,7 @@ static void answer_vv(struct daemon *d, struct link *l, const uint8_t *entries, 
 		size_t budget_used = 0;
 		for (size_t i = 0; i < n_mine; i++) {
 			const struct store_vv_entry *e = &mine[i];
-			if (!author_in(d, l->nbhd, e->author))
+			if (!author_in(g, l->nbhd, e->author))
 				continue;
 			const uint8_t *hit = bsearch(e->author, peer, n_entries, LINK_VV_ENTRY,
 						     entry_cmp);
@@ -387,14 +414,14 @@ static void answer_vv(struct daemon *d, struct link *l, const uint8_t *entries, 
 			uint64_t top = e->max > e->contig ? e->max : e->contig;
 			if (top <= theirs)
 				continue;
-			struct catchup c = {.d = d,
+			struct catchup c = {.g = g,
 					    .l = l,
 					    .membership_pass = pass == 0,
 					    .author = e->author,
 					    .contig = e->contig,
 					    .prev = theirs,
 					    .gaps = pass == 1 ? &gaps : NULL};
-			(void)store_each_by_author(d->node.store, e->author, theirs, catchup_one, &c);
+			(void)store_each_by_author(g->node->store, e->author, theirs, catchup_one, &c);
 			budget_used += c.sent;
 			/* the tail of (theirs, contig] after the last record we hold */
 			if (c.gaps && !c.stopped && c.prev < e->contig)
@@ -404,7 +431,7 @@ static void answer_vv(struct daemon *d, struct link *l, const uint8_t *entries, 
 				break;
 		}
 		if (l->used)
-			flush_records(d, l, &l->reply, LINK_REPLY);
+			flush_records(g, l, &l->reply, LINK_REPLY);
 		if (!l->used)
 			goto out;
 	}
@@ -413,18 +440,18 @@ static void answer_vv(struct daemon *d, struct link *l, const uint8_t *entries, 
 		struct mp_buf b;
 		mp_buf_init(&b);
 		if (link_encode_entries(&b, LINK_SKIP, l->nbhd, gaps.buf, gaps.n) == 0)
-			(void)net_send(d, l, b.sb.data, b.sb.size);
+			(void)net_send(g->net, l, b.sb.data, b.sb.size);
 		mp_buf_destroy(&b);
 	}
 	if (paced)
-		d->counters_bounds[BOUND_REPLY_DEFERRED]++;
+		g->counters.bounds[BOUND_REPLY_DEFERRED]++;
 out:
 	free(mine);
 	free(peer);
 	free(gaps.buf);
 }
 
-static void apply_skip(struct daemon *d, const struct link_msg *m)
+static void apply_skip(struct gossip *g, const struct link_msg *m)
 {
 	/* a relay's SKIP names only authors of the link's neighbourhood; a
 	 * household holds one, so author_in() is always true there */
@@ -432,46 +459,46 @@ static void apply_skip(struct daemon *d, const struct link_msg *m)
 		uint8_t author[32];
 		uint64_t from, upto;
 		link_skip_entry(m->entries, i, author, &from, &upto);
-		if (!author_in(d, m->nbhd, author))
+		if (!author_in(g, m->nbhd, author))
 			continue;
 		/* clamped to what the author's own records prove (store_vv.c) */
-		int ret = store_vv_skip(d->node.store, author, from, upto);
+		int ret = store_vv_skip(g->node->store, author, from, upto);
 		if (ret < 0)
 			continue;
 		if (ret & STORE_SKIP_MOVED)
-			d->vv_stale = true;
+			g->vv_stale = true;
 		if (ret & STORE_SKIP_CLAMPED)
-			d->counters_skip_clamped++;
+			g->counters.skip_clamped++;
 	}
 }
 
-static void misbehaved(struct daemon *d, struct link *l, unsigned count)
+static void misbehaved(struct gossip *g, struct link *l, unsigned count)
 {
 	uint64_t now = daemon_now_ms();
 	l->invalid += count;
 	/* counted per key: a reconnect (libzmq makes one after any dropped
 	 * connection, e.g. an oversized frame) must not restart the count */
-	unsigned total = net_strike(d, l->key, count, now);
-	if (total >= d->cfg->invalid_limit) {
+	unsigned total = net_strike(g->net, l->key, count, now);
+	if (total >= g->cfg->invalid_limit) {
 		char fp[20];
 		sodium_bin2hex(fp, sizeof(fp), l->key, 8);
 		log_msg(SLOG_WARN, "cutting off %s (%s) for %u s: %u invalid messages", fp,
-			l->dir == DIR_OUT ? l->endpoint : "inbound", d->cfg->penalty_seconds,
+			l->dir == DIR_OUT ? l->endpoint : "inbound", g->cfg->penalty_seconds,
 			total);
-		net_penalize(d, l->key, now);
+		net_penalize(g->net, l->key, now);
 	}
 }
 
 /* A vector from a peer that has not read our last messages yet is kept (the
  * newest only) and answered when it has: answering each at once would queue
  * one catch-up per vector for a peer that reads nothing. */
-static void on_vv(struct daemon *d, struct link *l, const struct link_msg *m)
+static void on_vv(struct gossip *g, struct link *l, const struct link_msg *m)
 {
 	if (linkq_empty(&l->backlog) && !l->vv_waiting) {
-		answer_vv(d, l, m->entries, m->n_entries);
+		answer_vv(g, l, m->entries, m->n_entries);
 		return;
 	}
-	d->counters_bounds[BOUND_VV_DEFERRED]++;
+	g->counters.bounds[BOUND_VV_DEFERRED]++;
 	size_t bytes = m->n_entries * LINK_VV_ENTRY;
 	uint8_t *copy = malloc(bytes ? bytes : 1);
 	if (!copy)
@@ -483,10 +510,10 @@ static void on_vv(struct daemon *d, struct link *l, const struct link_msg *m)
 	l->vv_waiting = true;
 }
 
-void gossip_resume(struct daemon *d)
+void gossip_resume(struct gossip *g)
 {
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	for (size_t i = 0; i < net_link_slots(g->net); i++) {
+		struct link *l = net_link(g->net, i);
 		if (!l->used || !l->vv_waiting || !linkq_empty(&l->backlog))
 			continue;
 		uint8_t *entries = l->vv_wait;
@@ -494,24 +521,24 @@ void gossip_resume(struct daemon *d)
 		l->vv_wait = NULL;
 		l->vv_wait_n = 0;
 		l->vv_waiting = false;
-		answer_vv(d, l, entries, n);
+		answer_vv(g, l, entries, n);
 		free(entries);
 	}
 }
 
-static void on_records(struct daemon *d, struct link *l, const struct link_msg *m)
+static void on_records(struct gossip *g, struct link *l, const struct link_msg *m)
 {
 	enum reject verdicts[LINK_RECORDS_MAX];
 	int sources[LINK_RECORDS_MAX];
 	const uint8_t *recs[LINK_RECORDS_MAX];
 	unsigned bad = 0;
-	int src = net_link_index(d, l);
+	int src = net_link_index(g->net, l);
 
 	for (size_t i = 0; i < m->n_records; i++) {
 		recs[i] = m->rec[i];
 		sources[i] = src;
 	}
-	int ret = node_ingest_relayed(&d->node, recs, m->rec_len, m->n_records, sources, verdicts);
+	int ret = node_ingest_relayed(g->node, recs, m->rec_len, m->n_records, sources, verdicts);
 	if (ret < 0)
 		log_msg(SLOG_ERR, "store commit failed: %s", samen_strerror(ret));
 	bool redundant = false;
@@ -538,17 +565,17 @@ static void on_records(struct daemon *d, struct link *l, const struct link_msg *
 	 * eager links that remain form one tree for records from anywhere;
 	 * pruning only the sender's end would leave our own records going out
 	 * as ids only, one graft timeout late. */
-	if (redundant && m->type == LINK_RECORDS && tree_mode(d) && l->used &&
-	    tree_other_eager_link(d, l)) {
+	if (redundant && m->type == LINK_RECORDS && tree_mode(g) && l->used &&
+	    tree_other_eager_link(&g->tree, l)) {
 		l->lazy = true;
-		tree_send_prune(d, l);
+		tree_send_prune(&g->tree, l);
 	}
-	gossip_flush(d);
+	gossip_flush(g);
 	if (bad && l->used)
-		misbehaved(d, l, bad);
+		misbehaved(g, l, bad);
 }
 
-void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, size_t len)
+void gossip_on_message(struct gossip *g, struct link *l, const uint8_t *buf, size_t len)
 {
 	static struct link_msg m; /* large; one loop thread */
 	msgpack_unpacked u;
@@ -556,25 +583,25 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 	uint64_t now = daemon_now_ms();
 
 	l->last_rx_ms = now;
-	if (net_penalized(d, l->key, now))
+	if (net_penalized(g->net, l->key, now))
 		return;
 	int ret = link_decode(buf, len, &u, &m);
 	if (ret < 0) {
-		d->node.counters[RJ_MALFORMED]++;
-		misbehaved(d, l, 1);
+		g->node->counters[RJ_MALFORMED]++;
+		misbehaved(g, l, 1);
 		msgpack_unpacked_destroy(&u);
 		return;
 	}
 	/* a link carries one neighbourhood: the dialer's, named in its HELLO */
 	if (m.type == LINK_HELLO && l->dir == DIR_IN && !l->has_nbhd &&
-	    node_mem_for(&d->node, m.nbhd)) {
+	    node_mem_for(g->node, m.nbhd)) {
 		memcpy(l->nbhd, m.nbhd, 32);
 		l->has_nbhd = true;
 	}
 	if (!l->has_nbhd || (m.type != LINK_RECORDS && m.type != LINK_REPLY &&
 			     memcmp(m.nbhd, l->nbhd, 32) != 0)) {
-		d->node.counters[RJ_NBHD]++;
-		misbehaved(d, l, 1);
+		g->node->counters[RJ_NBHD]++;
+		misbehaved(g, l, 1);
 		msgpack_unpacked_destroy(&u);
 		return;
 	}
@@ -585,53 +612,68 @@ void gossip_on_message(struct daemon *d, struct link *l, const uint8_t *buf, siz
 			l->up = true;
 			if (first) {
 				l->since_ms = now;
-				send_hello(d, l); /* the dialer learns our hash too */
+				send_hello(g, l); /* the dialer learns our hash too */
 			}
-			if (m.advertise[0] && d->cfg->learn_peers)
-				net_add_candidate(d, m.advertise, l->key);
+			if (m.advertise[0] && g->cfg->learn_peers)
+				net_add_candidate(g->net, m.advertise, l->key);
 		}
 		/* fall through */
 	case LINK_VV_HASH:
-		gossip_vv_hash(d, l->nbhd, hash);
+		gossip_vv_hash(g, l->nbhd, hash);
 		if (sodium_memcmp(hash, m.hash, 32) != 0)
-			send_vv(d, l);
+			send_vv(g, l);
 		break;
 	case LINK_VV:
-		on_vv(d, l, &m);
+		on_vv(g, l, &m);
 		break;
 	case LINK_SKIP:
-		apply_skip(d, &m);
+		apply_skip(g, &m);
 		break;
 	case LINK_RECORDS:
 	case LINK_REPLY:
-		on_records(d, l, &m);
+		on_records(g, l, &m);
 		break;
 	case LINK_IHAVE:
-		tree_on_ihave(d, l, &m);
+		tree_on_ihave(&g->tree, l, &m);
 		break;
 	case LINK_GRAFT:
-		tree_on_graft(d, l, &m);
-		gossip_flush(d);
+		tree_on_graft(&g->tree, l, &m);
+		gossip_flush(g);
 		break;
 	case LINK_PRUNE:
-		tree_on_prune(d, l);
+		tree_on_prune(&g->tree, l);
 		break;
 	}
 	msgpack_unpacked_destroy(&u);
 }
 
-void gossip_publish_peer(struct daemon *d)
+void gossip_publish_peer(struct gossip *g)
 {
 	struct record r;
-	if (!d->cfg->advertise[0] || !d->node.have_nbhd || !node_my_role(&d->node))
+	if (!g->cfg->advertise[0] || !g->node->have_nbhd || !node_my_role(g->node))
 		return;
-	d->next_peer_ms = daemon_now_ms() + 24ull * 3600 * 1000;
-	if (node_prepare(&d->node, &r, REC_PEER) < 0)
+	g->next_peer_ms = daemon_now_ms() + 24ull * 3600 * 1000;
+	if (node_prepare(g->node, &r, REC_PEER) < 0)
 		return;
-	snprintf(r.u.peer.endpoint, sizeof(r.u.peer.endpoint), "%s", d->cfg->advertise);
+	snprintf(r.u.peer.endpoint, sizeof(r.u.peer.endpoint), "%s", g->cfg->advertise);
 	r.u.peer.expires = r.created + 7 * 86400;
-	if (node_publish(&d->node, &r, NULL) == 0) {
-		gossip_flush(d);
-		log_msg(SLOG_DEBUG, "announced %s to the neighbourhood", d->cfg->advertise);
+	if (node_publish(g->node, &r, NULL) == 0) {
+		gossip_flush(g);
+		log_msg(SLOG_DEBUG, "announced %s to the neighbourhood", g->cfg->advertise);
 	}
+}
+
+uint64_t gossip_peer_due(const struct gossip *g)
+{
+	return g->next_peer_ms;
+}
+
+void gossip_peer_tick(struct gossip *g, uint64_t now)
+{
+	/* A household certified directly (op certify) starts before its
+	 * certificate reaches it: until it is a member, try again soon.
+	 * gossip_publish_peer() moves the next announcement a day ahead
+	 * once it has made one. */
+	g->next_peer_ms = now + PEER_RETRY_MS;
+	gossip_publish_peer(g);
 }

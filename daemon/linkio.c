@@ -12,25 +12,40 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "daemon.h"
+#include "net.h"
 #include "log.h"
 
-struct link *net_link_alloc(struct daemon *d)
+struct link *net_link_alloc(struct net *net)
 {
-	for (size_t i = 0; i < d->n_links; i++)
-		if (!d->links[i].used)
-			return &d->links[i];
-	if (d->n_links == LINKS_MAX)
+	for (size_t i = 0; i < net->n_links; i++)
+		if (!net->links[i].used)
+			return &net->links[i];
+	if (net->n_links == LINKS_MAX)
 		return NULL;
-	return &d->links[d->n_links++];
+	return &net->links[net->n_links++];
 }
 
-int net_link_index(const struct daemon *d, const struct link *l)
+size_t net_link_slots(const struct net *net)
 {
-	return (int)(l - d->links);
+	return net->n_links;
 }
 
-void net_close_link(struct daemon *d, struct link *l)
+struct link *net_link(struct net *net, size_t i)
+{
+	return &net->links[i];
+}
+
+const struct net_counters *net_counters(const struct net *net)
+{
+	return &net->counters;
+}
+
+int net_link_index(const struct net *net, const struct link *l)
+{
+	return (int)(l - net->links);
+}
+
+void net_close_link(struct net *net, struct link *l)
 {
 	if (!l->used)
 		return;
@@ -39,35 +54,35 @@ void net_close_link(struct daemon *d, struct link *l)
 	if (l->mon)
 		zmq_close(l->mon);
 	linkq_free(&l->backlog);
-	if (d->on_link_closed)
-		d->on_link_closed(d, l);
+	if (net->on_link_closed)
+		net->on_link_closed(net->link_ctx, l);
 	memset(l, 0, sizeof(*l));
 }
 
-struct link *net_link_by_rid(struct daemon *d, const uint8_t *rid, size_t len)
+struct link *net_link_by_rid(struct net *net, const uint8_t *rid, size_t len)
 {
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	for (size_t i = 0; i < net->n_links; i++) {
+		struct link *l = &net->links[i];
 		if (l->used && l->dir == DIR_IN && l->rid_len == len && memcmp(l->rid, rid, len) == 0)
 			return l;
 	}
 	return NULL;
 }
 
-size_t net_links_up(const struct daemon *d)
+size_t net_links_up(const struct net *net)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		n += d->links[i].used && d->links[i].up;
+	for (size_t i = 0; i < net->n_links; i++)
+		n += net->links[i].used && net->links[i].up;
 	return n;
 }
 
 /* One message straight to libzmq: 0, -EAGAIN while its queue for l is at
  * the high-water mark, or another negative code. An outbound link without a
- * socket of its own exists only in the unit tests (net.c makes none without
+ * socket of its own exists only in the unit tests (mesh.c makes none without
  * one): it is a peer that has not read yet, so what it is sent stays in its
  * backlog, where the test reads it (tests/unit/test_gossip.c). */
-static int send_now(struct daemon *d, struct link *l, const void *buf, size_t len)
+static int send_now(struct net *net, struct link *l, const void *buf, size_t len)
 {
 	int r;
 	if (l->dir == DIR_OUT && !l->sock)
@@ -75,37 +90,37 @@ static int send_now(struct daemon *d, struct link *l, const void *buf, size_t le
 	if (l->dir == DIR_OUT) {
 		r = zmq_send(l->sock, buf, len, ZMQ_DONTWAIT);
 	} else {
-		if (!d->mesh)
+		if (!net->mesh)
 			return -ENOTCONN;
-		r = zmq_send(d->mesh, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+		r = zmq_send(net->mesh, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
 		if (r >= 0)
-			r = zmq_send(d->mesh, buf, len, ZMQ_DONTWAIT);
+			r = zmq_send(net->mesh, buf, len, ZMQ_DONTWAIT);
 		if (r < 0 && errno == EHOSTUNREACH) {
 			/* the neighbour went away: its DEALER will come back */
-			net_close_link(d, l);
+			net_close_link(net, l);
 			return -ENOTCONN;
 		}
 	}
 	return r < 0 ? -errno : 0;
 }
 
-int net_send(struct daemon *d, struct link *l, const void *buf, size_t len)
+int net_send(struct net *net, struct link *l, const void *buf, size_t len)
 {
-	int r = linkq_empty(&l->backlog) ? send_now(d, l, buf, len) : -EAGAIN;
+	int r = linkq_empty(&l->backlog) ? send_now(net, l, buf, len) : -EAGAIN;
 	if (r == -EAGAIN && l->used)
 		r = linkq_push(&l->backlog, buf, len);
 	return r;
 }
 
-bool net_pump(struct daemon *d)
+bool net_pump(struct net *net)
 {
 	bool waiting = false;
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	for (size_t i = 0; i < net->n_links; i++) {
+		struct link *l = &net->links[i];
 		const uint8_t *msg;
 		size_t len;
 		while (l->used && (len = linkq_peek(&l->backlog, &msg)) > 0) {
-			int r = send_now(d, l, msg, len);
+			int r = send_now(net, l, msg, len);
 			if (r == -EAGAIN)
 				break;
 			if (l->used)
@@ -116,24 +131,24 @@ bool net_pump(struct daemon *d)
 	return waiting;
 }
 
-struct link *net_accept_inbound(struct daemon *d, const uint8_t key[32], const uint8_t *rid,
+struct link *net_accept_inbound(struct net *net, const uint8_t key[32], const uint8_t *rid,
 				size_t rid_len)
 {
 	size_t have = 0;
-	for (size_t i = 0; i < d->n_links; i++)
-		have += d->links[i].used && d->links[i].dir == DIR_IN &&
-			memcmp(d->links[i].key, key, 32) == 0;
+	for (size_t i = 0; i < net->n_links; i++)
+		have += net->links[i].used && net->links[i].dir == DIR_IN &&
+			memcmp(net->links[i].key, key, 32) == 0;
 	/* ZAP admits at most ADMIT_LINKS_PER_KEY at a time, but a connection
 	 * admitted long ago may speak only now */
 	if (have >= ADMIT_LINKS_PER_KEY || rid_len > RID_MAX) {
-		d->counters_bounds[BOUND_LINKS_PER_KEY]++;
+		net->counters.bounds[BOUND_LINKS_PER_KEY]++;
 		return NULL;
 	}
-	struct link *l = net_link_alloc(d);
+	struct link *l = net_link_alloc(net);
 	if (!l)
 		return NULL;
 	uint64_t now = daemon_now_ms();
-	admit_pending_take(&d->admit, key, now);
+	admit_pending_take(&net->admit, key, now);
 	memset(l, 0, sizeof(*l));
 	l->used = true;
 	l->dir = DIR_IN;

@@ -2,7 +2,7 @@
 /*
  * linkq.h — the backlog of one link: whole link messages that libzmq would
  * not take yet (its per-link queue was at ZMQ_SNDHWM because the peer does
- * not read), kept in order and bounded in bytes. A pure container: net.c
+ * not read), kept in order and bounded in bytes. A pure container: linkio.c
  * hands messages to libzmq and decides what happens when this is full.
  */
 #ifndef SAMEN_LINKQ_H

@@ -17,8 +17,8 @@
 #include <zmq.h>
 
 #include "audit.h"
-#include "daemon.h"
 #include "relay.h"
+#include "net.h"
 #include "router.h"
 #include "log.h"
 #include "../keys/keytext.h"
@@ -56,17 +56,20 @@ struct sub_session {
 	uint64_t checked_ms;    /* its authority was last confirmed then */
 };
 
-int relay_open(struct daemon *d)
+int relay_open(struct relay *relay)
 {
 	char path[4200];
-	d->relay.audit = NULL;
-	if (!d->subsock)
+	relay->audit = NULL;
+	if (!relay->cfg->subscriber_listen[0])
 		return 0;
-	d->relay.subs = calloc(SUBS_MAX, sizeof(*d->relay.subs));
-	if (!d->relay.subs)
+	relay->sock = net_curve_server(relay->net, relay->cfg->subscriber_listen, "sub");
+	if (!relay->sock)
+		return -EADDRINUSE;
+	relay->subs = calloc(SUBS_MAX, sizeof(*relay->subs));
+	if (!relay->subs)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/audit.log", d->cfg->state_dir);
-	int ret = audit_open(&d->relay.audit, path, 0);
+	snprintf(path, sizeof(path), "%s/audit.log", relay->cfg->state_dir);
+	int ret = audit_open(&relay->audit, path, 0);
 	if (ret < 0) {
 		log_msg(SLOG_ERR, "cannot open the audit log %s: %s", path, strerror(-ret));
 		return ret;
@@ -74,46 +77,54 @@ int relay_open(struct daemon *d)
 	return 0;
 }
 
-void relay_refused(struct daemon *d, const uint8_t key[32], bool curve, const char *why)
+void *relay_socket(const struct relay *relay)
 {
-	audit_refused(d->relay.audit, key, curve, why, daemon_now_ms());
+	return relay->sock;
 }
 
-static void end_session(struct daemon *d, struct sub_session *s, const char *why)
+void relay_refused(struct relay *relay, const uint8_t key[32], bool curve, const char *why)
+{
+	audit_refused(relay->audit, key, curve, why, daemon_now_ms());
+}
+
+static void end_session(struct relay *relay, struct sub_session *s, const char *why)
 {
 	char detail[160];
 	snprintf(detail, sizeof(detail), "from=%llu to=%llu records=%llu (%s)",
 		 (unsigned long long)s->from, (unsigned long long)s->cursor,
 		 (unsigned long long)s->sent, why);
-	audit_event(d->relay.audit, "session-end", s->key, detail);
-	*s = d->relay.subs[--d->relay.n_subs];
+	audit_event(relay->audit, "session-end", s->key, detail);
+	*s = relay->subs[--relay->n_subs];
 }
 
-void relay_close(struct daemon *d)
+void relay_close(struct relay *relay)
 {
-	while (d->relay.subs && d->relay.n_subs)
-		end_session(d, &d->relay.subs[0], "relay stopping");
-	free(d->relay.subs);
-	d->relay.subs = NULL;
-	audit_close(&d->relay.audit, daemon_now_ms());
+	while (relay->subs && relay->n_subs)
+		end_session(relay, &relay->subs[0], "relay stopping");
+	free(relay->subs);
+	relay->subs = NULL;
+	audit_close(&relay->audit, daemon_now_ms());
+	if (relay->sock)
+		zmq_close(relay->sock);
+	relay->sock = NULL;
 }
 
-static int send_to(struct daemon *d, const uint8_t *rid, size_t rid_len, const struct mp_buf *b)
+static int send_to(struct relay *relay, const uint8_t *rid, size_t rid_len, const struct mp_buf *b)
 {
-	if (zmq_send(d->subsock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+	if (zmq_send(relay->sock, rid, rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
 		return -errno;
-	if (zmq_send(d->subsock, b->sb.data, b->sb.size, ZMQ_DONTWAIT) < 0)
+	if (zmq_send(relay->sock, b->sb.data, b->sb.size, ZMQ_DONTWAIT) < 0)
 		return -errno;
 	return 0;
 }
 
-static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, const char *text,
+static void reply_error(struct relay *relay, const uint8_t *rid, size_t rid_len, const char *text,
 			const char *code)
 {
 	struct mp_buf b;
 	mp_buf_init(&b);
 	if (submsg_pack_error(&b, text, code) == 0)
-		(void)send_to(d, rid, rid_len, &b);
+		(void)send_to(relay, rid, rid_len, &b);
 	mp_buf_destroy(&b);
 }
 
@@ -121,20 +132,20 @@ static void reply_error(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 
 /* Whether key holds a valid, unrevoked authority certificate of nbhd now,
  * by the certificates and revocations this relay holds. */
-static bool authority_in(const struct daemon *d, const uint8_t key[32], const uint8_t nbhd[32])
+static bool authority_in(const struct relay *relay, const uint8_t key[32], const uint8_t nbhd[32])
 {
-	const membership_t *m = node_mem_for(&d->node, nbhd);
+	const membership_t *m = node_mem_for(relay->node, nbhd);
 	return m && !membership_is_revoked(m, key) &&
 	       membership_check(m, key, ROLE_AUTHORITY, (uint64_t)time(NULL), NULL) == 0;
 }
 
 /* Whether key is still an authority of any neighbourhood held here. */
-static bool authority_anywhere(const struct daemon *d, const uint8_t key[32])
+static bool authority_anywhere(const struct relay *relay, const uint8_t key[32])
 {
-	if (d->node.have_nbhd && authority_in(d, key, d->node.nbhd))
+	if (relay->node->have_nbhd && authority_in(relay, key, relay->node->nbhd))
 		return true;
-	for (size_t i = 0; i < d->node.n_served; i++)
-		if (authority_in(d, key, d->node.served[i].nbhd))
+	for (size_t i = 0; i < relay->node->n_served; i++)
+		if (authority_in(relay, key, relay->node->served[i].nbhd))
 			return true;
 	return false;
 }
@@ -156,7 +167,7 @@ static bool is_membership(uint8_t kind)
  * retractions, and the certificates and revocations a subscriber needs to
  * check every author itself, of the neighbourhoods where it is an
  * authority. members_only: the catch-up before `from`. */
-static bool relevant(const struct daemon *d, const struct sub_session *s, const uint8_t *data,
+static bool relevant(const struct relay *relay, const struct sub_session *s, const uint8_t *data,
 		     size_t len, bool members_only)
 {
 	struct record r;
@@ -166,11 +177,11 @@ static bool relevant(const struct daemon *d, const struct sub_session *s, const 
 			 : !(is_membership(r.kind) || r.kind == REC_RETRACTION ||
 			     (r.kind == REC_SIGNAL && shared_with(&r, s->key))))
 		return false;
-	return authority_in(d, s->key, r.nbhd);
+	return authority_in(relay, s->key, r.nbhd);
 }
 
 struct pump {
-	struct daemon *d;
+	struct relay *relay;
 	struct sub_session *s;
 	bool blocked; /* no credit, or the socket would block */
 	bool gone;    /* the subscriber went away */
@@ -180,7 +191,7 @@ struct pump {
 static bool pump_send(struct pump *p, const struct mp_buf *b)
 {
 	struct sub_session *s = p->s;
-	int r = send_to(p->d, s->rid, s->rid_len, b);
+	int r = send_to(p->relay, s->rid, s->rid_len, b);
 	if (r < 0) {
 		p->blocked = true;
 		p->gone = r == -EHOSTUNREACH;
@@ -198,7 +209,7 @@ static int pump_one(void *ctx, uint64_t cursor, const uint8_t id[32], const uint
 	struct pump *p = ctx;
 	struct sub_session *s = p->s;
 	(void)id;
-	if (relevant(p->d, s, data, len, false)) {
+	if (relevant(p->relay, s, data, len, false)) {
 		if (s->credit == 0) {
 			p->blocked = true;
 			return 1; /* wait for credit; this record is next */
@@ -226,7 +237,7 @@ static int pump_member(void *ctx, uint64_t cursor, const uint8_t id[32], const u
 		s->members_done = true;
 		return 1;
 	}
-	if (relevant(p->d, s, data, len, true)) {
+	if (relevant(p->relay, s, data, len, true)) {
 		if (s->credit == 0) {
 			p->blocked = true;
 			return 1;
@@ -243,51 +254,51 @@ static int pump_member(void *ctx, uint64_t cursor, const uint8_t id[32], const u
 }
 
 /* Ends the session of a key that lost its authority, saying so. */
-static bool still_authority(struct daemon *d, struct sub_session *s)
+static bool still_authority(struct relay *relay, struct sub_session *s)
 {
 	uint64_t now = daemon_now_ms();
 	if (now - s->checked_ms < AUTHORITY_CHECK_MS)
 		return true;
 	s->checked_ms = now;
-	if (authority_anywhere(d, s->key))
+	if (authority_anywhere(relay, s->key))
 		return true;
-	reply_error(d, s->rid, s->rid_len, "this key is no longer an authority of any "
+	reply_error(relay, s->rid, s->rid_len, "this key is no longer an authority of any "
 		    "neighbourhood this relay serves", SUBMSG_CODE_REVOKED);
-	end_session(d, s, "revoked");
+	end_session(relay, s, "revoked");
 	return false;
 }
 
-void relay_pump(struct daemon *d)
+void relay_pump(struct relay *relay)
 {
-	audit_tick(d->relay.audit, daemon_now_ms());
-	for (size_t i = 0; d->relay.subs && i < d->relay.n_subs;) {
-		struct sub_session *s = &d->relay.subs[i];
-		struct pump p = {d, s, false, false};
-		if (!still_authority(d, s))
+	audit_tick(relay->audit, daemon_now_ms());
+	for (size_t i = 0; relay->subs && i < relay->n_subs;) {
+		struct sub_session *s = &relay->subs[i];
+		struct pump p = {relay, s, false, false};
+		if (!still_authority(relay, s))
 			continue;
 		if (!s->members_done) {
-			int r = store_each_from_cursor(d->node.store, s->member_cursor, SCAN_MAX,
+			int r = store_each_from_cursor(relay->node->store, s->member_cursor, SCAN_MAX,
 						       pump_member, &p);
 			if (r >= 0 && r < SCAN_MAX && !p.blocked)
 				s->members_done = true; /* the scan ran dry before from */
 		}
 		int r = s->members_done && !p.blocked
-				? store_each_from_cursor(d->node.store, s->cursor, SCAN_MAX, pump_one, &p)
+				? store_each_from_cursor(relay->node->store, s->cursor, SCAN_MAX, pump_one, &p)
 				: 0;
 		if (p.gone) {
-			end_session(d, s, "subscriber went away");
+			end_session(relay, s, "subscriber went away");
 			continue;
 		}
 		/* the scan ran dry: tell the subscriber how far it has come, so a
 		 * cursor saved now skips what was not for it */
 		uint64_t last = 0;
 		if (s->members_done && r >= 0 && r < SCAN_MAX && !p.blocked &&
-		    store_last_cursor(d->node.store, &last) == 0 && s->cursor == last &&
+		    store_last_cursor(relay->node->store, &last) == 0 && s->cursor == last &&
 		    s->reported != s->cursor) {
 			struct mp_buf b;
 			mp_buf_init(&b);
 			if (submsg_pack_caught_up(&b, s->cursor) == 0 &&
-			    send_to(d, s->rid, s->rid_len, &b) == 0)
+			    send_to(relay, s->rid, s->rid_len, &b) == 0)
 				s->reported = s->cursor;
 			mp_buf_destroy(&b);
 		}
@@ -297,33 +308,33 @@ void relay_pump(struct daemon *d)
 
 /* ---- requests ---- */
 
-static struct sub_session *session_for(struct daemon *d, const uint8_t *rid, size_t len)
+static struct sub_session *session_for(struct relay *relay, const uint8_t *rid, size_t len)
 {
-	for (size_t i = 0; i < d->relay.n_subs; i++)
-		if (d->relay.subs[i].rid_len == len && memcmp(d->relay.subs[i].rid, rid, len) == 0)
-			return &d->relay.subs[i];
+	for (size_t i = 0; i < relay->n_subs; i++)
+		if (relay->subs[i].rid_len == len && memcmp(relay->subs[i].rid, rid, len) == 0)
+			return &relay->subs[i];
 	return NULL;
 }
 
-static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
+static void on_subscribe(struct relay *relay, const uint8_t *rid, size_t rid_len,
 			 const uint8_t key[32], const struct submsg_req *q)
 {
 	uint64_t last = 0;
 	char text[128];
 	/* ZAP admitted the connection; a revocation since does not close it */
-	if (!authority_anywhere(d, key)) {
-		reply_error(d, rid, rid_len, "this key is no longer an authority of any "
+	if (!authority_anywhere(relay, key)) {
+		reply_error(relay, rid, rid_len, "this key is no longer an authority of any "
 			    "neighbourhood this relay serves", SUBMSG_CODE_REVOKED);
-		audit_event(d->relay.audit, "session-refused", key, "(revoked)");
+		audit_event(relay->audit, "session-refused", key, "(revoked)");
 		return;
 	}
-	if (store_last_cursor(d->node.store, &last) < 0 || q->from > last) {
+	if (store_last_cursor(relay->node->store, &last) < 0 || q->from > last) {
 		snprintf(text, sizeof(text), "from %llu is beyond this relay's last cursor %llu",
 			 (unsigned long long)q->from, (unsigned long long)last);
-		reply_error(d, rid, rid_len, text, SUBMSG_CODE_CURSOR);
+		reply_error(relay, rid, rid_len, text, SUBMSG_CODE_CURSOR);
 		return;
 	}
-	struct sub_session *s = session_for(d, rid, rid_len);
+	struct sub_session *s = session_for(relay, rid, rid_len);
 	/* the same connection asking again from where it is (a quiet relay
 	 * makes samen subscribe ask every few seconds) goes on with its
 	 * session: one session line, not one per request */
@@ -334,26 +345,26 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	if (!s) {
 		struct sub_session *oldest = NULL;
 		size_t mine = 0;
-		for (size_t i = 0; i < d->relay.n_subs; i++)
-			if (memcmp(d->relay.subs[i].key, key, 32) == 0) {
+		for (size_t i = 0; i < relay->n_subs; i++)
+			if (memcmp(relay->subs[i].key, key, 32) == 0) {
 				mine++;
-				if (!oldest || d->relay.subs[i].active_ms < oldest->active_ms)
-					oldest = &d->relay.subs[i];
+				if (!oldest || relay->subs[i].active_ms < oldest->active_ms)
+					oldest = &relay->subs[i];
 			}
 		if (mine >= SUBS_PER_KEY)
-			end_session(d, oldest, "replaced by a newer session of the same key");
+			end_session(relay, oldest, "replaced by a newer session of the same key");
 		uint64_t now = daemon_now_ms();
-		for (size_t i = 0; d->relay.n_subs == SUBS_MAX && i < d->relay.n_subs;) {
-			if (now - d->relay.subs[i].active_ms > SUB_IDLE_MS)
-				end_session(d, &d->relay.subs[i], "silent for 30 s: gone");
+		for (size_t i = 0; relay->n_subs == SUBS_MAX && i < relay->n_subs;) {
+			if (now - relay->subs[i].active_ms > SUB_IDLE_MS)
+				end_session(relay, &relay->subs[i], "silent for 30 s: gone");
 			else
 				i++;
 		}
-		if (d->relay.n_subs == SUBS_MAX) {
-			reply_error(d, rid, rid_len, "too many subscribers", NULL);
+		if (relay->n_subs == SUBS_MAX) {
+			reply_error(relay, rid, rid_len, "too many subscribers", NULL);
 			return;
 		}
-		s = &d->relay.subs[d->relay.n_subs++];
+		s = &relay->subs[relay->n_subs++];
 	}
 	memset(s, 0, sizeof(*s));
 	memcpy(s->rid, rid, rid_len);
@@ -375,19 +386,19 @@ static void on_subscribe(struct daemon *d, const uint8_t *rid, size_t rid_len,
 	}
 	char detail[64];
 	snprintf(detail, sizeof(detail), "from=%llu", (unsigned long long)q->from);
-	audit_event(d->relay.audit, "session-start", key, detail);
+	audit_event(relay->audit, "session-start", key, detail);
 	char fp[FINGERPRINT_LEN];
 	keytext_fingerprint(key, fp);
 	log_msg(SLOG_INFO, "authority %s subscribed from cursor %llu", fp,
 		(unsigned long long)q->from);
 }
 
-static void on_credit(struct daemon *d, const uint8_t *rid, size_t rid_len,
+static void on_credit(struct relay *relay, const uint8_t *rid, size_t rid_len,
 		      const struct submsg_req *q)
 {
-	struct sub_session *s = session_for(d, rid, rid_len);
+	struct sub_session *s = session_for(relay, rid, rid_len);
 	if (!s) {
-		reply_error(d, rid, rid_len, "credit: subscribe first", NULL);
+		reply_error(relay, rid, rid_len, "credit: subscribe first", NULL);
 		return;
 	}
 	s->credit += q->n;
@@ -396,7 +407,7 @@ static void on_credit(struct daemon *d, const uint8_t *rid, size_t rid_len,
 		s->credit = SUBMSG_CREDIT_MAX; /* a window, not a bank */
 }
 
-static void on_announce(struct daemon *d, const uint8_t *rid, size_t rid_len, const uint8_t key[32],
+static void on_announce(struct relay *relay, const uint8_t *rid, size_t rid_len, const uint8_t key[32],
 			const struct submsg_req *q)
 {
 	const uint8_t *rec = q->record;
@@ -408,24 +419,24 @@ static void on_announce(struct daemon *d, const uint8_t *rid, size_t rid_len, co
 	if (record_decode(rec, len, &r) < 0 || r.kind != REC_ANNOUNCE ||
 	    memcmp(r.author, key, 32) != 0) {
 		if (submsg_pack_result(&b, false, "announce: a signed announcement by this key") == 0)
-			(void)send_to(d, rid, rid_len, &b);
+			(void)send_to(relay, rid, rid_len, &b);
 		mp_buf_destroy(&b);
 		return;
 	}
-	int ret = node_ingest(&d->node, &rec, &len, 1, NULL, &v);
+	int ret = node_ingest(relay->node, &rec, &len, 1, NULL, &v);
 	char detail[80];
 	snprintf(detail, sizeof(detail), "announcement %s", reject_name(v));
-	audit_event(d->relay.audit, "announce", key, detail);
+	audit_event(relay->audit, "announce", key, detail);
 	if (submsg_pack_result(&b, ret == 1, reject_name(v)) == 0)
-		(void)send_to(d, rid, rid_len, &b);
+		(void)send_to(relay, rid, rid_len, &b);
 	mp_buf_destroy(&b);
 }
 
-void relay_handle(struct daemon *d)
+void relay_handle(struct relay *relay)
 {
 	for (int budget = 0; budget < 64; budget++) {
 		zmq_msg_t rid, body;
-		int got = router_recv(d->subsock, &rid, &body);
+		int got = router_recv(relay->sock, &rid, &body);
 		if (got == 0)
 			return;
 		if (got < 0)
@@ -444,13 +455,13 @@ void relay_handle(struct daemon *d)
 					     &why) < 0) {
 			char text[160];
 			snprintf(text, sizeof(text), "not a subscriber request: %s", why);
-			reply_error(d, r, rl, text, NULL);
+			reply_error(relay, r, rl, text, NULL);
 		} else if (q.op == SUBOP_SUBSCRIBE) {
-			on_subscribe(d, r, rl, key, &q);
+			on_subscribe(relay, r, rl, key, &q);
 		} else if (q.op == SUBOP_CREDIT) {
-			on_credit(d, r, rl, &q);
+			on_credit(relay, r, rl, &q);
 		} else {
-			on_announce(d, r, rl, key, &q);
+			on_announce(relay, r, rl, key, &q);
 		}
 		msgpack_unpacked_destroy(&u);
 		zmq_msg_close(&rid);

@@ -6,8 +6,6 @@
 
 #include <stdbool.h>
 
-#include "daemon.h"
-
 static bool more_frames(void *sock)
 {
 	int more = 0;

@@ -11,6 +11,8 @@
 
 #include <zmq.h>
 
+#define RID_MAX 256         /* ZeroMQ routing ids are at most 255 bytes */
+
 /*
  * Receives without waiting. Returns 1 with *rid and *body filled (the
  * caller closes both), 0 when nothing is queued, or -1 for a message that

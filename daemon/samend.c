@@ -24,10 +24,8 @@
 #include <zmq.h>
 
 #include "daemon.h"
-#include "relay.h"
 #include "router.h"
 #include "events.h"
-#include "tree.h"
 #include "hook.h"
 #include "log.h"
 #include "notify.h"
@@ -39,7 +37,6 @@
 #define POLL_MAX (8 + 2 * 64)
 #define MAINT_MS 500
 #define PRUNE_MS 60000
-#define PEER_RETRY_MS 2000
 /* One socket's turn in the loop: after this long (or 256 messages) the
  * other sockets and the timers get theirs, so a peer whose messages are
  * expensive to check (a flood of validly signed records) cannot stall
@@ -134,15 +131,15 @@ static void reload(struct daemon *d, const char *config_path)
 	bool learn_now = fresh.learn_peers && !d->cfg->learn_peers;
 	d->cfg->learn_peers = fresh.learn_peers;
 	if (learn_now)
-		net_learn_stored(d);
+		net_learn_stored(&d->net);
 	d->node.params.rate_per_minute = fresh.rate_per_minute;
 	d->node.params.rate_burst = fresh.rate_burst;
 	for (unsigned i = 0; i < fresh.n_peers; i++)
-		net_add_candidate(d, fresh.peers[i].endpoint, fresh.peers[i].key);
+		net_add_candidate(&d->net, fresh.peers[i].endpoint, fresh.peers[i].key);
 	if (node_reload(&d->node) < 0)
 		log_msg(SLOG_WARN, "reload: cannot rebuild the membership from the store");
-	d->zap_stale = true;
-	d->relink = true;
+	net_zap_stale(&d->net);
+	net_relink(&d->net);
 	log_msg(SLOG_INFO, "reloaded the configuration and membership (sockets and paths need a restart)");
 }
 
@@ -151,18 +148,18 @@ static void handle_mesh(struct daemon *d)
 	uint64_t start = daemon_now_ms();
 	for (int budget = 0; budget < 256 && daemon_now_ms() - start < BATCH_MS; budget++) {
 		zmq_msg_t rid, body;
-		int got = router_recv(d->mesh, &rid, &body);
+		int got = router_recv(net_mesh_socket(&d->net), &rid, &body);
 		if (got == 0)
 			return;
 		if (got < 0)
 			continue;
 		const char *user = zmq_msg_gets(&body, "User-Id");
 		uint8_t key[32];
-		struct link *l = net_link_by_rid(d, zmq_msg_data(&rid), zmq_msg_size(&rid));
+		struct link *l = net_link_by_rid(&d->net, zmq_msg_data(&rid), zmq_msg_size(&rid));
 		if (!l && user && sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) == 0)
-			l = net_accept_inbound(d, key, zmq_msg_data(&rid), zmq_msg_size(&rid));
+			l = net_accept_inbound(&d->net, key, zmq_msg_data(&rid), zmq_msg_size(&rid));
 		if (l)
-			gossip_on_message(d, l, zmq_msg_data(&body), zmq_msg_size(&body));
+			gossip_on_message(&d->gossip, l, zmq_msg_data(&body), zmq_msg_size(&body));
 		zmq_msg_close(&rid);
 		zmq_msg_close(&body);
 	}
@@ -179,7 +176,7 @@ static void handle_link(struct daemon *d, struct link *l)
 			zmq_msg_close(&body);
 			return;
 		}
-		gossip_on_message(d, l, zmq_msg_data(&body), zmq_msg_size(&body));
+		gossip_on_message(&d->gossip, l, zmq_msg_data(&body), zmq_msg_size(&body));
 		zmq_msg_close(&body);
 	}
 }
@@ -197,13 +194,13 @@ static void handle_link(struct daemon *d, struct link *l)
 static uint64_t mesh_due(const struct daemon *d, uint64_t now)
 {
 	(void)now;
-	uint64_t t = net_mesh_due(d);
+	uint64_t t = net_mesh_due(&d->net);
 	return t ? t : NEVER;
 }
 
 static void mesh_run(struct daemon *d, uint64_t now)
 {
-	net_mesh_tick(d, now);
+	net_mesh_tick(&d->net, now);
 }
 
 static uint64_t maint_due(const struct daemon *d, uint64_t now)
@@ -219,8 +216,8 @@ static void maint_run(struct daemon *d, uint64_t now)
 	int r = store_sync(d->node.store);
 	if (r < 0)
 		log_msg(SLOG_ERR, "cannot flush the store to disk: %s", samen_strerror(r));
-	net_maintain(d, now);
-	join_tick(d, now);
+	net_maintain(&d->net, now);
+	join_tick(&d->join, now);
 	d->next_maint_ms = now + MAINT_MS;
 }
 
@@ -232,7 +229,7 @@ static uint64_t ae_due(const struct daemon *d, uint64_t now)
 
 static void ae_run(struct daemon *d, uint64_t now)
 {
-	gossip_tick(d);
+	gossip_tick(&d->gossip);
 	d->next_ae_ms = now + (uint64_t)d->cfg->anti_entropy_seconds * 1000;
 }
 
@@ -246,7 +243,7 @@ static void prune_run(struct daemon *d, uint64_t now)
 {
 	int n = node_prune(&d->node);
 	if (n > 0) {
-		d->vv_stale = true;
+		gossip_vv_changed(&d->gossip);
 		log_msg(SLOG_DEBUG, "forgot %d expired records", n);
 	}
 	d->next_prune_ms = now + PRUNE_MS;
@@ -255,17 +252,12 @@ static void prune_run(struct daemon *d, uint64_t now)
 static uint64_t peer_due(const struct daemon *d, uint64_t now)
 {
 	(void)now;
-	return d->next_peer_ms;
+	return gossip_peer_due(&d->gossip);
 }
 
 static void peer_run(struct daemon *d, uint64_t now)
 {
-	/* A household certified directly (op certify) starts before its
-	 * certificate reaches it: until it is a member, try again soon.
-	 * gossip_publish_peer() moves the next announcement a day ahead
-	 * once it has made one. */
-	d->next_peer_ms = now + PEER_RETRY_MS;
-	gossip_publish_peer(d);
+	gossip_peer_tick(&d->gossip, now);
 }
 
 /* A coordinator keeps the epoch key matched to the membership; the short
@@ -312,20 +304,19 @@ static uint64_t pump_due(const struct daemon *d, uint64_t now)
 static void pump_run(struct daemon *d, uint64_t now)
 {
 	(void)now;
-	d->pumping = net_pump(d);
-	gossip_resume(d);
+	d->pumping = net_pump(&d->net);
+	gossip_resume(&d->gossip);
 }
 
 static uint64_t tree_due(const struct daemon *d, uint64_t now)
 {
 	(void)now;
-	return tree_next_due(d);
+	return gossip_tree_due(&d->gossip);
 }
 
 static void tree_run(struct daemon *d, uint64_t now)
 {
-	if (d->n_missing || d->ihave_due_ms)
-		tree_timers(d, now);
+	gossip_tree_tick(&d->gossip, now);
 }
 
 static const struct timer {
@@ -368,15 +359,17 @@ static void run(struct daemon *d, const char *config_path)
 
 	while (!stop_requested) {
 		size_t n = 0;
-		void *fixed[] = {d->zap, d->ctl, d->mesh, d->joinsock, d->join.sock, d->subsock};
+		void *fixed[] = {net_zap_socket(&d->net),    control_socket(&d->control),
+				 net_mesh_socket(&d->net),   join_server_socket(&d->join),
+				 join_client_socket(&d->join), relay_socket(&d->relay)};
 		for (size_t i = 0; i < 6; i++)
 			if (fixed[i]) {
 				items[n] = (zmq_pollitem_t){fixed[i], 0, ZMQ_POLLIN, 0};
 				owner[n++] = NULL;
 			}
 		size_t n_fixed = n;
-		for (size_t i = 0; i < d->n_links && n + 2 <= POLL_MAX; i++) {
-			struct link *l = &d->links[i];
+		for (size_t i = 0; i < net_link_slots(&d->net) && n + 2 <= POLL_MAX; i++) {
+			struct link *l = net_link(&d->net, i);
 			if (!l->used || l->dir != DIR_OUT)
 				continue;
 			items[n] = (zmq_pollitem_t){l->sock, 0, ZMQ_POLLIN, 0};
@@ -402,18 +395,18 @@ static void run(struct daemon *d, const char *config_path)
 				if (!(items[i].revents & ZMQ_POLLIN))
 					continue;
 				void *s = items[i].socket;
-				if (s == d->zap)
-					net_zap_handle(d);
-				else if (s == d->ctl)
-					control_handle(d);
-				else if (s == d->mesh)
+				if (s == net_zap_socket(&d->net))
+					net_zap_handle(&d->net);
+				else if (s == control_socket(&d->control))
+					control_handle(&d->control);
+				else if (s == net_mesh_socket(&d->net))
 					handle_mesh(d);
-				else if (s == d->joinsock)
-					join_server_handle(d);
-				else if (s == d->join.sock)
-					join_client_handle(d);
-				else if (s == d->subsock)
-					relay_handle(d);
+				else if (s == join_server_socket(&d->join))
+					join_server_handle(&d->join);
+				else if (s == join_client_socket(&d->join))
+					join_client_handle(&d->join);
+				else if (s == relay_socket(&d->relay))
+					relay_handle(&d->relay);
 			}
 			for (size_t i = n_fixed; i < n; i++) {
 				struct link *l = owner[i];
@@ -422,18 +415,18 @@ static void run(struct daemon *d, const char *config_path)
 				if (is_mon[i] ? items[i].socket != l->mon : items[i].socket != l->sock)
 					continue; /* the slot was reused during this round */
 				if (is_mon[i])
-					net_handle_monitor(d, l);
+					net_handle_monitor(&d->net, l);
 				else
 					handle_link(d, l);
 			}
 		}
 		timers(d, daemon_now_ms());
-		if (d->subsock)
-			relay_pump(d);
+		if (relay_socket(&d->relay))
+			relay_pump(&d->relay);
 		/* what this round queued (own records from control, join and the
 		 * relay, answers, announcements) goes out together, here: the
 		 * modules that queue it do not call gossip back */
-		gossip_flush(d);
+		gossip_flush(&d->gossip);
 	}
 }
 
@@ -449,9 +442,9 @@ static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_
 {
 	struct daemon *d = ctx;
 	(void)n;
-	net_record_stored(d, r);
-	gossip_record_stored(d, r, buf, len, source);
-	control_event(d, r);
+	net_record_stored(&d->net, r);
+	gossip_record_stored(&d->gossip, r, buf, len, source);
+	events_record_stored(&d->events, r);
 }
 
 int main(int argc, char **argv)
@@ -575,7 +568,7 @@ int main(int argc, char **argv)
 	};
 	char *pass = read_passphrase();
 	d.cfg = &cfg;
-	d.started_ms = daemon_now_ms();
+	uint64_t started_ms = daemon_now_ms();
 	ret = node_open(&d.node, cfg.state_dir, cfg.key, pass, cfg.has_neighbourhood ? cfg.neighbourhood : NULL,
 			&p);
 	if (pass)
@@ -602,10 +595,9 @@ int main(int argc, char **argv)
 	}
 	d.node.stored = on_stored;
 	d.node.stored_ctx = &d;
-	d.vv_stale = true;
-	d.on_link_up = gossip_on_link_up;
-	d.on_link_closed = gossip_link_closed;
-	if (join_load(&d) < 0)
+	daemon_wire(&d);
+	d.control.started_ms = started_ms;
+	if (join_load(&d.join) < 0)
 		log_msg(SLOG_WARN, "cannot read stored invites");
 	if (cfg.on_signal[0]) {
 		ret = hook_new((hook_t **)&d.hook, cfg.on_signal, cfg.hook_timeout_seconds, 16);
@@ -615,12 +607,10 @@ int main(int argc, char **argv)
 			return start_failed(EXIT_USAGE, cfg.key, key_made);
 		}
 	}
-	ret = net_open(&d);
-	if (ret == 0)
-		ret = relay_open(&d);
+	d.events.hook = d.hook;
+	ret = daemon_open(&d);
 	if (ret < 0) {
-		relay_close(&d);
-		net_close(&d);
+		daemon_close(&d);
 		node_close(&d.node);
 		return start_failed(EXIT_UNREACHABLE, cfg.key, key_made);
 	}
@@ -628,7 +618,7 @@ int main(int argc, char **argv)
 		ret = drop_privileges(cfg.user);
 		if (ret < 0) {
 			log_msg(SLOG_ERR, "cannot become user %s: %s", cfg.user, samen_strerror(ret));
-			net_close(&d);
+			daemon_close(&d);
 			node_close(&d.node);
 			return start_failed(EXIT_UNREACHABLE, cfg.key, key_made);
 		}
@@ -646,13 +636,11 @@ int main(int argc, char **argv)
 	if ((ret = notify_send(ready)) < 0)
 		log_msg(SLOG_WARN, "cannot notify the service manager ($NOTIFY_SOCKET): %s",
 			samen_strerror(ret));
-	d.next_peer_ms = daemon_now_ms(); /* announce where we listen at once */
 	run(&d, config_path);
 	log_msg(SLOG_INFO, "stopping");
 	notify_send("STOPPING=1");
 	hook_free((hook_t **)&d.hook);
-	relay_close(&d);
-	net_close(&d);
+	daemon_close(&d);
 	node_close(&d.node);
 	return 0;
 }

@@ -4,7 +4,7 @@
  * which socket ("mesh": members, coordinators, relays and the founder with a
  * valid certificate; "sub": authorities; "join": anyone, within the join
  * budgets), failing closed. The tables are rebuilt when the membership
- * changes (d->zap_stale).
+ * changes (net->zap_stale).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +15,7 @@
 #include <zmq.h>
 
 #include "admit.h"
-#include "daemon.h"
-#include "relay.h"
+#include "net.h"
 #include "log.h"
 
 static int keytab_add(struct keytab *t, const uint8_t ed[32])
@@ -73,59 +72,59 @@ static void keytab_add_role(struct keytab *t, const membership_t *mem, unsigned 
 	free(keys);
 }
 
-void zap_free(struct daemon *d)
+void zap_free(struct net *net)
 {
-	keytab_clear(&d->zap_mesh);
-	keytab_clear(&d->zap_sub);
-	keytab_clear(&d->zap_named);
+	keytab_clear(&net->zap_mesh);
+	keytab_clear(&net->zap_sub);
+	keytab_clear(&net->zap_named);
 }
 
 /* Every key that may hold a link on one ZAP domain: on "mesh" members,
  * coordinators, founders and relays with a valid certificate now; on "sub"
  * (a relay's subscriber socket) authorities. */
-static void zap_rebuild(struct daemon *d)
+static void zap_rebuild(struct net *net)
 {
 	uint64_t now = (uint64_t)time(NULL);
-	zap_free(d);
-	d->zap_stale = false;
+	zap_free(net);
+	net->zap_stale = false;
 	const membership_t *mems[SERVED_MAX + 1];
 	const uint8_t *ids[SERVED_MAX + 1];
 	size_t n_mems = 0;
-	if (d->node.have_nbhd && d->node.mem) {
-		mems[n_mems] = d->node.mem;
-		ids[n_mems++] = d->node.nbhd;
+	if (net->node->have_nbhd && net->node->mem) {
+		mems[n_mems] = net->node->mem;
+		ids[n_mems++] = net->node->nbhd;
 	}
-	for (size_t i = 0; i < d->node.n_served; i++) {
-		mems[n_mems] = d->node.served[i].mem;
-		ids[n_mems++] = d->node.served[i].nbhd;
+	for (size_t i = 0; i < net->node->n_served; i++) {
+		mems[n_mems] = net->node->served[i].mem;
+		ids[n_mems++] = net->node->served[i].nbhd;
 	}
 	for (size_t i = 0; i < n_mems; i++) {
-		keytab_add_role(&d->zap_mesh, mems[i], ROLE_MEMBER, now, false);
-		keytab_add_role(&d->zap_mesh, mems[i], ROLE_RELAY, now, false);
-		if (memcmp(ids[i], d->node.id->pk, 32) != 0)
-			(void)keytab_add(&d->zap_mesh, ids[i]); /* the founder needs no certificate */
-		keytab_add_role(&d->zap_sub, mems[i], ROLE_AUTHORITY, now, false);
-		if (d->node.n_served)
-			keytab_add_role(&d->zap_named, mems[i], ROLE_AUTHORITY, now, true);
+		keytab_add_role(&net->zap_mesh, mems[i], ROLE_MEMBER, now, false);
+		keytab_add_role(&net->zap_mesh, mems[i], ROLE_RELAY, now, false);
+		if (memcmp(ids[i], net->node->id->pk, 32) != 0)
+			(void)keytab_add(&net->zap_mesh, ids[i]); /* the founder needs no certificate */
+		keytab_add_role(&net->zap_sub, mems[i], ROLE_AUTHORITY, now, false);
+		if (net->node->n_served)
+			keytab_add_role(&net->zap_named, mems[i], ROLE_AUTHORITY, now, true);
 	}
 }
 
 /* The Ed25519 key of a connection's X25519 key, if it may link on the mesh
  * (or, with authority, subscribe); NULL otherwise. */
-static const uint8_t *zap_lookup(struct daemon *d, const uint8_t curve[32], bool authority)
+static const uint8_t *zap_lookup(struct net *net, const uint8_t curve[32], bool authority)
 {
-	if (d->zap_stale)
-		zap_rebuild(d);
-	return keytab_find(authority ? &d->zap_sub : &d->zap_mesh, curve);
+	if (net->zap_stale)
+		zap_rebuild(net);
+	return keytab_find(authority ? &net->zap_sub : &net->zap_mesh, curve);
 }
 
 /* Inbound links of key (NULL: of every key), counting connections ZAP
  * admitted whose first message has not arrived yet. */
-static size_t inbound_count(struct daemon *d, const uint8_t *key, uint64_t now)
+static size_t inbound_count(struct net *net, const uint8_t *key, uint64_t now)
 {
-	size_t n = admit_pending_count(&d->admit, key, now);
-	for (size_t i = 0; i < d->n_links; i++) {
-		const struct link *l = &d->links[i];
+	size_t n = admit_pending_count(&net->admit, key, now);
+	for (size_t i = 0; i < net->n_links; i++) {
+		const struct link *l = &net->links[i];
 		n += l->used && l->dir == DIR_IN && (!key || memcmp(l->key, key, 32) == 0);
 	}
 	return n;
@@ -133,7 +132,7 @@ static size_t inbound_count(struct daemon *d, const uint8_t *key, uint64_t now)
 
 /* Decides one ZAP request. Returns the user id to give the connection (the
  * key in hex), or NULL to refuse; *why says why for the log. */
-static bool zap_decide(struct daemon *d, const char *domain, const char *addr, const uint8_t *cred,
+static bool zap_decide(struct net *net, const char *domain, const char *addr, const uint8_t *cred,
 		       size_t cred_len, char user[65], const char **why)
 {
 	uint64_t now = daemon_now_ms();
@@ -142,8 +141,8 @@ static bool zap_decide(struct daemon *d, const char *domain, const char *addr, c
 		return false;
 	}
 	if (strcmp(domain, "join") == 0) {
-		if (!admit_join(&d->admit, cred, addr, now, why)) {
-			d->counters_bounds[BOUND_JOIN_REFUSED]++;
+		if (!admit_join(&net->admit, cred, addr, now, why)) {
+			net->counters.bounds[BOUND_JOIN_REFUSED]++;
 			return false;
 		}
 		sodium_bin2hex(user, 65, cred, 32);
@@ -154,15 +153,16 @@ static bool zap_decide(struct daemon *d, const char *domain, const char *addr, c
 		*why = "unknown domain";
 		return false;
 	}
-	const uint8_t *ed = zap_lookup(d, cred, sub);
+	const uint8_t *ed = zap_lookup(net, cred, sub);
 	if (!ed) {
 		*why = sub ? "no valid authority certificate" : "no valid certificate";
 		if (sub) {
 			/* named as `samen members` names it, if a certificate names it */
-			const uint8_t *known = keytab_find(&d->zap_named, cred);
-			relay_refused(d, known ? known : cred, !known,
-				      known ? "authority certificate revoked or expired"
-					    : "no certificate names this key");
+			const uint8_t *known = keytab_find(&net->zap_named, cred);
+			if (net->on_sub_refused)
+				net->on_sub_refused(net->refused_ctx, known ? known : cred, !known,
+						    known ? "authority certificate revoked or expired"
+							  : "no certificate names this key");
 		}
 		return false;
 	}
@@ -170,16 +170,16 @@ static bool zap_decide(struct daemon *d, const char *domain, const char *addr, c
 		sodium_bin2hex(user, 65, ed, 32);
 		return true;
 	}
-	if (net_penalized(d, ed, now)) {
+	if (net_penalized(net, ed, now)) {
 		*why = "cut off for misbehaving";
 		return false;
 	}
-	if (inbound_count(d, NULL, now) >= d->cfg->max_inbound) {
+	if (inbound_count(net, NULL, now) >= net->cfg->max_inbound) {
 		*why = "inbound links at their cap";
 		return false;
 	}
-	if (inbound_count(d, ed, now) >= ADMIT_LINKS_PER_KEY || !admit_pending_add(&d->admit, ed, now)) {
-		d->counters_bounds[BOUND_LINKS_PER_KEY]++;
+	if (inbound_count(net, ed, now) >= ADMIT_LINKS_PER_KEY || !admit_pending_add(&net->admit, ed, now)) {
+		net->counters.bounds[BOUND_LINKS_PER_KEY]++;
 		*why = "this key's inbound links at their cap";
 		return false;
 	}
@@ -204,33 +204,33 @@ static int recv_part(void *s, char *buf, size_t cap, size_t *len, int *more)
  * window begins; links_refused counts them all. */
 #define REFUSALS_LOGGED 10
 #define REFUSALS_WINDOW_MS 10000
-static bool refusal_logged(struct daemon *d)
+static bool refusal_logged(struct net *net)
 {
 	uint64_t now = daemon_now_ms();
-	if (now - d->refusals_window_ms >= REFUSALS_WINDOW_MS) {
-		if (d->refusals_unlogged)
+	if (now - net->refusals_window_ms >= REFUSALS_WINDOW_MS) {
+		if (net->refusals_unlogged)
 			log_msg(SLOG_INFO, "refused %u more connections (not logged one by one)",
-				d->refusals_unlogged);
-		d->refusals_window_ms = now;
-		d->refusals_logged = 0;
-		d->refusals_unlogged = 0;
+				net->refusals_unlogged);
+		net->refusals_window_ms = now;
+		net->refusals_logged = 0;
+		net->refusals_unlogged = 0;
 	}
-	if (d->refusals_logged < REFUSALS_LOGGED) {
-		d->refusals_logged++;
+	if (net->refusals_logged < REFUSALS_LOGGED) {
+		net->refusals_logged++;
 		return true;
 	}
-	d->refusals_unlogged++;
+	net->refusals_unlogged++;
 	return false;
 }
 
-void net_zap_handle(struct daemon *d)
+void net_zap_handle(struct net *net)
 {
 	for (;;) {
 		char f[8][256];
 		size_t len[8];
 		int more = 1, parts = 0, bad = 0;
 		while (more && parts < 8) {
-			int r = recv_part(d->zap, f[parts], sizeof(f[0]) - 1, &len[parts], &more);
+			int r = recv_part(net->zap, f[parts], sizeof(f[0]) - 1, &len[parts], &more);
 			if (r == -1 && parts == 0)
 				return; /* EAGAIN: nothing queued */
 			if (r < 0)
@@ -241,7 +241,7 @@ void net_zap_handle(struct daemon *d)
 		while (more) { /* drain anything unexpected */
 			char junk[256];
 			size_t jl;
-			if (recv_part(d->zap, junk, sizeof(junk), &jl, &more) == -1)
+			if (recv_part(net->zap, junk, sizeof(junk), &jl, &more) == -1)
 				break;
 			bad = 1;
 		}
@@ -249,19 +249,19 @@ void net_zap_handle(struct daemon *d)
 		const char *why = "malformed ZAP request";
 		bool ok = !bad && parts >= 7 && strcmp(f[0], "1.0") == 0 &&
 			  strcmp(f[5], "CURVE") == 0 &&
-			  zap_decide(d, f[2], f[3], (const uint8_t *)f[6], len[6], user, &why);
+			  zap_decide(net, f[2], f[3], (const uint8_t *)f[6], len[6], user, &why);
 		if (!ok) {
-			d->counters_links_refused++;
-			if (refusal_logged(d))
+			net->counters.links_refused++;
+			if (refusal_logged(net))
 				log_msg(SLOG_INFO, "refused a %s connection from %s: %s",
 					parts > 2 ? f[2] : "?", parts > 3 ? f[3] : "?", why);
 		}
-		zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
-		zmq_send(d->zap, f[1], parts > 1 ? len[1] : 0, ZMQ_SNDMORE);
-		zmq_send(d->zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
-		zmq_send(d->zap, ok ? "OK" : why, strlen(ok ? "OK" : why), ZMQ_SNDMORE);
-		zmq_send(d->zap, user, strlen(user), ZMQ_SNDMORE);
-		zmq_send(d->zap, "", 0, 0);
+		zmq_send(net->zap, "1.0", 3, ZMQ_SNDMORE);
+		zmq_send(net->zap, f[1], parts > 1 ? len[1] : 0, ZMQ_SNDMORE);
+		zmq_send(net->zap, ok ? "200" : "400", 3, ZMQ_SNDMORE);
+		zmq_send(net->zap, ok ? "OK" : why, strlen(ok ? "OK" : why), ZMQ_SNDMORE);
+		zmq_send(net->zap, user, strlen(user), ZMQ_SNDMORE);
+		zmq_send(net->zap, "", 0, 0);
 	}
 }
 

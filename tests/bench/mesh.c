@@ -663,7 +663,7 @@ out:
  * The floor: a process that loads the same libraries as samend (this
  * binary links the same ones), makes a zmq context as net_open() does (no
  * context options: one I/O thread), binds the ZAP handler and one CURVE
- * ROUTER with the options net.c gives every link socket, and then waits.
+ * ROUTER with the options daemon/mesh.c gives every link socket, and then waits.
  * It runs no samen code, so what an idle samend has above it is samen's
  * own: its code, its store, its links and what it allocates.
  */

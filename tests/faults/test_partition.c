@@ -20,7 +20,7 @@
  * the cut with links inside its half, all up. This once never healed (found
  * while writing the first test with SAMEN_PARTITION_HOLD=300): samend never
  * changed a full, healthy set of links. Now each daemon replaces one
- * healthy outbound link now and then (net.c rotate_after: 3 s per known peer,
+ * healthy outbound link now and then (mesh.c rotate_after: 3 s per known peer,
  * 30 s to 10 min, ± half; 57 s here), so some link
  * crosses again soon after the heal and anti-entropy does the rest. (Most
  * links that cross right after the heal here are connect attempts still

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * Fault test: link rotation. A daemon whose set of outbound links is full
- * and healthy replaces one of them now and then (daemon/net.c rotate_one;
+ * and healthy replaces one of them now and then (daemon/mesh.c rotate_one;
  * proto/PROTOCOL.md §9): otherwise the halves of a mesh that was split for
  * longer than the connect timeout never meet again, and a household
  * configured with a few peers keeps exactly the links it happened to dial

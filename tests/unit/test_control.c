@@ -63,7 +63,8 @@ static void host_open(struct fx *f, struct host *h, const char *name, const uint
 	h->d = calloc(1, sizeof(*h->d));
 	assert_non_null(h->d);
 	h->d->cfg = &h->cfg;
-	h->d->started_ms = daemon_now_ms();
+	daemon_wire(h->d);
+	h->d->control.started_ms = daemon_now_ms();
 	assert_int_equal(node_open(&h->d->node, h->cfg.state_dir, h->key, NULL,
 				   founder ? h->id->pk : nbhd, &p),
 			 0);
@@ -125,7 +126,7 @@ static void answer_raw(struct daemon *d, const void *req, size_t len, struct rep
 	memset(r, 0, sizeof(*r));
 	mp_buf_init(&a.out);
 	msgpack_pack_nil(&a.out.pk); /* whatever was there is replaced */
-	control_answer(d, rid, sizeof(rid), req, len, &a);
+	control_answer(&d->control, rid, sizeof(rid), req, len, &a);
 	r->deferred = a.deferred;
 	r->replay = a.replay;
 	r->replay_since = a.replay_since;
@@ -253,7 +254,7 @@ static void test_status(void **state)
 
 	/* the counters are the daemon's own */
 	f->founder.d->node.counters[RJ_BADSIG] = 7;
-	f->founder.d->counters_bounds[BOUND_GRAFT_REFUSED] = 3;
+	f->founder.d->gossip.tree.bounds[BOUND_GRAFT_REFUSED] = 3;
 	call(f->founder.d, &r, "op=status", NULL);
 	c = mpmap_find(r.m, "counters");
 	assert_non_null(c);
@@ -495,16 +496,16 @@ static void test_watch(void **state)
 	assert_true(r_ok(&r));
 	assert_false(r.deferred);
 	reply_free(&r);
-	assert_int_equal(f->founder.d->n_watchers, 1);
-	assert_int_equal(f->founder.d->watchers[0].rid_len, 5);
-	assert_memory_equal(f->founder.d->watchers[0].rid, "\0\1\2\3\4", 5);
+	assert_int_equal(f->founder.d->events.n_watchers, 1);
+	assert_int_equal(f->founder.d->events.watchers[0].rid_len, 5);
+	assert_memory_equal(f->founder.d->events.watchers[0].rid, "\0\1\2\3\4", 5);
 	assert_false(r.replay);
 	call(f->founder.d, &r, "op=watch", "since:u=1234", NULL);
 	assert_true(r_ok(&r));
 	assert_true(r.replay);
 	assert_int_equal(r.replay_since, 1234);
 	reply_free(&r);
-	assert_int_equal(f->founder.d->n_watchers, 2);
+	assert_int_equal(f->founder.d->events.n_watchers, 2);
 }
 
 int main(void)

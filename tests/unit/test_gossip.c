@@ -54,7 +54,7 @@ static void on_stored(void *ctx, struct node *n, const struct record *r, const u
 		      size_t len, int source)
 {
 	(void)n;
-	gossip_record_stored(ctx, r, buf, len, source);
+	gossip_record_stored(&((struct daemon *)ctx)->gossip, r, buf, len, source);
 }
 
 static int setup(void **state)
@@ -81,10 +81,7 @@ static int setup(void **state)
 	f->d = calloc(1, sizeof(*f->d));
 	assert_non_null(f->d);
 	f->d->cfg = &f->cfg;
-	f->d->started_ms = daemon_now_ms();
-	f->d->vv_stale = true;
-	f->d->on_link_up = gossip_on_link_up;
-	f->d->on_link_closed = gossip_link_closed;
+	daemon_wire(f->d);
 	assert_int_equal(node_open(&f->d->node, f->tmp, f->key, NULL, f->founder->pk, &p), 0);
 	f->open = true;
 	f->d->node.stored = on_stored;
@@ -96,8 +93,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	for (size_t i = 0; i < f->d->n_links; i++)
-		net_close_link(f->d, &f->d->links[i]);
+	for (size_t i = 0; i < net_link_slots(&f->d->net); i++)
+		net_close_link(&f->d->net, net_link(&f->d->net, i));
 	if (f->open)
 		node_close(&f->d->node);
 	free(f->d);
@@ -113,7 +110,7 @@ static int teardown(void **state)
 /* An outbound link to peer i, up, of our neighbourhood, with no socket. */
 static struct link *link_out(struct fx *f, int i)
 {
-	struct link *l = net_link_alloc(f->d);
+	struct link *l = net_link_alloc(&f->d->net);
 
 	assert_non_null(l);
 	memset(l, 0, sizeof(*l));
@@ -176,7 +173,7 @@ static void inbox_done(void)
 /* Hands an encoded link message to gossip as if l's peer had sent it. */
 static void deliver(struct fx *f, struct link *l, struct mp_buf *b)
 {
-	gossip_on_message(f->d, l, (const uint8_t *)b->sb.data, b->sb.size);
+	gossip_on_message(&f->d->gossip, l, (const uint8_t *)b->sb.data, b->sb.size);
 	mp_buf_destroy(b);
 }
 
@@ -283,14 +280,14 @@ static void test_stored_fanout(void **state)
 	memset(other->nbhd, 0x77, 32);
 	author = link_out(f, 3);
 	memcpy(author->key, f->author->pk, 32);
-	d->vv_stale = false;
+	d->gossip.vv_stale = false;
 
 	store_three(f, r);
-	assert_true(d->vv_stale);
+	assert_true(d->gossip.vv_stale);
 	assert_int_equal(eager->push.n, 3);
 	assert_int_equal(lazy->push.n, 0);
 	assert_int_equal(lazy->ihave.n, 3);
-	assert_true(d->ihave_due_ms > 0);
+	assert_true(d->gossip.ihave_due_ms > 0);
 	/* the author's own link gets its certificate, not its signals */
 	assert_int_equal(author->push.n, 1);
 	assert_int_equal(down->push.n + down->ihave.n, 0);
@@ -301,7 +298,7 @@ static void test_stored_fanout(void **state)
 	assert_int_equal(len, r[0].len);
 	assert_memory_equal(data, r[0].buf, len);
 
-	gossip_flush(d);
+	gossip_flush(&d->gossip);
 	assert_int_equal(eager->push.n, 0);
 	assert_int_equal(backlog_n(eager), 1);
 	const struct link_msg *m = inbox(eager, LINK_RECORDS);
@@ -310,19 +307,19 @@ static void test_stored_fanout(void **state)
 		assert_int_equal(m->rec_len[i], r[i].len);
 		assert_memory_equal(m->rec[i], r[i].buf, r[i].len);
 	}
-	assert_int_equal(d->sent_records, 4); /* 3 to eager, 1 to author */
+	assert_int_equal(d->gossip.counters.records, 4); /* 3 to eager, 1 to author */
 	/* ids wait for their announcement time */
 	assert_int_equal(backlog_n(lazy), 0);
 	assert_int_equal(lazy->ihave.n, 3);
-	d->ihave_due_ms = 1;
-	gossip_flush(d);
-	assert_int_equal(d->ihave_due_ms, 0);
+	d->gossip.ihave_due_ms = 1;
+	gossip_flush(&d->gossip);
+	assert_int_equal(d->gossip.ihave_due_ms, 0);
 	m = inbox(lazy, LINK_IHAVE);
 	assert_int_equal(m->n_ids, 3);
 	assert_memory_equal(m->nbhd, f->founder->pk, 32);
 	for (size_t i = 0; i < 3; i++)
 		assert_memory_equal(m->ids + 32 * i, r[i].id, 32);
-	assert_int_equal(d->sent_ihave_ids, 3);
+	assert_int_equal(d->gossip.tree.ihave_ids_sent, 3);
 	inbox_done();
 	recs_free(r, 3);
 }
@@ -354,7 +351,7 @@ static void test_records_and_prune(void **state)
 	deliver(f, from, &b);
 	assert_true(from->lazy);
 	inbox(from, LINK_PRUNE);
-	assert_int_equal(d->sent_prunes, 1);
+	assert_int_equal(d->gossip.tree.prunes_sent, 1);
 	assert_int_equal(from->invalid, 0); /* a duplicate is no misbehaviour */
 	assert_int_equal(d->node.counters[RJ_DUPLICATE], 2);
 
@@ -363,7 +360,7 @@ static void test_records_and_prune(void **state)
 	deliver(f, to, &b);
 	assert_false(to->lazy);
 	assert_int_equal(backlog_n(to), 0);
-	assert_int_equal(d->sent_prunes, 1);
+	assert_int_equal(d->gossip.tree.prunes_sent, 1);
 	/* a REPLY (asked for) with duplicates prunes nothing either */
 	from->lazy = false;
 	records_msg(&b, LINK_REPLY, r, 2);
@@ -408,7 +405,7 @@ static void test_graft(void **state)
 	uint8_t ids[4 * 32];
 
 	store_three(f, r);
-	gossip_flush(d);
+	gossip_flush(&d->gossip);
 	inbox(l, LINK_RECORDS); /* the push of the three */
 	l->lazy = true;
 	memcpy(ids, r[1].id, 32);
@@ -418,7 +415,7 @@ static void test_graft(void **state)
 	ids_msg(f, &b, LINK_GRAFT, ids, 4);
 	deliver(f, l, &b);
 	assert_false(l->lazy);
-	assert_int_equal(d->counters_bounds[BOUND_GRAFT_REFUSED], 1);
+	assert_int_equal(d->gossip.tree.bounds[BOUND_GRAFT_REFUSED], 1);
 	const struct link_msg *m = inbox(l, LINK_REPLY);
 	assert_int_equal(m->n_records, 2);
 	assert_int_equal(backlog_n(l), 0);
@@ -427,11 +424,11 @@ static void test_graft(void **state)
 	struct mp_buf hold;
 	mp_buf_init(&hold);
 	assert_int_equal(link_encode_prune(&hold, f->founder->pk), 0);
-	assert_int_equal(net_send(d, l, hold.sb.data, hold.sb.size), 0);
+	assert_int_equal(net_send(&d->net, l, hold.sb.data, hold.sb.size), 0);
 	mp_buf_destroy(&hold);
 	ids_msg(f, &b, LINK_GRAFT, ids, 4);
 	deliver(f, l, &b);
-	assert_int_equal(d->counters_bounds[BOUND_GRAFT_REFUSED], 5);
+	assert_int_equal(d->gossip.tree.bounds[BOUND_GRAFT_REFUSED], 5);
 	assert_int_equal(backlog_n(l), 1);
 	inbox_done();
 	recs_free(r, 3);
@@ -449,7 +446,7 @@ static void test_ihave(void **state)
 	uint8_t ids[3 * 32];
 
 	store_three(f, r);
-	gossip_flush(d);
+	gossip_flush(&d->gossip);
 	inbox(a, LINK_RECORDS);
 	inbox(b, LINK_RECORDS);
 	rec_signal(f, &late, 3, 3);
@@ -458,31 +455,31 @@ static void test_ihave(void **state)
 	memcpy(ids + 64, late.id, 32); /* named twice */
 	ids_msg(f, &m, LINK_IHAVE, ids, 3);
 	deliver(f, a, &m);
-	assert_int_equal(d->n_missing, 1);
-	assert_memory_equal(d->missing[0].id, late.id, 32);
-	assert_int_equal(d->missing[0].link, net_link_index(d, a));
-	assert_int_equal(d->missing[0].alt, -1);
+	assert_int_equal(d->gossip.tree.n_missing, 1);
+	assert_memory_equal(d->gossip.tree.missing[0].id, late.id, 32);
+	assert_int_equal(d->gossip.tree.missing[0].link, net_link_index(&d->net, a));
+	assert_int_equal(d->gossip.tree.missing[0].alt, -1);
 	ids_msg(f, &m, LINK_IHAVE, late.id, 1);
 	deliver(f, b, &m);
-	assert_int_equal(d->n_missing, 1);
-	assert_int_equal(d->missing[0].alt, net_link_index(d, b));
+	assert_int_equal(d->gossip.tree.n_missing, 1);
+	assert_int_equal(d->gossip.tree.missing[0].alt, net_link_index(&d->net, b));
 
 	/* the deadline passes: grafted from a (made eager), then b is next */
 	a->lazy = true;
-	tree_timers(d, d->missing[0].deadline_ms);
+	tree_timers(&d->gossip.tree, d->gossip.tree.missing[0].deadline_ms);
 	const struct link_msg *g = inbox(a, LINK_GRAFT);
 	assert_int_equal(g->n_ids, 1);
 	assert_memory_equal(g->ids, late.id, 32);
 	assert_false(a->lazy);
-	assert_int_equal(d->sent_grafts, 1);
-	assert_int_equal(d->missing[0].tries, 1);
-	assert_int_equal(d->missing[0].link, net_link_index(d, b));
+	assert_int_equal(d->gossip.tree.grafts_sent, 1);
+	assert_int_equal(d->gossip.tree.missing[0].tries, 1);
+	assert_int_equal(d->gossip.tree.missing[0].link, net_link_index(&d->net, b));
 
 	/* it arrives: awaited no more */
 	records_msg(&m, LINK_REPLY, &late, 1);
 	deliver(f, b, &m);
 	assert_int_equal(store_has(d->node.store, late.id), 1);
-	assert_int_equal(d->n_missing, 0);
+	assert_int_equal(d->gossip.tree.n_missing, 0);
 	inbox_done();
 	free(late.buf);
 	recs_free(r, 3);
@@ -500,11 +497,11 @@ static void test_vectors(void **state)
 	uint8_t hash[32], entry[LINK_VV_ENTRY];
 
 	store_three(f, r);
-	gossip_flush(d);
+	gossip_flush(&d->gossip);
 	inbox(l, LINK_RECORDS);
 
 	/* the same hash: nothing to say */
-	gossip_vv_hash(d, f->founder->pk, hash);
+	gossip_vv_hash(&d->gossip, f->founder->pk, hash);
 	mp_buf_init(&b);
 	assert_int_equal(link_encode_vv_hash(&b, f->founder->pk, hash), 0);
 	deliver(f, l, &b);
@@ -534,16 +531,16 @@ static void test_vectors(void **state)
 	/* a vector while the peer has not read: kept, answered once it has */
 	mp_buf_init(&b);
 	assert_int_equal(link_encode_prune(&b, f->founder->pk), 0);
-	assert_int_equal(net_send(d, l, b.sb.data, b.sb.size), 0);
+	assert_int_equal(net_send(&d->net, l, b.sb.data, b.sb.size), 0);
 	mp_buf_destroy(&b);
 	mp_buf_init(&b);
 	assert_int_equal(link_encode_entries(&b, LINK_VV, f->founder->pk, entry, 1), 0);
 	deliver(f, l, &b);
-	assert_int_equal(d->counters_bounds[BOUND_VV_DEFERRED], 1);
+	assert_int_equal(d->gossip.counters.bounds[BOUND_VV_DEFERRED], 1);
 	assert_true(l->vv_waiting);
 	assert_int_equal(backlog_n(l), 1);
 	inbox(l, LINK_PRUNE); /* read */
-	gossip_resume(d);
+	gossip_resume(&d->gossip);
 	assert_false(l->vv_waiting);
 	inbox(l, LINK_REPLY);
 	inbox_done();
@@ -561,7 +558,7 @@ static void test_misbehaviour(void **state)
 	struct rec r[2];
 	struct mp_buf b;
 
-	gossip_on_message(d, l, (const uint8_t *)"\x92\x02\xc0", 3);
+	gossip_on_message(&d->gossip, l, (const uint8_t *)"\x92\x02\xc0", 3);
 	assert_int_equal(d->node.counters[RJ_MALFORMED], 1);
 	assert_int_equal(l->invalid, 1);
 	assert_true(l->used);
@@ -574,20 +571,20 @@ static void test_misbehaviour(void **state)
 	assert_int_equal(store_has(d->node.store, r[0].id), 1);
 	assert_int_equal(d->node.counters[RJ_BADSIG], 1);
 	assert_int_equal(l->invalid, 2);
-	assert_int_equal(d->counters_peer_cutoffs, 0);
+	assert_int_equal(d->net.counters.peer_cutoffs, 0);
 
 	/* the count is per key: a second link of the same key adds to it */
 	memcpy(other->key, l->key, 32);
-	gossip_on_message(d, other, (const uint8_t *)"junk", 4);
+	gossip_on_message(&d->gossip, other, (const uint8_t *)"junk", 4);
 	assert_int_equal(d->node.counters[RJ_MALFORMED], 2);
-	assert_int_equal(d->counters_peer_cutoffs, 1);
+	assert_int_equal(d->net.counters.peer_cutoffs, 1);
 	assert_false(l->used);
 	assert_false(other->used);
-	assert_true(net_penalized(d, f->peer[0]->pk, daemon_now_ms()));
+	assert_true(net_penalized(&d->net, f->peer[0]->pk, daemon_now_ms()));
 
 	/* cut off: a new link of that key is not listened to */
 	struct link *again = link_out(f, 0);
-	gossip_on_message(d, again, (const uint8_t *)"junk", 4);
+	gossip_on_message(&d->gossip, again, (const uint8_t *)"junk", 4);
 	assert_int_equal(d->node.counters[RJ_MALFORMED], 2);
 	assert_int_equal(again->invalid, 0);
 	recs_free(r, 2);
@@ -601,7 +598,7 @@ static void test_before_hello(void **state)
 	struct fx *f = *state;
 	struct daemon *d = f->d;
 	uint8_t rid[5] = {0, 9, 8, 7, 6}, hash[32] = {0}, foreign[32];
-	struct link *l = net_accept_inbound(d, f->peer[0]->pk, rid, sizeof(rid));
+	struct link *l = net_accept_inbound(&d->net, f->peer[0]->pk, rid, sizeof(rid));
 	struct mp_buf b;
 
 	struct rec r;
@@ -652,8 +649,8 @@ static void test_before_hello(void **state)
 	assert_int_equal(d->node.counters[RJ_NBHD], 4);
 	/* the fourth (invalid_limit): cut off, its inbound links dropped */
 	assert_false(l->used);
-	assert_int_equal(d->counters_peer_cutoffs, 1);
-	assert_true(d->rebind);
+	assert_int_equal(d->net.counters.peer_cutoffs, 1);
+	assert_true(d->net.rebind);
 }
 
 int main(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * net.c — sockets: the mesh ROUTER that neighbours dial, the DEALERs this
+ * mesh.c — sockets: the mesh ROUTER that neighbours dial, the DEALERs this
  * daemon dials, and the random active set of peers kept at `active_links`.
  * The ZAP handler is zap.c, what goes over one link linkio.c, penalties
  * penalty.c; together they are the daemon's "net" layer (net_*).
@@ -9,14 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <zmq.h>
 
-#include "daemon.h"
+#include "net.h"
 #include "log.h"
 #include "../proto/link.h"
 
@@ -82,10 +80,10 @@ static int link_socket_opts(void *s)
 
 /* Opens a CURVE server socket bound to endpoint; NULL with *err set (and
  * nothing logged) on failure. */
-static void *curve_server_try(struct daemon *d, const char *endpoint, const char *domain,
+static void *curve_server_try(struct net *net, const char *endpoint, const char *domain,
 			      int *err)
 {
-	void *s = zmq_socket(d->zctx, ZMQ_ROUTER);
+	void *s = zmq_socket(net->zctx, ZMQ_ROUTER);
 	if (!s) {
 		*err = errno;
 		return NULL;
@@ -96,7 +94,7 @@ static void *curve_server_try(struct daemon *d, const char *endpoint, const char
 	bool sub = strcmp(domain, "sub") == 0;
 	if (link_socket_opts(s) || (sub && setopt_int(s, ZMQ_SNDHWM, SUB_SNDHWM)) ||
 	    setopt_int(s, ZMQ_CURVE_SERVER, 1) ||
-	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, net->node->id->curve_sk, 32) ||
 	    zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, domain, strlen(domain)) ||
 	    setopt_int(s, ZMQ_ROUTER_MANDATORY, 1) || zmq_bind(s, endpoint) != 0) {
 		*err = errno;
@@ -106,10 +104,10 @@ static void *curve_server_try(struct daemon *d, const char *endpoint, const char
 	return s;
 }
 
-static void *curve_server(struct daemon *d, const char *endpoint, const char *domain)
+void *net_curve_server(struct net *net, const char *endpoint, const char *domain)
 {
 	int err = 0;
-	void *s = curve_server_try(d, endpoint, domain, &err);
+	void *s = curve_server_try(net, endpoint, domain, &err);
 	if (!s)
 		log_msg(SLOG_ERR, "cannot bind %s (%s): %s", endpoint, domain, zmq_strerror(err));
 	return s;
@@ -119,205 +117,192 @@ static void *curve_server(struct daemon *d, const char *endpoint, const char *do
  * is asynchronous: libzmq's I/O thread releases the old socket's port a
  * moment later, so the first try often fails with EADDRINUSE; net_mesh_tick()
  * tries again every MESH_RETRY_MS until it works. */
-static void mesh_retry(struct daemon *d)
+static void mesh_retry(struct net *net)
 {
 	int err = 0;
-	d->mesh = curve_server_try(d, d->cfg->listen, "mesh", &err);
-	d->mesh_retry_ms = daemon_now_ms() + MESH_RETRY_MS;
-	if (d->mesh) {
-		if (d->mesh_lost)
-			log_msg(SLOG_INFO, "mesh socket %s open again", d->cfg->listen);
-		d->mesh_lost = false;
-	} else if (!d->mesh_lost) {
-		d->mesh_lost = true;
+	net->mesh = curve_server_try(net, net->cfg->listen, "mesh", &err);
+	net->mesh_retry_ms = daemon_now_ms() + MESH_RETRY_MS;
+	if (net->mesh) {
+		if (net->mesh_lost)
+			log_msg(SLOG_INFO, "mesh socket %s open again", net->cfg->listen);
+		net->mesh_lost = false;
+	} else if (!net->mesh_lost) {
+		net->mesh_lost = true;
 		log_msg(err == EADDRINUSE ? SLOG_INFO : SLOG_ERR,
 			"cannot bind %s again yet (%s); neighbours cannot dial in until it is "
-			"back, retrying", d->cfg->listen, zmq_strerror(err));
+			"back, retrying", net->cfg->listen, zmq_strerror(err));
 	}
 }
 
-void net_rebind_mesh(struct daemon *d)
+void net_rebind_mesh(struct net *net)
 {
-	if (!d->cfg->listen[0])
+	if (!net->cfg->listen[0])
 		return;
 	/* libzmq cannot close one inbound connection of a ROUTER; closing the
 	 * socket drops them all. Honest neighbours' DEALERs reconnect at once
 	 * and pass ZAP again; a revoked key does not. */
-	for (size_t i = 0; i < d->n_links; i++)
-		if (d->links[i].used && d->links[i].dir == DIR_IN)
-			net_close_link(d, &d->links[i]);
+	for (size_t i = 0; i < net->n_links; i++)
+		if (net->links[i].used && net->links[i].dir == DIR_IN)
+			net_close_link(net, &net->links[i]);
 	/* connections admitted but not yet links go with the socket: they
 	 * were not silent, and their keys redial */
-	admit_pending_clear(&d->admit);
-	if (d->mesh)
-		zmq_close(d->mesh);
-	d->mesh = NULL;
-	mesh_retry(d);
+	admit_pending_clear(&net->admit);
+	if (net->mesh)
+		zmq_close(net->mesh);
+	net->mesh = NULL;
+	mesh_retry(net);
 }
 
 static int learn_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
 {
-	struct daemon *d = ctx;
+	struct net *net = ctx;
 	struct record r;
 	(void)id;
 	if (record_decode(data, len, &r) == 0 && r.kind == REC_PEER &&
 	    r.u.peer.expires > (uint64_t)time(NULL))
-		net_add_candidate(d, r.u.peer.endpoint, r.author);
+		net_add_candidate(net, r.u.peer.endpoint, r.author);
 	return 0;
 }
 
 /* Peers learned from announcements before a restart are candidates again
  * at once: a household configured with one peer that is down would
  * otherwise start with nobody to dial. */
-void net_learn_stored(struct daemon *d)
+void net_learn_stored(struct net *net)
 {
-	if (!d->cfg->learn_peers)
+	if (!net->cfg->learn_peers)
 		return;
-	if (d->node.have_nbhd)
-		(void)store_each_by_kind(d->node.store, d->node.nbhd, REC_PEER, learn_one, d);
-	for (size_t i = 0; i < d->node.n_served; i++)
-		(void)store_each_by_kind(d->node.store, d->node.served[i].nbhd, REC_PEER, learn_one,
-					 d);
+	if (net->node->have_nbhd)
+		(void)store_each_by_kind(net->node->store, net->node->nbhd, REC_PEER, learn_one, net);
+	for (size_t i = 0; i < net->node->n_served; i++)
+		(void)store_each_by_kind(net->node->store, net->node->served[i].nbhd, REC_PEER, learn_one,
+					 net);
 }
 
-int net_open(struct daemon *d)
+int net_open(struct net *net)
 {
-	d->zctx = zmq_ctx_new();
-	if (!d->zctx)
-		return -errno;
 	/* ZAP first: a CURVE server bound before a handler exists would let
 	 * every key in (libzmq admits all when nobody answers ZAP). */
-	d->zap = zmq_socket(d->zctx, ZMQ_REP);
-	if (!d->zap || setopt_int(d->zap, ZMQ_LINGER, 0) ||
-	    zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0) {
+	net->zap = zmq_socket(net->zctx, ZMQ_REP);
+	if (!net->zap || setopt_int(net->zap, ZMQ_LINGER, 0) ||
+	    zmq_bind(net->zap, "inproc://zeromq.zap.01") != 0) {
 		log_msg(SLOG_ERR, "cannot start the ZAP handler: %s", zmq_strerror(errno));
 		return -EIO;
 	}
-	d->zap_stale = true;
-	if (d->cfg->listen[0]) {
-		d->mesh = curve_server(d, d->cfg->listen, "mesh");
-		if (!d->mesh)
+	net->zap_stale = true;
+	if (net->cfg->listen[0]) {
+		net->mesh = net_curve_server(net, net->cfg->listen, "mesh");
+		if (!net->mesh)
 			return -EADDRINUSE;
 	}
-	if (d->cfg->join_listen[0]) {
-		d->joinsock = curve_server(d, d->cfg->join_listen, "join");
-		if (!d->joinsock)
-			return -EADDRINUSE;
-	}
-	if (d->cfg->subscriber_listen[0]) {
-		d->subsock = curve_server(d, d->cfg->subscriber_listen, "sub");
-		if (!d->subsock)
-			return -EADDRINUSE;
-	}
-	if (snprintf(d->ctl_path, sizeof(d->ctl_path), "%s/control", d->cfg->state_dir) >=
-	    (int)sizeof(d->ctl_path))
-		return -ENAMETOOLONG;
-	char ep[4300];
-	snprintf(ep, sizeof(ep), "ipc://%s", d->ctl_path);
-	unlink(d->ctl_path); /* a stale socket of a previous run */
-	d->ctl = zmq_socket(d->zctx, ZMQ_ROUTER);
-	int64_t max = 1 << 20;
-	if (!d->ctl || setopt_int(d->ctl, ZMQ_LINGER, 0) || setopt_int(d->ctl, ZMQ_ROUTER_MANDATORY, 1) ||
-	    zmq_setsockopt(d->ctl, ZMQ_MAXMSGSIZE, &max, sizeof(max)) ||
-	    setopt_int(d->ctl, ZMQ_SNDHWM, 100000) || zmq_bind(d->ctl, ep) != 0) {
-		log_msg(SLOG_ERR, "cannot bind the control socket %s: %s", ep, zmq_strerror(errno));
-		return -EIO;
-	}
-	chmod(d->ctl_path, 0600);
-	net_learn_stored(d);
+	net_learn_stored(net);
 	/* after: a configured endpoint wins over an announced one */
-	for (unsigned i = 0; i < d->cfg->n_peers; i++)
-		net_add_candidate(d, d->cfg->peers[i].endpoint, d->cfg->peers[i].key);
+	for (unsigned i = 0; i < net->cfg->n_peers; i++)
+		net_add_candidate(net, net->cfg->peers[i].endpoint, net->cfg->peers[i].key);
 	return 0;
 }
 
-void net_close(struct daemon *d)
+void net_close(struct net *net)
 {
-	for (size_t i = 0; i < d->n_links; i++)
-		if (d->links[i].used)
-			net_close_link(d, &d->links[i]);
-	void **socks[] = {&d->zap, &d->mesh, &d->joinsock, &d->ctl, &d->join.sock, &d->subsock};
+	for (size_t i = 0; i < net->n_links; i++)
+		if (net->links[i].used)
+			net_close_link(net, &net->links[i]);
+	void **socks[] = {&net->zap, &net->mesh};
 	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++)
 		if (*socks[i]) {
 			zmq_close(*socks[i]);
 			*socks[i] = NULL;
 		}
-	if (d->ctl_path[0])
-		unlink(d->ctl_path);
-	if (d->zctx)
-		zmq_ctx_term(d->zctx);
-	d->zctx = NULL;
-	zap_free(d);
+	zap_free(net);
 }
 
-void net_add_candidate(struct daemon *d, const char *endpoint, const uint8_t key[32])
+void net_zap_stale(struct net *net)
 {
-	if (memcmp(key, d->node.id->pk, 32) == 0 || !endpoint[0])
+	net->zap_stale = true;
+}
+
+void net_relink(struct net *net)
+{
+	net->relink = true;
+}
+
+void *net_mesh_socket(const struct net *net)
+{
+	return net->mesh;
+}
+
+void *net_zap_socket(const struct net *net)
+{
+	return net->zap;
+}
+
+void net_add_candidate(struct net *net, const char *endpoint, const uint8_t key[32])
+{
+	if (memcmp(key, net->node->id->pk, 32) == 0 || !endpoint[0])
 		return;
-	for (size_t i = 0; i < d->n_candidates; i++) {
-		struct candidate *c = &d->candidates[i];
+	for (size_t i = 0; i < net->n_candidates; i++) {
+		struct candidate *c = &net->candidates[i];
 		if (memcmp(c->key, key, 32) == 0) {
 			snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
 			return;
 		}
 	}
-	if (d->n_candidates == CANDIDATES_MAX)
+	if (net->n_candidates == CANDIDATES_MAX)
 		return;
-	struct candidate *c = &d->candidates[d->n_candidates++];
+	struct candidate *c = &net->candidates[net->n_candidates++];
 	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
 	memcpy(c->key, key, 32);
 	c->failed_until_ms = 0;
 }
 
-static bool key_linked_out(const struct daemon *d, const uint8_t key[32])
+static bool key_linked_out(const struct net *net, const uint8_t key[32])
 {
-	for (size_t i = 0; i < d->n_links; i++)
-		if (d->links[i].used && d->links[i].dir == DIR_OUT &&
-		    memcmp(d->links[i].key, key, 32) == 0)
+	for (size_t i = 0; i < net->n_links; i++)
+		if (net->links[i].used && net->links[i].dir == DIR_OUT &&
+		    memcmp(net->links[i].key, key, 32) == 0)
 			return true;
 	return false;
 }
 
 /* The neighbourhood a link to key carries: a household's own; for a relay,
  * the served neighbourhood that knows the key (its founder, at first). */
-static const uint8_t *nbhd_for(const struct daemon *d, const uint8_t key[32])
+static const uint8_t *nbhd_for(const struct net *net, const uint8_t key[32])
 {
-	if (d->node.have_nbhd)
-		return d->node.nbhd;
-	for (size_t i = 0; i < d->node.n_served; i++)
-		if (membership_knows(d->node.served[i].mem, key) == 1)
-			return d->node.served[i].nbhd;
+	if (net->node->have_nbhd)
+		return net->node->nbhd;
+	for (size_t i = 0; i < net->node->n_served; i++)
+		if (membership_knows(net->node->served[i].mem, key) == 1)
+			return net->node->served[i].nbhd;
 	return NULL;
 }
 
-static int dial(struct daemon *d, const struct candidate *c)
+static int dial(struct net *net, const struct candidate *c)
 {
 	uint8_t server_curve[32];
 	char mon_ep[64];
-	const uint8_t *nbhd = nbhd_for(d, c->key);
+	const uint8_t *nbhd = nbhd_for(net, c->key);
 	if (!nbhd)
 		return SAMEN_ENBHD;
-	struct link *l = net_link_alloc(d);
+	struct link *l = net_link_alloc(net);
 	if (!l)
 		return -ENOSPC;
 	if (crypto_sign_ed25519_pk_to_curve25519(server_curve, c->key) != 0)
 		return SAMEN_EINVAL;
 	memset(l, 0, sizeof(*l));
-	l->sock = zmq_socket(d->zctx, ZMQ_DEALER);
+	l->sock = zmq_socket(net->zctx, ZMQ_DEALER);
 	if (!l->sock)
 		return -errno;
-	snprintf(mon_ep, sizeof(mon_ep), "inproc://samen-mon-%u", ++d->mon_seq);
+	snprintf(mon_ep, sizeof(mon_ep), "inproc://samen-mon-%u", ++net->mon_seq);
 	if (link_socket_opts(l->sock) || setopt_int(l->sock, ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS) ||
 	    setopt_int(l->sock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) ||
 	    zmq_setsockopt(l->sock, ZMQ_CURVE_SERVERKEY, server_curve, 32) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, d->node.id->curve_pk, 32) ||
-	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, d->node.id->curve_sk, 32) ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_PUBLICKEY, net->node->id->curve_pk, 32) ||
+	    zmq_setsockopt(l->sock, ZMQ_CURVE_SECRETKEY, net->node->id->curve_sk, 32) ||
 	    zmq_socket_monitor(l->sock, mon_ep,
 			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
 				       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
 				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0)
 		goto fail;
-	l->mon = zmq_socket(d->zctx, ZMQ_PAIR);
+	l->mon = zmq_socket(net->zctx, ZMQ_PAIR);
 	if (!l->mon || setopt_int(l->mon, ZMQ_LINGER, 0) || zmq_connect(l->mon, mon_ep) != 0 ||
 	    zmq_connect(l->sock, c->endpoint) != 0)
 		goto fail;
@@ -340,7 +325,7 @@ fail:
 	return -EIO;
 }
 
-void net_handle_monitor(struct daemon *d, struct link *l)
+void net_handle_monitor(struct net *net, struct link *l)
 {
 	for (;;) {
 		uint8_t ev[6];
@@ -357,8 +342,8 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 			l->since_ms = now;
 			l->last_rx_ms = now;
 			log_msg(SLOG_INFO, "link up to %s", l->endpoint);
-			if (d->on_link_up)
-				d->on_link_up(d, l);
+			if (net->on_link_up)
+				net->on_link_up(net->link_ctx, l);
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
 			if (l->up)
 				log_msg(SLOG_INFO, "link down to %s", l->endpoint);
@@ -371,11 +356,11 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 			/* libzmq does not retry after a ZAP refusal: drop the link and
 			 * try again soon (our certificate may not have reached them) */
 			log_msg(SLOG_INFO, "%s refused our key (not admitted there yet?)", l->endpoint);
-			d->counters_links_refused_by_peers++;
-			for (size_t k = 0; k < d->n_candidates; k++)
-				if (memcmp(d->candidates[k].key, l->key, 32) == 0)
-					d->candidates[k].failed_until_ms = now + AUTH_RETRY_MS;
-			net_close_link(d, l);
+			net->counters.links_refused_by_peers++;
+			for (size_t k = 0; k < net->n_candidates; k++)
+				if (memcmp(net->candidates[k].key, l->key, 32) == 0)
+					net->candidates[k].failed_until_ms = now + AUTH_RETRY_MS;
+			net_close_link(net, l);
 			return;
 		}
 	}
@@ -383,39 +368,39 @@ void net_handle_monitor(struct daemon *d, struct link *l)
 
 /* Revoked in this household's neighbourhood or, on a relay, in any it
  * serves: a relay holds no neighbourhood of its own. */
-static bool is_revoked(const struct daemon *d, const uint8_t key[32])
+static bool is_revoked(const struct net *net, const uint8_t key[32])
 {
-	if (d->node.mem && membership_is_revoked(d->node.mem, key) == 1)
+	if (net->node->mem && membership_is_revoked(net->node->mem, key) == 1)
 		return true;
-	for (size_t i = 0; i < d->node.n_served; i++)
-		if (d->node.served[i].mem && membership_is_revoked(d->node.served[i].mem, key) == 1)
+	for (size_t i = 0; i < net->node->n_served; i++)
+		if (net->node->served[i].mem && membership_is_revoked(net->node->served[i].mem, key) == 1)
 			return true;
 	return false;
 }
 
-static void candidate_rest(struct daemon *d, const uint8_t key[32], uint64_t until)
+static void candidate_rest(struct net *net, const uint8_t key[32], uint64_t until)
 {
-	for (size_t k = 0; k < d->n_candidates; k++)
-		if (memcmp(d->candidates[k].key, key, 32) == 0)
-			d->candidates[k].failed_until_ms = until;
+	for (size_t k = 0; k < net->n_candidates; k++)
+		if (memcmp(net->candidates[k].key, key, 32) == 0)
+			net->candidates[k].failed_until_ms = until;
 }
 
-static uint64_t rotate_after(const struct daemon *d)
+static uint64_t rotate_after(const struct net *net)
 {
-	uint64_t lo = (uint64_t)d->cfg->rotate_min_seconds * 1000;
-	uint64_t hi = (uint64_t)d->cfg->rotate_max_seconds * 1000;
-	uint64_t ms = (uint64_t)ROTATE_PER_PEER_MS * d->n_candidates;
+	uint64_t lo = (uint64_t)net->cfg->rotate_min_seconds * 1000;
+	uint64_t hi = (uint64_t)net->cfg->rotate_max_seconds * 1000;
+	uint64_t ms = (uint64_t)ROTATE_PER_PEER_MS * net->n_candidates;
 	ms = ms < lo ? lo : ms > hi ? hi : ms;
 	return ms / 2 + randombytes_uniform((uint32_t)ms);
 }
 
 /* Whether some candidate could be dialled now that is not linked already. */
-static bool spare_candidate(const struct daemon *d, uint64_t now)
+static bool spare_candidate(const struct net *net, uint64_t now)
 {
-	for (size_t k = 0; k < d->n_candidates; k++) {
-		const struct candidate *c = &d->candidates[k];
-		if (c->failed_until_ms <= now && !key_linked_out(d, c->key) &&
-		    !net_penalized(d, c->key, now))
+	for (size_t k = 0; k < net->n_candidates; k++) {
+		const struct candidate *c = &net->candidates[k];
+		if (c->failed_until_ms <= now && !key_linked_out(net, c->key) &&
+		    !net_penalized(net, c->key, now))
 			return true;
 	}
 	return false;
@@ -425,25 +410,25 @@ static bool spare_candidate(const struct daemon *d, uint64_t now)
  * candidate; the closed one rests for a while. A lazy link (push tree: one
  * that only announces ids) if there is one, so the tree that delivers stays
  * whole. */
-static bool rotate_one(struct daemon *d, uint64_t now)
+static bool rotate_one(struct net *net, uint64_t now)
 {
 	size_t up = 0, lazy = 0;
-	for (size_t i = 0; i < d->n_links; i++) {
-		const struct link *l = &d->links[i];
+	for (size_t i = 0; i < net->n_links; i++) {
+		const struct link *l = &net->links[i];
 		if (l->used && l->dir == DIR_OUT && l->up)
 			up++, lazy += l->lazy;
 	}
-	if (!up || !spare_candidate(d, now))
+	if (!up || !spare_candidate(net, now))
 		return false;
 	bool want_lazy = lazy > 0;
 	uint32_t pick = randombytes_uniform((uint32_t)(want_lazy ? lazy : up));
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	for (size_t i = 0; i < net->n_links; i++) {
+		struct link *l = &net->links[i];
 		if (!l->used || l->dir != DIR_OUT || !l->up || (want_lazy && !l->lazy) || pick--)
 			continue;
 		log_msg(SLOG_DEBUG, "rotating the link to %s", l->endpoint);
-		candidate_rest(d, l->key, now + (uint64_t)d->cfg->rotate_min_seconds * 1000);
-		net_close_link(d, l);
+		candidate_rest(net, l->key, now + (uint64_t)net->cfg->rotate_min_seconds * 1000);
+		net_close_link(net, l);
 		return true;
 	}
 	return false;
@@ -453,29 +438,29 @@ static bool rotate_one(struct daemon *d, uint64_t now)
  * anything else is forwarded over them. libzmq cannot close one inbound
  * connection, so a revoked key's inbound link takes the whole mesh socket
  * with it; ZAP then refuses that key when it redials. */
-static void close_revoked(struct daemon *d)
+static void close_revoked(struct net *net)
 {
 	bool had_revoked_in = false;
-	d->relink = false;
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
-		if (!l->used || !is_revoked(d, l->key))
+	net->relink = false;
+	for (size_t i = 0; i < net->n_links; i++) {
+		struct link *l = &net->links[i];
+		if (!l->used || !is_revoked(net, l->key))
 			continue;
 		log_msg(SLOG_INFO, "closing the link of a revoked key (%s)",
 			l->dir == DIR_OUT ? l->endpoint : "inbound");
 		if (l->dir == DIR_IN)
 			had_revoked_in = true;
-		net_close_link(d, l);
+		net_close_link(net, l);
 	}
 	if (had_revoked_in)
-		net_rebind_mesh(d);
+		net_rebind_mesh(net);
 }
 
-uint64_t net_mesh_due(const struct daemon *d)
+uint64_t net_mesh_due(const struct net *net)
 {
-	if (d->rebind || d->relink)
+	if (net->rebind || net->relink)
 		return 1;
-	return !d->mesh && d->mesh_lost ? d->mesh_retry_ms : 0;
+	return !net->mesh && net->mesh_lost ? net->mesh_retry_ms : 0;
 }
 
 /* Every inbound link stays down from the rebind until the mesh socket is
@@ -484,80 +469,80 @@ uint64_t net_mesh_due(const struct daemon *d)
  * right after a cut-off and every MESH_RETRY_MS while libzmq still holds the
  * port, not at the next maintenance tick (up to MAINT_MS later, and again
  * for each failed bind — a second or more in all). */
-void net_mesh_tick(struct daemon *d, uint64_t now)
+void net_mesh_tick(struct net *net, uint64_t now)
 {
-	if (!d->mesh && d->mesh_lost && now >= d->mesh_retry_ms)
-		mesh_retry(d);
-	if (d->relink)
-		close_revoked(d);
-	if (d->rebind) {
-		d->rebind = false;
+	if (!net->mesh && net->mesh_lost && now >= net->mesh_retry_ms)
+		mesh_retry(net);
+	if (net->relink)
+		close_revoked(net);
+	if (net->rebind) {
+		net->rebind = false;
 		log_msg(SLOG_INFO, "dropping inbound connections to shut out a cut-off key; "
 				   "neighbours redial at once");
-		net_rebind_mesh(d);
+		net_rebind_mesh(net);
 	}
 }
 
-void net_maintain(struct daemon *d, uint64_t now)
+void net_maintain(struct net *net, uint64_t now)
 {
 	size_t out = 0, healthy = 0;
-	uint64_t stale_in = 3ull * d->cfg->anti_entropy_seconds * 1000 + 10000;
+	uint64_t stale_in = 3ull * net->cfg->anti_entropy_seconds * 1000 + 10000;
 
-	net_mesh_tick(d, now);
-	net_silent_admissions(d, now);
+	net_mesh_tick(net, now);
+	net_silent_admissions(net, now);
 
-	for (size_t i = 0; i < d->n_links; i++) {
-		struct link *l = &d->links[i];
+	for (size_t i = 0; i < net->n_links; i++) {
+		struct link *l = &net->links[i];
 		if (!l->used)
 			continue;
 		if (l->dir == DIR_IN) {
 			if (now - l->last_rx_ms > stale_in)
-				net_close_link(d, l);
+				net_close_link(net, l);
 			continue;
 		}
 		/* an outbound link that never came up, or stayed down: try another */
 		uint64_t ref = l->up ? 0 : (l->since_ms ? l->since_ms : l->created_ms);
 		if (!l->up && now - ref > CONNECT_TIMEOUT_MS) {
-			candidate_rest(d, l->key, now + RETRY_AFTER_MS);
-			net_close_link(d, l);
+			candidate_rest(net, l->key, now + RETRY_AFTER_MS);
+			net_close_link(net, l);
 			continue;
 		}
 		out++;
 		healthy += l->up || !l->since_ms || now - ref <= CONNECT_GRACE_MS;
 	}
-	if (!d->node.have_nbhd && !d->node.n_served)
+	if (!net->node->have_nbhd && !net->node->n_served)
 		return;
-	if (!d->next_rotate_ms)
-		d->next_rotate_ms = now + rotate_after(d);
-	if (now >= d->next_rotate_ms) {
-		d->next_rotate_ms = now + rotate_after(d);
-		if (healthy >= d->cfg->active_links && rotate_one(d, now))
+	if (!net->next_rotate_ms)
+		net->next_rotate_ms = now + rotate_after(net);
+	if (now >= net->next_rotate_ms) {
+		net->next_rotate_ms = now + rotate_after(net);
+		if (healthy >= net->cfg->active_links && rotate_one(net, now))
 			out--, healthy--;
 	}
 	/* fill the active set with random candidates */
 	unsigned tries = 0;
-	while (healthy < d->cfg->active_links && out < 2 * (size_t)d->cfg->active_links &&
-	       tries++ < 4 * CANDIDATES_MAX && d->n_candidates) {
-		struct candidate *c = &d->candidates[randombytes_uniform((uint32_t)d->n_candidates)];
-		if (c->failed_until_ms > now || key_linked_out(d, c->key) ||
-		    net_penalized(d, c->key, now) || is_revoked(d, c->key))
+	while (healthy < net->cfg->active_links && out < 2 * (size_t)net->cfg->active_links &&
+	       tries++ < 4 * CANDIDATES_MAX && net->n_candidates) {
+		struct candidate *c = &net->candidates[randombytes_uniform((uint32_t)net->n_candidates)];
+		if (c->failed_until_ms > now || key_linked_out(net, c->key) ||
+		    net_penalized(net, c->key, now) || is_revoked(net, c->key))
 			continue;
-		if (dial(d, c) == 0)
+		if (dial(net, c) == 0)
 			out++, healthy++;
 		else
 			c->failed_until_ms = now + RETRY_AFTER_MS;
-		if (tries > d->n_candidates * 4)
+		if (tries > net->n_candidates * 4)
 			break;
 	}
 }
 
-void net_record_stored(struct daemon *d, const struct record *r)
+void net_record_stored(struct net *net, const struct record *r)
 {
 	if (r->kind == REC_CERT || r->kind == REC_REVOCATION) {
-		d->zap_stale = true; /* who may link has changed */
+		net->zap_stale = true; /* who may link has changed */
 		if (r->kind == REC_REVOCATION)
-			d->relink = true; /* and a revoked key's links close */
+			net->relink = true; /* and a revoked key's links close */
 	}
-	if (r->kind == REC_PEER && d->cfg->learn_peers && memcmp(r->author, d->node.id->pk, 32) != 0)
-		net_add_candidate(d, r->u.peer.endpoint, r->author);
+	if (r->kind == REC_PEER && net->cfg->learn_peers && memcmp(r->author, net->node->id->pk, 32) != 0)
+		net_add_candidate(net, r->u.peer.endpoint, r->author);
 }
