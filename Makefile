@@ -109,7 +109,7 @@ $(LIBSAMEND): $(DAEMON_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/samen-keys: $(BUILD)/keys/samen-keys.o $(BUILD)/client/fail.o $(LIBSAMEN)
+$(BUILD)/samen-keys: $(BUILD)/keys/samen-keys.o $(LIBSAMEN)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -4,14 +4,13 @@
  */
 #include "fail.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 int samen_fail(int code, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", program_invocation_short_name);
+	fputs("samen: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

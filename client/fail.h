@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * fail.h — how a program (samen, every command of it, subscribe and
- * announce included, and samen-keys) says that it cannot go on:
- * "PROGRAM: MESSAGE" on standard error, one line, and the exit code to
- * return (proto/exitcode.h). PROGRAM is the name it was run by.
+ * fail.h — how `samen` (every command, subscribe and announce included)
+ * says that it cannot go on: "samen: MESSAGE" on standard error, one line,
+ * and the exit code to return (proto/exitcode.h).
  */
 #ifndef SAMEN_CLIENT_FAIL_H
 #define SAMEN_CLIENT_FAIL_H

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,6 @@
 #include "membership.h"
 #include "recfile.h"
 #include "seqfile.h"
-#include "../client/fail.h"
 #include "../proto/exitcode.h"
 #include "../proto/record.h"
 
@@ -43,6 +43,17 @@
 
 static const char *prog = "samen-keys";
 
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
 
 /* Exit code for a library error: bad input versus the system failing. */
 static int code_for(int err)
@@ -130,19 +141,19 @@ static int load_identity(const char *path, struct identity **id)
 
 	if (enc < 0) {
 		if (enc == -ENOENT)
-			return samen_fail(EXIT_INVALID, "%s: no key file (create one with 'samen-keys init')",
+			return fail(EXIT_INVALID, "%s: no key file (create one with 'samen-keys init')",
 				    path);
-		return samen_fail(code_for(enc), "%s: %s", path, samen_strerror(enc));
+		return fail(code_for(enc), "%s: %s", path, samen_strerror(enc));
 	}
 	if (enc) {
 		ret = read_passphrase("Passphrase: ", pass, sizeof(pass));
 		if (ret < 0)
-			return samen_fail(EXIT_INVALID, "cannot read the passphrase: %s", samen_strerror(ret));
+			return fail(EXIT_INVALID, "cannot read the passphrase: %s", samen_strerror(ret));
 	}
 	ret = keyfile_read_secret(path, enc ? pass : NULL, id);
 	sodium_memzero(pass, sizeof(pass));
 	if (ret < 0)
-		return samen_fail(code_for(ret), "%s: %s", path, samen_strerror(ret));
+		return fail(code_for(ret), "%s: %s", path, samen_strerror(ret));
 	return 0;
 }
 
@@ -175,7 +186,7 @@ static int parse_u64(const char *name, const char *s, uint64_t min, uint64_t max
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (!*s || *s == '-' || *end || errno || v < min || v > max)
-		return samen_fail(EXIT_USAGE, "%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+		return fail(EXIT_USAGE, "%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
 			    name, s, min, max);
 	*out = v;
 	return 0;
@@ -190,7 +201,7 @@ static int parse_when(const char *s, uint64_t *out)
 	if (end && !*end) {
 		time_t t = timegm(&tm);
 		if (t < 0)
-			return samen_fail(EXIT_USAGE, "--at: '%s' is before 1970", s);
+			return fail(EXIT_USAGE, "--at: '%s' is before 1970", s);
 		*out = (uint64_t)t;
 		return 0;
 	}
@@ -218,17 +229,17 @@ static int sign_and_write(struct record *r, const char *key_path, const struct i
 	r->created = (uint64_t)time(NULL);
 	ret = seqfile_next(key_path, 0, &r->seq);
 	if (ret < 0)
-		return samen_fail(code_for(ret), "%s.seq: %s", key_path, samen_strerror(ret));
+		return fail(code_for(ret), "%s.seq: %s", key_path, samen_strerror(ret));
 	ret = record_sign(r, id->sk, &buf, &len);
 	if (ret < 0)
-		return samen_fail(EXIT_INVALID, "cannot sign: %s", samen_strerror(ret));
+		return fail(EXIT_INVALID, "cannot sign: %s", samen_strerror(ret));
 	FILE *f = stdout;
 	if (out_path) {
 		/* O_EXCL: never overwrite an earlier certificate by accident */
 		f = fopen(out_path, "wxe");
 		if (!f) {
 			free(buf);
-			return samen_fail(errno == EEXIST ? EXIT_INVALID : EXIT_INTERNAL, "%s: %s", out_path,
+			return fail(errno == EEXIST ? EXIT_INVALID : EXIT_INTERNAL, "%s: %s", out_path,
 				    strerror(errno));
 		}
 	}
@@ -237,7 +248,7 @@ static int sign_and_write(struct record *r, const char *key_path, const struct i
 		ret = -errno;
 	free(buf);
 	if (ret < 0)
-		return samen_fail(EXIT_INTERNAL, "%s: %s", out_path ? out_path : "stdout",
+		return fail(EXIT_INTERNAL, "%s: %s", out_path ? out_path : "stdout",
 			    samen_strerror(ret));
 	return 0;
 }
@@ -263,14 +274,14 @@ static int cmd_init(struct opts *o)
 		if (read_passphrase("New passphrase: ", pass, sizeof(pass)) < 0 ||
 		    (!getenv("SAMEN_PASSPHRASE_FILE") &&
 		     read_passphrase("Again: ", again, sizeof(again)) < 0))
-			return samen_fail(EXIT_INVALID, "cannot read the passphrase");
+			return fail(EXIT_INVALID, "cannot read the passphrase");
 		if (!getenv("SAMEN_PASSPHRASE_FILE") && strcmp(pass, again) != 0) {
 			sodium_memzero(pass, sizeof(pass));
 			sodium_memzero(again, sizeof(again));
-			return samen_fail(EXIT_INVALID, "the passphrases differ; nothing was written");
+			return fail(EXIT_INVALID, "the passphrases differ; nothing was written");
 		}
 		if (!pass[0])
-			return samen_fail(EXIT_INVALID, "empty passphrase; leave out --encrypt for none");
+			return fail(EXIT_INVALID, "empty passphrase; leave out --encrypt for none");
 	}
 	ret = make_parent(o->key);
 	if (ret == 0)
@@ -281,11 +292,11 @@ static int cmd_init(struct opts *o)
 	sodium_memzero(again, sizeof(again));
 	if (ret == -EEXIST) {
 		identity_free(&id);
-		return samen_fail(EXIT_INVALID, "%s exists already; samen-keys never overwrites a key", o->key);
+		return fail(EXIT_INVALID, "%s exists already; samen-keys never overwrites a key", o->key);
 	}
 	if (ret < 0) {
 		identity_free(&id);
-		return samen_fail(code_for(ret), "%s: %s", o->key, samen_strerror(ret));
+		return fail(code_for(ret), "%s: %s", o->key, samen_strerror(ret));
 	}
 	snprintf(pub, sizeof(pub), "%s.pub", o->key);
 	ret = keyfile_write_public(pub, id->pk);
@@ -302,7 +313,7 @@ static int cmd_show(struct opts *o)
 	uint8_t pk[32];
 	if (o->argc > 0) {
 		if (parse_key_arg(o->argv[0], pk) < 0)
-			return samen_fail(EXIT_INVALID, "'%s' is neither a public key nor a file holding one",
+			return fail(EXIT_INVALID, "'%s' is neither a public key nor a file holding one",
 				    o->argv[0]);
 	} else {
 		struct identity *id = NULL;
@@ -338,9 +349,9 @@ static int cmd_found(struct opts *o)
 	struct identity *id = NULL;
 	char text[KEYTEXT_LEN], fp[FINGERPRINT_LEN];
 	if (!o->name)
-		return samen_fail(EXIT_USAGE, "found: --name is required (e.g. --name \"Buurt Lindelaan\")");
+		return fail(EXIT_USAGE, "found: --name is required (e.g. --name \"Buurt Lindelaan\")");
 	if (strlen(o->name) > LABEL_MAX || !*o->name)
-		return samen_fail(EXIT_USAGE, "--name: 1 to %d bytes", LABEL_MAX);
+		return fail(EXIT_USAGE, "--name: 1 to %d bytes", LABEL_MAX);
 	int r = load_identity(o->key, &id);
 	if (r)
 		return r;
@@ -349,7 +360,7 @@ static int cmd_found(struct opts *o)
 	identity_free(&id);
 	FILE *f = stdout;
 	if (o->out && !(f = fopen(o->out, "wxe")))
-		return samen_fail(EXIT_INVALID, "%s: %s", o->out, strerror(errno));
+		return fail(EXIT_INVALID, "%s: %s", o->out, strerror(errno));
 	fprintf(f, "# samen neighbourhood, founded with key %s\nid = %s\nname = %s\n", fp, text,
 		o->name);
 	if (o->out) {
@@ -363,12 +374,12 @@ static int cmd_found(struct opts *o)
 static int need_nbhd_subject(struct opts *o, uint8_t nbhd[32], uint8_t subject[32])
 {
 	if (!o->nbhd || !o->subject)
-		return samen_fail(EXIT_USAGE, "--nbhd and --subject are required");
+		return fail(EXIT_USAGE, "--nbhd and --subject are required");
 	if (parse_key_arg(o->nbhd, nbhd) < 0)
-		return samen_fail(EXIT_INVALID, "--nbhd: '%s' is neither a neighbourhood id nor a file holding one",
+		return fail(EXIT_INVALID, "--nbhd: '%s' is neither a neighbourhood id nor a file holding one",
 			    o->nbhd);
 	if (parse_key_arg(o->subject, subject) < 0)
-		return samen_fail(EXIT_INVALID, "--subject: '%s' is neither a public key nor a .pub file",
+		return fail(EXIT_INVALID, "--subject: '%s' is neither a public key nor a .pub file",
 			    o->subject);
 	return 0;
 }
@@ -383,15 +394,15 @@ static int cmd_certify(struct opts *o)
 	if (ret)
 		return ret;
 	if (!o->role)
-		return samen_fail(EXIT_USAGE, "--role is required: member, coordinator, relay or authority");
+		return fail(EXIT_USAGE, "--role is required: member, coordinator, relay or authority");
 	ret = record_role_parse(o->role);
 	if (ret < 0)
-		return samen_fail(EXIT_USAGE, "--role: '%s' is not member, coordinator, relay or authority",
+		return fail(EXIT_USAGE, "--role: '%s' is not member, coordinator, relay or authority",
 			    o->role);
 	r.u.cert.role = (uint8_t)ret;
 	const char *label = o->label ? o->label : "";
 	if (strlen(label) > LABEL_MAX)
-		return samen_fail(EXIT_USAGE, "--label: at most %d bytes (a street or a pseudonym)", LABEL_MAX);
+		return fail(EXIT_USAGE, "--label: at most %d bytes (a street or a pseudonym)", LABEL_MAX);
 	strcpy(r.u.cert.label, label);
 	uint64_t now = (uint64_t)time(NULL);
 	r.u.cert.not_before = now - 300; /* tolerate a neighbour's slow clock */
@@ -418,7 +429,7 @@ static int cmd_revoke(struct opts *o)
 		return ret;
 	const char *reason = o->reason ? o->reason : "";
 	if (strlen(reason) > REASON_MAX)
-		return samen_fail(EXIT_USAGE, "--reason: at most %d bytes", REASON_MAX);
+		return fail(EXIT_USAGE, "--reason: at most %d bytes", REASON_MAX);
 	strcpy(r.u.rev.reason, reason);
 	r.u.rev.scope = o->cascade ? REVOKE_CASCADE : REVOKE_KEY;
 	/* without --upto the 0.1.0 form: nothing the key signed keeps any
@@ -489,7 +500,7 @@ static int cmd_verify(struct opts *o)
 
 	memset(&v, 0, sizeof(v));
 	if (o->argc < 1)
-		return samen_fail(EXIT_USAGE, "verify: name a certificate file (and files with the issuer's "
+		return fail(EXIT_USAGE, "verify: name a certificate file (and files with the issuer's "
 					"certificate and any revocations)");
 	if (o->at && parse_when(o->at, &at))
 		return EXIT_USAGE;
@@ -499,12 +510,12 @@ static int cmd_verify(struct opts *o)
 		v.first_file = i == 0;
 		int ret = recfile_read(o->argv[i], verify_collect, &v, &line);
 		if (ret < 0) {
-			code = samen_fail(code_for(ret), "%s:%u: %s", o->argv[i], line, samen_strerror(ret));
+			code = fail(code_for(ret), "%s:%u: %s", o->argv[i], line, samen_strerror(ret));
 			goto out;
 		}
 	}
 	if (v.n_certs == 0) {
-		code = samen_fail(EXIT_INVALID, "%s holds no valid certificate record", o->argv[0]);
+		code = fail(EXIT_INVALID, "%s holds no valid certificate record", o->argv[0]);
 		goto out;
 	}
 	for (size_t i = 0; i < v.n_certs; i++) {
@@ -570,11 +581,11 @@ int main(int argc, char **argv)
 	int c, ret;
 
 	if (sodium_init() < 0)
-		return samen_fail(EXIT_INTERNAL, "libsodium failed to initialise");
+		return fail(EXIT_INTERNAL, "libsodium failed to initialise");
 	if (argc < 2)
 		return usage(stderr, EXIT_USAGE);
 	if (keyarg_protect(argc, argv) < 0)
-		return samen_fail(EXIT_INTERNAL, "out of memory");
+		return fail(EXIT_INTERNAL, "out of memory");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return usage(stdout, 0);
 	if (!strcmp(argv[1], "--version")) {
@@ -585,13 +596,13 @@ int main(int argc, char **argv)
 	o.days = 365;
 	ret = paths_default_key(o.key, sizeof(o.key));
 	if (ret < 0)
-		return samen_fail(EXIT_USAGE, "no key path: set -k, $SAMEN_KEY or $HOME");
+		return fail(EXIT_USAGE, "no key path: set -k, $SAMEN_KEY or $HOME");
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "k:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			if (snprintf(o.key, sizeof(o.key), "%s", optarg) >= (int)sizeof(o.key))
-				return samen_fail(EXIT_USAGE, "-k: path too long");
+				return fail(EXIT_USAGE, "-k: path too long");
 			break;
 		case 'n': o.name = optarg; break;
 		case 'N': o.nbhd = optarg; break;
