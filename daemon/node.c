@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
-#include "node_int.h"
+#include "node.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,6 @@
 
 #include "../keys/keyfile.h"
 #include "../keys/seqfile.h"
-#include "purge.h"
 #include "rate.h"
 
 #define META_NBHD "nbhd"
@@ -45,113 +44,9 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* ---- rebuilding state from the store ---- */
-
-struct rebuild_ctx {
-	node_t *n;
-	membership_t *mem;
-};
-
-static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, size_t len)
-{
-	struct rebuild_ctx *c = ctx;
-	node_t *n = c->n;
-	struct record r;
-	(void)id;
-	if (record_open(data, len, &r) != 0) {
-		/* a record an earlier version took whose text is refused now (C1
-		 * controls, PROTOCOL.md section 1), or a disk that lies: it stays
-		 * on disk, unused, and is counted */
-		n->unreadable++;
-		return 0;
-	}
-	switch (r.kind) {
-	case REC_CERT:
-	case REC_REVOCATION: {
-		int ret = membership_add(c->mem, &r);
-		return ret == -ENOMEM ? ret : 0;
-	}
-	case REC_EPOCH:
-		return node_epoch_add(n, &r);
-	case REC_RETRACTION:
-		return node_retraction_add(n, r.u.retraction.target);
-	default:
-		return 0;
-	}
-}
-
-static int rebuild_nbhd(node_t *n, const uint8_t nbhd[32], membership_t **mem)
-{
-	static const uint8_t kinds[] = {REC_CERT, REC_REVOCATION, REC_EPOCH, REC_RETRACTION};
-	membership_free(mem);
-	*mem = membership_new(nbhd);
-	if (!*mem)
-		return -ENOMEM;
-	struct rebuild_ctx c = {n, *mem};
-	for (size_t i = 0; i < sizeof(kinds); i++) {
-		int ret = store_each_by_kind(n->store, nbhd, kinds[i], rebuild_one, &c);
-		if (ret < 0)
-			return ret;
-	}
-	/* what an earlier version took in from strangers goes now; failing
-	 * to delete it costs space, not correctness */
-	int purged = purge_strangers(n->store, *mem, nbhd);
-	if (purged > 0)
-		n->purged_total += (uint64_t)purged;
-	return 0;
-}
-
-int node_rebuild(node_t *n)
-{
-	for (size_t i = 0; i < n->n_epochs; i++)
-		node_epoch_clear(&n->epochs[i]);
-	n->n_epochs = 0;
-	n->n_retracted = 0;
-	n->unreadable = 0;
-	if (n->have_nbhd) {
-		int ret = rebuild_nbhd(n, n->nbhd, &n->mem);
-		if (ret < 0)
-			return ret;
-	}
-	for (size_t i = 0; i < n->n_served; i++) {
-		int ret = rebuild_nbhd(n, n->served[i].nbhd, &n->served[i].mem);
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
 int node_reload(node_t *n)
 {
 	return node_rebuild(n);
-}
-
-membership_t *node_mem_for(const node_t *n, const uint8_t nbhd[32])
-{
-	if (n->have_nbhd && memcmp(n->nbhd, nbhd, 32) == 0)
-		return n->mem;
-	for (size_t i = 0; i < n->n_served; i++)
-		if (memcmp(n->served[i].nbhd, nbhd, 32) == 0)
-			return n->served[i].mem;
-	return NULL;
-}
-
-int node_serve(node_t *n, const uint8_t nbhd[32])
-{
-	if (node_mem_for(n, nbhd))
-		return 0;
-	if (n->n_served == SERVED_MAX)
-		return SAMEN_ETOOBIG;
-	struct served *s = &n->served[n->n_served];
-	memcpy(s->nbhd, nbhd, 32);
-	s->mem = NULL;
-	int ret = rebuild_nbhd(n, nbhd, &s->mem);
-	if (ret < 0) {
-		membership_free(&s->mem);
-		return ret;
-	}
-	n->n_served++;
-	return 0;
 }
 
 int node_open(node_t *n, const char *state_dir, const char *key_path, const char *passphrase,
@@ -304,6 +199,89 @@ unsigned node_my_role(const node_t *n)
 		if (membership_check(n->mem, n->id->pk, order[i], now, NULL) == 0)
 			return order[i];
 	return 0;
+}
+
+/* ---- rekeying ---- */
+
+static size_t current_members(const node_t *n, uint8_t (**out)[32])
+{
+	uint64_t now = n->now_ms() / 1000;
+	size_t count = membership_list(n->mem, ROLE_MEMBER, now, NULL, 0);
+	*out = calloc(count ? count : 1, 32);
+	if (!*out)
+		return 0;
+	return membership_list(n->mem, ROLE_MEMBER, now, *out, count);
+}
+
+static bool in_set(uint8_t (*set)[32], size_t n, const uint8_t key[32])
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(set[i], key, 32) == 0)
+			return true;
+	return false;
+}
+
+bool node_rekey_needed(const node_t *n)
+{
+	uint8_t(*members)[32] = NULL;
+	if (!n->have_nbhd || !n->mem)
+		return false;
+	size_t count = current_members(n, &members);
+	const struct epoch *e = node_current_epoch(n);
+	bool need = !e || e->n_members != count;
+	for (size_t i = 0; !need && i < count; i++)
+		need = !in_set(e->members, e->n_members, members[i]);
+	free(members);
+	return need && count > 0;
+}
+
+int node_rekey(node_t *n)
+{
+	uint8_t(*members)[32] = NULL, *entries = NULL, *key = NULL;
+	struct record r;
+	uint64_t number = 0;
+	int ret;
+
+	unsigned role = node_my_role(n);
+	if (role != ROLE_COORDINATOR)
+		return SAMEN_EROLE;
+	size_t count = current_members(n, &members);
+	if (count == 0 || count > EPOCH_MEMBERS_MAX) {
+		ret = count ? SAMEN_ETOOBIG : -ENOMEM;
+		goto out;
+	}
+	/* one above the epochs that count: one a revocation bounded out (say
+	 * a number at the very top, from a store written before these rules)
+	 * must not stop rekeying */
+	for (size_t i = 0; i < n->n_epochs; i++)
+		if (node_epoch_counts(n, &n->epochs[i]) && n->epochs[i].number > number)
+			number = n->epochs[i].number;
+	/* the largest number is refused everywhere (validate_epoch_number) */
+	if (number >= UINT64_MAX - 1) {
+		ret = SAMEN_ETOOBIG;
+		goto out;
+	}
+	entries = malloc(count * KEY_ENTRY_LEN);
+	key = sodium_malloc(32);
+	if (!entries || !key) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	randombytes_buf(key, 32);
+	ret = node_prepare(n, &r, REC_EPOCH);
+	if (ret == 0) {
+		ret = epoch_seal(&r, number + 1, key, (const uint8_t(*)[32])members, count, entries);
+		if (ret == 0)
+			ret = node_publish(n, &r, NULL);
+		else
+			node_abandon(n, &r);
+	}
+out:
+	if (key)
+		sodium_free(key);
+	free(entries);
+	free(members);
+	return ret;
 }
 
 int node_decrypt(const node_t *n, const struct record *r, struct signal_plain *p)

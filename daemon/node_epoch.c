@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * node_epoch.c — the epoch keys signals are sealed under, the retractions
- * held, and a coordinator's rekeying when the member set has changed.
+ * node_epoch.c — the epoch keys signals are sealed under and the
+ * retractions held.
  */
-#include "node_int.h"
+#include "node_epoch.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "validate.h"
+#include "../proto/signal.h"
 
 /* ---- epochs and retractions ---- */
 
@@ -70,9 +71,7 @@ int node_epoch_add(node_t *n, const struct record *r)
 	return 0;
 }
 
-/* Whether e is one of this node's neighbourhood's epochs that still
- * counts (a later revocation may have bounded its issuer out). */
-static bool epoch_counts(const node_t *n, const struct epoch *e)
+bool node_epoch_counts(const node_t *n, const struct epoch *e)
 {
 	return n->have_nbhd && memcmp(e->nbhd, n->nbhd, 32) == 0 &&
 	       validate_epoch_counts(n->mem, e);
@@ -83,7 +82,7 @@ const struct epoch *node_current_epoch(const node_t *n)
 	const struct epoch *best = NULL;
 	for (size_t i = 0; i < n->n_epochs; i++) {
 		const struct epoch *e = &n->epochs[i];
-		if (!e->key || !epoch_counts(n, e))
+		if (!e->key || !node_epoch_counts(n, e))
 			continue;
 		/* on a tie (two coordinators at once) the smaller id: a signed
 		 * fact, unlike a claimed time, so all daemons agree */
@@ -112,85 +111,4 @@ int node_retraction_add(node_t *n, const uint8_t target[32])
 	n->retracted = grown;
 	memcpy(n->retracted[n->n_retracted++], target, 32);
 	return 0;
-}
-
-static size_t current_members(const node_t *n, uint8_t (**out)[32])
-{
-	uint64_t now = n->now_ms() / 1000;
-	size_t count = membership_list(n->mem, ROLE_MEMBER, now, NULL, 0);
-	*out = calloc(count ? count : 1, 32);
-	if (!*out)
-		return 0;
-	return membership_list(n->mem, ROLE_MEMBER, now, *out, count);
-}
-
-static bool in_set(uint8_t (*set)[32], size_t n, const uint8_t key[32])
-{
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(set[i], key, 32) == 0)
-			return true;
-	return false;
-}
-
-bool node_rekey_needed(const node_t *n)
-{
-	uint8_t(*members)[32] = NULL;
-	if (!n->have_nbhd || !n->mem)
-		return false;
-	size_t count = current_members(n, &members);
-	const struct epoch *e = node_current_epoch(n);
-	bool need = !e || e->n_members != count;
-	for (size_t i = 0; !need && i < count; i++)
-		need = !in_set(e->members, e->n_members, members[i]);
-	free(members);
-	return need && count > 0;
-}
-
-int node_rekey(node_t *n)
-{
-	uint8_t(*members)[32] = NULL, *entries = NULL, *key = NULL;
-	struct record r;
-	uint64_t number = 0;
-	int ret;
-
-	unsigned role = node_my_role(n);
-	if (role != ROLE_COORDINATOR)
-		return SAMEN_EROLE;
-	size_t count = current_members(n, &members);
-	if (count == 0 || count > EPOCH_MEMBERS_MAX) {
-		ret = count ? SAMEN_ETOOBIG : -ENOMEM;
-		goto out;
-	}
-	/* one above the epochs that count: one a revocation bounded out (say
-	 * a number at the very top, from a store written before these rules)
-	 * must not stop rekeying */
-	for (size_t i = 0; i < n->n_epochs; i++)
-		if (epoch_counts(n, &n->epochs[i]) && n->epochs[i].number > number)
-			number = n->epochs[i].number;
-	/* the largest number is refused everywhere (validate_epoch_number) */
-	if (number >= UINT64_MAX - 1) {
-		ret = SAMEN_ETOOBIG;
-		goto out;
-	}
-	entries = malloc(count * KEY_ENTRY_LEN);
-	key = sodium_malloc(32);
-	if (!entries || !key) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	randombytes_buf(key, 32);
-	ret = node_prepare(n, &r, REC_EPOCH);
-	if (ret == 0) {
-		ret = epoch_seal(&r, number + 1, key, (const uint8_t(*)[32])members, count, entries);
-		if (ret == 0)
-			ret = node_publish(n, &r, NULL);
-		else
-			node_abandon(n, &r);
-	}
-out:
-	if (key)
-		sodium_free(key);
-	free(entries);
-	free(members);
-	return ret;
 }

@@ -5,7 +5,7 @@
  * (validate.c) and the rates (rate.c) in an order that does not depend on
  * how the batch arrived, and committed in one store transaction.
  */
-#include "node_int.h"
+#include "node_ingest.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +13,8 @@
 
 #include <sodium.h>
 
+#include "node_epoch.h"
+#include "node_rebuild.h"
 #include "rate.h"
 #include "validate.h"
 
