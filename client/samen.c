@@ -29,7 +29,7 @@
 #include "subscribe.h"
 #include "args.h"
 #include "commands.h"
-#include "ctl_client.h"
+#include "../proto/ctl_client.h"
 #include "render.h"
 #include "request.h"
 #include "fail.h"

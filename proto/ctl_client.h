@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * ctl_client.h — the client end of samend's control socket: a ZeroMQ DEALER
- * connected to ipc://STATE_DIR/control (PROTOCOL.md section 8), one frame
- * per request and per reply.
+ * ctl_client.h — the client end of samend's control socket, for samen and
+ * samen-web alike: a ZeroMQ DEALER connected to ipc://STATE_DIR/control
+ * (PROTOCOL.md section 8), one frame per request and per reply.
  *
  * Every failure to reach the daemon is a distinct -errno, so the program can
  * tell a person exactly what is wrong:
@@ -20,14 +20,14 @@
  *   -EPROTO        a reply of more than one frame
  *   -EINTR         interrupted by a signal
  */
-#ifndef SAMEN_CLIENT_CTL_CLIENT_H
-#define SAMEN_CLIENT_CTL_CLIENT_H
+#ifndef SAMEN_CTL_CLIENT_H
+#define SAMEN_CTL_CLIENT_H
 
 #include <stddef.h>
 
 #include <zmq.h>
 
-#include "../proto/err.h"
+#include "err.h"
 
 #define CTL_MSG_MAX (4 * 1024 * 1024) /* ZMQ_MAXMSGSIZE: largest reply taken */
 #define CTL_IPC_PATH_MAX 107          /* sun_path less its NUL */
