@@ -508,10 +508,8 @@ void gossip_publish_peer(struct gossip *g)
 		return;
 	snprintf(r.u.peer.endpoint, sizeof(r.u.peer.endpoint), "%s", g->cfg->advertise);
 	r.u.peer.expires = r.created + 7 * 86400;
-	if (node_publish(g->node, &r, NULL) == 0) {
-		gossip_flush(g);
+	if (node_publish(g->node, &r, NULL) == 0)
 		log_msg(SLOG_DEBUG, "announced %s to the neighbourhood", g->cfg->advertise);
-	}
 }
 
 uint64_t gossip_peer_due(const struct gossip *g)
