@@ -3,7 +3,10 @@
  * control.h — the control socket (PROTOCOL.md section 8; control.c, the ops
  * in ctl_signals.c and ctl_admin.c). It
  * is the one part that reads every other: `status` and `peers` through net,
- * gossip and join's functions, invites through join's.
+ * gossip and join's functions, invites through join's. An op that publishes
+ * or imports records only commits them: what the loop's on_stored queued
+ * goes out at the end of the same round (gossip_flush in samend.c), right
+ * after the reply.
  */
 #ifndef SAMEN_CONTROL_H
 #define SAMEN_CONTROL_H

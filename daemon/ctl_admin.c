@@ -197,7 +197,6 @@ void op_revoke(struct req *q)
 		reply_err_code(q, ret, "not revoked");
 		return;
 	}
-	gossip_flush(q->c->gossip);
 	const struct epoch *e = node_current_epoch(q->c->node);
 	view_hex(r.id, hex);
 	msgpack_packer *pk = reply_ok(q, 2);
@@ -245,7 +244,6 @@ void op_certify(struct req *q)
 		reply_err_code(q, ret, "not certified");
 		return;
 	}
-	gossip_flush(q->c->gossip);
 	view_hex(r.id, hex);
 	mpmap_put_str(reply_ok(q, 1), "cert", hex);
 }
@@ -275,7 +273,6 @@ void op_import(struct req *q)
 		reply_err_code(q, ret, "not imported");
 		return;
 	}
-	gossip_flush(q->c->gossip);
 	msgpack_packer *pk = reply_ok(q, 2);
 	mpmap_put_uint(pk, "stored", (uint64_t)ret);
 	mpmap_put_key(pk, "verdicts");

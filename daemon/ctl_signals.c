@@ -13,7 +13,6 @@
 #include "control.h"
 #include "control_int.h"
 #include "events.h"
-#include "gossip.h"
 #include "view.h"
 #include "../keys/keytext.h"
 #include "../proto/mpmap.h"
@@ -108,7 +107,6 @@ static void publish_signal(struct req *q, struct signal_plain *p, bool share, ui
 		reply_err_code(q, ret, "not sent");
 		return;
 	}
-	gossip_flush(c->gossip);
 	view_hex(r.id, hex);
 	msgpack_packer *pk = reply_ok(q, 3);
 	mpmap_put_str(pk, "id", hex);
@@ -317,7 +315,6 @@ void op_retract(struct req *q)
 			       "not retracted (only a coordinator or the author can retract)");
 		return;
 	}
-	gossip_flush(q->c->gossip);
 	view_hex(r.id, hex);
 	mpmap_put_str(reply_ok(q, 1), "id", hex);
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * gossip.c — what travels over links: a push tree (full records on the
- * links that delivered first, ids on the rest, a graft when an id's record
- * does not follow; or plain eager push with `gossip = eager`), and
- * version-vector anti-entropy (hash, then the vector on a mismatch, then
- * exactly the missing records) on every new link and every
+ * gossip.c — what travels over links, the send side: a push tree (full
+ * records on the links that delivered first, ids on the rest, a graft when
+ * an id's record does not follow; or plain eager push with `gossip =
+ * eager`), and version-vector anti-entropy (hash, then the vector on a
+ * mismatch, then exactly the missing records) on every new link and every
  * `anti_entropy_seconds`. The push tree's own bookkeeping (IHAVE, GRAFT,
- * PRUNE) is tree.c.
+ * PRUNE) is tree.c; messages coming in are decoded in gossip_recv.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "gossip.h"
+#include "gossip_int.h"
 #include "log.h"
 #include "outq.h"
 #include "tree.h"
@@ -33,7 +34,8 @@
  * and records that come close together share one announcement. */
 #define IHAVE_DELAY_MS 100
 #define PEER_RETRY_MS 2000
-static bool tree_mode(const struct gossip *g)
+
+bool gossip_tree_mode(const struct gossip *g)
 {
 	return g->cfg->gossip == CONFIG_GOSSIP_TREE;
 }
@@ -129,7 +131,7 @@ void gossip_record_stored(struct gossip *g, const struct record *r, const uint8_
 	g->vv_stale = true;
 	uint64_t now = daemon_now_ms();
 	tree_arrived(&g->tree, r->id, now);
-	bool tree = tree_mode(g);
+	bool tree = gossip_tree_mode(g);
 	for (size_t i = 0; i < net_link_slots(g->net); i++) {
 		struct link *l = net_link(g->net, i);
 		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0 ||
@@ -216,7 +218,7 @@ void gossip_vv_hash(struct gossip *g, const uint8_t nbhd[32], uint8_t out[32])
 	memcpy(out, g->vv_hash, 32);
 }
 
-static void send_hello(struct gossip *g, struct link *l)
+void gossip_send_hello(struct gossip *g, struct link *l)
 {
 	struct mp_buf b;
 	uint8_t hash[32];
@@ -227,7 +229,7 @@ static void send_hello(struct gossip *g, struct link *l)
 	mp_buf_destroy(&b);
 }
 
-static void send_vv(struct gossip *g, struct link *l)
+void gossip_send_vv(struct gossip *g, struct link *l)
 {
 	uint8_t *entries = NULL;
 	size_t n = 0;
@@ -243,7 +245,7 @@ static void send_vv(struct gossip *g, struct link *l)
 
 void gossip_on_link_up(struct gossip *g, struct link *l)
 {
-	send_hello(g, l);
+	gossip_send_hello(g, l);
 }
 
 /* A sequence number this daemon reserved for a record it then did not
@@ -280,7 +282,7 @@ void gossip_tick(struct gossip *g)
  * bytes: [0x92, bin header, 0x97, 0x01, kind, 0xc4, 0x20, nbhd ...]. Used to
  * send membership records first, and on a relay only to their own
  * neighbourhood. Returns the kind, or -1. */
-static int peek(const uint8_t *buf, size_t len, const uint8_t **nbhd)
+int gossip_peek(const uint8_t *buf, size_t len, const uint8_t **nbhd)
 {
 	size_t h = len > 2 && buf[1] == 0xc4 ? 3 : len > 3 && buf[1] == 0xc5 ? 4
 					  : len > 5 && buf[1] == 0xc6 ? 6 : 0;
@@ -312,19 +314,6 @@ static void gaps_add(struct gaps *g, const uint8_t author[32], uint64_t from, ui
 	link_skip_entry_put(g->buf, g->n++, author, from, upto);
 }
 
-/* The author key in a stored record's canonical bytes: it follows the
- * neighbourhood ([..., nbhd bin32, author bin32, ...]). NULL if not there. */
-static const uint8_t *peek_author(const uint8_t *buf, size_t len)
-{
-	const uint8_t *nbhd = NULL;
-	if (peek(buf, len, &nbhd) < 0)
-		return NULL;
-	size_t off = (size_t)(nbhd - buf) + 32;
-	if (len < off + 34 || buf[off] != 0xc4 || buf[off + 1] != 0x20)
-		return NULL;
-	return buf + off + 2;
-}
-
 struct catchup {
 	struct gossip *g;
 	struct link *l;
@@ -347,7 +336,7 @@ static int catchup_one(void *ctx, uint64_t seq, const uint8_t id[32], const uint
 	if (c->gaps && seq > c->prev + 1 && c->prev < c->contig)
 		gaps_add(c->gaps, c->author, c->prev, seq - 1 < c->contig ? seq - 1 : c->contig);
 	c->prev = seq;
-	int kind = peek(data, len, &nbhd);
+	int kind = gossip_peek(data, len, &nbhd);
 	if (kind < 0 || memcmp(nbhd, c->l->nbhd, 32) != 0)
 		return 0;
 	bool membership = kind == REC_CERT || kind == REC_REVOCATION || kind == REC_EPOCH;
@@ -451,7 +440,7 @@ out:
 	free(gaps.buf);
 }
 
-static void apply_skip(struct gossip *g, const struct link_msg *m)
+void gossip_apply_skip(struct gossip *g, const struct link_msg *m)
 {
 	/* a relay's SKIP names only authors of the link's neighbourhood; a
 	 * household holds one, so author_in() is always true there */
@@ -472,27 +461,10 @@ static void apply_skip(struct gossip *g, const struct link_msg *m)
 	}
 }
 
-static void misbehaved(struct gossip *g, struct link *l, unsigned count)
-{
-	uint64_t now = daemon_now_ms();
-	l->invalid += count;
-	/* counted per key: a reconnect (libzmq makes one after any dropped
-	 * connection, e.g. an oversized frame) must not restart the count */
-	unsigned total = net_strike(g->net, l->key, count, now);
-	if (total >= g->cfg->invalid_limit) {
-		char fp[20];
-		sodium_bin2hex(fp, sizeof(fp), l->key, 8);
-		log_msg(SLOG_WARN, "cutting off %s (%s) for %u s: %u invalid messages", fp,
-			l->dir == DIR_OUT ? l->endpoint : "inbound", g->cfg->penalty_seconds,
-			total);
-		net_penalize(g->net, l->key, now);
-	}
-}
-
 /* A vector from a peer that has not read our last messages yet is kept (the
  * newest only) and answered when it has: answering each at once would queue
  * one catch-up per vector for a peer that reads nothing. */
-static void on_vv(struct gossip *g, struct link *l, const struct link_msg *m)
+void gossip_on_vv(struct gossip *g, struct link *l, const struct link_msg *m)
 {
 	if (linkq_empty(&l->backlog) && !l->vv_waiting) {
 		answer_vv(g, l, m->entries, m->n_entries);
@@ -526,127 +498,6 @@ void gossip_resume(struct gossip *g)
 	}
 }
 
-static void on_records(struct gossip *g, struct link *l, const struct link_msg *m)
-{
-	enum reject verdicts[LINK_RECORDS_MAX];
-	int sources[LINK_RECORDS_MAX];
-	const uint8_t *recs[LINK_RECORDS_MAX];
-	unsigned bad = 0;
-	int src = net_link_index(g->net, l);
-
-	for (size_t i = 0; i < m->n_records; i++) {
-		recs[i] = m->rec[i];
-		sources[i] = src;
-	}
-	int ret = node_ingest_relayed(g->node, recs, m->rec_len, m->n_records, sources, verdicts);
-	if (ret < 0)
-		log_msg(SLOG_ERR, "store commit failed: %s", samen_strerror(ret));
-	bool redundant = false;
-	for (size_t i = 0; i < m->n_records; i++) {
-		if (reject_is_misbehaviour(verdicts[i]))
-			bad++;
-		/* A peer pushing its own records faster than its rate: its own
-		 * daemon refuses those before they exist, so only a client that
-		 * bypasses it does this — a flood. Counted like invalid records,
-		 * so the flooder is cut off. Not for REPLY: a catch-up brings old
-		 * records in a burst, and that is honest. */
-		if (verdicts[i] == RJ_RATE && m->type == LINK_RECORDS) {
-			const uint8_t *author = peek_author(m->rec[i], m->rec_len[i]);
-			if (author && memcmp(author, l->key, 32) == 0)
-				bad++;
-		}
-		redundant |= verdicts[i] == RJ_DUPLICATE;
-		if (verdicts[i] != RJ_NONE && verdicts[i] != RJ_DUPLICATE)
-			log_msg(SLOG_DEBUG, "record from %s refused: %s",
-				l->dir == DIR_OUT ? l->endpoint : "inbound", reject_name(verdicts[i]));
-	}
-	/* a pushed record we already had: this edge is not in the tree. Both
-	 * ends stop pushing over it (we here, the sender on our PRUNE), so the
-	 * eager links that remain form one tree for records from anywhere;
-	 * pruning only the sender's end would leave our own records going out
-	 * as ids only, one graft timeout late. */
-	if (redundant && m->type == LINK_RECORDS && tree_mode(g) && l->used &&
-	    tree_other_eager_link(&g->tree, l)) {
-		l->lazy = true;
-		tree_send_prune(&g->tree, l);
-	}
-	gossip_flush(g);
-	if (bad && l->used)
-		misbehaved(g, l, bad);
-}
-
-void gossip_on_message(struct gossip *g, struct link *l, const uint8_t *buf, size_t len)
-{
-	static struct link_msg m; /* large; one loop thread */
-	msgpack_unpacked u;
-	uint8_t hash[32];
-	uint64_t now = daemon_now_ms();
-
-	l->last_rx_ms = now;
-	if (net_penalized(g->net, l->key, now))
-		return;
-	int ret = link_decode(buf, len, &u, &m);
-	if (ret < 0) {
-		g->node->counters[RJ_MALFORMED]++;
-		misbehaved(g, l, 1);
-		msgpack_unpacked_destroy(&u);
-		return;
-	}
-	/* a link carries one neighbourhood: the dialer's, named in its HELLO */
-	if (m.type == LINK_HELLO && l->dir == DIR_IN && !l->has_nbhd &&
-	    node_mem_for(g->node, m.nbhd)) {
-		memcpy(l->nbhd, m.nbhd, 32);
-		l->has_nbhd = true;
-	}
-	if (!l->has_nbhd || (m.type != LINK_RECORDS && m.type != LINK_REPLY &&
-			     memcmp(m.nbhd, l->nbhd, 32) != 0)) {
-		g->node->counters[RJ_NBHD]++;
-		misbehaved(g, l, 1);
-		msgpack_unpacked_destroy(&u);
-		return;
-	}
-	switch (m.type) {
-	case LINK_HELLO:
-		if (l->dir == DIR_IN) {
-			bool first = !l->up;
-			l->up = true;
-			if (first) {
-				l->since_ms = now;
-				send_hello(g, l); /* the dialer learns our hash too */
-			}
-			if (m.advertise[0] && g->cfg->learn_peers)
-				net_add_candidate(g->net, m.advertise, l->key);
-		}
-		/* fall through */
-	case LINK_VV_HASH:
-		gossip_vv_hash(g, l->nbhd, hash);
-		if (sodium_memcmp(hash, m.hash, 32) != 0)
-			send_vv(g, l);
-		break;
-	case LINK_VV:
-		on_vv(g, l, &m);
-		break;
-	case LINK_SKIP:
-		apply_skip(g, &m);
-		break;
-	case LINK_RECORDS:
-	case LINK_REPLY:
-		on_records(g, l, &m);
-		break;
-	case LINK_IHAVE:
-		tree_on_ihave(&g->tree, l, &m);
-		break;
-	case LINK_GRAFT:
-		tree_on_graft(&g->tree, l, &m);
-		gossip_flush(g);
-		break;
-	case LINK_PRUNE:
-		tree_on_prune(&g->tree, l);
-		break;
-	}
-	msgpack_unpacked_destroy(&u);
-}
-
 void gossip_publish_peer(struct gossip *g)
 {
 	struct record r;
@@ -657,10 +508,8 @@ void gossip_publish_peer(struct gossip *g)
 		return;
 	snprintf(r.u.peer.endpoint, sizeof(r.u.peer.endpoint), "%s", g->cfg->advertise);
 	r.u.peer.expires = r.created + 7 * 86400;
-	if (node_publish(g->node, &r, NULL) == 0) {
-		gossip_flush(g);
+	if (node_publish(g->node, &r, NULL) == 0)
 		log_msg(SLOG_DEBUG, "announced %s to the neighbourhood", g->cfg->advertise);
-	}
 }
 
 uint64_t gossip_peer_due(const struct gossip *g)

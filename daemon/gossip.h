@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * gossip.h — what travels over links (gossip.c, with the push tree's
- * bookkeeping in tree.c): records pushed or announced as they are stored,
- * grafts of what was announced and did not come, and version-vector
- * anti-entropy. It sends through net and keeps its per-link queues in
- * struct link; what is its own across links is struct gossip.
+ * gossip.h — what travels over links (gossip.c sends, gossip_recv.c
+ * receives, the push tree's bookkeeping is tree.c): records pushed or
+ * announced as they are stored, grafts of what was announced and did not
+ * come, and version-vector anti-entropy. It sends through net and keeps its
+ * per-link queues in struct link; what is its own across links is struct
+ * gossip.
  */
 #ifndef SAMEN_GOSSIP_H
 #define SAMEN_GOSSIP_H

@@ -7,7 +7,10 @@
  * real keys) and which has no sockets at all. Checked: status fields, send
  * (its verdict and id) then list and show, the refusals of requests that are
  * not well formed, the not-member refusals (no neighbourhood, no
- * certificate, revoked), and a rate-limited send.
+ * certificate, revoked), a rate-limited send, watch, ack and resolve as the
+ * thread's state in show, retract (the author may, another member may not),
+ * members, invite then pending then approve, certify, import of a
+ * certificate made offline, and announcements.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +32,7 @@
 #include "../../daemon/daemon.h"
 #include "../../keys/keyfile.h"
 #include "../../keys/keytext.h"
+#include "../../proto/invite.h"
 #include "../../proto/mpmap.h"
 
 /* One samend without sockets: a config, a node, nothing else. */
@@ -45,7 +49,7 @@ struct fx {
 	struct host founder, other;
 };
 
-#define BURST 3
+#define BURST 8 /* signals a household may send at once */
 
 /* nbhd NULL: no neighbourhood; founder: this key's own. */
 static void host_open(struct fx *f, struct host *h, const char *name, const uint8_t *nbhd,
@@ -69,6 +73,35 @@ static void host_open(struct fx *f, struct host *h, const char *name, const uint
 				   founder ? h->id->pk : nbhd, &p),
 			 0);
 	h->open = true;
+}
+
+/* A record of by's, signed as samen-keys would sign it offline: kind and
+ * its fields are the caller's, the rest is filled in here. */
+static void sign_offline(const struct host *by, struct record *rec, uint64_t seq, uint64_t created,
+			 uint8_t **bytes, size_t *len)
+{
+	memcpy(rec->nbhd, by->d->node.nbhd, 32);
+	memcpy(rec->author, by->id->pk, 32);
+	rec->seq = seq;
+	rec->created = created;
+	assert_int_equal(record_sign(rec, by->id->sk, bytes, len), 0);
+}
+
+/* A certificate of by's for subject, made offline, valid for a day. */
+static void offline_cert(const struct host *by, const uint8_t subject[32], unsigned role,
+			 const char *label, uint64_t seq, uint8_t **bytes, size_t *len)
+{
+	struct record rec;
+	uint64_t now = (uint64_t)time(NULL);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = REC_CERT;
+	memcpy(rec.u.cert.subject, subject, 32);
+	rec.u.cert.role = (uint8_t)role;
+	snprintf(rec.u.cert.label, sizeof(rec.u.cert.label), "%s", label);
+	rec.u.cert.not_before = now - 60;
+	rec.u.cert.not_after = now + 86400;
+	sign_offline(by, &rec, seq, now - 10, bytes, len);
 }
 
 static void host_close(struct host *h)
@@ -225,6 +258,142 @@ static bool starts(const char *s, const char *prefix)
 		return true;
 	print_error("'%s' does not start with '%s'\n", s, prefix);
 	return false;
+}
+
+/* The array under key in m, which must be there. */
+static const msgpack_object *r_array(const msgpack_object *m, const char *key)
+{
+	const msgpack_object *a = mpmap_find(m, key);
+	assert_non_null(a);
+	assert_int_equal(a->type, MSGPACK_OBJECT_ARRAY);
+	return a;
+}
+
+/* The text under key in m, compared with want. */
+static void assert_field(const msgpack_object *m, const char *key, const char *want)
+{
+	char buf[600];
+	if (mpmap_str(m, key, buf, sizeof(buf)) < 0) {
+		print_error("no text '%s'\n", key);
+		fail();
+	}
+	assert_string_equal(buf, want);
+}
+
+/* The (last) entry of a list whose text field is value; NULL if none. */
+static const msgpack_object *entry_with(const msgpack_object *list, const char *field,
+					const char *value)
+{
+	const msgpack_object *hit = NULL;
+	char buf[600];
+	for (uint32_t i = 0; i < list->via.array.size; i++)
+		if (mpmap_str(&list->via.array.ptr[i], field, buf, sizeof(buf)) == 0 &&
+		    strcmp(buf, value) == 0)
+			hit = &list->via.array.ptr[i];
+	return hit;
+}
+
+/* The entry of a list (members, pending) whose "key" is pk; NULL if none. */
+static const msgpack_object *entry_for(const msgpack_object *list, const uint8_t pk[32])
+{
+	char key[KEYTEXT_LEN];
+	keytext_encode(pk, key);
+	return entry_with(list, "key", key);
+}
+
+/* A "key=..." field naming pk. */
+static const char *key_field(const uint8_t pk[32], char *out, size_t cap)
+{
+	char key[KEYTEXT_LEN];
+	keytext_encode(pk, key);
+	snprintf(out, cap, "key=%s", key);
+	return out;
+}
+
+/* A "name=hex" field. */
+static const char *id_field(const char *name, const char *hex, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s=%s", name, hex);
+	return out;
+}
+
+/* op=send of a burglary; its id in id (65 bytes). */
+static void send_one(struct daemon *d, const char *description, char *id)
+{
+	struct reply r;
+	char field[700];
+	snprintf(field, sizeof(field), "description=%s", description);
+	call(d, &r, "op=send", "category=burglary", field, NULL);
+	assert_true(r_ok(&r));
+	r_str(&r, "id", id, 65);
+	reply_free(&r);
+}
+
+/* How many signals op=list shows d. */
+static uint32_t listed(struct daemon *d)
+{
+	struct reply r;
+	call(d, &r, "op=list", NULL);
+	assert_true(r_ok(&r));
+	uint32_t n = r_array(r.m, "signals")->via.array.size;
+	reply_free(&r);
+	return n;
+}
+
+/* ---- households of the founder's neighbourhood ---- */
+
+struct batch {
+	uint8_t *rec[64];
+	size_t len[64], n;
+};
+
+static int batch_add(void *ctx, uint64_t seq, const uint8_t id[32], const uint8_t *data,
+		     size_t len)
+{
+	struct batch *b = ctx;
+	(void)seq, (void)id;
+	assert_true(b->n < 64);
+	b->rec[b->n] = malloc(len);
+	assert_non_null(b->rec[b->n]);
+	memcpy(b->rec[b->n], data, len);
+	b->len[b->n++] = len;
+	return 0;
+}
+
+/* What the mesh would bring: every record the founder wrote, handed to
+ * to's node; returns how many it stored. */
+static int catch_up(struct fx *f, struct host *to)
+{
+	struct batch b = {.n = 0};
+	enum reject v[64];
+	assert_int_equal(store_each_by_author(f->founder.d->node.store, f->founder.id->pk, 0,
+					      batch_add, &b),
+			 0);
+	int stored = node_ingest(&to->d->node, (const uint8_t *const *)b.rec, b.len, b.n, NULL, v);
+	for (size_t i = 0; i < b.n; i++)
+		free(b.rec[i]);
+	assert_true(stored >= 0);
+	return stored;
+}
+
+/* f->other as a household of the founder's neighbourhood with this role:
+ * certified by the founder (op certify), given the epoch key as the
+ * founder's rekey timer would, and caught up with the founder. */
+static void household_open(struct fx *f, const char *role, const char *label)
+{
+	struct reply r;
+	char key[KEYTEXT_LEN + 8], rf[40], lf[80];
+
+	host_open(f, &f->other, "household", f->founder.id->pk, false);
+	snprintf(rf, sizeof(rf), "role=%s", role);
+	snprintf(lf, sizeof(lf), "label=%s", label);
+	call(f->founder.d, &r, "op=certify", key_field(f->other.id->pk, key, sizeof(key)), rf, lf,
+	     NULL);
+	assert_true(r_ok(&r));
+	reply_free(&r);
+	if (node_rekey_needed(&f->founder.d->node))
+		assert_int_equal(node_rekey(&f->founder.d->node), 0);
+	assert_true(catch_up(f, &f->other) > 0);
 }
 
 /* ---- the tests ---- */
@@ -408,30 +577,15 @@ static void test_revoked(void **state)
 	assert_refused(&r, "not-member", "this household holds no valid certificate (yet)");
 	reply_free(&r);
 
-	memset(&rec, 0, sizeof(rec));
-	rec.kind = REC_CERT;
-	memcpy(rec.nbhd, f->founder.id->pk, 32);
-	memcpy(rec.author, f->founder.id->pk, 32);
-	rec.seq = 10;
-	rec.created = now - 10;
-	memcpy(rec.u.cert.subject, f->other.id->pk, 32);
-	rec.u.cert.role = ROLE_MEMBER;
-	snprintf(rec.u.cert.label, sizeof(rec.u.cert.label), "number 4");
-	rec.u.cert.not_before = now - 60;
-	rec.u.cert.not_after = now + 86400;
-	assert_int_equal(record_sign(&rec, f->founder.id->sk, &bytes[0], &lens[0]), 0);
+	offline_cert(&f->founder, f->other.id->pk, ROLE_MEMBER, "number 4", 10, &bytes[0], &lens[0]);
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = REC_REVOCATION;
-	memcpy(rec.nbhd, f->founder.id->pk, 32);
-	memcpy(rec.author, f->founder.id->pk, 32);
-	rec.seq = 11;
-	rec.created = now - 5;
 	memcpy(rec.u.rev.subject, f->other.id->pk, 32);
 	rec.u.rev.scope = REVOKE_KEY;
 	snprintf(rec.u.rev.reason, sizeof(rec.u.rev.reason), "moved away");
 	rec.u.rev.has_upto = true;
 	rec.u.rev.upto = 0;
-	assert_int_equal(record_sign(&rec, f->founder.id->sk, &bytes[1], &lens[1]), 0);
+	sign_offline(&f->founder, &rec, 11, now - 5, &bytes[1], &lens[1]);
 
 	/* the certificate alone makes it a member */
 	assert_int_equal(node_ingest(&f->other.d->node, (const uint8_t *const *)bytes, lens, 1,
@@ -508,6 +662,354 @@ static void test_watch(void **state)
 	assert_int_equal(f->founder.d->events.n_watchers, 2);
 }
 
+/* The thread head as show shows it: its state, how many are looking, and
+ * the thread under it. */
+static void assert_thread(struct daemon *d, const char *id, const char *state, uint64_t looking,
+			  uint32_t thread)
+{
+	struct reply r;
+	char field[100];
+
+	call(d, &r, "op=show", id_field("id", id, field, sizeof(field)), NULL);
+	assert_true(r_ok(&r));
+	const msgpack_object *s = mpmap_find(r.m, "signal");
+	assert_non_null(s);
+	assert_field(s, "state", state);
+	assert_int_equal(r_uint(s, "looking"), looking);
+	assert_int_equal(r_array(r.m, "thread")->via.array.size, thread);
+	reply_free(&r);
+}
+
+/* An ack or a resolve of ref (field: "ref=ID") that must be sent. */
+static void answer(struct daemon *d, const char *op, const char *ref, const char *field)
+{
+	struct reply r;
+	char buf[100];
+	call(d, &r, op, ref, field, NULL);
+	assert_true(r_ok(&r));
+	assert_int_equal(strlen(r_str(&r, "id", buf, sizeof(buf))), 64);
+	reply_free(&r);
+}
+
+/* ack and resolve: each is a signal in the head's thread, and together they
+ * are the incident's state. */
+static void test_ack_resolve(void **state)
+{
+	struct fx *f = *state;
+	struct daemon *d = f->founder.d;
+	struct reply r;
+	char head[65], ref[100], buf[300];
+
+	send_one(d, "someone trying the doors of parked cars", head);
+	id_field("ref", head, ref, sizeof(ref));
+	assert_thread(d, head, "open", 0, 0);
+
+	answer(d, "op=ack", ref, "ack=looking");
+	assert_thread(d, head, "open", 1, 1);
+	/* looking is counted per household, not per ack */
+	answer(d, "op=ack", ref, "ack=looking");
+	assert_thread(d, head, "open", 1, 2);
+
+	/* a text ack needs its text */
+	call(d, &r, "op=ack", ref, "ack=text", NULL);
+	assert_refused(&r, "invalid", "ack: one of 112-called, looking, or text (with text)");
+	reply_free(&r);
+	call(d, &r, "op=ack", ref, "ack=text", "text=he went towards the station", NULL);
+	assert_true(r_ok(&r));
+	reply_free(&r);
+	call(d, &r, "op=show", id_field("id", head, buf, sizeof(buf)), NULL);
+	const msgpack_object *th = r_array(r.m, "thread");
+	assert_int_equal(th->via.array.size, 3);
+	/* oldest first, but by id within one second: looked up by its ack */
+	const msgpack_object *text = entry_with(th, "ack", "text");
+	assert_non_null(text);
+	assert_field(text, "kind", "ack");
+	assert_field(text, "description", "he went towards the station");
+	assert_field(text, "category", "burglary"); /* taken from the head */
+	reply_free(&r);
+	assert_thread(d, head, "open", 1, 3);
+
+	answer(d, "op=ack", ref, "ack=112-called");
+	assert_thread(d, head, "112-called", 1, 4);
+	answer(d, "op=resolve", ref, "text=the police have him");
+	assert_thread(d, head, "resolved", 1, 5);
+
+	/* an answer names a signal that is there */
+	call(d, &r, "op=ack", "ref=0123456789abcdef", "ack=looking", NULL);
+	assert_refused(&r, "not-found", "ref: '0123456789abcdef' is not a signal here");
+	reply_free(&r);
+	call(d, &r, "op=resolve", NULL);
+	assert_refused(&r, "invalid", "ref: the id of the signal you answer");
+	reply_free(&r);
+}
+
+/* retract: the author may take back its own signal, a plain member may not
+ * take back another's. */
+static void test_retract(void **state)
+{
+	struct fx *f = *state;
+	struct reply r;
+	char theirs[65], mine[65], ref[100], buf[300];
+
+	household_open(f, "member", "number 4");
+	send_one(f->founder.d, "a van reversing into the hedge", theirs);
+	assert_int_equal(catch_up(f, &f->other), 1);
+	send_one(f->other.d, "a dog loose on the playground", mine);
+	assert_int_equal(listed(f->other.d), 2);
+
+	call(f->other.d, &r, "op=retract", id_field("ref", theirs, ref, sizeof(ref)), NULL);
+	assert_refused(&r, "forbidden", NULL);
+	r_str(&r, "error", buf, sizeof(buf));
+	assert_true(starts(buf, "not retracted (only a coordinator or the author can retract)"));
+	reply_free(&r);
+	assert_int_equal(listed(f->other.d), 2);
+
+	call(f->other.d, &r, "op=retract", id_field("ref", mine, ref, sizeof(ref)),
+	     "reason=it was ours, and back home", NULL);
+	assert_true(r_ok(&r));
+	assert_int_equal(strlen(r_str(&r, "id", buf, sizeof(buf))), 64);
+	reply_free(&r);
+	call(f->other.d, &r, "op=list", NULL);
+	const msgpack_object *s = r_array(r.m, "signals");
+	assert_int_equal(s->via.array.size, 1);
+	assert_field(&s->via.array.ptr[0], "id", theirs);
+	reply_free(&r);
+	call(f->other.d, &r, "op=show", id_field("id", mine, buf, sizeof(buf)), NULL);
+	assert_refused(&r, "not-found", NULL);
+	reply_free(&r);
+}
+
+static void test_members(void **state)
+{
+	struct fx *f = *state;
+	struct reply r;
+	char fp[FINGERPRINT_LEN];
+
+	call(f->founder.d, &r, "op=members", NULL);
+	assert_true(r_ok(&r));
+	const msgpack_object *m = r_array(r.m, "members");
+	assert_int_equal(m->via.array.size, 1);
+	const msgpack_object *e = entry_for(m, f->founder.id->pk);
+	assert_non_null(e);
+	assert_field(e, "role", "founder");
+	keytext_fingerprint(f->founder.id->pk, fp);
+	assert_field(e, "fingerprint", fp);
+	reply_free(&r);
+
+	/* a household sees the same list as the founder */
+	household_open(f, "member", "number 4");
+	for (int k = 0; k < 2; k++) {
+		call(k ? f->other.d : f->founder.d, &r, "op=members", NULL);
+		m = r_array(r.m, "members");
+		assert_int_equal(m->via.array.size, 2);
+		e = entry_for(m, f->other.id->pk);
+		assert_non_null(e);
+		assert_field(e, "role", "member");
+		assert_field(e, "label", "number 4");
+		assert_field(entry_for(m, f->founder.id->pk), "role", "founder");
+		reply_free(&r);
+	}
+}
+
+/* invite makes a code; the join socket redeems it (here: the invite marked
+ * as join.c's serve_request marks it), pending lists the household, approve
+ * certifies it. */
+static void test_invite_pending_approve(void **state)
+{
+	struct fx *f = *state;
+	struct daemon *d = f->founder.d;
+	struct reply r;
+	struct identity *joiner = NULL;
+	char code[600], kf[KEYTEXT_LEN + 8], buf[100];
+	struct invite_code ic;
+	uint8_t hash[32];
+
+	call(d, &r, "op=invite", "label=number 7", NULL);
+	assert_refused(&r, "invalid", "this daemon has no join socket: set join_listen in its config");
+	reply_free(&r);
+	snprintf(f->founder.cfg.join_listen, sizeof(f->founder.cfg.join_listen),
+		 "tcp://127.0.0.1:7401");
+	call(d, &r, "op=invite", "label=number 7", NULL);
+	assert_true(r_ok(&r));
+	r_str(&r, "code", code, sizeof(code));
+	reply_free(&r);
+	assert_int_equal(invite_decode(code, &ic), 0);
+	assert_memory_equal(ic.nbhd, f->founder.id->pk, 32);
+	assert_memory_equal(ic.server, f->founder.id->pk, 32);
+	assert_string_equal(ic.endpoint, "tcp://127.0.0.1:7401");
+
+	call(d, &r, "op=pending", NULL);
+	assert_true(r_ok(&r));
+	assert_int_equal(r_array(r.m, "pending")->via.array.size, 0);
+	reply_free(&r);
+
+	/* redeemed by a household that calls itself "the Jansens" */
+	assert_int_equal(identity_generate(&joiner), 0);
+	crypto_generichash(hash, 32, ic.secret, sizeof(ic.secret), NULL, 0);
+	struct invite *v = NULL;
+	for (size_t i = 0; i < d->join.n_invites; i++)
+		if (memcmp(d->join.invites[i].secret_hash, hash, 32) == 0)
+			v = &d->join.invites[i];
+	assert_non_null(v);
+	v->used = v->pending = true;
+	memcpy(v->joiner, joiner->pk, 32);
+	snprintf(v->joiner_label, sizeof(v->joiner_label), "the Jansens");
+	v->since = (uint64_t)time(NULL);
+
+	call(d, &r, "op=pending", NULL);
+	const msgpack_object *p = r_array(r.m, "pending");
+	assert_int_equal(p->via.array.size, 1);
+	assert_non_null(entry_for(p, joiner->pk));
+	assert_field(&p->via.array.ptr[0], "label", "the Jansens");
+	reply_free(&r);
+
+	key_field(joiner->pk, kf, sizeof(kf));
+	call(d, &r, "op=approve", kf, NULL);
+	assert_true(r_ok(&r));
+	assert_int_equal(strlen(r_str(&r, "cert", buf, sizeof(buf))), 64);
+	reply_free(&r);
+	call(d, &r, "op=pending", NULL);
+	assert_int_equal(r_array(r.m, "pending")->via.array.size, 0);
+	reply_free(&r);
+	call(d, &r, "op=members", NULL);
+	const msgpack_object *e = entry_for(r_array(r.m, "members"), joiner->pk);
+	assert_non_null(e);
+	assert_field(e, "role", "member");
+	assert_field(e, "label", "the Jansens");
+	reply_free(&r);
+	/* nothing is pending for it any more */
+	call(d, &r, "op=approve", kf, NULL);
+	assert_refused(&r, "not-found", NULL);
+	r_str(&r, "error", buf, sizeof(buf));
+	assert_true(starts(buf, "not approved"));
+	reply_free(&r);
+	sodium_memzero(&ic, sizeof(ic));
+	identity_free(&joiner);
+}
+
+/* certify: the founder certifies any role; a coordinator it made may
+ * certify members, not coordinators. */
+static void test_certify(void **state)
+{
+	struct fx *f = *state;
+	struct reply r;
+	struct identity *police = NULL, *next = NULL;
+	char kf[KEYTEXT_LEN + 8], buf[100];
+
+	assert_int_equal(identity_generate(&police), 0);
+	assert_int_equal(identity_generate(&next), 0);
+	key_field(police->pk, kf, sizeof(kf));
+	call(f->founder.d, &r, "op=certify", kf, "role=authority", "label=wijkagent", NULL);
+	assert_true(r_ok(&r));
+	assert_int_equal(strlen(r_str(&r, "cert", buf, sizeof(buf))), 64);
+	reply_free(&r);
+	call(f->founder.d, &r, "op=members", NULL);
+	const msgpack_object *e = entry_for(r_array(r.m, "members"), police->pk);
+	assert_non_null(e);
+	assert_field(e, "role", "authority");
+	assert_field(e, "label", "wijkagent");
+	reply_free(&r);
+	call(f->founder.d, &r, "op=certify", kf, "role=sheriff", NULL);
+	assert_refused(&r, "invalid", "role: one of member, coordinator, relay, authority");
+	reply_free(&r);
+
+	household_open(f, "coordinator", "number 9");
+	call(f->other.d, &r, "op=status", NULL);
+	assert_field(r.m, "role", "coordinator");
+	reply_free(&r);
+	key_field(next->pk, kf, sizeof(kf));
+	call(f->other.d, &r, "op=certify", kf, "role=coordinator", NULL);
+	assert_refused(&r, "forbidden", "only the founder certifies coordinators");
+	reply_free(&r);
+	call(f->other.d, &r, "op=certify", kf, "role=member", "label=number 11", NULL);
+	assert_true(r_ok(&r));
+	reply_free(&r);
+	call(f->other.d, &r, "op=members", NULL);
+	e = entry_for(r_array(r.m, "members"), next->pk);
+	assert_non_null(e);
+	assert_field(e, "role", "member");
+	reply_free(&r);
+	identity_free(&police);
+	identity_free(&next);
+}
+
+/* op=import with records as bytes, as `samen import FILE` sends them. */
+static void import(struct daemon *d, struct reply *r, const uint8_t *const *recs,
+		   const size_t *lens, size_t n)
+{
+	struct mp_buf b;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 2);
+	mpmap_put_str(&b.pk, "op", "import");
+	mpmap_put_key(&b.pk, "records");
+	msgpack_pack_array(&b.pk, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(mp_pack_bin(&b.pk, recs[i], lens[i]), 0);
+	answer_raw(d, b.sb.data, b.sb.size, r);
+	mp_buf_destroy(&b);
+}
+
+static void assert_verdict(const struct reply *r, uint32_t i, const char *want)
+{
+	const msgpack_object *v = r_array(r->m, "verdicts");
+	char buf[40];
+	assert_true(i < v->via.array.size);
+	assert_int_equal(mp_get_str(&v->via.array.ptr[i], buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
+/* import: a certificate the founder made offline (samen-keys) makes the
+ * household a member; each record has its verdict. */
+static void test_import(void **state)
+{
+	struct fx *f = *state;
+	struct reply r;
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	static const uint8_t junk[] = {0x92, 0xc4, 0x01, 0x00, 0xc4, 0x00};
+	const uint8_t *recs[2];
+	size_t lens[2];
+
+	host_open(f, &f->other, "household", f->founder.id->pk, false);
+	offline_cert(&f->founder, f->other.id->pk, ROLE_MEMBER, "number 4", 50, &cert, &cert_len);
+	recs[0] = cert, lens[0] = cert_len;
+	recs[1] = junk, lens[1] = sizeof(junk);
+	import(f->other.d, &r, recs, lens, 2);
+	assert_true(r_ok(&r));
+	assert_int_equal(r_uint(r.m, "stored"), 1);
+	assert_int_equal(r_array(r.m, "verdicts")->via.array.size, 2);
+	assert_verdict(&r, 0, "stored");
+	assert_verdict(&r, 1, "malformed");
+	reply_free(&r);
+	call(f->other.d, &r, "op=status", NULL);
+	assert_field(r.m, "role", "member");
+	reply_free(&r);
+
+	/* the same again: nothing new */
+	import(f->other.d, &r, recs, lens, 1);
+	assert_true(r_ok(&r));
+	assert_int_equal(r_uint(r.m, "stored"), 0);
+	assert_verdict(&r, 0, "duplicate");
+	reply_free(&r);
+
+	/* records is an array of byte strings */
+	call(f->other.d, &r, "op=import", "records=cert.rec", NULL);
+	assert_refused(&r, "invalid", NULL);
+	reply_free(&r);
+	free(cert);
+}
+
+static void test_announcements_empty(void **state)
+{
+	struct fx *f = *state;
+	struct reply r;
+
+	call(f->founder.d, &r, "op=announcements", NULL);
+	assert_true(r_ok(&r));
+	assert_int_equal(r_array(r.m, "announcements")->via.array.size, 0);
+	reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +1020,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retract, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invite_pending_approve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_certify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_announcements_empty, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
- * test_gossip.c — daemon/gossip.c and tree.c against a fake net: a struct
- * daemon with a real node (LMDB in a fresh directory under /tmp, real keys)
- * and links that have no sockets. An outbound link without a socket is a
- * peer that has not read yet (daemon/linkio.c send_now): whatever gossip
- * sends it stays in its backlog, which the test reads as that peer's inbox.
- * Inbound links need the mesh socket to send, so only their state is
- * checked. Checked: what a committed record queues on which link (push, ids,
- * nothing) and how it goes out, records from a link pushed on (not back),
- * PRUNE on a duplicate push and on the last eager link, GRAFT answered once
- * per id and not while the peer does not read, IHAVE awaited and grafted,
- * the vector exchange, malformed and invalid messages counted against the
- * peer until it is cut off, and a message before HELLO counted as
- * other-neighbourhood.
+ * test_gossip.c — daemon/gossip.c, gossip_recv.c and tree.c against a fake
+ * net: a struct daemon with a real node (LMDB in a fresh directory under
+ * /tmp, real keys) and links that have no sockets. An outbound link without
+ * a socket is a peer that has not read yet (daemon/linkio.c send_now):
+ * whatever gossip sends it stays in its backlog, which the test reads as
+ * that peer's inbox. Inbound links need the mesh socket to send, so only
+ * their state is checked. Checked: what a committed record queues on which
+ * link (push, ids, nothing) and how it goes out, records from a link pushed
+ * on (not back), PRUNE on a duplicate push and on the last eager link, GRAFT
+ * answered once per id and not while the peer does not read, IHAVE awaited
+ * and grafted, the vector exchange, malformed and invalid messages counted
+ * against the peer until it is cut off, and a message before HELLO counted
+ * as other-neighbourhood.
  */
 #include <stdarg.h>
 #include <stddef.h>
