@@ -20,6 +20,7 @@ SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+WEBDIR ?= $(PREFIX)/share/samen/web
 ifeq ($(PREFIX),/usr)
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= /lib/systemd/system
@@ -38,8 +39,10 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 
 PKGS := libzmq libsodium msgpack lmdb
+WEB_PKGS := libmicrohttpd libqrencode
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libsodium-dev libmsgpack-dev \
-	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db python3
+	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db python3 \
+	libmicrohttpd-dev libqrencode-dev chromium chromium-driver python3-selenium python3-websocket
 # libFuzzer's and ASan's runtimes for clang are only a Recommends of clang.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
@@ -60,6 +63,7 @@ ALL_CFLAGS = $(WARN) $(DEFS) $(CFLAGS) $(SAN_FLAGS) -fstack-protector-strong \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+WEB_LIBS = $(shell $(PKG_CONFIG) --libs $(WEB_PKGS) 2>/dev/null)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 
 ifeq ($(V),1)
@@ -75,6 +79,7 @@ PROG_MAINS := keys/samen-keys.c daemon/samend.c
 CLIENT_SRCS := $(wildcard client/*.c)
 LIB_SRCS := $(filter-out $(PROG_MAINS),$(wildcard proto/*.c keys/*.c))
 DAEMON_SRCS := $(filter-out daemon/samend.c,$(wildcard daemon/*.c))
+WEB_SRCS := $(filter-out web/samen-web.c,$(wildcard web/*.c))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 TEST_HELPER_SRCS := $(wildcard tests/support/*.c)
@@ -82,6 +87,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+WEB_OBJS := $(WEB_SRCS:%.c=$(BUILD)/%.o)
+LIBSAMENWEB := $(BUILD)/libsamenweb.a
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/%.o)
 LIBSAMEN := $(BUILD)/libsamen.a
 LIBSAMEND := $(BUILD)/libsamend.a
@@ -89,7 +96,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/itests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/%)
 CLIENT_OBJS := $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
-PROGS := $(BUILD)/samen-keys $(BUILD)/samend $(BUILD)/samen
+PROGS := $(BUILD)/samen-keys $(BUILD)/samend $(BUILD)/samen $(BUILD)/samen-web
 # the bash completion, its word lists printed by tools/gen_completion.c
 COMPLETION := $(BUILD)/samen.bash
 
@@ -108,6 +115,16 @@ $(LIBSAMEN): $(LIB_OBJS)
 $(LIBSAMEND): $(DAEMON_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBSAMENWEB): $(WEB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/web/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(WEB_PKGS) 2>/dev/null) \
+	-DSAMEN_WEB_STATIC='"$(WEBDIR)"'
+$(BUILD)/samen-web: $(BUILD)/web/samen-web.o $(LIBSAMENWEB) $(LIBSAMEN)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(WEB_LIBS) -lpthread
 
 $(BUILD)/samen-keys: $(BUILD)/keys/samen-keys.o $(LIBSAMEN)
 	$(call say,LD,$@)
@@ -207,7 +224,9 @@ install: $(PROGS) $(COMPLETION)
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/samen \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(BUILD)/samen-keys $(BUILD)/samen $(DESTDIR)$(BINDIR)/
-	install -m 0755 $(BUILD)/samend $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/samend $(BUILD)/samen-web $(DESTDIR)$(SBINDIR)/
+	install -d $(DESTDIR)$(WEBDIR)
+	install -m 0644 web/static/* $(DESTDIR)$(WEBDIR)/
 	for m in samen.1 samen-keys.1 samend.conf.5 samend.8; do \
 		$(INSTALL_PATHS) docs/man/$$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m && \
 		chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; \

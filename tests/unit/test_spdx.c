@@ -24,13 +24,15 @@
 #define TAG "SPDX-License-Identifier: EUPL-1.2"
 
 static const char *const roots[] = {".ci", "bench", "client", "daemon", "debian", "docs",
-				    "keys", "proto", "tests", "tools"};
+				    "keys", "proto", "tests", "tools", "web"};
 static const char *const top_files[] = {"Makefile", "README.md"};
 static const char *const skipped_dirs[] = {"./tests/data", "./tests/fuzz/seeds", "./debian/samen",
 					   "./debian/.debhelper", "./debian/source"};
 static const char *const skipped_files[] = {"./debian/changelog", "./debian/control",
 					    "./debian/copyright", "./debian/files",
-					    "./debian/debhelper-build-stamp", "./bench/.gitkeep"};
+					    "./debian/debhelper-build-stamp", "./bench/.gitkeep",
+					    /* JSON has no comments; it is the repository's licence */
+					    "./web/static/manifest.webmanifest"};
 /* What a build leaves in debian/ (dpkg-buildpackage) is not source. */
 static const char *const skipped_suffixes[] = {".debhelper.log", ".substvars", ".debhelper",
 					       ".o", ".d", ".log"};

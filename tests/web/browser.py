@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: EUPL-1.2
+"""The household page in a real browser: headless Chromium, driven through
+Debian's python3-selenium and chromedriver. tests/integration/test_web.c
+starts the neighbourhood and samen-web, then runs this with the pairing URL
+and the other household's state directory; it asks the C test to stop and
+start this household's samend by printing STOP or START and reading OK.
+
+Each check prints "ok NAME" or "FAIL NAME: why"; the exit status is the
+number of failures (0 = all passed).
+"""
+import argparse
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+failures = 0
+
+
+def check(name, cond, why=""):
+    global failures
+    if cond:
+        print("ok " + name, flush=True)
+    else:
+        failures += 1
+        print("FAIL %s: %s" % (name, why), flush=True)
+    return cond
+
+
+def wait_for(fn, timeout, step=0.02):
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception:
+            pass
+        if time.monotonic() > end:
+            return None
+        time.sleep(step)
+
+
+def ask(word):
+    """Asks the C test to do something to this household's samend."""
+    print(word, flush=True)
+    return sys.stdin.readline().strip() == "OK"
+
+
+def browser(width, height, lang):
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+              "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync",
+              "--window-size=%d,%d" % (width, height), "--lang=" + lang,
+              "--autoplay-policy=no-user-gesture-required"):
+        o.add_argument(a)
+    o.add_experimental_option("prefs", {"intl.accept_languages": lang})
+    # chromedriver's and Chromium's output go to /dev/null, not to the pipe
+    # the C test reads this script's lines from
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver", log_path=os.devnull),
+                            options=o)
+
+
+def samen(args, state, *cmd):
+    r = subprocess.run([args.samen, "--state", state, "--json", *cmd],
+                       capture_output=True, text=True, timeout=20)
+    if r.returncode != 0:
+        raise RuntimeError("samen %s: %s" % (" ".join(cmd), r.stderr.strip()))
+    return json.loads(r.stdout.splitlines()[0])
+
+
+def card(d, sid):
+    cards = d.find_elements(By.CSS_SELECTOR, '#signal-list li[data-id="%s"]' % sid)
+    return cards[0] if cards else None
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--pair-url", required=True)
+    p.add_argument("--samen", required=True)
+    p.add_argument("--peer-state", required=True)
+    p.add_argument("--shot", required=True)
+    args = p.parse_args()
+
+    d = browser(390, 844, "nl")
+    try:
+        run(d, args)
+    except Exception as e:  # a step that broke is a failed check, not a hang
+        check("browser_steps", False, "%s: %s" % (type(e).__name__, str(e).splitlines()[0]))
+    finally:
+        d.quit()
+    return failures
+
+
+def run(d, args):
+    # pairing: the one-time URL, then the page
+    d.get(args.pair_url)
+    name = d.find_elements(By.NAME, "name")
+    if name:
+        name[0].clear()
+        name[0].send_keys("telefoon-%d" % (os.getpid() % 10000))
+        name[0].submit()
+    check("paired", wait_for(lambda: "Gekoppeld" in d.find_element(By.TAG_NAME, "h1").text, 5),
+          "no 'Gekoppeld' page after pairing")
+    base = args.pair_url.split("/pair")[0]
+    d.get(base + "/")
+    check("paired_page_loads", wait_for(lambda: d.find_element(By.ID, "signal-list"), 5),
+          "no signal list after pairing")
+    check("page_in_dutch", d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl",
+          "html lang is not nl")
+    missing = d.execute_script(
+        "const k = new Set([...Object.keys(SAMEN_TEXT.nl), ...Object.keys(SAMEN_TEXT.en)]);"
+        "const used = [...document.querySelectorAll('[data-i18n]')].map(e => e.dataset.i18n);"
+        "for (const u of used) k.add(u);"
+        "return [...k].filter(x => !(x in SAMEN_TEXT.nl) || !(x in SAMEN_TEXT.en));")
+    check("words_in_both_languages", not missing, "missing: %s" % missing)
+    check("sse_connected", wait_for(lambda: "live" in d.find_element(By.ID, "conn").get_attribute("class"), 5),
+          "the event stream did not open")
+
+    # an alert from the other household appears within a second
+    sent = samen(args, args.peer_state, "send", "-c", "break-in-attempt", "-w", "Lindelaan 4",
+                 "-d", "iemand probeert autodeuren, loopt richting park", "--112-called")
+    t0 = time.monotonic()
+    sid = sent["id"]
+    c = wait_for(lambda: card(d, sid), 5, 0.005)
+    dt = time.monotonic() - t0
+    check("alert_appears_within_1s", c is not None and dt < 1.0,
+          "after %.3f s" % dt if c else "not shown in 5 s")
+    print("latency_ms %.0f" % (dt * 1000), flush=True)
+    check("banner_for_new_alert", wait_for(lambda: d.find_element(By.ID, "banner").is_displayed(), 2),
+          "no banner")
+
+    # "I'm looking" from the page reaches the other household
+    watch = subprocess.Popen([args.samen, "--state", args.peer_state, "--json", "watch"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)  # the watch is on before the click
+        first = True
+        d.find_element(By.ID, "banner-open").click()
+        wait_for(lambda: d.find_element(By.ID, "act-looking").is_displayed(), 3)
+        d.find_element(By.ID, "act-looking").click()
+        seen = None
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not seen:
+            ready, _, _ = select.select([watch.stdout], [], [], max(0.0, end - time.monotonic()))
+            if not ready:
+                break
+            line = watch.stdout.readline()
+            if not line:
+                break
+            ev = json.loads(line)
+            s = ev.get("signal") or {}
+            if s.get("kind") == "ack" and s.get("ack") == "looking" and sid in s.get("refs", []):
+                seen = s
+        check("looking_reaches_neighbour", seen is not None and bool(first),
+              "the other household's samen watch did not show it")
+    finally:
+        watch.terminate()
+        watch.wait()
+    check("thread_shows_looking", wait_for(lambda: "1" in d.find_element(By.ID, "thread-head").text, 3),
+          "the thread head does not count the looking household")
+
+    # this household's samend restarts; what came meanwhile is there after a reload
+    if check("samend_stopped", ask("STOP"), "the test did not stop samend"):
+        later = samen(args, args.peer_state, "send", "-c", "suspicious", "-w", "Beukenstraat 12",
+                      "-d", "persoon kijkt bij de achterdeuren naar binnen")
+        check("samend_started", ask("START"), "the test did not start samend")
+        d.get(base + "/")
+        both = wait_for(lambda: card(d, sid) and card(d, later["id"]), 15, 0.1)
+        check("nothing_missed_after_restart", both, "a signal is missing after the restart")
+
+    os.makedirs(os.path.dirname(args.shot), exist_ok=True)
+    d.get(base + "/")
+    wait_for(lambda: card(d, sid), 5)
+    check("screenshot", d.save_screenshot(args.shot), "could not save " + args.shot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: EUPL-1.2
+"""samen-web over HTTP as a phone and the ntfy app use it (run by
+tests/integration/test_web.c): pairing, what an unpaired or unpaired-again
+client gets, CSRF, bad input, and ntfy's JSON and SSE streams with since=
+and poll=1, read with ntfyclient.py (written from ntfy's documentation).
+Prints "ok NAME" or "FAIL NAME: why" per check."""
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ntfyclient  # noqa: E402
+
+failures = 0
+
+
+def check(name, cond, why=""):
+    global failures
+    print(("ok %s" % name) if cond else ("FAIL %s: %s" % (name, why)), flush=True)
+    if not cond:
+        failures += 1
+    return cond
+
+
+class Web:
+    def __init__(self, base):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port = u.hostname, u.port
+
+    def req(self, method, path, body=None, headers=None, raw=None):
+        c = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        h = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = urllib.parse.urlencode(body)
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c.request(method, path, body=data, headers=h)
+        r = c.getresponse()
+        out = r.read()
+        c.close()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), out
+
+    def json(self, method, path, **kw):
+        s, h, b = self.req(method, path, **kw)
+        try:
+            return s, json.loads(b)
+        except ValueError:
+            return s, None
+
+
+def pair(web, url, name):
+    path = urllib.parse.urlsplit(url).path
+    s, h, b = web.req("POST", path, body={"name": name})
+    cookie = h.get("set-cookie", "")
+    token = cookie.split("samen=", 1)[1].split(";", 1)[0] if "samen=" in cookie else None
+    return s, token, cookie, b.decode("utf-8", "replace")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    for a in ("--base", "--pair-url", "--second-pair-url", "--samen", "--peer-state",
+              "--samen-web", "--state"):
+        p.add_argument(a, required=True)
+    a = p.parse_args()
+    web = Web(a.base)
+
+    # unpaired: only the pairing page
+    s, _, b = web.req("GET", "/")
+    check("unpaired_root_is_403", s == 403 and b"samen-web pair" in b, "status %d" % s)
+    s, j = web.json("GET", "/api/signals")
+    check("unpaired_api_is_401", s == 401 and j and j["code"] == "forbidden", "status %d" % s)
+    s, _, _ = web.req("GET", "/static/app.js")
+    check("unpaired_static_is_401", s == 401, "status %d" % s)
+    s, _, b = web.req("GET", urllib.parse.urlsplit(a.pair_url).path)
+    check("pairing_page_served", s == 200 and b"<form" in b, "status %d" % s)
+
+    # pairing once
+    s, token, cookie, page = pair(web, a.pair_url, "telefoon-1")
+    check("pairing_gives_a_token", s == 200 and token and len(token) == 43, "status %d" % s)
+    check("cookie_httponly_strict", "HttpOnly" in cookie and "SameSite=Strict" in cookie, cookie)
+    check("page_shows_ntfy_token", token and token in page, "no token on the page")
+    s, t2, _, _ = pair(web, a.pair_url, "telefoon-2")
+    check("pairing_link_used_once", s == 403 and t2 is None, "status %d" % s)
+    s, t3, _, _ = pair(web, a.second_pair_url, "telefoon-1")
+    check("device_name_taken_refused", s == 400 and t3 is None, "status %d" % s)
+    s, _, _, _ = pair(web, a.base + "/pair/" + "A" * 43, "x")
+    check("unknown_pairing_code_refused", s == 403, "status %d" % s)
+    with open(os.path.join(a.state, "web-devices")) as f:
+        text = f.read()
+    check("tokens_stored_hashed", token not in text and "telefoon-1" in text, "token in the file")
+    mode = os.stat(os.path.join(a.state, "web-devices")).st_mode & 0o777
+    check("devices_file_0600", mode == 0o600, oct(mode))
+
+    auth = {"Cookie": "samen=" + token}
+    s, sess = web.json("GET", "/api/session", headers=auth)
+    check("session_has_csrf", s == 200 and sess and len(sess["csrf"]) == 32, "status %d" % s)
+    csrf = sess["csrf"] if sess else ""
+    s, _, b = web.req("GET", "/", headers=auth)
+    check("paired_root_is_the_page", s == 200 and b"app.js" in b, "status %d" % s)
+
+    alert = {"category": "suspicious", "where": "Lindelaan 4", "description": "iemand kijkt bij auto's naar binnen"}
+    s, j = web.json("POST", "/api/send", body=alert, headers=auth)
+    check("send_without_csrf_is_403", s == 403 and j and j["code"] == "csrf", "status %d" % s)
+    s, j = web.json("POST", "/api/send", body=alert, headers=dict(auth, **{"X-CSRF-Token": "0" * 32}))
+    check("send_with_wrong_csrf_is_403", s == 403, "status %d" % s)
+    h = dict(auth, **{"X-CSRF-Token": csrf})
+    s, j = web.json("POST", "/api/send", body=alert, headers=h)
+    ok = check("send_is_committed", s == 200 and j and j["ok"] and len(j["id"]) == 64, "%d %s" % (s, j))
+    first = j["id"] if ok else ""
+    s, j = web.json("GET", "/api/signals", headers=auth)
+    check("list_shows_it", s == 200 and any(v["id"] == first for v in j["signals"]), "not listed")
+    s, j = web.json("POST", "/api/send", body=dict(alert, category="dragons"), headers=h)
+    check("daemon_error_in_words", s == 400 and j["code"] == "invalid" and j["error"], "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/ack", body={"ref": first, "ack": "looking"}, headers=h)
+    check("ack_looking", s == 200 and j["ok"], "%d %s" % (s, j))
+    s, j = web.json("GET", "/api/signals/" + first, headers=auth)
+    check("thread_counts_looking", s == 200 and j["signal"]["looking"] == 1, "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/send", raw="x=" + "a" * 10000, headers=dict(h, **{"Content-Type": "application/x-www-form-urlencoded"}))
+    check("oversized_body_is_413", s == 413, "status %d" % s)
+    s, j = web.json("POST", "/api/send", raw='{"a":1}', headers=dict(h, **{"Content-Type": "application/json"}))
+    check("json_body_is_400", s == 400, "status %d" % s)
+    s, j = web.json("GET", "/api/nothing", headers=auth)
+    check("unknown_route_is_404", s == 404 and j["code"] == "not-found", "status %d" % s)
+    s, _, _ = web.req("GET", "/static/../samen-web.c", headers=auth)
+    check("no_path_traversal", s == 404, "status %d" % s)
+    s, _, _ = web.req("GET", "/x", headers=dict(auth, **{"X-Big": "y" * 40000}))
+    check("oversized_header_refused", s in (413, 431, 400), "status %d" % s)
+
+    # ntfy: the stream, since=, poll=1, tokens
+    def poll(since=None, fmt="json"):
+        stream = ntfyclient.STREAMS[fmt]
+        return [m for m in stream(a.base, "samen", token, since, True, 10) if m["event"] == "message"]
+
+    msgs = poll("all")
+    ids = [m["id"] for m in msgs]
+    check("ntfy_poll_all_has_alert", first[:16] in ids, "ids %s" % ids)
+    m = next((m for m in msgs if m["id"] == first[:16]), {})
+    check("ntfy_alert_priority_4", m.get("priority") == 4 and "Lindelaan 4" in m.get("message", ""), m)
+    check("ntfy_looking_priority_3", any(x["priority"] == 3 and x["title"].startswith("Kijkt") for x in msgs), msgs)
+    # what comes after an id, exactly once
+    later = []
+    for k in range(2):
+        s, j = web.json("POST", "/api/send", body=dict(alert, where="Beukenstraat %d" % k, called112="1"), headers=h)
+        later.append(j["id"][:16])
+    time.sleep(0.5)
+    after = [m["id"] for m in poll(first[:16])]
+    check("ntfy_since_id_no_loss_no_repeat", [i for i in after if i in later] == later and
+          first[:16] not in after and len(set(after)) == len(after), after)
+    sse = poll(first[:16], "sse")
+    check("ntfy_sse_same_messages", [m["id"] for m in sse] == after, [m["id"] for m in sse])
+    check("ntfy_112_priority_5", all(m["priority"] == 5 for m in sse if m["id"] in later), sse)
+    tnow = int(time.time())
+    check("ntfy_since_time", [m["id"] for m in poll(str(tnow + 3600))] == [], "future time gave messages")
+    # a live stream gets a new alert
+    proc = subprocess.Popen(["/usr/bin/python3", ntfyclient.__file__, a.base, "samen", "--token", token,
+                             "--messages-only", "--count", "1", "--timeout", "10"],
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    sent = subprocess.run([a.samen, "--state", a.peer_state, "--json", "send", "-c", "fire", "-w", "Achterom 7",
+                           "-d", "rook uit een schuur"], capture_output=True, text=True)
+    out, _ = proc.communicate(timeout=15)
+    live = json.loads(out.splitlines()[0]) if out.strip() else {}
+    sid = json.loads(sent.stdout.splitlines()[0])["id"] if sent.returncode == 0 else "?"
+    check("ntfy_live_json_stream", live.get("id") == sid[:16] and proc.returncode == 0, out)
+    s, _, _ = web.req("GET", "/samen/json?poll=1", headers={"Authorization": "Bearer " + "B" * 43})
+    check("ntfy_wrong_token_401", s == 401, "status %d" % s)
+    s, _, _ = web.req("GET", "/samen/json?poll=1&since=yesterday", headers={"Authorization": "Bearer " + token})
+    check("ntfy_bad_since_400", s == 400, "status %d" % s)
+    s, _, _ = web.req("GET", "/other/json?poll=1", headers={"Authorization": "Bearer " + token})
+    check("ntfy_other_topic_404", s == 404, "status %d" % s)
+
+    # unpair: the token stops working
+    r = subprocess.run([a.samen_web, "unpair", "telefoon-1", "--state", a.state,
+                        "--devices", os.path.join(a.state, "web-devices")], capture_output=True, text=True)
+    check("unpair_command", r.returncode == 0, r.stderr)
+    s, _, _ = web.req("GET", "/api/session", headers=auth)
+    check("unpaired_token_refused", s == 401, "status %d" % s)
+
+    # pairing attempts are rate limited
+    codes = [web.req("GET", "/pair/" + "C" * 43)[0] for _ in range(12)]
+    check("pairing_rate_limited", 429 in codes, codes)
+    return failures
+
+
+if __name__ == "__main__":
+    sys.exit(main())

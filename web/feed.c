@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
+#include "feed.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../proto/ctl_client.h"
+#include "../proto/mp.h"
+#include "../proto/mpmap.h"
+
+struct feed {
+	char path[4200];
+	struct ring *ring;
+	struct notice_opts o;
+	pthread_t thread;
+	atomic_bool stop, up;
+	uint64_t last_time; /* created time of the newest event seen */
+};
+
+/* The id and time of one watch event: its record's. */
+static int event_id(const msgpack_object *ev, char id[RING_ID_LEN + 1], uint64_t *time,
+		    char kind[16])
+{
+	char full[65];
+	const msgpack_object *v = ev;
+	if (mpmap_str(ev, "event", kind, 16) < 0)
+		return -1;
+	if (strcmp(kind, "signal") == 0 && !(v = mpmap_find(ev, "signal")))
+		return -1;
+	if (mpmap_str(v, "id", full, sizeof(full)) < 0 || strlen(full) < RING_ID_LEN ||
+	    mpmap_uint(v, "created", UINT64_MAX, time) < 0)
+		return -1;
+	memcpy(id, full, RING_ID_LEN);
+	id[RING_ID_LEN] = '\0';
+	return 0;
+}
+
+static void take(struct feed *f, const zmq_msg_t *msg)
+{
+	msgpack_unpacked u;
+	struct ring_event e;
+	memset(&e, 0, sizeof(e));
+	msgpack_unpacked_init(&u);
+	if (mp_unpack(zmq_msg_data((zmq_msg_t *)msg), zmq_msg_size((zmq_msg_t *)msg), 8, &u) == 0 &&
+	    event_id(&u.data, e.id, &e.time, e.kind) == 0) {
+		e.json = notice_to_json(&u.data, &e.len);
+		e.ntfy = notice_json(&u.data, e.id, e.time, &f->o, &e.ntfy_len);
+		if (e.json && ring_add(f->ring, &e) == 0 && e.time > f->last_time)
+			f->last_time = e.time;
+	}
+	ring_event_clear(&e);
+	msgpack_unpacked_destroy(&u);
+}
+
+/* One connection: ask, then read until it breaks or we stop. */
+static void follow(struct feed *f)
+{
+	struct ctl *c = NULL;
+	struct mp_buf b;
+	uint64_t since = f->last_time ? f->last_time : (uint64_t)time(NULL) - FEED_REPLAY_SECONDS;
+	int r;
+
+	if (ctl_open(&c, f->path, 2000) < 0)
+		return;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 2);
+	mpmap_put_str(&b.pk, "op", "watch");
+	mpmap_put_uint(&b.pk, "since", since);
+	r = ctl_send(c, b.sb.data, b.sb.size);
+	mp_buf_destroy(&b);
+	bool first = true;
+	while (r == 0 && !atomic_load(&f->stop)) {
+		zmq_msg_t msg;
+		zmq_msg_init(&msg);
+		r = ctl_recv(c, 500, &msg);
+		if (r == -ETIMEDOUT)
+			r = 0; /* quiet street; look at stop again */
+		else if (r == 0 && first)
+			atomic_store(&f->up, true), first = false; /* the "ok" reply */
+		else if (r == 0)
+			take(f, &msg);
+		zmq_msg_close(&msg);
+	}
+	atomic_store(&f->up, false);
+	ctl_close(&c);
+}
+
+static void *run(void *arg)
+{
+	struct feed *f = arg;
+	while (!atomic_load(&f->stop)) {
+		follow(f);
+		for (int i = 0; i < 10 && !atomic_load(&f->stop); i++)
+			nanosleep(&(struct timespec){0, 100000000L}, NULL);
+	}
+	return NULL;
+}
+
+struct feed *feed_start(const char *ctl_path, struct ring *ring, const struct notice_opts *o)
+{
+	struct feed *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	if (snprintf(f->path, sizeof(f->path), "%s", ctl_path) >= (int)sizeof(f->path)) {
+		free(f);
+		return NULL;
+	}
+	f->ring = ring;
+	f->o = *o;
+	if (pthread_create(&f->thread, NULL, run, f) != 0) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+bool feed_up(struct feed *f)
+{
+	return atomic_load(&f->up);
+}
+
+void feed_stop(struct feed **f_p)
+{
+	struct feed *f = *f_p;
+	if (!f)
+		return;
+	atomic_store(&f->stop, true);
+	pthread_join(f->thread, NULL);
+	free(f);
+	*f_p = NULL;
+}

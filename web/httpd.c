@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
+/*
+ * httpd.c — samen-web's HTTP side on libmicrohttpd: who may see what
+ * (a paired device's cookie or bearer token; a CSRF token on every change),
+ * the pairing page, the page's files, the page's API (api.c), its event
+ * stream and ntfy's (stream.c). Routes and answers: web/API.md.
+ */
+#include "web.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "api.h"
+#include "since.h"
+#include "stream.h"
+
+#define FIELDS_MAX 12
+#define FIELD_MAX 2048
+#define STATIC_MAX (1024 * 1024)
+
+struct field {
+	char name[24];
+	char value[FIELD_MAX + 1];
+	size_t len;
+};
+
+struct req {
+	struct MHD_PostProcessor *pp;
+	struct field f[FIELDS_MAX];
+	size_t n;
+	size_t body;
+	bool bad; /* too big, too many fields, or not a form */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* ---- answers ---- */
+
+static void common_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+}
+
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *ctype,
+			      char *body, size_t len, const char *cookie)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", ctype);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	common_headers(r);
+	if (cookie)
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result answer_api(struct MHD_Connection *c, struct api_reply *a)
+{
+	return answer(c, (unsigned)a->status, "application/json; charset=utf-8", a->body, a->len, NULL);
+}
+
+static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const char *code,
+			      const char *text)
+{
+	struct api_reply a;
+	api_refuse(&a, (int)status, code, text);
+	return answer_api(c, &a);
+}
+
+static enum MHD_Result page(struct MHD_Connection *c, unsigned status, const char *title,
+			    const char *body_html, const char *cookie)
+{
+	char *s = NULL;
+	int n = asprintf(&s,
+			 "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\">"
+			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+			 "<title>samen — %s</title></head><body style=\"font-family:system-ui;"
+			 "max-width:32rem;margin:2rem auto;padding:0 1rem\"><h1>%s</h1>%s</body></html>",
+			 title, title, body_html);
+	if (n < 0)
+		return MHD_NO;
+	return answer(c, status, "text/html; charset=utf-8", s, (size_t)n, cookie);
+}
+
+/* ---- who is asking ---- */
+
+static void devices_fresh(struct web *w)
+{
+	struct stat st;
+	struct devices d;
+	if (stat(w->cfg.devices_path, &st) < 0) {
+		if (errno == ENOENT)
+			memset(&w->devices, 0, sizeof(w->devices));
+		return;
+	}
+	if (st.st_mtim.tv_sec == w->devices_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == w->devices_mtime.tv_nsec)
+		return;
+	if (devices_load(&d, w->cfg.devices_path) == 0) {
+		w->devices = d;
+		w->devices_mtime = st.st_mtim;
+	}
+	sodium_memzero(&d, sizeof(d));
+}
+
+/* The device's hash for the request's token, or false when not paired. */
+static bool who(struct web *w, struct MHD_Connection *c, uint8_t hash[32], char name[DEVICE_NAME_MAX + 1])
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *tok = NULL;
+	if (auth && !strncmp(auth, "Bearer ", 7))
+		tok = auth + 7;
+	else
+		tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "samen");
+	if (!tok)
+		return false;
+	pthread_mutex_lock(&w->mu);
+	devices_fresh(w);
+	const struct device *d = devices_find(&w->devices, tok);
+	if (d) {
+		memcpy(hash, d->hash, 32);
+		memcpy(name, d->name, sizeof(d->name));
+	}
+	pthread_mutex_unlock(&w->mu);
+	return d != NULL;
+}
+
+static void csrf_token(const struct web *w, const uint8_t hash[32], char out[33])
+{
+	uint8_t mac[16];
+	crypto_generichash(mac, sizeof(mac), hash, 32, w->csrf_key, sizeof(w->csrf_key));
+	sodium_bin2hex(out, 33, mac, sizeof(mac));
+}
+
+static bool csrf_ok(const struct web *w, struct MHD_Connection *c, const uint8_t hash[32])
+{
+	char want[33];
+	const char *got = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	csrf_token(w, hash, want);
+	return got && strlen(got) == 32 && sodium_memcmp(got, want, 32) == 0;
+}
+
+static bool pair_allowed(struct web *w)
+{
+	bool ok;
+	uint64_t t = now_ms();
+	pthread_mutex_lock(&w->mu);
+	w->pair_tokens += (double)(t - w->pair_last_ms) * WEB_PAIR_PER_MINUTE / 60000.0;
+	if (w->pair_tokens > WEB_PAIR_PER_MINUTE)
+		w->pair_tokens = WEB_PAIR_PER_MINUTE;
+	w->pair_last_ms = t;
+	ok = w->pair_tokens >= 1;
+	if (ok)
+		w->pair_tokens -= 1;
+	pthread_mutex_unlock(&w->mu);
+	return ok;
+}
+
+/* ---- the request's form fields ---- */
+
+static const char *field(void *ctx, const char *name)
+{
+	struct req *q = ctx;
+	for (size_t i = 0; i < q->n; i++)
+		if (!strcmp(q->f[i].name, name))
+			return q->f[i].value;
+	return NULL;
+}
+
+static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *filename, const char *ctype, const char *enc,
+				  const char *data, uint64_t off, size_t size)
+{
+	struct req *q = cls;
+	struct field *f = NULL;
+	(void)kind, (void)filename, (void)ctype, (void)enc;
+	for (size_t i = 0; i < q->n && !f; i++)
+		if (!strcmp(q->f[i].name, key))
+			f = &q->f[i];
+	if (!f) {
+		if (q->n == FIELDS_MAX || strlen(key) >= sizeof(f->name) || off != 0) {
+			q->bad = true;
+			return MHD_NO;
+		}
+		f = &q->f[q->n++];
+		memcpy(f->name, key, strlen(key) + 1);
+	}
+	if (off != f->len || size > FIELD_MAX - f->len || memchr(data, '\0', size)) {
+		q->bad = true; /* repeated or too long */
+		return MHD_NO;
+	}
+	memcpy(f->value + f->len, data, size);
+	f->len += size;
+	f->value[f->len] = '\0';
+	return MHD_YES;
+}
+
+/* ---- the page's files ---- */
+
+static const char *type_of(const char *name)
+{
+	static const char *const types[][2] = {
+		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+		{".png", "image/png"},                 {".webmanifest", "application/manifest+json"},
+	};
+	const char *dot = strrchr(name, '.');
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(dot, types[i][0]))
+			return types[i][1];
+	return NULL;
+}
+
+static enum MHD_Result static_file(struct web *w, struct MHD_Connection *c, const char *name)
+{
+	char path[4200];
+	const char *type = type_of(name);
+	struct stat st;
+	if (!type || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(name) ||
+	    name[0] == '.' ||
+	    snprintf(path, sizeof(path), "%s/%s", w->cfg.static_dir, name) >= (int)sizeof(path))
+		return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such file");
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATIC_MAX) {
+		if (fd >= 0)
+			close(fd);
+		return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such file");
+	}
+	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	if (!strcmp(name, "sw.js"))
+		MHD_add_response_header(r, "Service-Worker-Allowed", "/");
+	common_headers(r);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- pairing ---- */
+
+static enum MHD_Result pairing(struct web *w, struct MHD_Connection *c, const char *method,
+			       const char *code, struct req *q)
+{
+	char token[TOKEN_TEXT_LEN], cookie[160], body[900];
+	const char *name = field(q, "name");
+	int r, fd;
+
+	if (!pair_allowed(w))
+		return page(c, MHD_HTTP_TOO_MANY_REQUESTS, "Te veel pogingen / too many attempts",
+			    "<p>Wacht een minuut. / Wait a minute.</p>", NULL);
+	if (!strcmp(method, "GET"))
+		return page(c, MHD_HTTP_OK, "Toestel koppelen / pair this device",
+			    "<form method=\"post\"><p><label>Naam van dit toestel / name of this device"
+			    "<br><input name=\"name\" required maxlength=\"32\" pattern=\"[A-Za-z0-9._-]+\""
+			    " value=\"telefoon\"></label></p><p><button>Koppelen / pair</button></p></form>",
+			    NULL);
+	if (q->bad || !name)
+		return page(c, MHD_HTTP_BAD_REQUEST, "Niet gekoppeld / not paired",
+			    "<p>Geef een naam: letters, cijfers, . _ - / give a name.</p>", NULL);
+	fd = devices_lock(w->cfg.devices_path);
+	if (fd < 0)
+		return page(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Fout / error",
+			    "<p>The device list cannot be written.</p>", NULL);
+	pthread_mutex_lock(&w->mu);
+	struct devices d;
+	r = devices_load(&d, w->cfg.devices_path);
+	if (r == 0)
+		r = devices_pair(&d, code, name, (uint64_t)time(NULL), token);
+	if (r == 0)
+		r = devices_save(&d, w->cfg.devices_path);
+	if (r == 0) {
+		w->devices = d;
+		memset(&w->devices_mtime, 0, sizeof(w->devices_mtime)); /* read it again */
+	}
+	sodium_memzero(&d, sizeof(d));
+	pthread_mutex_unlock(&w->mu);
+	close(fd);
+	if (r == SAMEN_ENOTFOUND)
+		return page(c, MHD_HTTP_FORBIDDEN, "Koppelcode ongeldig / pairing code not valid",
+			    "<p>Deze code is al gebruikt of verlopen. Vraag een nieuwe met "
+			    "<code>samen-web pair</code>. / This code was used or has expired.</p>", NULL);
+	if (r == SAMEN_EDUPLICATE || r == SAMEN_EINVAL)
+		return page(c, MHD_HTTP_BAD_REQUEST, "Andere naam / another name",
+			    "<p>Die naam is bezet of niet toegestaan. / That name is taken or not allowed.</p>",
+			    NULL);
+	if (r < 0)
+		return page(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Fout / error", "<p>Not paired.</p>", NULL);
+	snprintf(cookie, sizeof(cookie), "samen=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000%s",
+		 token, w->cfg.tls_cert ? "; Secure" : "");
+	snprintf(body, sizeof(body),
+		 "<p>Dit toestel is gekoppeld als <b>%s</b>. / This device is paired.</p>"
+		 "<p><a href=\"/\">Naar de meldingen / to the alerts</a></p>"
+		 "<p>Voor de ntfy-app: server <code>%s</code>, onderwerp <code>%s</code>, "
+		 "toegangstoken / access token:<br><code style=\"word-break:break-all\">%s</code></p>",
+		 name, w->cfg.url, w->cfg.topic, token);
+	sodium_memzero(token, sizeof(token));
+	enum MHD_Result ret = page(c, MHD_HTTP_OK, "Gekoppeld / paired", body, cookie);
+	sodium_memzero(cookie, sizeof(cookie));
+	sodium_memzero(body, sizeof(body));
+	return ret;
+}
+
+/* ---- routes ---- */
+
+static const char *no_fields(void *ctx, const char *name)
+{
+	(void)ctx, (void)name;
+	return NULL;
+}
+
+static enum MHD_Result session(struct web *w, struct MHD_Connection *c, const uint8_t hash[32],
+			       const char *name)
+{
+	char csrf[33], *s = NULL;
+	const char *al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
+	const char *lang = al ? (!strncmp(al, "nl", 2) ? "nl" : "en") : w->cfg.lang;
+	struct api_reply st;
+	char key[80] = "";
+
+	api_call(w->cfg.ctl_path, "status", no_fields, NULL, &st);
+	if (st.status == 200) {
+		const char *k = strstr(st.body, "\"key\":\"");
+		if (k && sscanf(k + 7, "%79[^\"]", key) != 1)
+			key[0] = '\0';
+	}
+	free(st.body);
+	csrf_token(w, hash, csrf);
+	int n = asprintf(&s, "{\"ok\":true,\"csrf\":\"%s\",\"lang\":\"%s\",\"device\":\"%s\","
+			 "\"key\":\"%s\",\"topic\":\"%s\",\"live\":%s}",
+			 csrf, lang, name, key, w->cfg.topic, feed_up(w->feed) ? "true" : "false");
+	if (n < 0)
+		return MHD_NO;
+	return answer(c, MHD_HTTP_OK, "application/json; charset=utf-8", s, (size_t)n, NULL);
+}
+
+struct one_field {
+	const char *name, *value;
+};
+
+static const char *the_field(void *ctx, const char *name)
+{
+	const struct one_field *f = ctx;
+	return !strcmp(f->name, name) ? f->value : NULL;
+}
+
+static enum MHD_Result ntfy(struct web *w, struct MHD_Connection *c, const char *fmt)
+{
+	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+	const char *p = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "poll");
+	bool poll = p && (!strcmp(p, "1") || !strcmp(p, "true") || !strcmp(p, "yes"));
+	struct since since;
+	if (since_parse(s, poll, (uint64_t)time(NULL), &since) < 0)
+		return refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "since= is a duration, a time, an id or all");
+	if (!strcmp(fmt, "ws"))
+		return refuse(c, MHD_HTTP_NOT_IMPLEMENTED, "internal", "WebSocket streams are not served yet");
+	struct MHD_Response *r = stream_response(w, !strcmp(fmt, "json") ? STREAM_NTFY_JSON : STREAM_NTFY_SSE,
+						 since_position(&since, w->ring), poll);
+	if (!r)
+		return MHD_NO;
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char *url,
+			     const char *method, struct req *q)
+{
+	uint8_t hash[32];
+	char name[DEVICE_NAME_MAX + 1], topic[80], fmt[8];
+	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
+
+	if (!strncmp(url, "/pair/", 6) && (get || post))
+		return pairing(w, c, method, url + 6, q);
+	if (!who(w, c, hash, name)) {
+		if (get && (!strcmp(url, "/") || !strcmp(url, "/index.html")))
+			return page(c, MHD_HTTP_FORBIDDEN, "Niet gekoppeld / not paired",
+				    "<p>Dit toestel is niet gekoppeld. Vraag op de computer van het huishouden "
+				    "een koppellink met <code>samen-web pair</code>. / This device is not "
+				    "paired: ask for a pairing link (<code>samen-web pair</code>).</p>", NULL);
+		return refuse(c, MHD_HTTP_UNAUTHORIZED, "forbidden", "not a paired device");
+	}
+	if (get && (!strcmp(url, "/") || !strcmp(url, "/index.html")))
+		return static_file(w, c, "index.html");
+	if (get && !strcmp(url, "/sw.js"))
+		return static_file(w, c, "sw.js");
+	if (get && !strncmp(url, "/static/", 8))
+		return static_file(w, c, url + 8);
+	if (get && !strcmp(url, "/api/session"))
+		return session(w, c, hash, name);
+	if (get && !strcmp(url, "/api/events")) {
+		const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+		uint64_t after = last ? ring_after_id(w->ring, last) : ring_head(w->ring);
+		struct MHD_Response *r = stream_response(w, STREAM_PAGE, after, false);
+		if (!r)
+			return MHD_NO;
+		enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	struct api_reply a;
+	if (get && (!strcmp(url, "/api/signals") || !strcmp(url, "/api/announcements"))) {
+		api_call(w->cfg.ctl_path, url[5] == 's' ? "list" : "announcements", no_fields, NULL, &a);
+		return answer_api(c, &a);
+	}
+	if (get && !strncmp(url, "/api/signals/", 13)) {
+		struct one_field f = {"id", url + 13};
+		api_call(w->cfg.ctl_path, "show", the_field, &f, &a);
+		return answer_api(c, &a);
+	}
+	if (post && (!strcmp(url, "/api/send") || !strcmp(url, "/api/ack") || !strcmp(url, "/api/resolve"))) {
+		if (!csrf_ok(w, c, hash))
+			return refuse(c, MHD_HTTP_FORBIDDEN, "csrf", "the request lacks this page's CSRF token");
+		if (q->bad)
+			return refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "the form is too large or malformed");
+		api_call(w->cfg.ctl_path, url + 5, field, q, &a);
+		return answer_api(c, &a);
+	}
+	if (get && sscanf(url, "/%79[A-Za-z0-9_-]/%7[a-z]", topic, fmt) == 2 &&
+	    strlen(url) == 2 + strlen(topic) + strlen(fmt)) {
+		if (strcmp(topic, w->cfg.topic) != 0)
+			return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such topic");
+		if (!strcmp(fmt, "json") || !strcmp(fmt, "sse") || !strcmp(fmt, "ws"))
+			return ntfy(w, c, fmt);
+	}
+	if (!get && !post)
+		return refuse(c, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid", "GET or POST only");
+	return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such page");
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_size, void **con_cls)
+{
+	struct web *w = cls;
+	struct req *q = *con_cls;
+	(void)version;
+
+	if (!q) {
+		q = calloc(1, sizeof(*q));
+		if (!q)
+			return MHD_NO;
+		*con_cls = q;
+		if (!strcmp(method, "POST")) {
+			q->pp = MHD_create_post_processor(c, 4096, post_field, q);
+			if (!q->pp)
+				q->bad = true; /* not application/x-www-form-urlencoded */
+		}
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		q->body += *upload_size;
+		if (q->body > WEB_BODY_MAX)
+			q->bad = true;
+		else if (q->pp && !q->bad && MHD_post_process(q->pp, upload, *upload_size) != MHD_YES)
+			q->bad = true;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (q->body > WEB_BODY_MAX)
+		return refuse(c, MHD_HTTP_CONTENT_TOO_LARGE, "invalid", "the body is too large");
+	return route(w, c, url, method, q);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode code)
+{
+	struct req *q = *con_cls;
+	(void)cls, (void)c, (void)code;
+	if (!q)
+		return;
+	if (q->pp)
+		MHD_destroy_post_processor(q->pp);
+	sodium_memzero(q, sizeof(*q));
+	free(q);
+	*con_cls = NULL;
+}
+
+static char *read_pem(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+	if (fd < 0)
+		return NULL;
+	buf = malloc(65536);
+	while (buf && (n = read(fd, buf + len, 65535 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+int web_start(struct web *w, const struct web_config *cfg, char *err, size_t cap)
+{
+	struct sockaddr_in sa;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_ERROR_LOG;
+
+	memset(w, 0, sizeof(*w));
+	w->cfg = *cfg;
+	pthread_mutex_init(&w->mu, NULL);
+	randombytes_buf(w->csrf_key, sizeof(w->csrf_key));
+	w->pair_tokens = WEB_PAIR_PER_MINUTE;
+	w->pair_last_ms = now_ms();
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)cfg->port);
+	if (inet_pton(AF_INET, cfg->host, &sa.sin_addr) != 1) {
+		snprintf(err, cap, "listen: '%s' is not an IPv4 address", cfg->host);
+		return SAMEN_EINVAL;
+	}
+	if (cfg->tls_cert) {
+		w->tls_cert_pem = read_pem(cfg->tls_cert);
+		w->tls_key_pem = read_pem(cfg->tls_key);
+		if (!w->tls_cert_pem || !w->tls_key_pem) {
+			snprintf(err, cap, "cannot read tls_cert %s or tls_key %s", cfg->tls_cert, cfg->tls_key);
+			return -EINVAL;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	w->ring = ring_new();
+	struct notice_opts o = {cfg->topic, cfg->lang, cfg->url};
+	w->feed = w->ring ? feed_start(cfg->ctl_path, w->ring, &o) : NULL;
+	if (!w->feed) {
+		snprintf(err, cap, "out of memory");
+		return -ENOMEM;
+	}
+	if (cfg->tls_cert)
+		w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, &sa,
+					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
+					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
+					  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(3 * WEB_KEEPALIVE_SECONDS),
+					  MHD_OPTION_NOTIFY_COMPLETED, completed, w,
+					  MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert_pem,
+					  MHD_OPTION_HTTPS_MEM_KEY, w->tls_key_pem, MHD_OPTION_END);
+	else
+		w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, &sa,
+					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
+					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
+					  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(3 * WEB_KEEPALIVE_SECONDS),
+					  MHD_OPTION_NOTIFY_COMPLETED, completed, w, MHD_OPTION_END);
+	if (!w->mhd) {
+		snprintf(err, cap, "cannot listen on %s:%u (in use, or TLS files not usable)", cfg->host,
+			 cfg->port);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
+void web_stop(struct web *w)
+{
+	if (w->ring)
+		ring_wake(w->ring);
+	if (w->mhd)
+		MHD_stop_daemon(w->mhd);
+	feed_stop(&w->feed);
+	ring_free(&w->ring);
+	if (w->tls_key_pem) {
+		sodium_memzero(w->tls_key_pem, strlen(w->tls_key_pem));
+		free(w->tls_key_pem);
+	}
+	free(w->tls_cert_pem);
+	pthread_mutex_destroy(&w->mu);
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
+#include "notice.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../proto/json.h"
+#include "../proto/mp.h"
+#include "../proto/mpmap.h"
+#include "../proto/record.h"
+
+struct words {
+	const char *alert, *update, *called, *looking, *reply, *allclear, *drill;
+	const char *ann[5]; /* by announcement kind: -, lookout, found, enroute, info */
+};
+
+static const struct words nl = {
+	"Melding", "Aanvulling", "112 gebeld door", "Kijkt mee:", "Reactie van", "Alles veilig",
+	"oefening", {"", "Uitkijken naar", "Gevonden", "Politie onderweg", "Informatie"}};
+static const struct words en = {
+	"Alert", "Update", "112 called by", "Looking:", "Reply from", "All clear",
+	"drill", {"", "Look out for", "Found", "Police on the way", "Information"}};
+
+/* The category as the page names it in Dutch; English keeps samen's name. */
+static const char *category_nl(const char *c)
+{
+	static const char *const map[][2] = {
+		{"suspicious", "verdachte situatie"}, {"burglary", "inbraak"},
+		{"break-in-attempt", "inbraakpoging"}, {"fire", "brand"}, {"medical", "medisch"},
+		{"missing-person", "vermiste persoon"}, {"nuisance", "overlast"}, {"other", "anders"}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(c, map[i][0]) == 0)
+			return map[i][1];
+	return c;
+}
+
+char *notice_to_json(const msgpack_object *o, size_t *len)
+{
+	char *text = NULL;
+	FILE *m = open_memstream(&text, len);
+	if (!m)
+		return NULL;
+	int r = json_write(m, o);
+	if (fclose(m) != 0 || r < 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* Packs what is in b (one map) as JSON. */
+static char *finish(struct mp_buf *b, size_t *len)
+{
+	msgpack_unpacked u;
+	char *out = NULL;
+	msgpack_unpacked_init(&u);
+	if (mp_unpack((const uint8_t *)b->sb.data, b->sb.size, 4, &u) == 0)
+		out = notice_to_json(&u.data, len);
+	msgpack_unpacked_destroy(&u);
+	mp_buf_destroy(b);
+	return out;
+}
+
+char *notice_plain(const char *event, const char *id, uint64_t time, const char *topic,
+		   size_t *len)
+{
+	struct mp_buf b;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 4);
+	mpmap_put_str(&b.pk, "id", id);
+	mpmap_put_uint(&b.pk, "time", time);
+	mpmap_put_str(&b.pk, "event", event);
+	mpmap_put_str(&b.pk, "topic", topic);
+	return finish(&b, len);
+}
+
+struct shown {
+	char title[300], message[1400], tag[32], full_id[65];
+	int priority;
+};
+
+static bool from_signal(const msgpack_object *v, const struct words *w, bool dutch,
+			struct shown *s)
+{
+	char kind[16], cat[32], where[256], what[1024], label[128], ack[16], status[16];
+	bool readable = false, called = false;
+
+	if (mpmap_bool(v, "readable", &readable) < 0 || !readable ||
+	    mpmap_str(v, "kind", kind, sizeof(kind)) < 0 ||
+	    mpmap_str(v, "id", s->full_id, sizeof(s->full_id)) < 0 ||
+	    mpmap_str(v, "label", label, sizeof(label)) < 0 ||
+	    mpmap_str(v, "category", cat, sizeof(cat)) < 0 ||
+	    mpmap_str(v, "where", where, sizeof(where)) < 0 ||
+	    mpmap_str(v, "description", what, sizeof(what)) < 0 ||
+	    mpmap_str(v, "ack", ack, sizeof(ack)) < 0 ||
+	    mpmap_str(v, "status", status, sizeof(status)) < 0 ||
+	    mpmap_bool(v, "called112", &called) < 0)
+		return false;
+	const char *catw = dutch ? category_nl(cat) : cat;
+	bool drill = strcmp(status, "real") != 0;
+	if (strcmp(kind, "alert") == 0 || strcmp(kind, "update") == 0) {
+		snprintf(s->title, sizeof(s->title), "%s: %s%s%s%s",
+			 kind[0] == 'a' ? w->alert : w->update, catw, drill ? " (" : "",
+			 drill ? w->drill : "", drill ? ")" : "");
+		snprintf(s->message, sizeof(s->message), "%s — %s", where, what);
+		s->priority = drill ? 3 : called ? 5 : 4;
+		snprintf(s->tag, sizeof(s->tag), "%s", called ? "rotating_light" : "warning");
+	} else if (strcmp(kind, "ack") == 0) {
+		bool c112 = strcmp(ack, "112-called") == 0;
+		snprintf(s->title, sizeof(s->title), "%s %s",
+			 c112 ? w->called : strcmp(ack, "looking") == 0 ? w->looking : w->reply, label);
+		snprintf(s->message, sizeof(s->message), "%s", what[0] ? what : "—");
+		s->priority = c112 && !drill ? 5 : 3;
+		snprintf(s->tag, sizeof(s->tag), "%s", c112 ? "telephone_receiver" : "eyes");
+	} else if (strcmp(kind, "allclear") == 0) {
+		snprintf(s->title, sizeof(s->title), "%s", w->allclear);
+		snprintf(s->message, sizeof(s->message), "%s%s%s", label, what[0] ? ": " : "", what);
+		s->priority = 2;
+		snprintf(s->tag, sizeof(s->tag), "%s", "white_check_mark");
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static bool from_announcement(const msgpack_object *e, const struct words *w, struct shown *s)
+{
+	char kind[16], text[1024], where[256] = "", label[128];
+	if (mpmap_str(e, "kind", kind, sizeof(kind)) < 0 ||
+	    mpmap_str(e, "text", text, sizeof(text)) < 0 ||
+	    mpmap_str(e, "label", label, sizeof(label)) < 0 ||
+	    mpmap_str(e, "id", s->full_id, sizeof(s->full_id)) < 0)
+		return false;
+	if (mpmap_str(e, "where", where, sizeof(where)) < 0)
+		where[0] = '\0'; /* an announcement may name no place */
+	int k = record_announce_kind_parse(kind);
+	if (k < ANNOUNCE_LOOKOUT || k > ANNOUNCE_INFO)
+		return false;
+	snprintf(s->title, sizeof(s->title), "%s: %s", label, w->ann[k]);
+	snprintf(s->message, sizeof(s->message), "%s%s%s", text, where[0] ? " — " : "", where);
+	s->priority = k == ANNOUNCE_LOOKOUT ? 5 : k == ANNOUNCE_ENROUTE ? 4 : 3;
+	snprintf(s->tag, sizeof(s->tag), "%s", k == ANNOUNCE_LOOKOUT ? "rotating_light" : "police_car");
+	s->full_id[0] = '\0'; /* the page has no thread for an announcement */
+	return true;
+}
+
+char *notice_json(const msgpack_object *event, const char *id, uint64_t time,
+		  const struct notice_opts *o, size_t *len)
+{
+	char ev[16], click[512] = "";
+	struct shown s;
+	bool dutch = strcmp(o->lang, "nl") == 0;
+	const struct words *w = dutch ? &nl : &en;
+	bool ok;
+
+	memset(&s, 0, sizeof(s));
+	if (mpmap_str(event, "event", ev, sizeof(ev)) < 0)
+		return NULL;
+	if (strcmp(ev, "signal") == 0) {
+		const msgpack_object *v = mpmap_find(event, "signal");
+		ok = v && from_signal(v, w, dutch, &s);
+	} else if (strcmp(ev, "announcement") == 0) {
+		ok = from_announcement(event, w, &s);
+	} else {
+		ok = false;
+	}
+	if (!ok)
+		return NULL;
+	if (o->click_base && s.full_id[0] &&
+	    snprintf(click, sizeof(click), "%s/#/s/%s", o->click_base, s.full_id) >=
+		    (int)sizeof(click))
+		click[0] = '\0';
+
+	struct mp_buf b;
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 8 + (click[0] ? 1 : 0));
+	mpmap_put_str(&b.pk, "id", id);
+	mpmap_put_uint(&b.pk, "time", time);
+	mpmap_put_str(&b.pk, "event", "message");
+	mpmap_put_str(&b.pk, "topic", o->topic);
+	mpmap_put_str(&b.pk, "title", s.title);
+	mpmap_put_str(&b.pk, "message", s.message);
+	mpmap_put_uint(&b.pk, "priority", (uint64_t)s.priority);
+	mpmap_put_key(&b.pk, "tags");
+	msgpack_pack_array(&b.pk, 1);
+	mp_pack_str(&b.pk, s.tag);
+	if (click[0])
+		mpmap_put_str(&b.pk, "click", click);
+	return finish(&b, len);
+}
