@@ -132,10 +132,20 @@ static bool who(struct web *w, struct MHD_Connection *c, uint8_t hash[32], char 
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const char *tok = NULL;
-	if (auth && !strncmp(auth, "Bearer ", 7))
+	char basic[128];
+	size_t got = 0;
+	if (auth && !strncmp(auth, "Bearer ", 7)) {
 		tok = auth + 7;
-	else
+	} else if (auth && !strncmp(auth, "Basic ", 6) &&
+		   sodium_base642bin((uint8_t *)basic, sizeof(basic) - 1, auth + 6, strlen(auth + 6),
+				     NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
+		/* ntfy's app sends a user and a password: the token is the password */
+		basic[got] = '\0';
+		char *colon = strchr(basic, ':');
+		tok = colon ? colon + 1 : NULL;
+	} else {
 		tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "samen");
+	}
 	if (!tok)
 		return false;
 	pthread_mutex_lock(&w->mu);
@@ -146,6 +156,7 @@ static bool who(struct web *w, struct MHD_Connection *c, uint8_t hash[32], char 
 		memcpy(name, d->name, sizeof(d->name));
 	}
 	pthread_mutex_unlock(&w->mu);
+	sodium_memzero(basic, sizeof(basic));
 	return d != NULL;
 }
 

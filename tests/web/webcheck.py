@@ -168,6 +168,10 @@ def main():
     live = json.loads(out.splitlines()[0]) if out.strip() else {}
     sid = json.loads(sent.stdout.splitlines()[0])["id"] if sent.returncode == 0 else "?"
     check("ntfy_live_json_stream", live.get("id") == sid[:16] and proc.returncode == 0, out)
+    import base64
+    basic = base64.b64encode(("app:" + token).encode()).decode()
+    s, _, b = web.req("GET", "/samen/json?poll=1", headers={"Authorization": "Basic " + basic})
+    check("ntfy_basic_auth_password", s == 200 and b"\"message\"" in b, "status %d" % s)
     s, _, _ = web.req("GET", "/samen/json?poll=1", headers={"Authorization": "Bearer " + "B" * 43})
     check("ntfy_wrong_token_401", s == 401, "status %d" % s)
     s, _, _ = web.req("GET", "/samen/json?poll=1&since=yesterday", headers={"Authorization": "Bearer " + token})
