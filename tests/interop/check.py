@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Checks proto/PROTOCOL.md against a second implementation (samen2.py) and
+against the real programs: the document's test vectors byte for byte, then
+files and sockets of samen-keys and samend (black box). One line per check;
+the last line is "N passed, N failed". Run with Debian's /usr/bin/python3:
+
+    BUILD=build /usr/bin/python3 tests/interop/check.py
+"""
+import os
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import samen2 as s2  # noqa: E402
+
+RESULTS = [0, 0]
+
+
+def check(name, cond, detail=""):
+    RESULTS[0 if cond else 1] += 1
+    print("%s %s%s" % ("ok  " if cond else "FAIL", name, "" if cond else "  " + str(detail)))
+    sys.stdout.flush()
+    return cond
+
+
+def raises(fn, exc=Exception):
+    try:
+        fn()
+    except exc:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+H = bytes.fromhex
+
+FOUNDER_PK = H("03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8")
+MEMBER_PK = H("29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7")
+VECTOR = H(
+    "92c485970101c42003a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+    "c42003a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b801ce69248100"
+    "95c42029acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd701a94c696e"
+    "64656c61616ece69248100ce6b05b480c440cd6e10cdc61cfb83e062e0357dfddda5991c1928cde1"
+    "48842e0833b6601ce6437a1ed956ce2a0dfdfcf024b45f25ccbaf12ecbba6c2a871d61352ec6c14e"
+    "0904")
+VECTOR_ID = "fd9352af79d609015701f78d8bb9ce793fa46f4a951eee9d36660b5d1aeb1d51"
+
+
+def vectors():
+    """Step 1: every test vector in PROTOCOL.md."""
+    fpk, fsk = s2.seed_keypair(bytes(range(32)))
+    mpk, msk = s2.seed_keypair(bytes(range(32, 64)))
+    check("6 founder public key from seed 00..1f", fpk == FOUNDER_PK, fpk.hex())
+    check("6 member public key from seed 20..3f", mpk == MEMBER_PK, mpk.hex())
+    raw = s2.make_record(fsk, s2.KIND_CERT, fpk, fpk, 1, 1764000000,
+                         [mpk, 1, "Lindelaan", 1764000000, 1795536000])
+    check("6 certificate record is 202 bytes", len(raw) == 202, len(raw))
+    check("6 certificate record byte for byte", raw == VECTOR, raw.hex())
+    rec = s2.Record(VECTOR)
+    check("6 body is 133 bytes (bin8 c4 85)", len(rec.body_bytes) == 133 and VECTOR[1:3] == H("c485"))
+    check("6 signature as printed", rec.sig.hex().startswith("cd6e10cdc61cfb83") and
+          rec.sig.hex().endswith("6c14e0904"[-8:]))
+    check("6 signature verifies over prefix||body", rec.verify())
+    check("2.1 signature prefix is 16 bytes", s2.SIG_PREFIX.hex() == "73616d656e207265636f7264207631" + "00")
+    check("6 id = BLAKE2b-256(record)", rec.id.hex() == VECTOR_ID, rec.id.hex())
+    bad = bytearray(VECTOR)
+    bad[-1] ^= 1
+    check("2.1 a changed signature does not verify", not s2.Record(bytes(bad)).verify())
+    # section 1: strictness
+    check("1 trailing byte refused", raises(lambda: s2.Record(VECTOR + b"\x00"), s2.Malformed))
+    check("1 dd ff000000 refused", raises(lambda: s2.unpack(H("ddff000000"), 2), s2.Malformed))
+    check("1 non-canonical int (cc 01) refused", raises(lambda: s2.unpack(H("cc01"), 1), s2.Malformed))
+    check("1 C1 control U+009B refused", raises(lambda: s2.unpack(s2.pack("a\u009bb"), 1), s2.Malformed))
+    check("1 zero-width space is valid text", s2.unpack(s2.pack("a\u200bb"), 1) == "a\u200bb")
+    check("2.3 label refuses tab", not s2.text_ok("a\tb", one_line=True) and s2.text_ok("a\tb"))
+    # section 7: key text, fingerprints, key files
+    table = [
+        ("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+         "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "5MX1-VMFM-8JSA-G6V2"),
+        ("00" * 32, "A" * 43, "9J14-1GD9-776D-E06E"),
+        ("ff" * 32, "_" * 42 + "8", "7FAJ-KA8H-WYV4-AD0A"),
+    ]
+    for pkhex, text, fp in table:
+        pk = H(pkhex)
+        check("7 text form of %s.." % pkhex[:8], s2.key_text(pk) == text, s2.key_text(pk))
+        check("7 fingerprint of %s.." % pkhex[:8], s2.fingerprint(pk) == fp, s2.fingerprint(pk))
+        check("7 text form of %s.. reads back" % pkhex[:8], s2.parse_key_text(" " + text + "\n") == pk)
+    check("7 key text with padding refused", raises(lambda: s2.parse_key_text("A" * 43 + "="), s2.Malformed))
+    check("7 key text non-zero low bits refused", raises(lambda: s2.parse_key_text("A" * 42 + "B"), s2.Malformed))
+    seed = H("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+    pk1, _ = s2.seed_keypair(seed)
+    check("7 RFC 8032 TEST 1 seed gives table's key", pk1.hex() == table[0][0])
+    plain = (b"samen-secret-key-v1\nAJ1hsZ3v_VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g6ho4gWcAP65_"
+             b"5gpra-BhJU3BbpRn4GZkdELE877008I\n")
+    got = s2.secret_file_plain(seed)
+    check("7 unencrypted key file byte for byte", got == plain, got)
+    check("7 unencrypted key file is 108 bytes", len(got) == 108)
+    check("7 unencrypted key file reads back", s2.read_secret(plain) == seed)
+    enc = (b"samen-secret-key-v1\nAX3tjaJu8W2fvGyAXoMSrFgAAAAAAAAAAgAAAAAEAAAAkyJhszf44d2_T1cE1-qzUk6"
+           b"seR1I4XJjEqowKh5jneVWMgQoCkUvkoiD5xpiDLLwEGbo4t4vkYiHfvznvZzcqtyvs5mev5vzxr18IDrGtX"
+           b"KP5wecpLCZUnTHhI2B-_MH0KdqHqB9u7Y\n")
+    pw = b"correct horse battery staple"
+    check("7 passphrase is 28 bytes", len(pw) == 28)
+    got = s2.secret_file_enc(seed, pw, H("7ded8da26ef16d9fbc6c805e8312ac58"),
+                             H("932261b337f8e1ddbf4f5704d7eab3524eac791d48e17263"))
+    check("7 encrypted key file byte for byte", got == enc, got)
+    check("7 encrypted key file is 204 bytes", len(enc) == 204)
+    blob = s2.unb64u(enc[20:-1])
+    check("7 encrypted vector's ciphertext and check as printed",
+          blob[57:105].hex() == "12aa302a1e639de5563204280a452f928883e71a620cb2f0"
+          "1066e8e2de2f9188877efce7bd9cdcaadcafb3999ebf9bf3" and
+          blob[105:].hex() == "c6bd7c203ac6b5728fe7079ca4b0995274c7848d81fbf307d0a76a1ea07dbbb6")
+    check("7 encrypted key file reads back", s2.read_secret(enc, pw) == seed)
+    check("7 wrong passphrase fails", raises(lambda: s2.read_secret(enc, b"wrong")))
+    check("7 no passphrase is need-pass", raises(lambda: s2.read_secret(enc), s2.NeedPass))
+    # section 3: a signal, sealed and opened, and the AD's length
+    ek, ck = bytes(32 * [7]), bytes(32 * [9])
+    ad = s2.signal_ad(fpk, fpk, 2, 1764000000, rec.id, 1764014400)
+    check("3.2 AD is 136 bytes", len(ad) == 136, len(ad))
+    pt = s2.plaintext(description="test", where="here", point=[52090000, 5120000, 100])
+    s2.check_plaintext(pt)
+    sig = s2.seal_signal(fsk, fpk, fpk, 2, 1764000000, rec.id, ek, 1764014400, pt,
+                         authorities=[mpk], ck=ck, nonce=bytes(24), wrap_nonce=bytes(24))
+    srec = s2.Record(sig)
+    check("3.2 signal record decodes and verifies", srec.verify() and srec.kind == 5)
+    check("3.2 signal opens with the epoch key", s2.open_signal(srec, ek) == pt)
+    check("3.2 authority's key entry opens to ck", s2.open_entries(srec.payload[6], mpk, msk) == ck)
+    check("3.1 non-canonical plaintext refused",
+          raises(lambda: s2.check_plaintext(pt[:1] + H("cc01") + pt[2:]), s2.Malformed))
+    return fpk, fsk
+
+
+def main():
+    try:
+        vectors()
+    except Exception:
+        traceback.print_exc()
+        check("vectors ran to the end", False)
+    print("%d passed, %d failed" % tuple(RESULTS))
+    return 1 if RESULTS[1] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
