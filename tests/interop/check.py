@@ -131,12 +131,161 @@ def vectors():
     return fpk, fsk
 
 
+# ---- step 2: the real programs, black box -------------------------------------
+
+import fcntl  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import stat  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import zmq  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+KEYS = os.path.join(BUILD, "samen-keys")
+SAMEND = os.path.join(BUILD, "samend")
+SAMEN = os.path.join(BUILD, "samen")
+
+
+def run(*args, env=None, check_rc=True):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(list(args), capture_output=True, text=True, env=e, timeout=30)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError("%s: %d %s" % (args, p.returncode, p.stderr))
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def read_key(path, passphrase=None):
+    seed = s2.read_secret(open(path, "rb").read(), passphrase)
+    return s2.seed_keypair(seed)
+
+
+def read_seq(keyfile):
+    if not os.path.exists(keyfile + ".seq"):
+        return None
+    data = open(keyfile + ".seq", "rb").read()
+    if not (len(data) == 21 and data[:20].isdigit() and data[20:] == b"\n"):
+        raise s2.Malformed("seq file %r" % data)
+    return int(data[:20])
+
+
+def next_seq(keyfile):
+    """Section 2.2: take the next number of the key's counter, as samen-keys
+    and samend do (the file holds the last number used)."""
+    fd = os.open(keyfile + ".seq", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        last = int(os.read(fd, 64)[:20] or b"0")
+        os.lseek(fd, 0, 0)
+        os.write(fd, b"%020d\n" % (last + 1))
+        os.fsync(fd)
+        return last + 1
+    finally:
+        os.close(fd)
+
+
+def key_files(T):
+    """Section 7 and 2.2 against samen-keys; section 5 record files."""
+    k = os.path.join(T, "f", "identity.key")
+    out = run(KEYS, "init", "-k", k).stdout
+    pk, sk = read_key(k)
+    st = os.stat(k)
+    check("7 samen-keys init: secret key file 108 bytes, mode 0600",
+          st.st_size == 108 and stat.S_IMODE(st.st_mode) == 0o600, (st.st_size, oct(st.st_mode)))
+    pub = open(k + ".pub", "rb").read()
+    check("7 public key file is text form LF, 44 bytes",
+          len(pub) == 44 and s2.parse_key_text(pub.decode()) == pk, pub)
+    show = run(KEYS, "show", k + ".pub").stdout
+    check("7 samen-keys show prints our text form and fingerprint",
+          s2.key_text(pk) in show and s2.fingerprint(pk) in show and s2.fingerprint(pk) in out, show)
+    pwf = os.path.join(T, "pass")
+    open(pwf, "w").write("correct horse battery staple\n")
+    ke = os.path.join(T, "enc.key")
+    run(KEYS, "init", "--encrypt", "-k", ke, env={"SAMEN_PASSPHRASE_FILE": pwf})
+    data = open(ke, "rb").read()
+    blob = s2.unb64u(data[20:-1])
+    check("7 encrypted key file: 204 bytes, format 1, opslimit 2, memlimit 64 MiB",
+          len(data) == 204 and blob[0] == 1 and blob[17:33].hex() == "0000000000000002" + "0000000004000000")
+    epk, _ = s2.seed_keypair(s2.read_secret(data, b"correct horse battery staple"))
+    check("7 encrypted key file decrypts to the key in its .pub",
+          s2.parse_key_text(open(ke + ".pub").read()) == epk)
+    nbf = os.path.join(T, "buurt.nbhd")
+    run(KEYS, "found", "-k", k, "--name", "Buurt Lindelaan", "-o", nbf)
+    kv = s2.read_kv(open(nbf).read())
+    check("5 neighbourhood file: id and name", kv.get("id") == s2.key_text(pk) and
+          kv.get("name") == "Buurt Lindelaan", kv)
+    check("2.2 a new key has no .seq file yet (counts as 0)", read_seq(k) is None)
+    seq0 = 0
+    mk = os.path.join(T, "m.key")
+    run(KEYS, "init", "-k", mk)
+    mpk, msk = read_key(mk)
+    cf = os.path.join(T, "m.cert")
+    t0 = int(time.time())
+    run(KEYS, "certify", "-k", k, "--nbhd", nbf, "--subject", mk + ".pub", "--role", "member",
+        "--label", "Lindelaan 12", "--days", "10", "-o", cf)
+    recs = s2.read_armoured(open(cf).read())
+    check("5 record file holds one armoured record", len(recs) == 1)
+    r = s2.Record(recs[0])
+    p = r.payload
+    check("2 certificate from samen-keys decodes strictly and verifies",
+          r.verify() and r.kind == 1 and r.nbhd == pk and r.author == pk and p[0] == mpk
+          and p[1] == 1 and p[2] == "Lindelaan 12")
+    check("2.2 certificate seq is the counter's next number; .seq holds the last used",
+          r.seq == seq0 + 1 and read_seq(k) == r.seq, (seq0, r.seq, read_seq(k)))
+    st = os.stat(k + ".seq")
+    check("2.2 .seq file is 21 bytes, mode 0600", st.st_size == 21 and
+          stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode))
+    check("samen-keys certify: valid from 5 minutes ago for N days",
+          abs(p[3] - (t0 - 300)) <= 5 and p[4] - p[3] == 10 * 86400 + 300, (p[3] - t0, p[4] - p[3]))
+    rf = os.path.join(T, "m.rev")
+    run(KEYS, "revoke", "-k", k, "--nbhd", nbf, "--subject", mk + ".pub", "--upto", "5",
+        "--reason", "moved", "-o", rf)
+    rv = s2.Record(s2.read_armoured(open(rf).read())[0])
+    check("2.3 revocation with --upto has 4 fields", rv.kind == 2 and rv.payload == [mpk, 0, "moved", 5])
+    rf2 = os.path.join(T, "m2.rev")
+    run(KEYS, "revoke", "-k", k, "--nbhd", nbf, "--subject", mk + ".pub", "-o", rf2)
+    rv2 = s2.Record(s2.read_armoured(open(rf2).read())[0])
+    check("2.3 revocation without --upto has the 0.1.0 form (3 fields)", len(rv2.payload) == 3)
+    # records written by this implementation, judged by samen-keys verify
+    now = int(time.time())
+    seq = next_seq(k)
+    mine = s2.make_record(sk, 1, pk, pk, seq, now, [mpk, 1, "Python 1", now - 60, now + 86400])
+    pf = os.path.join(T, "py.cert")
+    open(pf, "w").write("a comment outside the markers\n" + s2.armour(mine))
+    p = run(KEYS, "verify", pf, check_rc=False)
+    check("5/2 a certificate written here is valid to samen-keys verify", p.returncode == 0,
+          p.stdout + p.stderr)
+    seq = next_seq(k)
+    bad = s2.make_record(sk, 1, pk, pk, seq, now, [mpk, 1, "Python\t2", now - 60, now + 86400])
+    open(pf + "2", "w").write(s2.armour(bad))
+    p = run(KEYS, "verify", pf + "2", check_rc=False)
+    check("2.3 a label with a tab is refused by samen-keys verify", p.returncode not in (0,),
+          p.stdout + p.stderr)
+    return k, pk, sk, mk, mpk, msk
+
+
 def main():
+    T = tempfile.mkdtemp(prefix="samen-interop-")
     try:
         vectors()
+        key_files(T)
     except Exception:
         traceback.print_exc()
-        check("vectors ran to the end", False)
+        check("checks ran to the end", False)
+    finally:
+        shutil.rmtree(T, ignore_errors=True)
     print("%d passed, %d failed" % tuple(RESULTS))
     return 1 if RESULTS[1] else 0
 
