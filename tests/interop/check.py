@@ -276,15 +276,109 @@ def key_files(T):
     return k, pk, sk, mk, mpk, msk
 
 
+
+class Control:
+    """Section 8: a DEALER on ipc://STATE_DIR/control, one msgpack map a frame."""
+
+    def __init__(self, ctx, state_dir):
+        self.sock = ctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.connect("ipc://" + os.path.join(state_dir, "control"))
+
+    def send(self, req):
+        self.sock.send(s2.pack(req))
+
+    def recv(self, timeout=10):
+        if not self.sock.poll(timeout * 1000):
+            raise TimeoutError("no answer on the control socket")
+        return s2.unpack(self.sock.recv(), 4)
+
+    def call(self, req, timeout=10):
+        self.send(req)
+        return self.recv(timeout)
+
+
+def start_daemon(T, name, keyfile, nbhd_text, procs, extra=()):
+    d = os.path.join(T, name)
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    conf = os.path.join(d, "samend.conf")
+    port = free_port()
+    lines = ["state_dir = " + d, "key = " + keyfile, "neighbourhood = " + nbhd_text,
+             "listen = tcp://127.0.0.1:%d" % port, "anti_entropy_seconds = 1"] + list(extra)
+    open(conf, "w").write("\n".join(lines) + "\n")
+    log = open(os.path.join(d, "log"), "w")
+    procs.append(subprocess.Popen([SAMEND, "-c", conf], stderr=log))
+    for _ in range(100):
+        if run(SAMEN, "-s", d, "status", check_rc=False).returncode == 0:
+            break
+        time.sleep(0.1)
+    return d, "tcp://127.0.0.1:%d" % port
+
+
+def daemon(T, ctx, procs, k, pk):
+    """Section 8 against a real samend: the founder's daemon."""
+    d, endpoint = start_daemon(T, "founder", k, s2.key_text(pk), procs)
+    c = Control(ctx, d)
+    st = c.call({"op": "status"})
+    check("8 status: ok, our key, fingerprint, nbhd, role founder",
+          st.get("ok") is True and st.get("key") == s2.key_text(pk) and
+          st.get("fingerprint") == s2.fingerprint(pk) and st.get("nbhd") == s2.key_text(pk)
+          and st.get("role") == "founder", st)
+    for _ in range(100):
+        if c.call({"op": "status"}).get("epoch", 0) >= 1:
+            break
+        time.sleep(0.1)
+    check("3.3 the founder's daemon issues epoch 1 by itself", c.call({"op": "status"}).get("epoch") == 1)
+    r = c.call({"op": "status", "colour": True})
+    check("8 an unknown field is invalid, naming it", r.get("ok") is False and
+          r.get("code") == "invalid" and "colour" in r.get("error", ""), r)
+    w = Control(ctx, d)
+    r = w.call({"op": "watch"})
+    check("8 watch answers ok", r.get("ok") is True, r)
+    seq_before = read_seq(k)
+    r = c.call({"op": "send", "category": "burglary", "description": "man at back door",
+                "where": "Lindelaan 3", "severity": "severe", "lat_e6": 52090000,
+                "lon_e6": 5120000, "radius_m": 50, "status": "test"})
+    check("8 send: id (64 hex) and seq", r.get("ok") is True and len(r.get("id", "")) == 64
+          and isinstance(r.get("seq"), int), r)
+    alert = r.get("id", "")
+    check("2.2 samend's signal used the key's counter (.seq = its seq)",
+          read_seq(k) == r.get("seq") and r.get("seq") > (seq_before or 0), (seq_before, read_seq(k), r))
+    ev = w.recv()
+    sv = ev.get("signal", {})
+    check("8 watch event for the new signal", ev.get("event") == "signal" and sv.get("id") == alert, ev)
+    r = c.call({"op": "list"})
+    ids = [v.get("id") for v in r.get("signals", [])]
+    check("8 list holds the alert", r.get("ok") is True and alert in ids, r)
+    r = c.call({"op": "show", "id": alert[:8]})
+    v = r.get("signal", {})
+    check("8 show by an 8-character prefix: the signal view", r.get("ok") is True and
+          v.get("id") == alert and v.get("readable") is True and v.get("category") == "burglary"
+          and v.get("severity") == "severe" and v.get("status") == "test"
+          and v.get("description") == "man at back door" and v.get("lat_e6") == 52090000
+          and v.get("author") == s2.key_text(pk) and v.get("kind") == "alert", r)
+    r = c.call({"op": "show", "id": "0" * 64})
+    check("8 show of an unknown id is not-found", r.get("code") == "not-found", r)
+    w.sock.close()
+    return c, d, endpoint, alert
+
+
 def main():
     T = tempfile.mkdtemp(prefix="samen-interop-")
+    ctx = zmq.Context()
+    procs = []
     try:
         vectors()
-        key_files(T)
+        k, pk, sk, mk, mpk, msk = key_files(T)
+        daemon(T, ctx, procs, k, pk)
     except Exception:
         traceback.print_exc()
         check("checks ran to the end", False)
     finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+        ctx.destroy(0)
         shutil.rmtree(T, ignore_errors=True)
     print("%d passed, %d failed" % tuple(RESULTS))
     return 1 if RESULTS[1] else 0
