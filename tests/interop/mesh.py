@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: EUPL-1.2
+"""Steps 2 and 3 of check.py against a running samend: the control protocol
+(section 8), imports judged as section 9 says, and a link from Python."""
+import os
+import time
+
+import samen2 as s2
+from harness import SAMEN, Control, Link, check, next_seq, read_seq, run, start_daemon
+
+def daemon(T, ctx, procs, k, pk):
+    """Section 8 against a real samend: the founder's daemon."""
+    d, endpoint = start_daemon(T, "founder", k, s2.key_text(pk), procs)
+    c = Control(ctx, d)
+    st = c.call({"op": "status"})
+    check("8 status: ok, our key, fingerprint, nbhd, role founder",
+          st.get("ok") is True and st.get("key") == s2.key_text(pk) and
+          st.get("fingerprint") == s2.fingerprint(pk) and st.get("nbhd") == s2.key_text(pk)
+          and st.get("role") == "founder", st)
+    for _ in range(100):
+        if c.call({"op": "status"}).get("epoch", 0) >= 1:
+            break
+        time.sleep(0.1)
+    check("3.3 the founder's daemon issues epoch 1 by itself", c.call({"op": "status"}).get("epoch") == 1)
+    r = c.call({"op": "status", "colour": True})
+    check("8 an unknown field is invalid, naming it", r.get("ok") is False and
+          r.get("code") == "invalid" and "colour" in r.get("error", ""), r)
+    w = Control(ctx, d)
+    r = w.call({"op": "watch"})
+    check("8 watch answers ok", r.get("ok") is True, r)
+    seq_before = read_seq(k)
+    r = c.call({"op": "send", "category": "burglary", "description": "man at back door",
+                "where": "Lindelaan 3", "severity": "severe", "lat_e6": 52090000,
+                "lon_e6": 5120000, "radius_m": 50, "status": "test"})
+    check("8 send: id (64 hex) and seq", r.get("ok") is True and len(r.get("id", "")) == 64
+          and isinstance(r.get("seq"), int), r)
+    alert = r.get("id", "")
+    check("2.2 samend's signal used the key's counter (.seq = its seq)",
+          read_seq(k) == r.get("seq") and r.get("seq") > (seq_before or 0), (seq_before, read_seq(k), r))
+    ev = w.recv()
+    sv = ev.get("signal", {})
+    check("8 watch event for the new signal", ev.get("event") == "signal" and sv.get("id") == alert, ev)
+    r = c.call({"op": "list"})
+    ids = [v.get("id") for v in r.get("signals", [])]
+    check("8 list holds the alert", r.get("ok") is True and alert in ids, r)
+    r = c.call({"op": "show", "id": alert[:8]})
+    v = r.get("signal", {})
+    check("8 show by an 8-character prefix: the signal view", r.get("ok") is True and
+          v.get("id") == alert and v.get("readable") is True and v.get("category") == "burglary"
+          and v.get("severity") == "severe" and v.get("status") == "test"
+          and v.get("description") == "man at back door" and v.get("lat_e6") == 52090000
+          and v.get("author") == s2.key_text(pk) and v.get("kind") == "alert", r)
+    r = c.call({"op": "show", "id": "0" * 64})
+    check("8 show of an unknown id is not-found", r.get("code") == "not-found", r)
+    w.sock.close()
+    return c, d, endpoint, alert
+
+
+
+def imports(T, c, k, pk, sk):
+    """Section 8 import: records made here, taken in whatever their order."""
+    now = int(time.time())
+    made = []
+    for order, lower in ((0, True), (1, True), (0, False), (1, False)):
+        while True:  # the issue: the byte order of the two keys must not matter
+            cpk, csk = s2.seed_keypair(os.urandom(32))
+            hpk, _ = s2.seed_keypair(os.urandom(32))
+            if (cpk < hpk) == lower:
+                break
+        coord = s2.make_record(sk, 1, pk, pk, next_seq(k), now,
+                               [cpk, 2, "Coord %d" % order, now - 60, now + 86400])
+        house = s2.make_record(csk, 1, pk, cpk, 1, now,
+                               [hpk, 1, "House %d" % order, now - 60, now + 86400])
+        batch = [coord, house] if order == 0 else [house, coord]
+        r = c.call({"op": "import", "records": batch})
+        check("8 import: coordinator and its member, %s first, coordinator's key %s: both stored"
+              % ("coordinator" if order == 0 else "member", "lower" if lower else "higher"),
+              r.get("ok") is True and r.get("stored") == 2 and r.get("verdicts") == ["stored"] * 2, r)
+        made.append((cpk, hpk))
+    r = c.call({"op": "members"})
+    keys = {m.get("key"): m for m in r.get("members", [])}
+    cpk, hpk = made[0]
+    check("8 members lists the imported keys with role and fingerprint",
+          keys.get(s2.key_text(cpk), {}).get("role") == "coordinator" and
+          keys.get(s2.key_text(hpk), {}).get("fingerprint") == s2.fingerprint(hpk), r)
+    r = c.call({"op": "import", "records": [coord]})
+    check("8 import of a record held already: duplicate", r.get("verdicts") == ["duplicate"], r)
+    forged = bytearray(s2.make_record(sk, 1, pk, pk, next_seq(k), now,
+                                      [hpk, 1, "x", now - 60, now + 86400]))
+    forged[-1] ^= 1
+    r = c.call({"op": "import", "records": [bytes(forged)]})
+    check("9 a bad signature is refused as bad-signature", r.get("verdicts") == ["bad-signature"], r)
+    seq = next_seq(k)
+    two = [s2.make_record(sk, 1, pk, pk, seq, now, [hpk, 1, lab, now - 60, now + 86400])
+           for lab in ("one", "two")]
+    r = c.call({"op": "import", "records": [two[0]]})
+    r2 = c.call({"op": "import", "records": [two[1]]})
+    check("2.2 a second record with the same (author, seq) is an equivocation",
+          r.get("verdicts") == ["stored"] and r2.get("verdicts") == ["equivocation"], (r, r2))
+
+
+
+def link(T, ctx, c, k, pk, sk, endpoint):
+    lpk, lsk = s2.seed_keypair(os.urandom(32))
+    now = int(time.time())
+    cert = s2.make_record(sk, 1, pk, pk, next_seq(k), now, [lpk, 1, "Python link", now - 60, now + 86400])
+    r = c.call({"op": "import", "records": [cert]})
+    check("9 our member certificate imported", r.get("verdicts") == ["stored"], r)
+    epoch0 = c.call({"op": "status"}).get("epoch")
+    dpk, _ = s2.seed_keypair(os.urandom(32))
+    r = c.call({"op": "certify", "key": s2.key_text(dpk), "role": "member", "label": "Dummy"})
+    r = c.call({"op": "revoke", "key": s2.key_text(dpk), "reason": "rekey"})
+    check("3.3 revoke starts a new epoch", r.get("ok") is True and r.get("epoch") == epoch0 + 1, (epoch0, r))
+    r = c.call({"op": "send", "category": "fire", "description": "smoke", "where": "No. 5"})
+    alert = r.get("id")
+    L = Link(ctx, endpoint, pk, lpk, lsk)
+    nbhd = pk
+    _, empty_hash = s2.vv_entries({})
+    L.send([1, 1, nbhd, empty_hash, ""])
+    got = L.recv_all(5, until=lambda m: m[0] == 4)
+    hello = [m for m in got if m[0] == 1]
+    check("9 the acceptor answers HELLO with its own", len(hello) == 1 and hello[0][1] == 1
+          and hello[0][2] == nbhd and len(hello[0][3]) == 32, got)
+    vv = [m for m in got if m[0] == 4]
+    check("9 hashes differ: the daemon sends its VV (n x 40, sorted, hash as in HELLO)",
+          len(vv) == 1 and len(vv[0][2]) % 40 == 0 and s2.b2b(vv[0][2]) == hello[0][3] and
+          [vv[0][2][i:i + 32] for i in range(0, len(vv[0][2]), 40)] ==
+          sorted(vv[0][2][i:i + 32] for i in range(0, len(vv[0][2]), 40)), got)
+    L.send([4, nbhd, b""])
+    got = L.recv_all(3)
+    recs = [raw for m in got if m[0] in (2, 9) for raw in m[1]]
+    check("9 our empty VV brings the records (REPLY)", any(m[0] == 9 for m in got) and len(recs) > 5,
+          [m[0] for m in got])
+    parsed = []
+    for raw in recs:
+        try:
+            parsed.append(s2.Record(raw))
+        except s2.Malformed as e:
+            check("9 record decodes strictly", False, e)
+    check("9 every record decodes strictly and its signature verifies",
+          len(parsed) == len(recs) and all(r.verify() for r in parsed))
+    check("9 the alert's id is BLAKE2b-256 of the record", alert in [r.id.hex() for r in parsed])
+    kinds = [r.kind for r in parsed]
+    first = [i for i, kd in enumerate(kinds) if kd in (1, 2, 3)]
+    check("9 certificates, revocations and epoch keys come first",
+          first == list(range(len(first))), kinds)
+    epochs = {}
+    for r in parsed:
+        if r.kind == 3:
+            key = s2.open_entries(r.payload[1], lpk, lsk)
+            if key:
+                epochs[r.id] = (r.payload[0], key)
+    check("3.3 the new epoch holds a key entry for us", [n for n, _ in epochs.values()] == [epoch0 + 1], epochs)
+    sig = [r for r in parsed if r.id.hex() == alert][0]
+    eid = sig.payload[0]
+    plain = s2.open_signal(sig, epochs[eid][1]) if eid in epochs else None
+    p = s2.check_plaintext(plain) if plain else None
+    check("3.2 we decrypt samend's alert with the epoch key", p is not None and p[0] == 1 and
+          p[1] == 4 and p[6] == "smoke" and p[7] == "No. 5", p)
+    if p is None:
+        return L, lpk, lsk, epochs, sig
+    check("3.1 samend's plaintext is canonical", s2.pack(p) == plain)
+    old = [r for r in parsed if r.kind == 5 and r.payload[0] not in epochs]
+    check("3.3 an alert of an epoch before ours does not open for us", len(old) >= 1)
+    # publish an acknowledgement ("I'm looking") of our own
+    now = int(time.time())
+    pt = s2.plaintext(kind=2, category=4, severity=2, status=1, ack=2, refs=sig.id)
+    ack = s2.seal_signal(lsk, nbhd, lpk, 1, now, eid, epochs[eid][1], now + 3600, pt)
+    L.send([2, [ack]])
+    ack_id = s2.b2b(ack).hex()
+    v, r = {}, {}
+    for _ in range(30):
+        r = c.call({"op": "show", "id": alert})
+        v = r.get("signal", {})
+        if v.get("looking") == 1:
+            break
+        time.sleep(0.1)
+    check("9 samend takes our pushed ack: the alert's thread and 'looking'",
+          v.get("looking") == 1 and ack_id in [t.get("id") for t in r.get("thread", [])], r)
+    out = run(SAMEN, "-s", os.path.join(T, "founder"), "show", alert[:8]).stdout
+    check("8 samen show names our household as looking", "Python link" in out, out)
+    return L, lpk, lsk, epochs, sig
