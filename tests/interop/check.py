@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 # SPDX-License-Identifier: EUPL-1.2
 """Checks proto/PROTOCOL.md against a second implementation (samen2.py) and
 against the real programs: the document's test vectors byte for byte, then
