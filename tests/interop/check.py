@@ -211,7 +211,9 @@ def main():
         k, pk, sk, mk, mpk, msk = key_files(T)
         c, d, endpoint, alert = mesh.daemon(T, ctx, procs, k, pk)
         mesh.imports(T, c, k, pk, sk)
-        mesh.link(T, ctx, c, k, pk, sk, endpoint)
+        L, lpk, lsk, epochs, _ = mesh.link(T, ctx, c, k, pk, sk, endpoint)
+        mesh.rules(c, k, pk, sk)
+        mesh.link_rules(ctx, c, endpoint, pk, lpk, lsk, L, epochs)
     except Exception:
         traceback.print_exc()
         check("checks ran to the end", False)

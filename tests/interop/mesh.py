@@ -179,3 +179,100 @@ def link(T, ctx, c, k, pk, sk, endpoint):
     out = run(SAMEN, "-s", os.path.join(T, "founder"), "show", alert[:8]).stdout
     check("8 samen show names our household as looking", "Python link" in out, out)
     return L, lpk, lsk, epochs, sig
+
+
+def verdict(c, rec):
+    return c.call({"op": "import", "records": [rec]}).get("verdicts", [None])[0]
+
+
+def rules(c, k, pk, sk):
+    """Section 9's validation order and reasons, seen through import."""
+    now = int(time.time())
+    key = [s2.seed_keypair(os.urandom(32)) for _ in range(5)]
+    (mpk, msk), (rpk, rsk), (apk, ask), (xpk, xsk), (fpk, fsk) = key
+    for who, role in ((mpk, 1), (rpk, 3), (apk, 4)):
+        verdict(c, s2.make_record(sk, 1, pk, pk, next_seq(k), now, [who, role, "R%d" % role, now - 60, now + 86400]))
+    verdict(c, s2.make_record(sk, 1, pk, pk, next_seq(k), now, [fpk, 1, "Later", now + 3600, now + 7200]))
+
+    def sig(s, p, seq, created=None, expires=None):
+        created = now if created is None else created
+        return s2.seal_signal(s, pk, p, seq, created, b"\0" * 32, b"\1" * 32,
+                              expires or created + 3600, s2.plaintext())
+    check("9 a signal by a key no certificate names: no-certificate",
+          verdict(c, sig(xsk, xpk, 1)) == "no-certificate")
+    check("9 a certificate issued by a member: role",
+          verdict(c, s2.make_record(msk, 1, pk, mpk, 1, now, [xpk, 1, "X", now - 60, now + 86400])) == "role")
+    check("9 a signal under a certificate not yet begun: role", verdict(c, sig(fsk, fpk, 1)) == "role")
+    v = verdict(c, sig(rsk, rpk, 1))
+    check("9 a signal by a relay is refused (role or no-certificate)", v in ("role", "no-certificate"), v)
+    v = verdict(c, s2.make_record(rsk, 7, pk, rpk, 2, now, [1, "hi", "", now + 3600]))
+    check("9 an authority announcement by a relay is refused", v in ("role", "no-certificate"), v)
+    check("9 an authority announcement by an authority is stored",
+          verdict(c, s2.make_record(ask, 7, pk, apk, 1, now, [1, "Let op", "Dorpsstraat", now + 3600])) == "stored")
+    check("9 a peer announcement by a relay is stored",
+          verdict(c, s2.make_record(rsk, 4, pk, rpk, 3, now, ["tcp://127.0.0.1:9", now + 3600])) == "stored")
+    check("2.3 an endpoint with a newline is malformed",
+          verdict(c, s2.make_record(rsk, 4, pk, rpk, 4, now, ["tcp://127.0.0.1:9\n", now + 3600])) == "malformed")
+    check("2.3 a 65-byte label is malformed",
+          verdict(c, s2.make_record(sk, 1, pk, pk, next_seq(k), now, [xpk, 1, "x" * 65, now, now + 9])) == "malformed")
+    check("9 a certificate whose not_after has passed: expired",
+          verdict(c, s2.make_record(sk, 1, pk, pk, next_seq(k), now - 7200,
+                                    [xpk, 1, "Old", now - 7200, now - 3600])) == "expired")
+    check("9 a signal whose expires has passed: expired",
+          verdict(c, sig(msk, mpk, 2, now - 7200, now - 60)) == "expired")
+    check("9 a signal dated an hour ahead: clock-skew", verdict(c, sig(msk, mpk, 3, now + 3600)) == "clock-skew")
+    check("9 a signal of another neighbourhood: other-neighbourhood",
+          verdict(c, s2.seal_signal(msk, xpk, mpk, 4, now, b"\0" * 32, b"\1" * 32, now + 60,
+                                    s2.plaintext())) == "other-neighbourhood")
+    r = sig(msk, mpk, 5)
+    check("3.1 a member's signal under an epoch nobody holds is stored", verdict(c, r) == "stored")
+    v = c.call({"op": "show", "id": s2.b2b(r).hex()}).get("signal", {})
+    check("3.1 ... and shown readable: false, without plaintext fields",
+          v.get("readable") is False and "description" not in v, v)
+
+
+def counter(c, name):
+    return c.call({"op": "status"}).get("counters", {}).get(name, 0)
+
+
+def link_rules(ctx, c, endpoint, pk, lpk, lsk, L, epochs):
+    """Section 3.1's readable rule and section 9's limits over our link."""
+    eid = max(epochs, key=lambda e: epochs[e][0])
+    ekey = epochs[eid][1]
+    seq = [1]
+
+    def push(plain):
+        seq[0] += 1
+        r = s2.seal_signal(lsk, pk, lpk, seq[0], int(time.time()), eid, ekey,
+                           int(time.time()) + 3600, plain)
+        L.send([2, [r]])
+        for _ in range(30):
+            v = c.call({"op": "show", "id": s2.b2b(r).hex()})
+            if v.get("ok"):
+                return v.get("signal", {})
+            time.sleep(0.1)
+        return {}
+    pt = s2.plaintext()
+    for name, plain in (("a non-canonical plaintext", pt[:1] + b"\xcc\x01" + pt[2:]),
+                        ("an alert with ack = 1", s2.plaintext(ack=1)),
+                        ("a C1 control in the description",
+                         s2.plaintext(description="ab").replace(b"\xa2ab", b"\xa2\xc2\x9b"))):
+        v = push(plain)
+        check("3.1 %s: stored, readable: false" % name, v.get("readable") is False, v)
+    v = push(s2.plaintext(description="fine"))
+    check("3.1 a valid plaintext from us: readable", v.get("readable") is True and v.get("description") == "fine", v)
+    before = counter(c, "other-neighbourhood")
+    L2 = Link(ctx, endpoint, pk, lpk, lsk)
+    L2.send([3, pk, b"\0" * 32])
+    time.sleep(0.5)
+    check("9 a message before HELLO: other-neighbourhood", counter(c, "other-neighbourhood") == before + 1)
+    L2.sock.close()
+    for name, msg in (("RECORDS with 257 records", [2, [b"x"] * 257]),
+                      ("IHAVE with 4097 ids", [6, pk, os.urandom(32 * 4097)]),
+                      ("GRAFT with 4097 ids", [7, pk, os.urandom(32 * 4097)]),
+                      ("VV with 16385 entries", [4, pk, os.urandom(40 * 16385)]),
+                      ("SKIP with 16385 entries", [5, pk, os.urandom(48 * 16385)])):
+        before = counter(c, "malformed")
+        L.send(msg)
+        time.sleep(0.3)
+        check("9 %s: malformed" % name, counter(c, "malformed") == before + 1)
