@@ -209,10 +209,11 @@ def main():
     try:
         vectors()
         k, pk, sk, mk, mpk, msk = key_files(T)
-        c, d, endpoint, alert = mesh.daemon(T, ctx, procs, k, pk)
+        c, d, endpoint, alert, join_endpoint = mesh.daemon(T, ctx, procs, k, pk)
         mesh.imports(T, c, k, pk, sk)
         L, lpk, lsk, epochs, _ = mesh.link(T, ctx, c, k, pk, sk, endpoint)
         mesh.rules(c, k, pk, sk)
+        mesh.join(ctx, c, pk, join_endpoint)
         mesh.link_rules(ctx, c, endpoint, pk, lpk, lsk, L, epochs)
     except Exception:
         traceback.print_exc()

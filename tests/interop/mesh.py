@@ -4,12 +4,15 @@
 import os
 import time
 
+import zmq
+
 import samen2 as s2
-from harness import SAMEN, Control, Link, check, next_seq, read_seq, run, start_daemon
+from harness import SAMEN, Control, Link, check, free_port, next_seq, read_seq, run, start_daemon
 
 def daemon(T, ctx, procs, k, pk):
     """Section 8 against a real samend: the founder's daemon."""
-    d, endpoint = start_daemon(T, "founder", k, s2.key_text(pk), procs)
+    join_endpoint = "tcp://127.0.0.1:%d" % free_port()
+    d, endpoint = start_daemon(T, "founder", k, s2.key_text(pk), procs, ["join_listen = " + join_endpoint])
     c = Control(ctx, d)
     st = c.call({"op": "status"})
     check("8 status: ok, our key, fingerprint, nbhd, role founder",
@@ -52,7 +55,7 @@ def daemon(T, ctx, procs, k, pk):
     r = c.call({"op": "show", "id": "0" * 64})
     check("8 show of an unknown id is not-found", r.get("code") == "not-found", r)
     w.sock.close()
-    return c, d, endpoint, alert
+    return c, d, endpoint, alert, join_endpoint
 
 
 
@@ -276,3 +279,43 @@ def link_rules(ctx, c, endpoint, pk, lpk, lsk, L, epochs):
         L.send(msg)
         time.sleep(0.3)
         check("9 %s: malformed" % name, counter(c, "malformed") == before + 1)
+
+
+def join(ctx, c, pk, join_endpoint):
+    """Section 10: an invite code read here, and the join exchange from Python."""
+    t0 = int(time.time())
+    r = c.call({"op": "invite", "preapproved": True})
+    inv = s2.parse_invite(r.get("code", ""))
+    check("10 invite code: nbhd, coordinator, join endpoint, 72 h",
+          inv["nbhd"] == pk and inv["coordinator"] == pk and inv["endpoint"] == join_endpoint
+          and abs(inv["expires"] - t0 - 72 * 3600) <= 5, inv)
+
+    def ask(secret, jpk, jsk):
+        s = ctx.socket(zmq.DEALER)
+        s.setsockopt(zmq.LINGER, 0)
+        s.curve_serverkey = s2.curve_pub(inv["coordinator"])
+        s.curve_publickey = s2.curve_pub(jpk)
+        s.curve_secretkey = s2.curve_sec(jsk)
+        s.connect(inv["endpoint"])
+        s.send(s2.pack({"op": "join", "secret": secret, "key": jpk, "label": "Python join"}))
+        ans = s2.unpack(s.recv(), 3) if s.poll(10000) else {}
+        s.close()
+        return ans
+    jpk, jsk = s2.seed_keypair(os.urandom(32))
+    a = ask(inv["secret"], jpk, jsk)
+    recs = [s2.Record(x) for x in a.get("records", [])]
+    mine = [x for x in recs if x.kind == 1 and x.payload[0] == jpk]
+    check("10 a pre-approved join: member, with our certificate",
+          a.get("state") == "member" and a.get("nbhd") == pk and len(mine) == 1 and
+          mine[0].verify() and mine[0].payload[1] == 1 and mine[0].payload[2] == "Python join", a)
+    check("10 the certificate is for 365 days",
+          bool(mine) and mine[0].payload[4] - mine[0].payload[3] in range(365 * 86400, 365 * 86400 + 601),
+          mine and mine[0].payload)
+    keys = [s2.open_entries(x.payload[1], jpk, jsk) for x in recs if x.kind == 3]
+    check("10 the answer holds an epoch key sealed to us", any(keys))
+    opk, osk = s2.seed_keypair(os.urandom(32))
+    a = ask(inv["secret"], opk, osk)
+    check("10 a secret redeemed by another key is refused", a.get("state") == "refused" and
+          isinstance(a.get("error"), str), a)
+    a = ask(os.urandom(16), opk, osk)
+    check("10 an unknown secret is refused", a.get("state") == "refused", a)
