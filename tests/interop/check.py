@@ -214,6 +214,7 @@ def main():
         L, lpk, lsk, epochs, _ = mesh.link(T, ctx, c, k, pk, sk, endpoint)
         mesh.rules(c, k, pk, sk)
         mesh.join(ctx, c, pk, join_endpoint)
+        mesh.relay(T, ctx, c, procs, pk, endpoint)
         mesh.link_rules(ctx, c, endpoint, pk, lpk, lsk, L, epochs)
     except Exception:
         traceback.print_exc()

@@ -319,3 +319,73 @@ def join(ctx, c, pk, join_endpoint):
           isinstance(a.get("error"), str), a)
     a = ask(os.urandom(16), opk, osk)
     check("10 an unknown secret is refused", a.get("state") == "refused", a)
+
+
+def relay(T, ctx, c, procs, pk, endpoint):
+    """Section 11: a real relay, a subscriber session from Python, audit.log."""
+    from harness import KEYS
+    rk = os.path.join(T, "relay.key")
+    run(KEYS, "init", "-k", rk)
+    rpk = s2.parse_key_text(open(rk + ".pub").read())
+    apk, ask = s2.seed_keypair(os.urandom(32))
+    for who, role in ((rpk, "relay"), (apk, "authority")):
+        r = c.call({"op": "certify", "key": s2.key_text(who), "role": role, "label": "Py " + role})
+        check("8 certify a %s" % role, r.get("ok") is True and len(r.get("cert", "")) == 64, r)
+    sub = "tcp://127.0.0.1:%d" % free_port()
+    rd, _ = start_daemon(T, "relay", rk, s2.key_text(pk), procs,
+                         ["role = relay", "serve = " + s2.key_text(pk), "subscriber_listen = " + sub,
+                          "peer = %s %s" % (endpoint, s2.key_text(pk))])
+    r = c.call({"op": "send", "category": "other", "description": "shared", "where": "x", "share": True})
+    shared = r.get("id")
+    rc = Control(ctx, rd)
+    for _ in range(100):
+        if rc.call({"op": "show", "id": shared}).get("ok"):
+            break
+        time.sleep(0.1)
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.curve_serverkey = s2.curve_pub(rpk)
+    s.curve_publickey = s2.curve_pub(apk)
+    s.curve_secretkey = s2.curve_sec(ask)
+    s.connect(sub)
+    s.send(s2.pack({"op": "subscribe", "from": 0, "credit": 4096}))
+    msgs = []
+    while s.poll(5000):
+        m = s2.unpack(s.recv(), 2)
+        msgs.append(m)
+        if m.get("type") == "caught-up":
+            break
+    cursors = [m["cursor"] for m in msgs if m.get("type") == "record"]
+    check("11 records come with increasing cursors, then caught-up",
+          cursors and cursors == sorted(set(cursors)) and msgs[-1].get("type") == "caught-up"
+          and msgs[-1].get("cursor") >= cursors[-1], msgs[-3:])
+    recs = [s2.Record(m["record"]) for m in msgs if m.get("type") == "record"]
+    check("11 every record verifies", all(x.verify() for x in recs))
+    sig = [x for x in recs if x.id.hex() == shared]
+    ok = False
+    if sig:
+        ck = s2.open_entries(sig[0].payload[6], apk, ask)
+        p = sig[0].payload
+        ad = s2.signal_ad(sig[0].nbhd, sig[0].author, sig[0].seq, sig[0].created, p[0], p[1])
+        from nacl import bindings as nb
+        plain = nb.crypto_aead_xchacha20poly1305_ietf_decrypt(p[3], ad, p[2], ck) if ck else b""
+        ok = s2.check_plaintext(plain)[6] == "shared"
+    check("3.2 the shared alert reaches the authority and opens with its key entry", ok)
+    check("11 an unshared signal is not sent to the authority",
+          all(x.kind != 5 or s2.open_entries(x.payload[6], apk, ask) for x in recs))
+    now = int(time.time())
+    ann = s2.make_record(ask, 7, pk, apk, 1, now, [4, "Wees alert", "Lindelaan", now + 3600])
+    s.send(s2.pack({"op": "announce", "record": ann}))
+    res = {}
+    while s.poll(5000):
+        res = s2.unpack(s.recv(), 2)
+        if res.get("type") == "result":
+            break
+    check("11 announce: result ok, stored", res.get("ok") is True and res.get("error") == "stored", res)
+    s.close()
+    time.sleep(0.3)
+    lines = open(os.path.join(rd, "audit.log")).read().splitlines()
+    keys = [w[4:] for line in lines for w in line.split() if w.startswith("key=")]
+    check("11 audit.log names the authority by its key text on every line",
+          len(keys) >= 2 and set(keys) == {s2.key_text(apk)}, lines)
+    return lines
