@@ -7,9 +7,11 @@ the last line is "N passed, N failed". Run with Debian's /usr/bin/python3:
 
     BUILD=build /usr/bin/python3 tests/interop/check.py
 """
+import fcntl
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -198,7 +200,48 @@ def key_files(T):
     p = run(KEYS, "verify", pf + "2", check_rc=False)
     check("2.3 a label with a tab is refused by samen-keys verify", p.returncode not in (0,),
           p.stdout + p.stderr)
+    text = [ln for ln in open(cf).read().splitlines() if ln and not ln.startswith("-----")]
+    check("5 samen-keys armour: lines of 64 characters, the last at most 64",
+          all(len(ln) == 64 for ln in text[:-1]) and 0 < len(text[-1]) <= 64, text)
+    check("7 public key file mode 0644 (umask 022)",
+          stat.S_IMODE(os.stat(k + ".pub").st_mode) == 0o644 & ~umask())
+    # 2.2: the counter is locked with flock on KEYFILE.seq itself
+    fd = os.open(k + ".seq", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    p = subprocess.Popen([KEYS, "certify", "-k", k, "--nbhd", nbf, "--subject", mk + ".pub",
+                          "--role", "member", "-o", cf + "3"], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    waited = p.poll() is None
+    last = read_seq(k)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    p.wait(10)
+    check("2.2 samen-keys waits for our flock on KEYFILE.seq, then takes the next number",
+          waited and s2.Record(s2.read_armoured(open(cf + "3").read())[0]).seq == last + 1)
+    # key files written here, read by samen-keys
+    for name, data, env in (
+            ("unencrypted", s2.secret_file_plain(os.urandom(32)), {}),
+            ("encrypted", s2.secret_file_enc(os.urandom(32), b"correct horse battery staple",
+                                             os.urandom(16), os.urandom(24)), {"SAMEN_PASSPHRASE_FILE": pwf})):
+        path = os.path.join(T, "py-%s.key" % name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, data)
+        os.close(fd)
+        want = s2.seed_keypair(s2.read_secret(data, b"correct horse battery staple"))[0]
+        out = run(KEYS, "show", "-k", path, env=env, check_rc=False)
+        check("7 samen-keys reads an %s key file written here" % name,
+              out.returncode == 0 and s2.fingerprint(want) in out.stdout, out.stdout + out.stderr)
+    os.chmod(path, 0o640)
+    out = run(KEYS, "show", "-k", path, env={"SAMEN_PASSPHRASE_FILE": pwf}, check_rc=False)
+    check("7 a key file with group bits set is refused", out.returncode != 0 and
+          "chmod 600" in out.stderr, out.stderr)
     return k, pk, sk, mk, mpk, msk
+
+
+def umask():
+    u = os.umask(0)
+    os.umask(u)
+    return u
 
 
 
