@@ -2,6 +2,7 @@
 """Steps 2 and 3 of check.py against a running samend: the control protocol
 (section 8), imports judged as section 9 says, and a link from Python."""
 import os
+import re
 import time
 
 import zmq
@@ -54,6 +55,29 @@ def daemon(T, ctx, procs, k, pk):
           and v.get("author") == s2.key_text(pk) and v.get("kind") == "alert", r)
     r = c.call({"op": "show", "id": "0" * 64})
     check("8 show of an unknown id is not-found", r.get("code") == "not-found", r)
+    # malformed requests; a request in a longer form than the shortest
+    for name, frame in (("a byte that is no msgpack", b"\xc1"), ("an array", s2.pack(["status"])),
+                        ("trailing bytes", s2.pack({"op": "status"}) + b"\0")):
+        c.sock.send(frame)
+        r = c.recv()
+        check("8 %s: invalid" % name, r.get("ok") is False and r.get("code") == "invalid", r)
+    c.sock.send(bytes.fromhex("81d9026f70a6737461747573"))  # {"op": "status"}, "op" as str8
+    r = c.recv()
+    check("8 a request not in canonical form is still answered", r.get("ok") is True and "key" in r, r)
+    r = c.call({"op": "show", "id": alert[:7]})
+    check("8 an id prefix of 7 characters is invalid", r.get("code") == "invalid", r)
+    # a retraction, seen on the watch stream as section 8's Events say
+    r = c.call({"op": "send", "category": "other", "description": "oops", "where": "-"})
+    oops = r.get("id")
+    w.recv()
+    r = c.call({"op": "retract", "ref": oops, "reason": "mistake"})
+    ev = w.recv()
+    check("8 retract: a retraction event (id, author, label, target, reason)",
+          r.get("ok") is True and ev.get("event") == "retraction" and ev.get("id") == r.get("id")
+          and ev.get("target") == oops and ev.get("reason") == "mistake" and
+          ev.get("author") == s2.key_text(pk) and "label" in ev, ev)
+    r = c.call({"op": "show", "id": oops})
+    check("8 a retracted signal is deleted: not-found", r.get("code") == "not-found", r)
     w.sock.close()
     return c, d, endpoint, alert, join_endpoint
 
@@ -123,6 +147,7 @@ def link(T, ctx, c, k, pk, sk, endpoint):
     hello = [m for m in got if m[0] == 1]
     check("9 the acceptor answers HELLO with its own", len(hello) == 1 and hello[0][1] == 1
           and hello[0][2] == nbhd and len(hello[0][3]) == 32, got)
+    check("9 HELLO's advertise is the acceptor's listen endpoint", hello and hello[0][4] == endpoint, hello)
     vv = [m for m in got if m[0] == 4]
     check("9 hashes differ: the daemon sends its VV (n x 40, sorted, hash as in HELLO)",
           len(vv) == 1 and len(vv[0][2]) % 40 == 0 and s2.b2b(vv[0][2]) == hello[0][3] and
@@ -270,6 +295,12 @@ def link_rules(ctx, c, endpoint, pk, lpk, lsk, L, epochs):
     time.sleep(0.5)
     check("9 a message before HELLO: other-neighbourhood", counter(c, "other-neighbourhood") == before + 1)
     L2.sock.close()
+    before = counter(c, "malformed")
+    L2 = Link(ctx, endpoint, pk, lpk, lsk)
+    L2.send([1, 2, pk, s2.vv_entries({})[1], ""])
+    time.sleep(0.5)
+    check("9 a HELLO of version 2: malformed", counter(c, "malformed") == before + 1)
+    L2.sock.close()
     for name, msg in (("RECORDS with 257 records", [2, [b"x"] * 257]),
                       ("IHAVE with 4097 ids", [6, pk, os.urandom(32 * 4097)]),
                       ("GRAFT with 4097 ids", [7, pk, os.urandom(32 * 4097)]),
@@ -388,4 +419,11 @@ def relay(T, ctx, c, procs, pk, endpoint):
     keys = [w[4:] for line in lines for w in line.split() if w.startswith("key=")]
     check("11 audit.log names the authority by its key text on every line",
           len(keys) >= 2 and set(keys) == {s2.key_text(apk)}, lines)
+    check("11 audit.log lines: UTC time, then the event",
+          all(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (session-start|announce) key=", ln)
+              for ln in lines), lines)
+    r = c.call({"op": "announcements"})
+    a = [x for x in r.get("announcements", []) if x.get("id") == s2.b2b(ann).hex()]
+    check("8 announcements: the view of ours, kind info", len(a) == 1 and a[0].get("kind") == "info"
+          and a[0].get("text") == "Wees alert" and a[0].get("author") == s2.key_text(apk), r)
     return lines
