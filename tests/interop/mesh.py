@@ -252,6 +252,29 @@ def rules(c, k, pk, sk):
     check("9 a signal of another neighbourhood: other-neighbourhood",
           verdict(c, s2.seal_signal(msk, xpk, mpk, 4, now, b"\0" * 32, b"\1" * 32, now + 60,
                                     s2.plaintext())) == "other-neighbourhood")
+    e = c.call({"op": "status"}).get("epoch", 0)
+    ent = s2.key_entry(pk, os.urandom(32)) + s2.key_entry(mpk, os.urandom(32))
+    for name, number, want in (("two above the current", e + 2, "epoch-number"),
+                               ("2^64 - 1", 2 ** 64 - 1, "epoch-number"), ("the next", e + 1, "stored")):
+        v = verdict(c, s2.make_record(sk, 3, pk, pk, next_seq(k), now, [number, ent]))
+        check("3.3 an epoch key numbered %s: %s" % (name, want), v == want, v)
+    check("3.3 the new epoch is current", c.call({"op": "status"}).get("epoch") == e + 1)
+    check("2.3 an epoch key with no entry is malformed",
+          verdict(c, s2.make_record(sk, 3, pk, pk, next_seq(k), now, [e + 2, b""])) == "malformed")
+    check("3.3 an epoch key by a member: role",
+          verdict(c, s2.make_record(msk, 3, pk, mpk, 1, now, [e + 2, ent])) == "role")
+    body = [2, 1, pk, pk, next_seq(k), now, [xpk, 1, "V", now - 60, now + 86400]]
+    check("2.2 a body of version 2 is counted malformed",
+          verdict(c, s2.pack([s2.pack(body), b"\0" * 64])) == "malformed")
+    body[:2] = [1, 8]
+    check("2.2 a body of kind 8 is counted malformed",
+          verdict(c, s2.pack([s2.pack(body), b"\0" * 64])) == "malformed")
+    check("1 a body nested 3 deep is malformed",
+          verdict(c, s2.make_record(sk, 1, pk, pk, next_seq(k), now, [xpk, 1, ["x"], now, now + 9])) == "malformed")
+    check("4 a self-revocation by a never-certified key is refused",
+          verdict(c, s2.make_record(xsk, 2, pk, xpk, 1, now, [xpk, 0, "bye", 0])) == "no-certificate")
+    check("4 nobody revokes the founder",
+          verdict(c, s2.make_record(sk, 2, pk, pk, next_seq(k), now, [pk, 0, "x", 5])) == "role")
     r = sig(msk, mpk, 5)
     check("3.1 a member's signal under an epoch nobody holds is stored", verdict(c, r) == "stored")
     v = c.call({"op": "show", "id": s2.b2b(r).hex()}).get("signal", {})
