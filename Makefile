@@ -42,7 +42,8 @@ PKGS := libzmq libsodium msgpack lmdb
 WEB_PKGS := libmicrohttpd libqrencode
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libsodium-dev libmsgpack-dev \
 	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db python3 \
-	libmicrohttpd-dev libqrencode-dev chromium chromium-driver python3-selenium python3-websocket
+	libmicrohttpd-dev libqrencode-dev chromium chromium-driver python3-selenium python3-websocket \
+	python3-nacl python3-msgpack python3-zmq
 # libFuzzer's and ASan's runtimes for clang are only a Recommends of clang.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
@@ -160,11 +161,13 @@ $(BUILD)/itests/%: $(BUILD)/tests/integration/%.o $(TEST_HELPER_OBJS) $(LIBSAMEN
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
 # `make test` is the README's command: it installs what is missing, builds,
-# and runs every test binary; tests/run.sh prints cmocka's summaries and a
-# closing "N passed, N failed" line.
+# and runs every test binary, then tests/interop/check.py (PROTOCOL.md checked
+# by a second implementation, in Debian's Python); tests/run.sh prints their
+# summaries and a closing "N passed, N failed" line.
+INTEROP := tests/interop/check.py
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)BUILD=$(BUILD) sh tests/run.sh $(UNIT_BINS) $(INTEG_BINS)
+	$(Q)BUILD=$(BUILD) sh tests/run.sh $(UNIT_BINS) $(INTEG_BINS) $(INTEROP)
 
 check: test
 

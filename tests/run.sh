@@ -3,6 +3,8 @@
 # Runs each test program given as an argument, shows its cmocka output, and
 # ends with one line "N passed, N failed" summed over every test case, with
 # ", N skipped" when cmocka skipped any (a skip is never counted as a pass).
+# A program that prints no cmocka summary but ends with its own line
+# "N passed, N failed" (tests/interop/check.py) is counted by that line.
 # A program that dies without a cmocka summary counts as one failed test.
 set -u
 passed=0
@@ -18,6 +20,13 @@ for t in "$@"; do
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
 	k=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
 	skipped=$((skipped + k))
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && ! grep -q '^\[==========\]' "$out"; then
+		own=$(tail -n 1 "$out" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p')
+		if [ -n "$own" ]; then
+			p=${own% *}
+			f=${own#* }
+		fi
+	fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		echo "run.sh: $t exited with status $rc"
