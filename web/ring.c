@@ -152,7 +152,9 @@ int ring_next(struct ring *r, uint64_t after, int wait_ms, struct ring_event *ou
 	while (r->head <= after && !r->closing)
 		if (pthread_cond_timedwait(&r->cv, &r->mu, &until) == ETIMEDOUT)
 			break;
-	if (r->head > after) {
+	if (r->closing) {
+		ret = -ECANCELED;
+	} else if (r->head > after) {
 		if (after + 1 < oldest(r)) {
 			ret = -ESPIPE;
 		} else {

@@ -52,8 +52,9 @@ uint64_t ring_head(struct ring *r);
 /*
  * Copies the first event after position `after` into *out (json and ntfy
  * malloc'ed copies the caller frees with ring_event_clear()), waiting up to wait_ms for one to come.
- * Returns 1 with an event, 0 when none came in time, or -ESPIPE when
- * `after` has fallen out of the ring (a reader too slow to keep up).
+ * Returns 1 with an event, 0 when none came in time, -ESPIPE when `after`
+ * has fallen out of the ring (a reader too slow to keep up), or -ECANCELED
+ * once ring_wake() was called.
  */
 int ring_next(struct ring *r, uint64_t after, int wait_ms, struct ring_event *out);
 
