@@ -93,7 +93,14 @@ static int setup(void **state)
 	assert_non_null(f);
 	hnode_init(&f->n[0], "home", harness_port(), harness_port());
 	hnode_init(&f->n[1], "neighbour", harness_port(), 0);
-	assert_true(harness_neighbourhood(f->n, 2, NULL));
+	if (!harness_neighbourhood(f->n, 2, NULL)) {
+		/* leave nothing behind for the next test's setup */
+		for (int i = 0; i < 2; i++)
+			hnode_stop(&f->n[i], SIGKILL);
+		harness_cleanup();
+		free(f);
+		fail_msg("the two households did not come up");
+	}
 	f->port = harness_port();
 	assert_true(snprintf(f->bin, sizeof(f->bin), "%s/samen-web", build_dir()) < (int)sizeof(f->bin));
 	assert_true(snprintf(f->samen, sizeof(f->samen), "%s/samen", build_dir()) < (int)sizeof(f->samen));
