@@ -320,6 +320,10 @@ BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/%.o)
 BENCH_BIN := $(BUILD)/bench/samen-bench
 BENCH_DEB_PACKAGES := serf gnuplot-nox
 
+# built with everything else, so that a change that breaks the bench's
+# compilation fails `make test` rather than the next `make bench`
+all: $(BENCH_BIN)
+
 $(BENCH_BIN): $(BENCH_OBJS) $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)

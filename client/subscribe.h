@@ -8,6 +8,8 @@
 #ifndef SAMEN_SUBSCRIBE_H
 #define SAMEN_SUBSCRIBE_H
 
+#include <getopt.h>
+
 /* subscribe verifies and decrypts on this many threads by default: one per
  * CPU it may run on, at most SUBSCRIBE_THREADS_DEFAULT_MAX; --threads N
  * takes 1 to SUBSCRIBE_THREADS_MAX. */
