@@ -120,10 +120,30 @@ static int pack(msgpack_packer *pk, const char *op, api_field_fn field, void *ct
 	return -1;
 }
 
+/* One request to samend and its reply, unpacked into *u (msg keeps the
+ * bytes u points into). Returns 0, or -ETIMEDOUT / another negative code
+ * when samend did not answer or its reply is not a map. */
+static int ask(const char *ctl_path, const struct mp_buf *req, zmq_msg_t *msg,
+	       msgpack_unpacked *u)
+{
+	struct ctl *c = NULL;
+	int r = ctl_open(&c, ctl_path, 2000);
+	if (r == 0)
+		r = ctl_send(c, req->sb.data, req->sb.size);
+	if (r == 0)
+		r = ctl_recv(c, CALL_MS, msg);
+	ctl_close(&c);
+	if (r < 0)
+		return r;
+	if (mp_unpack(zmq_msg_data(msg), zmq_msg_size(msg), 16, u) < 0 ||
+	    u->data.type != MSGPACK_OBJECT_MAP)
+		return SAMEN_EMALFORMED;
+	return 0;
+}
+
 void api_call(const char *ctl_path, const char *op, api_field_fn field, void *ctx,
 	      struct api_reply *out)
 {
-	struct ctl *c = NULL;
 	struct mp_buf b;
 	zmq_msg_t msg;
 	msgpack_unpacked u;
@@ -135,26 +155,14 @@ void api_call(const char *ctl_path, const char *op, api_field_fn field, void *ct
 		api_refuse(out, 400, "invalid", "a field is missing or not of its form");
 		return;
 	}
-	r = ctl_open(&c, ctl_path, 2000);
-	if (r == 0)
-		r = ctl_send(c, b.sb.data, b.sb.size);
-	mp_buf_destroy(&b);
 	zmq_msg_init(&msg);
-	if (r == 0)
-		r = ctl_recv(c, CALL_MS, &msg);
-	ctl_close(&c);
-	if (r < 0) {
-		zmq_msg_close(&msg);
-		api_refuse(out, r == -ETIMEDOUT ? 504 : 503, "no-answer",
-			   r == -ETIMEDOUT ? "samend did not answer in time" : "samend is not running");
-		return;
-	}
 	msgpack_unpacked_init(&u);
+	r = ask(ctl_path, &b, &msg, &u);
+	mp_buf_destroy(&b);
 	bool ok = false;
 	const msgpack_object *code = NULL;
 	out->body = NULL;
-	if (mp_unpack(zmq_msg_data(&msg), zmq_msg_size(&msg), 16, &u) == 0 &&
-	    u.data.type == MSGPACK_OBJECT_MAP && mpmap_bool(&u.data, "ok", &ok) == 0) {
+	if (r == 0 && mpmap_bool(&u.data, "ok", &ok) == 0) {
 		code = mpmap_find(&u.data, "code");
 		out->status = ok ? 200
 			  : code && code->type == MSGPACK_OBJECT_STR
@@ -164,6 +172,35 @@ void api_call(const char *ctl_path, const char *op, api_field_fn field, void *ct
 	}
 	msgpack_unpacked_destroy(&u);
 	zmq_msg_close(&msg);
-	if (!out->body)
+	if (r == -ETIMEDOUT || (r < 0 && r != SAMEN_EMALFORMED))
+		api_refuse(out, r == -ETIMEDOUT ? 504 : 503, "no-answer",
+			   r == -ETIMEDOUT ? "samend did not answer in time" : "samend is not running");
+	else if (!out->body)
 		api_refuse(out, 502, "internal", "samend's reply could not be read");
+}
+
+int api_own_key(const char *ctl_path, char *out, size_t cap)
+{
+	struct mp_buf b;
+	zmq_msg_t msg;
+	msgpack_unpacked u;
+	bool ok = false;
+	int r;
+
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 1);
+	mpmap_put_str(&b.pk, "op", "status");
+	zmq_msg_init(&msg);
+	msgpack_unpacked_init(&u);
+	r = ask(ctl_path, &b, &msg, &u);
+	mp_buf_destroy(&b);
+	if (r == 0 && (mpmap_bool(&u.data, "ok", &ok) < 0 || !ok))
+		r = SAMEN_EMALFORMED;
+	if (r == 0 && mpmap_str(&u.data, "key", out, cap) < 0)
+		r = SAMEN_EMALFORMED;
+	msgpack_unpacked_destroy(&u);
+	zmq_msg_close(&msg);
+	if (r < 0 && cap)
+		out[0] = '\0';
+	return r;
 }

@@ -26,6 +26,10 @@ struct api_reply {
 void api_call(const char *ctl_path, const char *op, api_field_fn field, void *ctx,
 	      struct api_reply *out);
 
+/* This household's own key as text (samend's status), for the page to
+ * tell its own signals from others'. 0, or a negative code with out "". */
+int api_own_key(const char *ctl_path, char *out, size_t cap);
+
 /* A refusal of samen-web's own ({"ok":false,"code":code,"error":text}). */
 void api_refuse(struct api_reply *out, int status, const char *code, const char *text);
 

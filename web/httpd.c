@@ -354,16 +354,9 @@ static enum MHD_Result session(struct web *w, struct MHD_Connection *c, const ui
 	char csrf[33], *s = NULL;
 	const char *al = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Language");
 	const char *lang = al ? (!strncmp(al, "nl", 2) ? "nl" : "en") : w->cfg.lang;
-	struct api_reply st;
-	char key[80] = "";
+	char key[80];
 
-	api_call(w->cfg.ctl_path, "status", no_fields, NULL, &st);
-	if (st.status == 200) {
-		const char *k = strstr(st.body, "\"key\":\"");
-		if (k && sscanf(k + 7, "%79[^\"]", key) != 1)
-			key[0] = '\0';
-	}
-	free(st.body);
+	(void)api_own_key(w->cfg.ctl_path, key, sizeof(key)); /* "" while samend is away */
 	csrf_token(w, hash, csrf);
 	int n = asprintf(&s, "{\"ok\":true,\"csrf\":\"%s\",\"lang\":\"%s\",\"device\":\"%s\","
 			 "\"key\":\"%s\",\"topic\":\"%s\",\"live\":%s}",
@@ -515,21 +508,45 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-static char *read_pem(const char *path)
+#define PEM_MAX 65536
+
+/* A certificate or key file, whole, into *out (malloc'ed, NUL-ended).
+ * A key readable by every user is refused: a group may read it (Debian's
+ * ssl-cert convention, 0640), others may not. Returns 0 or a negative
+ * code; -EFBIG for a file past PEM_MAX. */
+static int read_pem(const char *path, bool secret, char **out)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	char *buf;
-	ssize_t n;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r = 0;
 	size_t len = 0;
+	ssize_t n;
+
+	*out = NULL;
 	if (fd < 0)
-		return NULL;
-	buf = malloc(65536);
-	while (buf && (n = read(fd, buf + len, 65535 - len)) > 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if (secret && (st.st_mode & S_IRWXO))
+		r = SAMEN_EFILEMODE;
+	else if (st.st_size >= PEM_MAX)
+		r = -EFBIG;
+	else if (!(*out = malloc(PEM_MAX)))
+		r = -ENOMEM;
+	while (r == 0 && (n = read(fd, *out + len, PEM_MAX - 1 - len)) > 0)
 		len += (size_t)n;
+	if (r == 0 && n < 0)
+		r = -errno;
 	close(fd);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
+	if (r == 0)
+		(*out)[len] = '\0';
+	else if (*out) {
+		sodium_memzero(*out, PEM_MAX);
+		free(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 int web_start(struct web *w, const struct web_config *cfg, char *err, size_t cap)
@@ -552,11 +569,17 @@ int web_start(struct web *w, const struct web_config *cfg, char *err, size_t cap
 		return SAMEN_EINVAL;
 	}
 	if (cfg->tls_cert) {
-		w->tls_cert_pem = read_pem(cfg->tls_cert);
-		w->tls_key_pem = read_pem(cfg->tls_key);
-		if (!w->tls_cert_pem || !w->tls_key_pem) {
-			snprintf(err, cap, "cannot read tls_cert %s or tls_key %s", cfg->tls_cert, cfg->tls_key);
-			return -EINVAL;
+		int r = read_pem(cfg->tls_cert, false, &w->tls_cert_pem);
+		if (r < 0) {
+			snprintf(err, cap, "tls_cert %s: %s", cfg->tls_cert, samen_strerror(r));
+			return r;
+		}
+		r = read_pem(cfg->tls_key, true, &w->tls_key_pem);
+		if (r < 0) {
+			snprintf(err, cap, "tls_key %s: %s", cfg->tls_key,
+				 r == SAMEN_EFILEMODE ? "readable by every user (chmod o-rwx it)"
+						      : samen_strerror(r));
+			return r;
 		}
 		flags |= MHD_USE_TLS;
 	}
@@ -567,22 +590,19 @@ int web_start(struct web *w, const struct web_config *cfg, char *err, size_t cap
 		snprintf(err, cap, "out of memory");
 		return -ENOMEM;
 	}
-	if (cfg->tls_cert)
-		w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, &sa,
-					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
-					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
-					  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(3 * WEB_KEEPALIVE_SECONDS),
-					  MHD_OPTION_NOTIFY_COMPLETED, completed, w,
-					  MHD_OPTION_HTTPS_MEM_CERT, w->tls_cert_pem,
-					  MHD_OPTION_HTTPS_MEM_KEY, w->tls_key_pem, MHD_OPTION_END);
-	else
-		w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, &sa,
-					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
-					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
-					  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(3 * WEB_KEEPALIVE_SECONDS),
-					  MHD_OPTION_NOTIFY_COMPLETED, completed, w, MHD_OPTION_END);
+	/* the certificate and key only when TLS is on (an empty list otherwise) */
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, w->tls_cert_pem},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, w->tls_key_pem},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, w, MHD_OPTION_SOCK_ADDR, &sa,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
+				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS_MAX,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(3 * WEB_KEEPALIVE_SECONDS),
+				  MHD_OPTION_NOTIFY_COMPLETED, completed, w,
+				  MHD_OPTION_ARRAY, cfg->tls_cert ? tls : tls + 2, MHD_OPTION_END);
 	if (!w->mhd) {
 		snprintf(err, cap, "cannot listen on %s:%u (in use, or TLS files not usable)", cfg->host,
 			 cfg->port);

@@ -4,7 +4,8 @@
  * loopback, samen-web for the first, and two programs that talk to it as
  * its users do: tests/web/webcheck.py (HTTP as a phone and as the ntfy app
  * speak it, with a client written from ntfy's documentation) and
- * tests/web/browser.py (the page in headless Chromium). Each prints
+ * tests/web/browser.py (the page in headless Chromium); and, with a
+ * certificate made for the test, tests/web/tlscheck.py (HTTPS). Each prints
  * "ok NAME" or "FAIL NAME: why"; every line becomes a check here.
  */
 #include <errno.h>
@@ -31,7 +32,8 @@ struct webfix {
 	struct hnode n[2];
 	int port;
 	pid_t web;
-	char bin[600], samen[600], log[1200];
+	bool tls;
+	char bin[600], samen[600], log[1200], cert[700], key[700];
 };
 
 static const char *build_dir(void)
@@ -57,24 +59,36 @@ static bool web_up(void *ctx)
 	return port_open(((struct webfix *)ctx)->port);
 }
 
-static void web_start(struct webfix *f)
+/* Starts samen-web (with the test's certificate when f->tls) and returns
+ * its pid; its output goes to f->log. */
+static pid_t web_spawn(struct webfix *f)
 {
 	char listen[64], url[64], dev[700];
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", f->port);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f->port);
+	snprintf(url, sizeof(url), "%s://127.0.0.1:%d", f->tls ? "https" : "http", f->port);
 	snprintf(dev, sizeof(dev), "%s/web-devices", f->n[0].dir);
-	f->web = fork();
-	assert_true(f->web >= 0);
-	if (f->web == 0) {
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
 		FILE *l = fopen(f->log, "a");
 		if (l) {
 			dup2(fileno(l), 1);
 			dup2(fileno(l), 2);
 		}
-		execl(f->bin, f->bin, "--state", f->n[0].dir, "--listen", listen, "--url", url,
-		      "--static", "web/static", "--devices", dev, (char *)NULL);
+		char *argv[] = {f->bin, "--state", f->n[0].dir, "--listen", listen, "--url", url,
+				"--static", "web/static", "--devices", dev, "--tls-cert", f->cert,
+				"--tls-key", f->key, NULL};
+		if (!f->tls)
+			argv[11] = NULL;
+		execv(f->bin, argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+static void web_start(struct webfix *f)
+{
+	f->web = web_spawn(f);
 	assert_true(harness_wait(web_up, f, 10000));
 }
 
@@ -87,7 +101,9 @@ static void web_stop(struct webfix *f)
 	}
 }
 
-static int setup(void **state)
+/* Two households, and the paths samen-web needs; NULL (after a failed
+ * check) when the households did not come up. */
+static struct webfix *households(bool tls)
 {
 	struct webfix *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
@@ -102,11 +118,60 @@ static int setup(void **state)
 		fail_msg("the two households did not come up");
 	}
 	f->port = harness_port();
+	f->tls = tls;
 	assert_true(snprintf(f->bin, sizeof(f->bin), "%s/samen-web", build_dir()) < (int)sizeof(f->bin));
 	assert_true(snprintf(f->samen, sizeof(f->samen), "%s/samen", build_dir()) < (int)sizeof(f->samen));
 	assert_true(snprintf(f->log, sizeof(f->log), "%s/samen-web.log", f->n[0].dir) < (int)sizeof(f->log));
+	assert_true(snprintf(f->cert, sizeof(f->cert), "%s/web.crt", f->n[0].dir) < (int)sizeof(f->cert));
+	assert_true(snprintf(f->key, sizeof(f->key), "%s/web.key", f->n[0].dir) < (int)sizeof(f->key));
+	return f;
+}
+
+static int setup(void **state)
+{
+	struct webfix *f = households(false);
 	web_start(f);
 	*state = f;
+	return 0;
+}
+
+/* Runs argv (no shell) with its output in f->log; its exit status, or -1. */
+static int run_logged(struct webfix *f, char *const argv[])
+{
+	pid_t pid = fork();
+	int st = 0;
+	if (pid == 0) {
+		FILE *l = fopen(f->log, "a");
+		if (l) {
+			dup2(fileno(l), 1);
+			dup2(fileno(l), 2);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* The households of setup(), and samen-web with a certificate for
+ * 127.0.0.1 made now (as a household would with openssl: README). */
+static int setup_tls(void **state)
+{
+	struct webfix *f = households(true);
+	char *req[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+		       "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+		       "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", f->key, "-out", f->cert, NULL};
+	*state = f;
+	assert_int_equal(run_logged(f, req), 0);
+	/* a key every user may read is refused, with the file's name */
+	assert_int_equal(chmod(f->key, 0644), 0);
+	pid_t pid = web_spawn(f);
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	assert_int_equal(chmod(f->key, 0600), 0);
+	web_start(f);
 	return 0;
 }
 
@@ -124,8 +189,8 @@ static int teardown(void **state)
 static void pair_url(struct webfix *f, char *out, size_t cap)
 {
 	char cmd[2400], line[600];
-	snprintf(cmd, sizeof(cmd), "'%s' pair --state '%s' --devices '%s/web-devices' --url http://127.0.0.1:%d",
-		 f->bin, f->n[0].dir, f->n[0].dir, f->port);
+	snprintf(cmd, sizeof(cmd), "'%s' pair --state '%s' --devices '%s/web-devices' --url %s://127.0.0.1:%d",
+		 f->bin, f->n[0].dir, f->n[0].dir, f->tls ? "https" : "http", f->port);
 	FILE *p = popen(cmd, "r");
 	out[0] = '\0';
 	assert_non_null(p);
@@ -135,7 +200,7 @@ static void pair_url(struct webfix *f, char *out, size_t cap)
 			snprintf(out, cap, "%s", line);
 		}
 	assert_int_equal(pclose(p), 0);
-	assert_non_null(strstr(out, "http://127.0.0.1:"));
+	assert_non_null(strstr(out, "://127.0.0.1:"));
 }
 
 /* Runs a check script; answers its STOP and START with this household's
@@ -221,11 +286,32 @@ static void test_browser(void **state)
 	assert_int_equal(run_script(f, argv), 0);
 }
 
+static void test_tls(void **state)
+{
+	struct webfix *f = *state;
+	char url[600], base[64], log[4096] = "";
+	FILE *l = fopen(f->log, "r");
+	if (l) {
+		size_t n = fread(log, 1, sizeof(log) - 1, l);
+		log[n] = '\0';
+		fclose(l);
+	}
+	/* what setup saw when the key was mode 0644 */
+	assert_non_null(strstr(log, "tls_key"));
+	assert_non_null(strstr(log, "readable by every user"));
+	pair_url(f, url, sizeof(url));
+	snprintf(base, sizeof(base), "https://127.0.0.1:%d", f->port);
+	char *argv[] = {"/usr/bin/python3", "tests/web/tlscheck.py", "--base", base, "--cafile",
+			f->cert, "--pair-url", url, NULL};
+	assert_int_equal(run_script(f, argv), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_browser, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_and_ntfy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls, setup_tls, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
