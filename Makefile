@@ -150,6 +150,13 @@ $(COMPLETION): docs/completion/samen.bash.in $(BUILD)/gen_completion
 	$(Q)sed -e '/^@GENERATED_LISTS@$$/{r $@.lists' -e 'd}' $< >$@.tmp && \
 		! grep -q '@GENERATED_LISTS@' $@.tmp && mv $@.tmp $@ && rm -f $@.lists
 
+# unit tests of samen-web's parts (tests/unit/test_web_*.c) link its library too
+$(BUILD)/tests/test_web_%: $(BUILD)/tests/unit/test_web_%.o $(TEST_HELPER_OBJS) $(LIBSAMENWEB) \
+		$(LIBSAMEND) $(LIBSAMEN)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(WEB_LIBS) $(TEST_LIBS) -lpthread
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)

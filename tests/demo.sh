@@ -7,11 +7,15 @@
 #              it binds nothing and dials only the relay
 #   relay    - stores and forwards, reads nothing
 #   police   - an authority that subscribes at the relay (JSON and CAP 1.2)
+#   samen-web - h1's household page and phone push, with one phone paired
 #
 # An alert (shared with the authorities) and a neighbour's private note are
 # sent; every household shows them arriving, an acknowledgement and an
 # all-clear follow, the authority sees only what was shared, and it answers
-# with an announcement. Then everything stops and the directory is removed.
+# with an announcement; h1's paired phone shows what it was pushed. Then
+# everything stops and the directory is removed; with SAMEN_KEEP=1 it all
+# stays up (h1's page to open in a browser, with a fresh pairing link) until
+# Ctrl-C, and the directory is kept.
 set -euo pipefail
 
 B=${BUILD:-build}
@@ -19,6 +23,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SAMEN="$ROOT/$B/samen"
 SAMEND="$ROOT/$B/samend"
 KEYS="$ROOT/$B/samen-keys"
+WEB="$ROOT/$B/samen-web"
 T=$(mktemp -d /tmp/samen-demo-XXXXXX)
 PIDS=()
 
@@ -28,6 +33,7 @@ cleanup() {
 	if [ -n "${SAMEN_KEEP:-}" ]; then echo "(kept $T)"; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 base=$((20000 + RANDOM % 30000))
@@ -108,6 +114,23 @@ done
 "$SAMEN" subscribe --relay "tcp://127.0.0.1:$(port 3)" --relay-key "$RELAY" \
 	--nbhd "$NBHD" --key "$T/police/identity.key" --out "$T/police/alerts.jsonl" &
 PIDS+=($!)
+
+say "h1's household page (samen-web) on http://127.0.0.1:$(port 20); a phone pairs"
+"$WEB" --state "$T/h1" --listen "127.0.0.1:$(port 20)" --static "$ROOT/web/static" \
+	>"$T/h1/web.log" 2>&1 &
+PIDS+=($!)
+page_up() { "$WEB" --state "$T/h1" devices && (exec 3<>"/dev/tcp/127.0.0.1/$(port 20)"); }
+wait_for 10 page_up
+LINK=$("$WEB" --state "$T/h1" pair --url "http://127.0.0.1:$(port 20)" | grep -m1 /pair/)
+# what the phone does when the link is opened and a name given: the page
+# answers with the device's token (a cookie, and for the ntfy app)
+PHONE=$(python3 - "$LINK" <<'PY'
+import sys, urllib.parse, urllib.request
+r = urllib.request.urlopen(sys.argv[1], data=urllib.parse.urlencode({"name": "telefoon-h1"}).encode())
+print(r.headers["Set-Cookie"].split("samen=", 1)[1].split(";", 1)[0])
+PY
+)
+"$WEB" --state "$T/h1" devices
 sleep 0.5
 
 say "h2 sees someone trying car doors, calls 112 and warns the street (shared with the police)"
@@ -160,4 +183,25 @@ announced() { for n in founder h1 h2 h3 h4; do grep -q "aangehouden" "$T/$n/watc
 wait_for 15 announced
 grep -h -A2 -i "aangehouden" "$T/h3/watch.txt" | head -5
 
-say "Done: 5 households, 1 relay, 1 authority; stopping everything"
+say "What h1's phone was pushed (the ntfy app's stream, /samen/json)"
+pushed() { [ "$(python3 "$ROOT/tests/web/ntfyclient.py" "http://127.0.0.1:$(port 20)" samen \
+	--token "$PHONE" --since all --poll --messages-only | wc -l)" -ge 4 ]; }
+wait_for 15 pushed
+python3 "$ROOT/tests/web/ntfyclient.py" "http://127.0.0.1:$(port 20)" samen --token "$PHONE" \
+	--since all --poll --messages-only |
+	python3 -c 'import json, sys
+for l in sys.stdin:
+    m = json.loads(l)
+    print("  [%d] %s: %s" % (m.get("priority", 3), m.get("title", ""), m.get("message", "")))'
+
+if [ -n "${SAMEN_KEEP:-}" ]; then
+	say "Kept running (SAMEN_KEEP=1): open h1's household page in a browser"
+	echo "pairing link, 15 minutes, once:"
+	"$WEB" --state "$T/h1" pair --url "http://127.0.0.1:$(port 20)"
+	echo "send an alert from another household while the page is open:"
+	echo "  $SAMEN -s $T/h3 send -c suspicious -w Lindelaan -d 'iemand kijkt in auto'"
+	echo "Ctrl-C stops everything (the directory $T stays)"
+	while :; do sleep 3600; done
+fi
+
+say "Done: 5 households, 1 relay, 1 authority, 1 household page; stopping everything"

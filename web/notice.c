@@ -10,6 +10,7 @@
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
 #include "../proto/record.h"
+#include "../proto/signal.h"
 
 struct words {
 	const char *alert, *update, *called, *looking, *reply, *allclear, *drill;
@@ -81,6 +82,15 @@ struct shown {
 	int priority;
 };
 
+/* The signal kind the watch stream names (signal.c's names), or 0. */
+static unsigned kind_of(const char *name)
+{
+	for (unsigned k = SIG_ALERT; k <= SIG_ALLCLEAR; k++)
+		if (strcmp(name, signal_kind_name(k)) == 0)
+			return k;
+	return 0;
+}
+
 static bool from_signal(const msgpack_object *v, const struct words *w, bool dutch,
 			struct shown *s)
 {
@@ -100,21 +110,23 @@ static bool from_signal(const msgpack_object *v, const struct words *w, bool dut
 		return false;
 	const char *catw = dutch ? category_nl(cat) : cat;
 	bool drill = strcmp(status, "real") != 0;
-	if (strcmp(kind, "alert") == 0 || strcmp(kind, "update") == 0) {
+	unsigned k = kind_of(kind);
+	if (k == SIG_ALERT || k == SIG_UPDATE) {
 		snprintf(s->title, sizeof(s->title), "%s: %s%s%s%s",
-			 kind[0] == 'a' ? w->alert : w->update, catw, drill ? " (" : "",
+			 k == SIG_ALERT ? w->alert : w->update, catw, drill ? " (" : "",
 			 drill ? w->drill : "", drill ? ")" : "");
 		snprintf(s->message, sizeof(s->message), "%s — %s", where, what);
 		s->priority = drill ? 3 : called ? 5 : 4;
 		snprintf(s->tag, sizeof(s->tag), "%s", called ? "rotating_light" : "warning");
-	} else if (strcmp(kind, "ack") == 0) {
-		bool c112 = strcmp(ack, "112-called") == 0;
+	} else if (k == SIG_ACK) {
+		bool c112 = strcmp(ack, signal_ack_name(ACK_CALLED_112)) == 0;
+		bool looking = strcmp(ack, signal_ack_name(ACK_LOOKING)) == 0;
 		snprintf(s->title, sizeof(s->title), "%s %s",
-			 c112 ? w->called : strcmp(ack, "looking") == 0 ? w->looking : w->reply, label);
+			 c112 ? w->called : looking ? w->looking : w->reply, label);
 		snprintf(s->message, sizeof(s->message), "%s", what[0] ? what : "—");
 		s->priority = c112 && !drill ? 5 : 3;
 		snprintf(s->tag, sizeof(s->tag), "%s", c112 ? "telephone_receiver" : "eyes");
-	} else if (strcmp(kind, "allclear") == 0) {
+	} else if (k == SIG_ALLCLEAR) {
 		snprintf(s->title, sizeof(s->title), "%s", w->allclear);
 		snprintf(s->message, sizeof(s->message), "%s%s%s", label, what[0] ? ": " : "", what);
 		s->priority = 2;
