@@ -24,6 +24,7 @@
 #include "api.h"
 #include "since.h"
 #include "stream.h"
+#include "words.h"
 
 #define FIELDS_MAX 12
 #define FIELD_MAX 2048
@@ -276,6 +277,22 @@ static enum MHD_Result static_file(struct web *w, struct MHD_Connection *c, cons
 	return ret;
 }
 
+/* /static/words.js, made from words.c at start (the page's names of what
+ * samend sends) */
+static enum MHD_Result words_file(struct web *w, struct MHD_Connection *c)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(w->words_len, w->words_js, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/javascript; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	common_headers(r);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* ---- pairing ---- */
 
 static enum MHD_Result pairing(struct web *w, struct MHD_Connection *c, const char *method,
@@ -416,6 +433,8 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 		return static_file(w, c, "index.html");
 	if (get && !strcmp(url, "/sw.js"))
 		return static_file(w, c, "sw.js");
+	if (get && !strcmp(url, "/static/words.js"))
+		return words_file(w, c);
 	if (get && !strncmp(url, "/static/", 8))
 		return static_file(w, c, url + 8);
 	if (get && !strcmp(url, "/api/session"))
@@ -583,7 +602,8 @@ int web_start(struct web *w, const struct web_config *cfg, char *err, size_t cap
 		}
 		flags |= MHD_USE_TLS;
 	}
-	w->ring = ring_new();
+	w->words_js = words_script(&w->words_len);
+	w->ring = w->words_js ? ring_new() : NULL;
 	struct notice_opts o = {cfg->topic, cfg->lang, cfg->url};
 	w->feed = w->ring ? feed_start(cfg->ctl_path, w->ring, &o) : NULL;
 	if (!w->feed) {
@@ -624,5 +644,6 @@ void web_stop(struct web *w)
 		free(w->tls_key_pem);
 	}
 	free(w->tls_cert_pem);
+	free(w->words_js);
 	pthread_mutex_destroy(&w->mu);
 }

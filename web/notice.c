@@ -11,30 +11,14 @@
 #include "../proto/mpmap.h"
 #include "../proto/record.h"
 #include "../proto/signal.h"
+#include "words.h"
 
-struct words {
-	const char *alert, *update, *called, *looking, *reply, *allclear, *drill;
-	const char *ann[5]; /* by announcement kind: -, lookout, found, enroute, info */
-};
-
-static const struct words nl = {
-	"Melding", "Aanvulling", "112 gebeld door", "Kijkt mee:", "Reactie van", "Alles veilig",
-	"oefening", {"", "Uitkijken naar", "Gevonden", "Politie onderweg", "Informatie"}};
-static const struct words en = {
-	"Alert", "Update", "112 called by", "Looking:", "Reply from", "All clear",
-	"drill", {"", "Look out for", "Found", "Police on the way", "Information"}};
-
-/* The category as the page names it in Dutch; English keeps samen's name. */
-static const char *category_nl(const char *c)
+/* word with its first letter upper case (the words start with ASCII) */
+static void capital(char *out, size_t cap, const char *word)
 {
-	static const char *const map[][2] = {
-		{"suspicious", "verdachte situatie"}, {"burglary", "inbraak"},
-		{"break-in-attempt", "inbraakpoging"}, {"fire", "brand"}, {"medical", "medisch"},
-		{"missing-person", "vermiste persoon"}, {"nuisance", "overlast"}, {"other", "anders"}};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(c, map[i][0]) == 0)
-			return map[i][1];
-	return c;
+	snprintf(out, cap, "%s", word);
+	if (out[0] >= 'a' && out[0] <= 'z')
+		out[0] = (char)(out[0] - 'a' + 'A');
 }
 
 char *notice_to_json(const msgpack_object *o, size_t *len)
@@ -91,8 +75,8 @@ static unsigned kind_of(const char *name)
 	return 0;
 }
 
-static bool from_signal(const msgpack_object *v, const struct words *w, bool dutch,
-			struct shown *s)
+/* The words are words.c's, the page's too. */
+static bool from_signal(const msgpack_object *v, const struct words *w, struct shown *s)
 {
 	char kind[16], cat[32], where[256], what[1024], label[128], ack[16], status[16];
 	bool readable = false, called = false;
@@ -108,12 +92,13 @@ static bool from_signal(const msgpack_object *v, const struct words *w, bool dut
 	    mpmap_str(v, "status", status, sizeof(status)) < 0 ||
 	    mpmap_bool(v, "called112", &called) < 0)
 		return false;
-	const char *catw = dutch ? category_nl(cat) : cat;
+	const char *catw = words_category(w, cat);
+	char kindw[64];
 	bool drill = strcmp(status, "real") != 0;
 	unsigned k = kind_of(kind);
 	if (k == SIG_ALERT || k == SIG_UPDATE) {
-		snprintf(s->title, sizeof(s->title), "%s: %s%s%s%s",
-			 k == SIG_ALERT ? w->alert : w->update, catw, drill ? " (" : "",
+		capital(kindw, sizeof(kindw), w->kind[k]);
+		snprintf(s->title, sizeof(s->title), "%s: %s%s%s%s", kindw, catw, drill ? " (" : "",
 			 drill ? w->drill : "", drill ? ")" : "");
 		snprintf(s->message, sizeof(s->message), "%s — %s", where, what);
 		s->priority = drill ? 3 : called ? 5 : 4;
@@ -121,13 +106,13 @@ static bool from_signal(const msgpack_object *v, const struct words *w, bool dut
 	} else if (k == SIG_ACK) {
 		bool c112 = strcmp(ack, signal_ack_name(ACK_CALLED_112)) == 0;
 		bool looking = strcmp(ack, signal_ack_name(ACK_LOOKING)) == 0;
-		snprintf(s->title, sizeof(s->title), "%s %s",
-			 c112 ? w->called : looking ? w->looking : w->reply, label);
+		snprintf(s->title, sizeof(s->title), "%s %s", label,
+			 w->ack[c112 ? ACK_CALLED_112 : looking ? ACK_LOOKING : ACK_TEXT]);
 		snprintf(s->message, sizeof(s->message), "%s", what[0] ? what : "—");
 		s->priority = c112 && !drill ? 5 : 3;
 		snprintf(s->tag, sizeof(s->tag), "%s", c112 ? "telephone_receiver" : "eyes");
 	} else if (k == SIG_ALLCLEAR) {
-		snprintf(s->title, sizeof(s->title), "%s", w->allclear);
+		capital(s->title, sizeof(s->title), w->kind[SIG_ALLCLEAR]);
 		snprintf(s->message, sizeof(s->message), "%s%s%s", label, what[0] ? ": " : "", what);
 		s->priority = 2;
 		snprintf(s->tag, sizeof(s->tag), "%s", "white_check_mark");
@@ -150,7 +135,7 @@ static bool from_announcement(const msgpack_object *e, const struct words *w, st
 	int k = record_announce_kind_parse(kind);
 	if (k < ANNOUNCE_LOOKOUT || k > ANNOUNCE_INFO)
 		return false;
-	snprintf(s->title, sizeof(s->title), "%s: %s", label, w->ann[k]);
+	snprintf(s->title, sizeof(s->title), "%s: %s", label, w->announce[k]);
 	snprintf(s->message, sizeof(s->message), "%s%s%s", text, where[0] ? " — " : "", where);
 	s->priority = k == ANNOUNCE_LOOKOUT ? 5 : k == ANNOUNCE_ENROUTE ? 4 : 3;
 	snprintf(s->tag, sizeof(s->tag), "%s", k == ANNOUNCE_LOOKOUT ? "rotating_light" : "police_car");
@@ -163,8 +148,7 @@ char *notice_json(const msgpack_object *event, const char *id, uint64_t time,
 {
 	char ev[16], click[512] = "";
 	struct shown s;
-	bool dutch = strcmp(o->lang, "nl") == 0;
-	const struct words *w = dutch ? &nl : &en;
+	const struct words *w = words_for(o->lang);
 	bool ok;
 
 	memset(&s, 0, sizeof(s));
@@ -172,7 +156,7 @@ char *notice_json(const msgpack_object *event, const char *id, uint64_t time,
 		return NULL;
 	if (strcmp(ev, "signal") == 0) {
 		const msgpack_object *v = mpmap_find(event, "signal");
-		ok = v && from_signal(v, w, dutch, &s);
+		ok = v && from_signal(v, w, &s);
 	} else if (strcmp(ev, "announcement") == 0) {
 		ok = from_announcement(event, w, &s);
 	} else {

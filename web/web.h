@@ -40,6 +40,8 @@ struct web {
 	struct MHD_Daemon *mhd;
 	uint8_t csrf_key[32];
 	char *tls_cert_pem, *tls_key_pem;
+	char *words_js;           /* /static/words.js */
+	size_t words_len;
 
 	pthread_mutex_t mu;       /* guards what follows */
 	struct devices devices;

@@ -17,6 +17,7 @@
 #include "../../proto/mpmap.h"
 #include "../../proto/sigview.h"
 #include "../../web/notice.h"
+#include "../../web/words.h"
 
 static const struct notice_opts NL = {"samen", "nl", "https://pi.local:8180"};
 static const struct notice_opts EN = {"samen", "en", NULL};
@@ -85,7 +86,7 @@ static void test_alerts(void **state)
 				     "\"click\":\"https://pi.local:8180/#/s/ab12", NULL});
 	p.called112 = true;
 	expect(notice_of(&p, true, &EN),
-	       (const char *const[]){"\"priority\":5", "\"title\":\"Alert: break-in-attempt\"",
+	       (const char *const[]){"\"priority\":5", "\"title\":\"Alert: break-in attempt\"",
 				     "rotating_light", NULL});
 	p.status = STATUS_EXERCISE; /* a drill never breaks through */
 	expect(notice_of(&p, true, &NL), (const char *const[]){"\"priority\":3", "(oefening)", NULL});
@@ -100,11 +101,11 @@ static void test_replies(void **state)
 	p.ack = ACK_CALLED_112;
 	p.called112 = true;
 	expect(notice_of(&p, true, &NL),
-	       (const char *const[]){"\"priority\":5", "\"title\":\"112 gebeld door Lindelaan 3\"", NULL});
+	       (const char *const[]){"\"priority\":5", "\"title\":\"Lindelaan 3 heeft 112 gebeld\"", NULL});
 	p.ack = ACK_LOOKING;
 	p.called112 = false;
 	expect(notice_of(&p, true, &EN),
-	       (const char *const[]){"\"priority\":3", "\"title\":\"Looking: Lindelaan 3\"", NULL});
+	       (const char *const[]){"\"priority\":3", "\"title\":\"Lindelaan 3 is looking\"", NULL});
 }
 
 /* An all-clear reached no phone while the kind was matched as "allclear"
@@ -135,7 +136,7 @@ static void test_announcement(void **state)
 		const char *kind, *want[3];
 	} cases[] = {
 		{"lookout", {"\"priority\":5", "Uitkijken naar", NULL}},
-		{"enroute", {"\"priority\":4", "Politie onderweg", NULL}},
+		{"enroute", {"\"priority\":4", "Politie is onderweg", NULL}},
 		{"found", {"\"priority\":3", "Gevonden", NULL}},
 		{"info", {"\"priority\":3", "Informatie", NULL}},
 	};
@@ -159,12 +160,38 @@ static void test_announcement(void **state)
 	}
 }
 
+/* The page's names come from the same table: every name samend uses has
+ * its key, in both languages. */
+static void test_words_script(void **state)
+{
+	(void)state;
+	size_t len;
+	char *js = words_script(&len), key[64];
+	assert_non_null(js);
+	assert_int_equal(strlen(js), len);
+	assert_non_null(strstr(js, "const SAMEN_WORDS = {\"nl\":{"));
+	for (unsigned c = CAT_SUSPICIOUS; c <= CAT_OTHER; c++) {
+		snprintf(key, sizeof(key), "\"cat_%s\":", signal_category_name(c));
+		assert_non_null(strstr(js, key));
+		assert_non_null(strstr(strstr(js, "\"en\":{"), key));
+	}
+	for (unsigned k = SIG_ALERT; k <= SIG_ALLCLEAR; k++) {
+		snprintf(key, sizeof(key), "\"kind_%s\":", signal_kind_name(k));
+		assert_non_null(strstr(js, key));
+	}
+	assert_non_null(strstr(js, "\"kind_all-clear\":\"alles veilig\""));
+	assert_non_null(strstr(js, "\"ack_112-called\":\"heeft 112 gebeld\""));
+	assert_non_null(strstr(js, "\"ann_enroute\":\"Police on the way\""));
+	assert_non_null(strstr(js, "\"categories\":[\"suspicious\","));
+	free(js);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alerts),      cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_all_clear),   cmocka_unit_test(test_not_notified),
-		cmocka_unit_test(test_announcement),
+		cmocka_unit_test(test_announcement), cmocka_unit_test(test_words_script),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

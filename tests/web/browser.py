@@ -183,6 +183,16 @@ def run(d, args):
     wait_for(lambda: card(d, sid), 5)
     check("screenshot", d.save_screenshot(args.shot), "could not save " + args.shot)
 
+    # replies in words, an all-clear too (its kind is "all-clear", which the
+    # page once showed as a raw key)
+    samen(args, args.peer_state, "resolve", sid, "--text", "politie is er")
+    d.get(base + "/#/s/" + sid)
+    words = lambda: d.find_element(By.ID, "thread-list").text
+    check("thread_shows_all_clear", wait_for(lambda: "alles veilig" in words() and
+                                             "kijkt mee" in words(), 5), "thread: %r" % words())
+    check("thread_has_no_raw_keys", not any(k in words() for k in ("kind_", "ack_", "cat_")),
+          "thread: %r" % words())
+
 
 if __name__ == "__main__":
     sys.exit(main())

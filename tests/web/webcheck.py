@@ -142,7 +142,7 @@ def main():
     check("ntfy_poll_all_has_alert", first[:16] in ids, "ids %s" % ids)
     m = next((m for m in msgs if m["id"] == first[:16]), {})
     check("ntfy_alert_priority_4", m.get("priority") == 4 and "Lindelaan 4" in m.get("message", ""), m)
-    check("ntfy_looking_priority_3", any(x["priority"] == 3 and x["title"].startswith("Kijkt") for x in msgs), msgs)
+    check("ntfy_looking_priority_3", any(x["priority"] == 3 and x["title"].endswith("kijkt mee") for x in msgs), msgs)
     # what comes after an id, exactly once
     later = []
     for k in range(2):

@@ -154,9 +154,7 @@ function replyItem(v) {
     li.append(el("span", "muted", t("unreadable")));
     return li;
   }
-  let what = t("kind_" + v.kind);
-  if (v.kind === "ack")
-    what = v.ack === "112-called" ? t("ack_called112") : v.ack === "looking" ? t("ack_looking") : t("ack_message");
+  const what = v.kind === "ack" ? t("ack_" + v.ack) : t("kind_" + v.kind);
   li.append(el("span", "who", v.label), " ", el("span", "how", what));
   if (v.description) li.append(": ", el("span", "text", v.description));
   li.append(el("span", "when", clock(v.created)));

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: EUPL-1.2
 // The page's words in Dutch and English. Keys are used by app.js and by the
 // data-i18n attributes of index.html; both languages must have every key
-// (tests/web checks it).
+// (tests/web checks it). The names of what samend sends (categories, kinds
+// of signal, replies, announcements) are not here: samen-web serves them
+// from web/words.c as /static/words.js, the same words its notifications
+// use, and they are added below.
 "use strict";
 
 const SAMEN_TEXT = {
@@ -25,18 +28,10 @@ const SAMEN_TEXT = {
       "niemand aan en volg niemand.",
     state_open: "open", state_112: "112 gebeld", state_resolved: "opgelost",
     state_retracted: "ingetrokken", looking: "{n} kijkt mee", looking_n: "{n} kijken mee",
-    exercise: "oefening", test: "test", unreadable: "niet leesbaar voor dit huishouden",
+    test: "test", unreadable: "niet leesbaar voor dit huishouden",
     sent: "Verstuurd.", done: "Gedaan.",
-    kind_alert: "melding", kind_update: "aanvulling", kind_ack: "reactie",
-    kind_allclear: "alles veilig",
-    ack_called112: "heeft 112 gebeld", ack_looking: "kijkt", ack_message: "schrijft",
-    ann_lookout: "Uitkijken naar", ann_found: "Gevonden / opgelost",
-    ann_enroute: "Politie is onderweg", ann_info: "Informatie",
     new_alert_banner: "Nieuwe melding", ago_min: "{n} min geleden", ago_h: "{n} uur geleden",
     just_now: "zojuist",
-    cat_suspicious: "verdachte situatie", cat_burglary: "inbraak",
-    "cat_break-in-attempt": "inbraakpoging", cat_fire: "brand", cat_medical: "medisch",
-    "cat_missing-person": "vermiste persoon", cat_nuisance: "overlast", cat_other: "anders",
     err_network: "samen-web is niet bereikbaar.",
     err_invalid: "Niet verstuurd: de melding klopt niet", err_forbidden: "Niet toegestaan",
     "err_not-member": "Dit huishouden is (nog) geen lid van de buurt",
@@ -64,17 +59,10 @@ const SAMEN_TEXT = {
       "do not confront or follow anyone.",
     state_open: "open", state_112: "112 called", state_resolved: "resolved",
     state_retracted: "retracted", looking: "{n} looking", looking_n: "{n} looking",
-    exercise: "drill", test: "test", unreadable: "not readable for this household",
+    test: "test", unreadable: "not readable for this household",
     sent: "Sent.", done: "Done.",
-    kind_alert: "alert", kind_update: "update", kind_ack: "reply", kind_allclear: "all clear",
-    ack_called112: "called 112", ack_looking: "is looking", ack_message: "writes",
-    ann_lookout: "Look out for", ann_found: "Found / resolved", ann_enroute: "Police on the way",
-    ann_info: "Information",
     new_alert_banner: "New alert", ago_min: "{n} min ago", ago_h: "{n} h ago",
     just_now: "just now",
-    cat_suspicious: "suspicious situation", cat_burglary: "burglary",
-    "cat_break-in-attempt": "break-in attempt", cat_fire: "fire", cat_medical: "medical",
-    "cat_missing-person": "missing person", cat_nuisance: "nuisance", cat_other: "other",
     err_network: "samen-web cannot be reached.",
     err_invalid: "Not sent: the alert is not valid", err_forbidden: "Not allowed",
     "err_not-member": "This household is not (yet) a member of the neighbourhood",
@@ -84,5 +72,5 @@ const SAMEN_TEXT = {
     err_csrf: "The page was out of date; try again",
   },
 };
-const SAMEN_CATEGORIES = ["suspicious", "burglary", "break-in-attempt", "fire", "medical",
-  "missing-person", "nuisance", "other"];
+for (const l of ["nl", "en"]) Object.assign(SAMEN_TEXT[l], SAMEN_WORDS[l]);
+const SAMEN_CATEGORIES = SAMEN_WORDS.categories;
