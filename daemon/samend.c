@@ -397,8 +397,12 @@ static void run(struct daemon *d, const char *config_path)
 				void *s = items[i].socket;
 				if (s == net_zap_socket(&d->net))
 					net_zap_handle(&d->net);
-				else if (s == control_socket(&d->control))
+				else if (s == control_socket(&d->control)) {
 					control_handle(&d->control);
+					/* a household's own alert goes out before the
+					 * loop turns to the links' traffic */
+					gossip_flush(&d->gossip);
+				}
 				else if (s == net_mesh_socket(&d->net))
 					handle_mesh(d);
 				else if (s == join_server_socket(&d->join))
