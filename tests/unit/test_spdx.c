@@ -32,7 +32,9 @@ static const char *const skipped_files[] = {"./debian/changelog", "./debian/cont
 					    "./debian/copyright", "./debian/files",
 					    "./debian/debhelper-build-stamp", "./bench/.gitkeep",
 					    /* JSON has no comments; it is the repository's licence */
-					    "./web/static/manifest.webmanifest"};
+					    "./web/static/manifest.webmanifest",
+					    /* a PNG has no comments: the browser test's screenshot */
+					    "./docs/web-nl.png"};
 /* What a build leaves in debian/ (dpkg-buildpackage) is not source. */
 static const char *const skipped_suffixes[] = {".debhelper.log", ".substvars", ".debhelper",
 					       ".o", ".d", ".log"};
