@@ -122,7 +122,7 @@ $(LIBSAMENWEB): $(WEB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/web/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(WEB_PKGS) 2>/dev/null) \
-	-DSAMEN_WEB_STATIC='"$(WEBDIR)"'
+	-DSAMEN_WEB_STATIC='"$(WEBDIR)"' -DSAMEN_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/samen-web: $(BUILD)/web/samen-web.o $(LIBSAMENWEB) $(LIBSAMEN)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(WEB_LIBS) -lpthread
@@ -154,6 +154,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIB
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+# samen-web's settings are in its own library, which the others do not link.
+$(BUILD)/tests/test_webconf: $(BUILD)/tests/unit/test_webconf.o $(LIBSAMENWEB) $(LIBSAMEN)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(WEB_LIBS) $(TEST_LIBS) -lpthread
 
 $(BUILD)/itests/%: $(BUILD)/tests/integration/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
 	$(call say,LD,$@)
