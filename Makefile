@@ -9,8 +9,8 @@
 #   make deb        the Debian package, in build/deb/
 #   make test-system the .deb under a real systemd in a booted Debian 12 root
 #                   (systemd-nspawn; needs root): see tests/system/run.sh
-#   make install    PREFIX=/usr/local DESTDIR= (programs, man pages, config,
-#                   systemd unit, bash completion; PREFIX=/usr puts the config
+#   make install    PREFIX=/usr/local DESTDIR= (programs, man pages, configs,
+#                   systemd units, bash completion; PREFIX=/usr puts the config
 #                   in /etc and the unit in /lib/systemd/system)
 #   V=1             show full commands
 
@@ -28,10 +28,12 @@ else
 SYSCONFDIR ?= $(PREFIX)/etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 endif
-# The unit and the man pages name /usr/sbin and /etc/samen; `make install`
+# The units, the man pages and samen-web.conf name /usr/sbin, /usr/share
+# and /etc/samen; `make install`
 # writes them with this installation's SBINDIR and SYSCONFDIR.
 INSTALL_PATHS = sed -e 's|/usr/sbin/samend|$(SBINDIR)/samend|g' \
-	-e 's|/etc/samen/|$(SYSCONFDIR)/samen/|g'
+	-e 's|/usr/sbin/samen-web|$(SBINDIR)/samen-web|g' \
+	-e 's|/usr/share/samen/web|$(WEBDIR)|g' -e 's|/etc/samen/|$(SYSCONFDIR)/samen/|g'
 DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -122,7 +124,7 @@ $(LIBSAMENWEB): $(WEB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/web/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(WEB_PKGS) 2>/dev/null) \
-	-DSAMEN_WEB_STATIC='"$(WEBDIR)"'
+	-DSAMEN_WEB_STATIC='"$(WEBDIR)"' -DSAMEN_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/samen-web: $(BUILD)/web/samen-web.o $(LIBSAMENWEB) $(LIBSAMEN)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(WEB_LIBS) -lpthread
@@ -161,6 +163,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIB
 	$(call say,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
+
+# samen-web's settings are in its own library, which the others do not link.
+$(BUILD)/tests/test_webconf: $(BUILD)/tests/unit/test_webconf.o $(LIBSAMENWEB) $(LIBSAMEN)
+	$(call say,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(WEB_LIBS) $(TEST_LIBS) -lpthread
 
 $(BUILD)/itests/%: $(BUILD)/tests/integration/%.o $(TEST_HELPER_OBJS) $(LIBSAMEND) $(LIBSAMEN)
 	$(call say,LD,$@)
@@ -228,7 +236,9 @@ fuzz: deps fuzz-deps
 		grep -E 'stat::number_of_executed_units|Done' build-fuzz/$$name.log | tail -2; \
 	done
 
-# An existing samend.conf is the household's own and is never overwritten.
+# An existing samend.conf or samen-web.conf is the household's own and is
+# never overwritten.
+MAN_PAGES := samen.1 samen-keys.1 samend.conf.5 samend.8 samen-web.8
 install: $(PROGS) $(COMPLETION)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/samen \
@@ -237,7 +247,7 @@ install: $(PROGS) $(COMPLETION)
 	install -m 0755 $(BUILD)/samend $(BUILD)/samen-web $(DESTDIR)$(SBINDIR)/
 	install -d $(DESTDIR)$(WEBDIR)
 	install -m 0644 web/static/* $(DESTDIR)$(WEBDIR)/
-	for m in samen.1 samen-keys.1 samend.conf.5 samend.8; do \
+	for m in $(MAN_PAGES); do \
 		$(INSTALL_PATHS) docs/man/$$m >$(DESTDIR)$(MANDIR)/man$${m##*.}/$$m && \
 		chmod 0644 $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m || exit 1; \
 	done
@@ -246,8 +256,15 @@ install: $(PROGS) $(COMPLETION)
 	else \
 		install -m 0644 docs/samend.conf.example $(DESTDIR)$(SYSCONFDIR)/samen/samend.conf; \
 	fi
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/samen/samen-web.conf ]; then \
+		echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/samen/samen-web.conf"; \
+	else \
+		$(INSTALL_PATHS) docs/samen-web.conf.example >$(DESTDIR)$(SYSCONFDIR)/samen/samen-web.conf && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/samen/samen-web.conf; \
+	fi
 	$(INSTALL_PATHS) docs/systemd/samend.service >$(DESTDIR)$(SYSTEMDUNITDIR)/samend.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/samend.service
+	$(INSTALL_PATHS) docs/systemd/samen-web.service >$(DESTDIR)$(SYSTEMDUNITDIR)/samen-web.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/samend.service $(DESTDIR)$(SYSTEMDUNITDIR)/samen-web.service
 	install -m 0644 docs/systemd/samen.sysusers $(DESTDIR)$(SYSUSERSDIR)/samen.conf
 	@# into the running system: the user the unit names, made now
 	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \

@@ -6,17 +6,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "../keys/keytext.h"
 #include "log.h"
-#include "../proto/nearest.h"
+#include "../proto/conffile.h"
 
 enum kind {
 	K_UINT,  /* unsigned in [min, max] */
@@ -137,29 +134,20 @@ static const struct keydef *key_find(const char *name)
 	return NULL;
 }
 
-/* "unknown key 'x'" with a did-you-mean when one key is close enough. */
-static int unknown_key(char *err, size_t cap, const char *prefix,
-		       const char *name)
-{
-	const char *best = NULL;
-	size_t best_d = 3, i, d;
+_Static_assert(N_KEYS <= CONFFILE_KEYS_MAX, "conffile's seen[] holds every key");
 
-	for (i = 0; i < N_KEYS; ++i) {
-		d = nearest_distance(name, keydefs[i].name);
-		/* "retention" for "retention_days": a start counts as close. */
-		if (d > 2 && strlen(name) >= 4 &&
-		    strncmp(name, keydefs[i].name, strlen(name)) == 0)
-			d = 2;
-		if (d < best_d && d < strlen(name)) {
-			best_d = d;
-			best = keydefs[i].name;
-		}
-	}
-	if (best)
-		return fail(err, cap, SAMEN_EINVAL,
-			    "%sunknown key '%s' (did you mean '%s'?)", prefix,
-			    name, best);
-	return fail(err, cap, SAMEN_EINVAL, "%sunknown key '%s'", prefix, name);
+/* The table as the shared reader sees it: only peer and serve repeat. */
+static void file_keys(struct conffile_keys *keys)
+{
+	size_t i;
+
+	keys->name = &keydefs[0].name;
+	keys->n = N_KEYS;
+	keys->stride = sizeof(keydefs[0]);
+	keys->repeatable = 0;
+	for (i = 0; i < N_KEYS; ++i)
+		if (keydefs[i].kind == K_PEER || keydefs[i].kind == K_SERVE)
+			keys->repeatable |= (uint64_t)1 << i;
 }
 
 /* Decimal digits only: 0 ok, -1 not a number, -2 out of range. */
@@ -430,191 +418,65 @@ int config_set(struct config *cfg, const char *key, const char *value,
 
 	if (!key)
 		return fail(err, errcap, SAMEN_EINVAL, "no key given");
-	if (!def)
-		return unknown_key(err, errcap, "", key);
+	if (!def) {
+		struct conffile_keys keys;
+
+		file_keys(&keys);
+		return conffile_unknown(&keys, "", key, err, errcap);
+	}
 	if (!value)
 		return fail(err, errcap, SAMEN_EINVAL, "%s: no value given", key);
 	return set_value(cfg, def, value, err, errcap);
 }
 
-/*
- * One line, NUL-terminated and free of control characters but tab.
- * seen[] holds the line each key was first set on.
- */
-static int parse_line(struct config *cfg, const char *name, unsigned lineno,
-		      char *line, unsigned seen[N_KEYS], char *err, size_t cap)
-{
-	char *p = line, *eq, *k_end, *v, *q, msg[512];
-	const struct keydef *def;
-	size_t idx;
-	char prefix[CONFIG_PATH_MAX + 32];
-
-	snprintf(prefix, sizeof(prefix), "%s:%u: ", name, lineno);
-	while (is_space(*p))
-		++p;
-	if (*p == '\0' || *p == '#')
-		return 0;
-	eq = strchr(p, '=');
-	if (!eq) {
-		for (q = p; *q && !is_space(*q); ++q)
-			;
-		return fail(err, cap, SAMEN_EINVAL,
-			    "%s'%.*s' has no '=' (expected 'key = value')",
-			    prefix, (int)(q - p), p);
-	}
-	for (k_end = eq; k_end > p && is_space(k_end[-1]); --k_end)
-		;
-	if (k_end == p)
-		return fail(err, cap, SAMEN_EINVAL, "%sno key before '='", prefix);
-	*k_end = '\0';
-
-	for (v = eq + 1; is_space(*v); ++v)
-		;
-	if (*v == '"') {
-		q = strchr(++v, '"');
-		if (!q)
-			return fail(err, cap, SAMEN_EINVAL,
-				    "%s%s: the value has no closing '\"'", prefix, p);
-		*q++ = '\0';
-		while (is_space(*q))
-			++q;
-		if (*q != '\0' && *q != '#')
-			return fail(err, cap, SAMEN_EINVAL,
-				    "%s%s: text after the closing '\"'", prefix, p);
-	} else {
-		/* A '#' starts a comment at the start or after white space. */
-		for (q = v; *q; ++q)
-			if (*q == '#' && (q == v || is_space(q[-1])))
-				break;
-		*q = '\0';
-		while (q > v && is_space(q[-1]))
-			*--q = '\0';
-		if (strchr(v, '"'))
-			return fail(err, cap, SAMEN_EINVAL,
-				    "%s%s: a '\"' inside the value (quote the whole value)",
-				    prefix, p);
-	}
-
-	def = key_find(p);
-	if (!def)
-		return unknown_key(err, cap, prefix, p);
-	idx = (size_t)(def - keydefs);
-	if (def->kind != K_PEER && def->kind != K_SERVE) {
-		if (seen[idx])
-			return fail(err, cap, SAMEN_EINVAL,
-				    "%sduplicate key '%s' (first set on line %u)",
-				    prefix, p, seen[idx]);
-		seen[idx] = lineno;
-	}
-	if (set_value(cfg, def, v, msg, sizeof(msg)) != 0)
-		return fail(err, cap, SAMEN_EINVAL, "%s%s", prefix, msg);
-	return 0;
-}
-
 int config_load_buffer(struct config *cfg, const char *name, const char *buf,
 		       size_t len, char *err, size_t errcap)
 {
+	struct conffile_keys keys;
+	struct conffile *cf;
 	struct config *tmp;
-	unsigned seen[N_KEYS] = { 0 }, lineno = 0;
-	char line[CONFIG_LINE_MAX + 1];
-	size_t pos = 0, n, i;
-	const char *eol;
-	int r = 0;
+	const char *v;
+	char msg[512];
+	size_t k;
+	int r;
 
-	if (len > CONFIG_FILE_MAX)
-		return fail(err, errcap, SAMEN_ETOOBIG,
-			    "%s: larger than %d bytes", name, CONFIG_FILE_MAX);
+	file_keys(&keys);
+	/* Both on the heap: struct config is large, and the reader holds a line. */
 	tmp = malloc(sizeof(*tmp));
-	if (!tmp)
-		return fail(err, errcap, -ENOMEM, "%s: out of memory", name);
-	memcpy(tmp, cfg, sizeof(*tmp));
-
-	while (pos < len) {
-		++lineno;
-		eol = memchr(buf + pos, '\n', len - pos);
-		n = eol ? (size_t)(eol - (buf + pos)) : len - pos;
-		if (n > 0 && buf[pos + n - 1] == '\r')
-			--n;
-		if (n > CONFIG_LINE_MAX) {
-			r = fail(err, errcap, SAMEN_EINVAL,
-				 "%s:%u: line is longer than %d bytes", name,
-				 lineno, CONFIG_LINE_MAX);
-			goto out;
-		}
-		for (i = 0; i < n; ++i) {
-			unsigned char c = (unsigned char)buf[pos + i];
-
-			if ((c < 0x20 && c != '\t') || c == 0x7f) {
-				r = fail(err, errcap, SAMEN_EINVAL,
-					 "%s:%u: control character 0x%02x", name,
-					 lineno, c);
-				goto out;
-			}
-		}
-		memcpy(line, buf + pos, n);
-		line[n] = '\0';
-		r = parse_line(tmp, name, lineno, line, seen, err, errcap);
-		if (r != 0)
-			goto out;
-		pos += eol ? (size_t)(eol - (buf + pos)) + 1 : len - pos;
+	cf = malloc(sizeof(*cf));
+	if (!tmp || !cf) {
+		r = fail(err, errcap, -ENOMEM, "%s: out of memory", name);
+		goto out;
 	}
-	memcpy(cfg, tmp, sizeof(*cfg));
+	r = conffile_begin(cf, name, buf, len, &keys, err, errcap);
+	if (r < 0)
+		goto out;
+	memcpy(tmp, cfg, sizeof(*tmp));
+	while ((r = conffile_next(cf, &k, &v, err, errcap)) > 0) {
+		if (set_value(tmp, &keydefs[k], v, msg, sizeof(msg)) != 0) {
+			r = fail(err, errcap, SAMEN_EINVAL, "%s%s", conffile_where(cf), msg);
+			goto out;
+		}
+	}
+	if (r == 0)
+		memcpy(cfg, tmp, sizeof(*cfg));
 out:
+	free(cf);
 	free(tmp);
 	return r;
 }
 
 int config_load(struct config *cfg, const char *path, char *err, size_t errcap)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int fd, r;
+	char *buf;
+	size_t len;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		return fail(err, errcap, r, "%s: %s", path, samen_strerror(r));
-	}
-	if (fstat(fd, &st) != 0) {
-		r = -errno;
-		fail(err, errcap, r, "%s: %s", path, samen_strerror(r));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = fail(err, errcap, SAMEN_EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		r = fail(err, errcap, SAMEN_ETOOBIG, "%s: larger than %d bytes",
-			 path, CONFIG_FILE_MAX);
-		goto out;
-	}
-	/* One byte more than allowed, to notice a file that grew. O_NONBLOCK
-	 * kept open() from waiting on a FIFO; it does nothing to a file. */
-	buf = malloc(CONFIG_FILE_MAX + 1);
-	if (!buf) {
-		r = fail(err, errcap, -ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	while (len < CONFIG_FILE_MAX + 1) {
-		n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			fail(err, errcap, r, "%s: %s", path, samen_strerror(r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	r = conffile_read(path, &buf, &len, err, errcap);
+	if (r < 0)
+		return r;
 	r = config_load_buffer(cfg, path, buf, len, err, errcap);
-out:
 	free(buf);
-	close(fd);
 	return r;
 }
 

@@ -15,7 +15,8 @@
  * A line without '=', an unknown key (with a did-you-mean), a key given
  * twice, a control character (tab is white space; a CR before the newline
  * is ignored), a value that does not parse, and a file over CONFIG_FILE_MAX
- * bytes are errors. The message names the file, the line and the key:
+ * bytes are errors (proto/conffile.c reads the lines, for samen-web.conf
+ * too). The message names the file, the line and the key:
  *
  *   samend.conf:12: unknown key 'retension_days' (did you mean 'retention_days'?)
  *   samend.conf:7: active_links: '0' is out of range (1..64)
@@ -40,11 +41,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/conffile.h" /* the line reader samen-web.conf shares */
 #include "../proto/err.h"
 #include "../proto/record.h" /* ENDPOINT_MAX: advertise goes into peer records */
 
-#define CONFIG_FILE_MAX (64 * 1024) /* bytes of a configuration file */
-#define CONFIG_LINE_MAX 1024        /* bytes of one line */
+#define CONFIG_FILE_MAX CONFFILE_SIZE_MAX /* bytes of a configuration file */
+#define CONFIG_LINE_MAX CONFFILE_LINE_MAX /* bytes of one line */
 #define CONFIG_PATH_MAX 255         /* bytes of a path */
 #define CONFIG_USER_MAX 32          /* bytes of a user name */
 #define CONFIG_PEERS_MAX 64         /* peer lines */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * exitcode.h — the one table of exit codes every samen program uses
- * (samen, its subscribe and announce, samen-keys, samend), so that a
+ * (samen, its subscribe and announce, samen-keys, samend, samen-web), so that a
  * script reads a number the same way whichever program it ran. Each man
  * page's EXIT STATUS lists the codes that program can return, with these
  * numbers; samend's 2, 3 and 4 are also what its systemd unit refuses to
- * restart on or retries.
+ * restart on or retries, and samen-web's unit does the same with them.
  */
 #ifndef SAMEN_EXITCODE_H
 #define SAMEN_EXITCODE_H

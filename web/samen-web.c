@@ -7,6 +7,9 @@
  *   samen-web devices [options]      the paired devices
  *   samen-web unpair NAME [options]  forget a device (its token stops working)
  *
+ * Settings come from samen-web.conf (web/webconf.h), each overridden by
+ * its long option.
+ *
  * Exit codes as every samen program (proto/exitcode.h).
  */
 #include <errno.h>
@@ -25,18 +28,27 @@
 
 #include "devices.h"
 #include "web.h"
+#include "webconf.h"
 #include "../keys/paths.h"
 #include "../proto/exitcode.h"
 
 #ifndef SAMEN_WEB_STATIC
 #define SAMEN_WEB_STATIC "/usr/local/share/samen/web"
 #endif
+#ifndef SAMEN_SYSCONFDIR
+#define SAMEN_SYSCONFDIR "/usr/local/etc"
+#endif
+#define DEFAULT_CONFIG SAMEN_SYSCONFDIR "/samen/samen-web.conf"
 #define PAIR_MINUTES 15
 #define SW_DONE 1000 /* not an exit code: help printed */
+#define OVERRIDES_MAX 32
 
 static const char usage[] =
 	"usage: samen-web [serve|pair|devices|unpair NAME] [options]\n"
 	"\n"
+	"  -c, --config FILE    settings (default " DEFAULT_CONFIG ",\n"
+	"                       if it exists); each option below is a key there too,\n"
+	"                       and the option wins\n"
 	"  -s, --state DIR      samend's state directory (as samen: $SAMEN_STATE, else\n"
 	"                       /var/lib/samen as root, else ~/.local/state/samen)\n"
 	"  -l, --listen ADDR:PORT  where to serve (default 127.0.0.1:8180; 0.0.0.0:8180\n"
@@ -51,9 +63,8 @@ static const char usage[] =
 	"  -h, --help           this help\n";
 
 struct opts {
-	char state[4096], ctl[4200], devices[4200], url[300], host[64];
-	const char *static_dir, *topic, *lang, *tls_cert, *tls_key, *cmd, *arg;
-	unsigned port;
+	struct webconf c;
+	const char *cmd, *arg;
 };
 
 static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -68,6 +79,37 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+/* An option's value as its key's: a relative path on the command line is
+ * the caller's, made absolute here (the file's paths must be absolute). */
+static int set_option(struct webconf *c, const char *key, const char *v)
+{
+	static const char *const paths[] = {"state_dir", "static", "devices", "tls_cert", "tls_key"};
+	char err[600], abs[WEBCONF_PATH_MAX + 2], cwd[WEBCONF_PATH_MAX + 1];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && *v && *v != '/'; i++) {
+		if (strcmp(key, paths[i]))
+			continue;
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(abs, sizeof(abs), "%s/%s", cwd, v) >= (int)sizeof(abs))
+			return fail(EXIT_USAGE, "%s: '%s' is too long a path here", key, v);
+		v = abs;
+	}
+	if (webconf_set(c, key, v, err, sizeof(err)) < 0)
+		return fail(EXIT_USAGE, "%s", err);
+	return 0;
+}
+
+/* The named file, or the default one when it exists. */
+static int load_config(struct webconf *c, const char *path)
+{
+	char err[600];
+	int r = webconf_load(c, path ? path : DEFAULT_CONFIG, err, sizeof(err));
+
+	if (r == -ENOENT && !path)
+		return 0;
+	return r < 0 ? fail(EXIT_USAGE, "%s", err) : 0;
+}
+
 static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -75,60 +117,48 @@ static int parse(int argc, char **argv, struct opts *o)
 		{"url", required_argument, NULL, 'u'},    {"static", required_argument, NULL, 'S'},
 		{"devices", required_argument, NULL, 'D'}, {"topic", required_argument, NULL, 'T'},
 		{"lang", required_argument, NULL, 'L'},   {"tls-cert", required_argument, NULL, 'C'},
-		{"tls-key", required_argument, NULL, 'K'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"tls-key", required_argument, NULL, 'K'}, {"config", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
-	const char *listen = "127.0.0.1:8180", *url = NULL, *devices = NULL;
-	int c;
+	const char *key[OVERRIDES_MAX], *val[OVERRIDES_MAX], *config = NULL, *k;
+	size_t n = 0;
+	char err[600];
+	int c, r;
 
 	memset(o, 0, sizeof(*o));
-	o->static_dir = SAMEN_WEB_STATIC;
-	o->topic = "samen";
-	o->lang = "nl";
-	if (paths_default_state(o->state, sizeof(o->state)) < 0)
-		o->state[0] = '\0';
-	while ((c = getopt_long(argc, argv, "s:l:u:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:l:u:h", lo, NULL)) != -1) {
 		switch (c) {
-		case 's': snprintf(o->state, sizeof(o->state), "%s", optarg); break;
-		case 'l': listen = optarg; break;
-		case 'u': url = optarg; break;
-		case 'S': o->static_dir = optarg; break;
-		case 'D': devices = optarg; break;
-		case 'T': o->topic = optarg; break;
-		case 'L': o->lang = optarg; break;
-		case 'C': o->tls_cert = optarg; break;
-		case 'K': o->tls_key = optarg; break;
+		case 'c': config = optarg; continue;
+		case 's': k = "state_dir"; break;
+		case 'l': k = "listen"; break;
+		case 'u': k = "url"; break;
+		case 'S': k = "static"; break;
+		case 'D': k = "devices"; break;
+		case 'T': k = "topic"; break;
+		case 'L': k = "lang"; break;
+		case 'C': k = "tls_cert"; break;
+		case 'K': k = "tls_key"; break;
 		case 'h': fputs(usage, stdout); return SW_DONE;
 		default: fputs(usage, stderr); return EXIT_USAGE;
 		}
+		if (n == OVERRIDES_MAX)
+			return fail(EXIT_USAGE, "more than %d options", OVERRIDES_MAX);
+		key[n] = k;
+		val[n++] = optarg;
 	}
 	o->cmd = optind < argc ? argv[optind++] : "serve";
 	o->arg = optind < argc ? argv[optind++] : NULL;
 	if (optind < argc)
 		return fail(EXIT_USAGE, "unexpected '%s'", argv[optind]);
-	if (strcmp(o->lang, "nl") && strcmp(o->lang, "en"))
-		return fail(EXIT_USAGE, "--lang: nl or en, not '%s'", o->lang);
-	if (strspn(o->topic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-		    strlen(o->topic) || !*o->topic || strlen(o->topic) > 64 ||
-	    !strcmp(o->topic, "api") || !strcmp(o->topic, "static") || !strcmp(o->topic, "pair"))
-		return fail(EXIT_USAGE, "--topic: letters, digits, _ and - (not api, static, pair)");
-	if (!!o->tls_cert != !!o->tls_key)
-		return fail(EXIT_USAGE, "--tls-cert and --tls-key go together");
-	if (sscanf(listen, "%63[0-9.]:%u", o->host, &o->port) != 2 || o->port == 0 || o->port > 65535)
-		return fail(EXIT_USAGE, "--listen: ADDR:PORT with an IPv4 address, not '%s'", listen);
-	if (!o->state[0])
-		return fail(EXIT_USAGE, "no state directory: give --state DIR");
-	if (snprintf(o->ctl, sizeof(o->ctl), "%s/control", o->state) >= (int)sizeof(o->ctl) ||
-	    snprintf(o->devices, sizeof(o->devices), "%s", devices ? devices : "") >= (int)sizeof(o->devices))
-		return fail(EXIT_USAGE, "path too long");
-	if (!devices && snprintf(o->devices, sizeof(o->devices), "%s/web-devices", o->state) >=
-				(int)sizeof(o->devices))
-		return fail(EXIT_USAGE, "path too long");
-	if (url)
-		snprintf(o->url, sizeof(o->url), "%s", url);
-	else
-		snprintf(o->url, sizeof(o->url), "%s://%s:%u", o->tls_cert ? "https" : "http",
-			 strcmp(o->host, "0.0.0.0") ? o->host : "localhost", o->port);
+	/* the file first, then the command line over it */
+	webconf_defaults(&o->c);
+	if ((r = load_config(&o->c, config)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if ((r = set_option(&o->c, key[i], val[i])) != 0)
+			return r;
+	if (webconf_finish(&o->c, err, sizeof(err)) < 0)
+		return fail(EXIT_USAGE, "%s", err);
 	return 0;
 }
 
@@ -154,26 +184,26 @@ static void print_qr(const char *text)
 static int change_devices(const struct opts *o)
 {
 	struct devices d;
-	int fd = devices_lock(o->devices), r;
+	int fd = devices_lock(o->c.devices), r;
 	char code[TOKEN_TEXT_LEN];
 	time_t now = time(NULL);
 
 	if (fd < 0)
-		return fail(EXIT_INTERNAL, "%s: %s", o->devices, strerror(-fd));
-	r = devices_load(&d, o->devices);
+		return fail(EXIT_INTERNAL, "%s: %s", o->c.devices, strerror(-fd));
+	r = devices_load(&d, o->c.devices);
 	if (r < 0) {
 		close(fd);
-		return fail(EXIT_INVALID, "%s: %s", o->devices, samen_strerror(r));
+		return fail(EXIT_INVALID, "%s: %s", o->c.devices, samen_strerror(r));
 	}
 	if (!strcmp(o->cmd, "pair")) {
 		r = devices_add_pairing(&d, (uint64_t)now, (uint64_t)now + PAIR_MINUTES * 60, code);
 		if (r == 0)
-			r = devices_save(&d, o->devices);
+			r = devices_save(&d, o->c.devices);
 		close(fd);
 		if (r < 0)
-			return fail(EXIT_INTERNAL, "%s: %s", o->devices, samen_strerror(r));
+			return fail(EXIT_INTERNAL, "%s: %s", o->c.devices, samen_strerror(r));
 		char link[400];
-		snprintf(link, sizeof(link), "%s/pair/%s", o->url, code);
+		snprintf(link, sizeof(link), "%s/pair/%s", o->c.url, code);
 		sodium_memzero(code, sizeof(code));
 		printf("Open this on the phone within %d minutes (once):\n%s\n\n", PAIR_MINUTES, link);
 		print_qr(link);
@@ -187,12 +217,12 @@ static int change_devices(const struct opts *o)
 		}
 		r = devices_remove(&d, o->arg);
 		if (r == 0)
-			r = devices_save(&d, o->devices);
+			r = devices_save(&d, o->c.devices);
 		close(fd);
 		if (r == SAMEN_ENOTFOUND)
 			return fail(EXIT_NOT_FOUND, "no device called '%s'", o->arg);
 		if (r < 0)
-			return fail(EXIT_INTERNAL, "%s: %s", o->devices, samen_strerror(r));
+			return fail(EXIT_INTERNAL, "%s: %s", o->c.devices, samen_strerror(r));
 		printf("unpaired %s\n", o->arg);
 		return 0;
 	}
@@ -219,8 +249,11 @@ static int serve(const struct opts *o)
 {
 	struct web w;
 	char err[300];
-	struct web_config cfg = {o->ctl, o->static_dir, o->devices, o->host, o->port, o->url,
-				 o->topic, o->lang, o->tls_cert, o->tls_key};
+	const struct webconf *c = &o->c;
+	struct web_config cfg = {c->ctl, c->static_dir, c->devices, c->host, c->port, c->url,
+				 c->topic, c->lang, c->tls_cert[0] ? c->tls_cert : NULL,
+				 c->tls_key[0] ? c->tls_key : NULL};
+	int r;
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -228,11 +261,16 @@ static int serve(const struct opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (web_start(&w, &cfg, err, sizeof(err)) < 0) {
+	r = web_start(&w, &cfg, err, sizeof(err));
+	if (r < 0) {
 		web_stop(&w);
-		return fail(EXIT_INTERNAL, "%s", err);
+		/* as samend's: a port that is taken may come free (systemd tries
+		 * again); a file that cannot be used needs a person */
+		return fail(r == -EADDRINUSE ? EXIT_UNREACHABLE :
+			    r == -EINVAL || r == SAMEN_EINVAL ? EXIT_INVALID : EXIT_INTERNAL,
+			    "%s", err);
 	}
-	printf("samen-web: serving %s (samend at %s)\n", o->url, o->ctl);
+	printf("samen-web: serving %s (samend at %s)\n", c->url, c->ctl);
 	fflush(stdout);
 	while (!stopping)
 		pause();

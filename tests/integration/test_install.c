@@ -7,8 +7,9 @@
  * listener here (a path socket, and an abstract one); when the tests run as
  * root, samend started as root with `user = nobody` is checked in /proc to
  * have dropped every id and supplementary group and still to answer;
- * `systemd-analyze verify` checks the installed unit; the man pages render
- * without warnings and name every option and configuration key; the bash
+ * `systemd-analyze verify` checks the installed units (samend's and
+ * samen-web's); the man pages render without warnings and name every
+ * option and configuration key (samen-web.8 too); the bash
  * completion offers every command and option that --help lists.
  *
  * Runs from the repository root (as `make test` does); BUILD names the
@@ -220,7 +221,8 @@ static const char *installed(const char *name)
 	static char paths[4][700];
 	static int next;
 	char *p = paths[next++ % 4];
-	snprintf(p, 700, "%s/usr/%s/%s", root, strcmp(name, "samend") ? "bin" : "sbin", name);
+	bool sbin = !strcmp(name, "samend") || !strcmp(name, "samen-web");
+	snprintf(p, 700, "%s/usr/%s/%s", root, sbin ? "sbin" : "bin", name);
 	return p;
 }
 
@@ -519,6 +521,11 @@ static void test_install_tree(void **state)
 	expect_file("/usr/share/man/man8/samend.8", 0644);
 	expect_file("/etc/samen/samend.conf", 0644);
 	expect_file("/lib/systemd/system/samend.service", 0644);
+	expect_file("/usr/sbin/samen-web", 0755);
+	expect_file("/usr/share/man/man8/samen-web.8", 0644);
+	expect_file("/etc/samen/samen-web.conf", 0644);
+	expect_file("/lib/systemd/system/samen-web.service", 0644);
+	expect_file("/usr/share/samen/web/index.html", 0644);
 	expect_file("/usr/lib/sysusers.d/samen.conf", 0644);
 	expect_file("/usr/share/bash-completion/completions/samen", 0644);
 	/* the links resolve (stat follows them) */
@@ -532,6 +539,11 @@ static void test_install_tree(void **state)
 	assert_true(file_has(unit, "\nLoadCredential=passphrase:/etc/samen/passphrase\n"));
 	assert_true(file_has(unit, "\nType=notify\n"));
 	assert_true(file_has(unit, "\nUser=samen\n"));
+	path_join(unit, sizeof(unit), root, "/lib/systemd/system/samen-web.service");
+	assert_true(file_has(unit, "\nExecStart=/usr/sbin/samen-web serve --config /etc/samen/samen-web.conf\n"));
+	assert_true(file_has(unit, "\nUser=samen\n"));
+	path_join(unit, sizeof(unit), root, "/etc/samen/samen-web.conf");
+	assert_true(file_has(unit, "\n#static = /usr/share/samen/web\n"));
 	/* and the user it names is one systemd-sysusers makes */
 	char users[900];
 	path_join(users, sizeof(users), root, "/usr/lib/sysusers.d/samen.conf");
@@ -774,9 +786,30 @@ static const char *find_tool(const char *name)
 	return NULL;
 }
 
-/* `systemd-analyze verify` on the installed unit. It checks that
- * ExecStart's program exists, so that one path is pointed into DESTDIR;
- * MANPATH lets it find the installed man pages that Documentation= names. */
+/* A copy in dir of the installed unit name, with ExecStart's program
+ * pointed into DESTDIR (verify checks that it exists); its path in copy. */
+static void unit_copy(const char *dir, const char *name, const char *prog, char *copy, size_t cap)
+{
+	char unit[900], exec[64];
+	path_join(unit, sizeof(unit), root, "/lib/systemd/system/");
+	path_join(unit + strlen(unit), sizeof(unit) - strlen(unit), "", name);
+	path_join(copy, cap, dir, "/");
+	path_join(copy + strlen(copy), cap - strlen(copy), "", name);
+	char *text = slurp(unit, NULL);
+	assert_non_null(text);
+	snprintf(exec, sizeof(exec), "\nExecStart=%s ", prog);
+	char *at = strstr(text, exec);
+	assert_non_null(at);
+	FILE *f = fopen(copy, "w");
+	assert_non_null(f);
+	fprintf(f, "%.*s\nExecStart=%s%s %s", (int)(at - text), text, root, prog, at + strlen(exec));
+	fclose(f);
+	free(text);
+}
+
+/* `systemd-analyze verify` on the installed units (samen-web.service wants
+ * samend.service: both are verified together). MANPATH lets it find the
+ * installed man pages that Documentation= names. */
 static void test_systemd_analyze_verify(void **state)
 {
 	(void)state;
@@ -786,28 +819,17 @@ static void test_systemd_analyze_verify(void **state)
 				"(apt install systemd, or make deps); skipped\n");
 		skip();
 	}
-	char unit[900], dir[700], copy[800], manpath[800], man_opt[16];
-	path_join(unit, sizeof(unit), root, "/lib/systemd/system/samend.service");
+	char dir[700], copy[800], web_copy[800], manpath[800], man_opt[16];
 	path_join(dir, sizeof(dir), harness_dir(), "/verify");
-	path_join(copy, sizeof(copy), dir, "/samend.service");
 	assert_int_equal(mkdir(dir, 0755), 0);
-	char *text = slurp(unit, NULL);
-	assert_non_null(text);
-	const char *exec = "\nExecStart=/usr/sbin/samend ";
-	char *at = strstr(text, exec);
-	assert_non_null(at);
-	FILE *f = fopen(copy, "w");
-	assert_non_null(f);
-	fprintf(f, "%.*s\nExecStart=%s/usr/sbin/samend %s", (int)(at - text), text, root,
-		at + strlen(exec));
-	fclose(f);
-	free(text);
+	unit_copy(dir, "samend.service", "/usr/sbin/samend", copy, sizeof(copy));
+	unit_copy(dir, "samen-web.service", "/usr/sbin/samen-web", web_copy, sizeof(web_copy));
 
 	snprintf(manpath, sizeof(manpath), "MANPATH=%s/usr/share/man", root);
 	/* without man-db, Documentation= cannot be looked up */
 	snprintf(man_opt, sizeof(man_opt), "--man=%s", find_tool("man") ? "yes" : "no");
 	const char *add[] = {manpath, NULL};
-	char *argv[] = {(char *)sa, (char *)"verify", man_opt, copy, NULL};
+	char *argv[] = {(char *)sa, (char *)"verify", man_opt, copy, web_copy, NULL};
 	struct run r = run_argv(argv, make_env(NULL, add));
 	if (r.code != 0 || r.out[0] || r.err[0])
 		fprintf(stderr, "systemd-analyze verify (exit %d):\n%s%s", r.code, r.out, r.err);
@@ -936,10 +958,11 @@ static void test_man_pages(void **state)
 {
 	(void)state;
 	const char *pages[] = {"/usr/share/man/man1/samen.1", "/usr/share/man/man1/samen-keys.1",
-			       "/usr/share/man/man5/samend.conf.5", "/usr/share/man/man8/samend.8"};
+			       "/usr/share/man/man5/samend.conf.5", "/usr/share/man/man8/samend.8",
+			       "/usr/share/man/man8/samen-web.8"};
 	const char *groff = find_tool("groff");
 	if (groff) {
-		for (size_t i = 0; i < 4; i++) {
+		for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
 			char p[900];
 			path_join(p, sizeof(p), root, pages[i]);
 			char *argv[] = {(char *)groff, (char *)"-man", (char *)"-Tutf8", (char *)"-ww",
@@ -985,6 +1008,32 @@ static void test_man_pages(void **state)
 	r = run(installed("samend"), "--help", NULL);
 	expect_options_documented(r.out, man, "samend.8");
 	run_free(&r);
+	free(man);
+
+	/* samen-web(8): every option, and each of its keys (one per long
+	 * option, tls-cert as tls_cert) in the page and the installed file */
+	man = man_text(pages[4]);
+	r = run(installed("samen-web"), "--help", NULL);
+	assert_int_equal(r.code, 0);
+	expect_options_documented(r.out, man, "samen-web.8");
+	run_free(&r);
+	char web_conf[900];
+	path_join(web_conf, sizeof(web_conf), root, "/etc/samen/samen-web.conf");
+	char *web_example = slurp(web_conf, NULL);
+	assert_non_null(web_example);
+	const char *web_keys[] = {"state_dir", "listen", "url", "static", "devices",
+				  "topic", "lang", "tls_cert", "tls_key"};
+	for (size_t i = 0; i < sizeof(web_keys) / sizeof(web_keys[0]); i++) {
+		char want[64], want2[64];
+		snprintf(want, sizeof(want), "\n.B %s\n", web_keys[i]);
+		if (!strstr(man, want))
+			fail_msg("samen-web.8 does not document the key %s", web_keys[i]);
+		snprintf(want, sizeof(want), "\n#%s =", web_keys[i]);
+		snprintf(want2, sizeof(want2), "\n%s =", web_keys[i]);
+		if (!strstr(web_example, want) && !strstr(web_example, want2))
+			fail_msg("the installed samen-web.conf does not show the key %s", web_keys[i]);
+	}
+	free(web_example);
 	free(man);
 
 	/* samend.conf(5) and the installed samend.conf: every key of

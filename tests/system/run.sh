@@ -10,7 +10,8 @@
 # (Restart=on-failure), refuse a second samend on the same state directory,
 # run an on_signal hook inside the hardened unit, bind 0.0.0.0 and 127.0.0.1
 # (AF_NETLINK), and `systemd-analyze security` stays at or below
-# SAMEN_SECURITY_MAX. Before the package, `make install` on the same root
+# SAMEN_SECURITY_MAX; samen-web.service (tests/system/web.sh) starts after
+# samend, serves the page, pairs, and scores no worse. Before the package, `make install` on the same root
 # (no samen user yet) must not crash-loop.
 #
 # Needs root (debootstrap, nspawn). The root is built once and kept in
@@ -31,6 +32,9 @@
 # is never a pass). Exit status 0 only when nothing failed or was skipped.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
+# samen-web.service's checks
+# shellcheck source=tests/system/web.sh
+. tests/system/web.sh
 
 CACHE=${SAMEN_SYSTEM_CACHE:-/var/cache/samen-system-test}
 SUITE=bookworm
@@ -312,7 +316,9 @@ uninstall_source() {
 	in_vm systemctl disable --now samend >/dev/null 2>&1
 	in_vm systemctl reset-failed samend 2>/dev/null
 	in_vm rm -rf /usr/local/bin/samen /usr/local/bin/samen-keys /usr/local/sbin/samend \
+		/usr/local/sbin/samen-web /usr/local/share/samen \
 		/usr/local/etc/samen /usr/local/lib/systemd/system/samend.service \
+		/usr/local/lib/systemd/system/samen-web.service \
 		/usr/local/lib/sysusers.d/samen.conf /usr/local/share/man /usr/local/share/bash-completion
 	# and what that samend made: the package must be seen to make nothing
 	in_vm sh -c 'rm -rf /var/lib/samen/* /var/lib/samen/.[!.]*'
@@ -600,6 +606,7 @@ main() {
 		return 1
 	fi
 	check deb-not-started check_deb_not_started
+	check web-packaged check_web_packaged
 	FOUNDER_KEY=""
 	if check founder-ready check_founder; then
 		check reload check_reload
@@ -612,7 +619,13 @@ main() {
 			skip "$n" "the founder did not start"
 		done
 	fi
-	check household-ready check_household
+	if check household-ready check_household; then
+		web_checks
+	else
+		for n in web-after-samend web-page web-pair web-security; do
+			skip "$n" "the household did not start"
+		done
+	fi
 	check listen-127.0.0.1 check_loopback_listen
 	check netlink-control check_netlink_control
 	if [ -n "$FOUNDER_KEY" ]; then
@@ -624,7 +637,7 @@ main() {
 	check security check_security
 	shutdown_vm
 	trap - EXIT
-	say "exposure level $SECURITY_SCORE; $(($(date +%s) - t0)) s in all"
+	say "exposure level $SECURITY_SCORE (samen-web ${WEB_SECURITY_SCORE:-?}); $(($(date +%s) - t0)) s in all"
 	summary
 	[ "$failed" -eq 0 ] && [ "$skipped" -eq 0 ]
 }
