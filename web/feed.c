@@ -11,6 +11,10 @@
 #include "../proto/ctl_client.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
+#include "../proto/record.h"
+#include "../proto/signal.h"
+
+#define FEED_PLACES 256 /* alerts remembered; more than the ring's day holds */
 
 struct feed {
 	char path[4200];
@@ -19,6 +23,13 @@ struct feed {
 	pthread_t thread;
 	atomic_bool stop, up;
 	uint64_t last_time; /* created time of the newest event seen */
+	/* where the last alerts were, so that a reply's notification can say
+	 * which alert it answers (a reply's record names only the alert's id) */
+	struct {
+		char id[65];
+		char where[WHERE_MAX + 1];
+	} places[FEED_PLACES];
+	size_t next_place;
 };
 
 /* The id and time of one watch event: its record's. */
@@ -39,6 +50,34 @@ static int event_id(const msgpack_object *ev, char id[RING_ID_LEN + 1], uint64_t
 	return 0;
 }
 
+/* Remembers where an alert is; returns where the alert a reply answers
+ * is, or NULL (not a reply, or an alert this feed did not see). */
+static const char *place_of(struct feed *f, const msgpack_object *ev)
+{
+	const msgpack_object *v = mpmap_find(ev, "signal"), *refs;
+	char kind[16], id[65];
+	if (!v || v->type != MSGPACK_OBJECT_MAP || mpmap_str(v, "kind", kind, sizeof(kind)) < 0)
+		return NULL;
+	if (strcmp(kind, signal_kind_name(SIG_ALERT)) == 0) {
+		size_t i = f->next_place++ % FEED_PLACES;
+		if (mpmap_str(v, "id", f->places[i].id, sizeof(f->places[i].id)) < 0 ||
+		    mpmap_str(v, "where", f->places[i].where, sizeof(f->places[i].where)) < 0)
+			f->places[i].id[0] = '\0';
+		return NULL;
+	}
+	refs = mpmap_find(v, "refs");
+	if (!refs || refs->type != MSGPACK_OBJECT_ARRAY || refs->via.array.size == 0 ||
+	    refs->via.array.ptr[0].type != MSGPACK_OBJECT_STR ||
+	    refs->via.array.ptr[0].via.str.size >= sizeof(id))
+		return NULL;
+	memcpy(id, refs->via.array.ptr[0].via.str.ptr, refs->via.array.ptr[0].via.str.size);
+	id[refs->via.array.ptr[0].via.str.size] = '\0';
+	for (size_t i = 0; i < FEED_PLACES; i++)
+		if (f->places[i].id[0] && strcmp(f->places[i].id, id) == 0)
+			return f->places[i].where;
+	return NULL;
+}
+
 static void take(struct feed *f, const zmq_msg_t *msg)
 {
 	msgpack_unpacked u;
@@ -48,7 +87,8 @@ static void take(struct feed *f, const zmq_msg_t *msg)
 	if (mp_unpack(zmq_msg_data((zmq_msg_t *)msg), zmq_msg_size((zmq_msg_t *)msg), 8, &u) == 0 &&
 	    event_id(&u.data, e.id, &e.time, e.kind) == 0) {
 		e.json = notice_to_json(&u.data, &e.len);
-		e.ntfy = notice_json(&u.data, e.id, e.time, &f->o, &e.ntfy_len);
+		e.ntfy = notice_json(&u.data, place_of(f, &u.data), e.id, e.time, &f->o,
+				     &e.ntfy_len);
 		if (e.json && ring_add(f->ring, &e) == 0 && e.time > f->last_time)
 			f->last_time = e.time;
 	}

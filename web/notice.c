@@ -76,7 +76,8 @@ static unsigned kind_of(const char *name)
 }
 
 /* The words are words.c's, the page's too. */
-static bool from_signal(const msgpack_object *v, const struct words *w, struct shown *s)
+static bool from_signal(const msgpack_object *v, const struct words *w, const char *about,
+			struct shown *s)
 {
 	char kind[16], cat[32], where[256], what[1024], label[128], ack[16], status[16];
 	bool readable = false, called = false;
@@ -108,7 +109,7 @@ static bool from_signal(const msgpack_object *v, const struct words *w, struct s
 		bool looking = strcmp(ack, signal_ack_name(ACK_LOOKING)) == 0;
 		snprintf(s->title, sizeof(s->title), "%s %s", label,
 			 w->ack[c112 ? ACK_CALLED_112 : looking ? ACK_LOOKING : ACK_TEXT]);
-		snprintf(s->message, sizeof(s->message), "%s", what[0] ? what : "—");
+		snprintf(s->message, sizeof(s->message), "%s", what[0] ? what : about ? about : "—");
 		s->priority = c112 && !drill ? 5 : 3;
 		snprintf(s->tag, sizeof(s->tag), "%s", c112 ? "telephone_receiver" : "eyes");
 	} else if (k == SIG_ALLCLEAR) {
@@ -143,8 +144,8 @@ static bool from_announcement(const msgpack_object *e, const struct words *w, st
 	return true;
 }
 
-char *notice_json(const msgpack_object *event, const char *id, uint64_t time,
-		  const struct notice_opts *o, size_t *len)
+char *notice_json(const msgpack_object *event, const char *about, const char *id,
+		  uint64_t time, const struct notice_opts *o, size_t *len)
 {
 	char ev[16], click[512] = "";
 	struct shown s;
@@ -156,7 +157,7 @@ char *notice_json(const msgpack_object *event, const char *id, uint64_t time,
 		return NULL;
 	if (strcmp(ev, "signal") == 0) {
 		const msgpack_object *v = mpmap_find(event, "signal");
-		ok = v && from_signal(v, w, &s);
+		ok = v && from_signal(v, w, about, &s);
 	} else if (strcmp(ev, "announcement") == 0) {
 		ok = from_announcement(event, w, &s);
 	} else {

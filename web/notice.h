@@ -30,10 +30,11 @@ struct notice_opts {
 /*
  * The event's notification as an ntfy "message" object (JSON, malloc'ed,
  * caller frees) with id and time given, or NULL when the event is not
- * notified (or memory ran out).
+ * notified (or memory ran out). about, when not NULL, is where the alert a
+ * reply answers is: a reply without text says that.
  */
-char *notice_json(const msgpack_object *event, const char *id, uint64_t time,
-		  const struct notice_opts *o, size_t *len);
+char *notice_json(const msgpack_object *event, const char *about, const char *id,
+		  uint64_t time, const struct notice_opts *o, size_t *len);
 
 /* An ntfy "open" or "keepalive" object for topic (malloc'ed). */
 char *notice_plain(const char *event, const char *id, uint64_t time, const char *topic,

@@ -40,7 +40,8 @@ static struct signal_plain plain(uint8_t kind)
 
 /* The watch event samend sends for p ({"event":"signal","signal":{...}}),
  * as notice_json() turns it into a message; NULL when it is not notified. */
-static char *notice_of(const struct signal_plain *p, bool readable, const struct notice_opts *o)
+static char *notice_about(const struct signal_plain *p, bool readable, const char *about,
+			  const struct notice_opts *o)
 {
 	struct mp_buf b;
 	msgpack_unpacked u;
@@ -58,12 +59,17 @@ static char *notice_of(const struct signal_plain *p, bool readable, const struct
 	assert_int_equal(sigview_pack(&b.pk, p), 0);
 	msgpack_unpacked_init(&u);
 	assert_int_equal(mp_unpack((const uint8_t *)b.sb.data, b.sb.size, 8, &u), 0);
-	out = notice_json(&u.data, "ab12cd34ef56ab78", 1733300000, o, &len);
+	out = notice_json(&u.data, about, "ab12cd34ef56ab78", 1733300000, o, &len);
 	if (out)
 		assert_int_equal(strlen(out), len);
 	msgpack_unpacked_destroy(&u);
 	mp_buf_destroy(&b);
 	return out;
+}
+
+static char *notice_of(const struct signal_plain *p, bool readable, const struct notice_opts *o)
+{
+	return notice_about(p, readable, NULL, o);
 }
 
 static void expect(char *json, const char *const *parts)
@@ -105,7 +111,12 @@ static void test_replies(void **state)
 	p.ack = ACK_LOOKING;
 	p.called112 = false;
 	expect(notice_of(&p, true, &EN),
-	       (const char *const[]){"\"priority\":3", "\"title\":\"Lindelaan 3 is looking\"", NULL});
+	       (const char *const[]){"\"priority\":3", "\"title\":\"Lindelaan 3 is looking\"",
+				     "\"message\":\"—\"", NULL});
+	/* a reply without text names the alert it answers, when that is known */
+	expect(notice_about(&p, true, "Lindelaan 14", &NL),
+	       (const char *const[]){"\"title\":\"Lindelaan 3 kijkt mee\"",
+				     "\"message\":\"Lindelaan 14\"", NULL});
 }
 
 /* An all-clear reached no phone while the kind was matched as "allclear"
@@ -153,7 +164,7 @@ static void test_announcement(void **state)
 		mpmap_put_str(&b.pk, "text", "scooter, rood");
 		msgpack_unpacked_init(&u);
 		assert_int_equal(mp_unpack((const uint8_t *)b.sb.data, b.sb.size, 4, &u), 0);
-		char *j = notice_json(&u.data, "ab12cd34ef56ab78", 1733300000, &NL, &len);
+		char *j = notice_json(&u.data, NULL, "ab12cd34ef56ab78", 1733300000, &NL, &len);
 		expect(j, cases[i].want);
 		msgpack_unpacked_destroy(&u);
 		mp_buf_destroy(&b);
