@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,21 +96,6 @@ void config_defaults(struct config *cfg)
 	cfg->max_map_mb = 4096;
 	cfg->hook_timeout_seconds = 10;
 	cfg->log_level = SLOG_INFO;
-}
-
-static int fail(char *err, size_t cap, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t cap, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cap > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, cap, fmt, ap);
-		va_end(ap);
-	}
-	return code;
 }
 
 static int is_space(char c)
@@ -251,31 +235,31 @@ static int set_peer(struct config *cfg, const char *v, char *err, size_t cap)
 	for (i = 0; is_space(kt_end[i]); ++i)
 		;
 	if (ep == ep_end || kt == kt_end || kt_end[i] != '\0')
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "peer: expected 'ENDPOINT KEY', got '%s'", v);
 	eplen = (size_t)(ep_end - ep);
 	if (eplen > ENDPOINT_MAX)
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "peer: endpoint '%.*s' is too long", (int)eplen, ep);
 	memset(&peer, 0, sizeof(peer));
 	memcpy(peer.endpoint, ep, eplen);
 	why = endpoint_problem(peer.endpoint, 0);
 	if (why)
-		return fail(err, cap, SAMEN_EINVAL, "peer: endpoint '%s' %s",
+		return conffile_fail(err, cap, SAMEN_EINVAL, "peer: endpoint '%s' %s",
 			    peer.endpoint, why);
 	if ((size_t)(kt_end - kt) != KEYTEXT_LEN - 1 ||
 	    keytext_decode(kt, peer.key) != 0)
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "peer: '%.*s' is not a 43-character key text",
 			    (int)(kt_end - kt), kt);
 	for (i = 0; i < cfg->n_peers; ++i)
 		if (memcmp(cfg->peers[i].key, peer.key, 32) == 0)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "peer: key %.*s is already listed (for %s)",
 				    (int)(kt_end - kt), kt,
 				    cfg->peers[i].endpoint);
 	if (cfg->n_peers >= CONFIG_PEERS_MAX)
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "peer: more than %d peers", CONFIG_PEERS_MAX);
 	cfg->peers[cfg->n_peers++] = peer;
 	return 0;
@@ -310,7 +294,7 @@ static int set_value(struct config *cfg, const struct keydef *def,
 
 		if ((c < 0x20 && !(c == '\t' && def->kind == K_PEER)) ||
 		    c == 0x7f)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s: control character 0x%02x in the value",
 				    def->name, c);
 	}
@@ -319,10 +303,10 @@ static int set_value(struct config *cfg, const struct keydef *def,
 	case K_UINT:
 		r = parse_uint(v, def->min, def->max, &u);
 		if (r == -1)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s: '%s' is not a whole number", def->name, v);
 		if (r == -2)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s: '%s' is out of range (%u..%u)",
 				    def->name, v, def->min, def->max);
 		memcpy(field, &u, sizeof(u));
@@ -333,10 +317,10 @@ static int set_value(struct config *cfg, const struct keydef *def,
 			return 0;
 		}
 		if (*v != '/')
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s: '%s' is not an absolute path", def->name, v);
 		if (strlen(v) >= def->size)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s: path is longer than %zu bytes", def->name,
 				    def->size - 1);
 		strcpy(field, v);
@@ -345,7 +329,7 @@ static int set_value(struct config *cfg, const struct keydef *def,
 	case K_DIAL:
 		why = *v ? endpoint_problem(v, def->kind == K_BIND) : NULL;
 		if (why)
-			return fail(err, cap, SAMEN_EINVAL, "%s: '%s' %s",
+			return conffile_fail(err, cap, SAMEN_EINVAL, "%s: '%s' %s",
 				    def->name, v, why);
 		strcpy(field, v); /* endpoint_problem() checked the length */
 		return 0;
@@ -356,7 +340,7 @@ static int set_value(struct config *cfg, const struct keydef *def,
 			return 0;
 		}
 		if (strlen(v) != KEYTEXT_LEN - 1 || keytext_decode(v, pk) != 0)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "neighbourhood: '%s' is not a 43-character key text",
 				    v);
 		memcpy(cfg->neighbourhood, pk, sizeof(pk));
@@ -368,20 +352,20 @@ static int set_value(struct config *cfg, const struct keydef *def,
 		else if (strcmp(v, "relay") == 0)
 			cfg->role = CONFIG_ROLE_RELAY;
 		else
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "role: '%s' is neither 'household' nor 'relay'", v);
 		return 0;
 	case K_LEVEL:
 		r = log_level_parse(v);
 		if (r < 0)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "log_level: '%s' is not one of error, warn, info, debug",
 				    v);
 		cfg->log_level = r;
 		return 0;
 	case K_USER:
 		if (!valid_user(v))
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "user: '%s' is not a user name", v);
 		strcpy(cfg->user, v);
 		return 0;
@@ -393,22 +377,22 @@ static int set_value(struct config *cfg, const struct keydef *def,
 		else if (strcmp(v, "eager") == 0)
 			cfg->gossip = CONFIG_GOSSIP_EAGER;
 		else
-			return fail(err, cap, SAMEN_EINVAL, "gossip: '%s' is neither 'tree' nor 'eager'", v);
+			return conffile_fail(err, cap, SAMEN_EINVAL, "gossip: '%s' is neither 'tree' nor 'eager'", v);
 		return 0;
 	case K_SERVE:
 		if (strlen(v) != KEYTEXT_LEN - 1 || keytext_decode(v, pk) != 0)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "serve: '%s' is not a 43-character neighbourhood key text", v);
 		for (unsigned i = 0; i < cfg->n_served; i++)
 			if (memcmp(cfg->served[i], pk, 32) == 0)
-				return fail(err, cap, SAMEN_EINVAL, "serve: '%s' is listed twice", v);
+				return conffile_fail(err, cap, SAMEN_EINVAL, "serve: '%s' is listed twice", v);
 		if (cfg->n_served >= CONFIG_SERVED_MAX)
-			return fail(err, cap, SAMEN_EINVAL, "serve: more than %d neighbourhoods",
+			return conffile_fail(err, cap, SAMEN_EINVAL, "serve: more than %d neighbourhoods",
 				    CONFIG_SERVED_MAX);
 		memcpy(cfg->served[cfg->n_served++], pk, 32);
 		return 0;
 	}
-	return fail(err, cap, SAMEN_EINVAL, "%s: unhandled key", def->name);
+	return conffile_fail(err, cap, SAMEN_EINVAL, "%s: unhandled key", def->name);
 }
 
 int config_set(struct config *cfg, const char *key, const char *value,
@@ -417,7 +401,7 @@ int config_set(struct config *cfg, const char *key, const char *value,
 	const struct keydef *def = key ? key_find(key) : NULL;
 
 	if (!key)
-		return fail(err, errcap, SAMEN_EINVAL, "no key given");
+		return conffile_fail(err, errcap, SAMEN_EINVAL, "no key given");
 	if (!def) {
 		struct conffile_keys keys;
 
@@ -425,7 +409,7 @@ int config_set(struct config *cfg, const char *key, const char *value,
 		return conffile_unknown(&keys, "", key, err, errcap);
 	}
 	if (!value)
-		return fail(err, errcap, SAMEN_EINVAL, "%s: no value given", key);
+		return conffile_fail(err, errcap, SAMEN_EINVAL, "%s: no value given", key);
 	return set_value(cfg, def, value, err, errcap);
 }
 
@@ -445,7 +429,7 @@ int config_load_buffer(struct config *cfg, const char *name, const char *buf,
 	tmp = malloc(sizeof(*tmp));
 	cf = malloc(sizeof(*cf));
 	if (!tmp || !cf) {
-		r = fail(err, errcap, -ENOMEM, "%s: out of memory", name);
+		r = conffile_fail(err, errcap, -ENOMEM, "%s: out of memory", name);
 		goto out;
 	}
 	r = conffile_begin(cf, name, buf, len, &keys, err, errcap);
@@ -454,7 +438,7 @@ int config_load_buffer(struct config *cfg, const char *name, const char *buf,
 	memcpy(tmp, cfg, sizeof(*tmp));
 	while ((r = conffile_next(cf, &k, &v, err, errcap)) > 0) {
 		if (set_value(tmp, &keydefs[k], v, msg, sizeof(msg)) != 0) {
-			r = fail(err, errcap, SAMEN_EINVAL, "%s%s", conffile_where(cf), msg);
+			r = conffile_fail(err, errcap, SAMEN_EINVAL, "%s%s", conffile_where(cf), msg);
 			goto out;
 		}
 	}
@@ -492,23 +476,23 @@ int config_finish(struct config *cfg, char *err, size_t errcap)
 	int n;
 
 	if (cfg->subscriber_listen[0] && cfg->role != CONFIG_ROLE_RELAY)
-		return fail(err, errcap, SAMEN_EINVAL,
+		return conffile_fail(err, errcap, SAMEN_EINVAL,
 			    "subscriber_listen is only for role = relay");
 	if (cfg->n_served && cfg->role != CONFIG_ROLE_RELAY)
-		return fail(err, errcap, SAMEN_EINVAL,
+		return conffile_fail(err, errcap, SAMEN_EINVAL,
 			    "serve is only for role = relay (a household uses neighbourhood)");
 	if (cfg->role == CONFIG_ROLE_RELAY && !cfg->listen[0])
-		return fail(err, errcap, SAMEN_EINVAL,
+		return conffile_fail(err, errcap, SAMEN_EINVAL,
 			    "role = relay needs listen: a relay must be reachable");
 	if (cfg->rotate_min_seconds > cfg->rotate_max_seconds)
-		return fail(err, errcap, SAMEN_EINVAL,
+		return conffile_fail(err, errcap, SAMEN_EINVAL,
 			    "rotate_min_seconds (%u) is above rotate_max_seconds (%u)",
 			    cfg->rotate_min_seconds, cfg->rotate_max_seconds);
 	if (!cfg->key[0]) {
 		n = snprintf(key, sizeof(key), "%s%sidentity.key", cfg->state_dir,
 			     dl > 0 && cfg->state_dir[dl - 1] == '/' ? "" : "/");
 		if (n < 0 || (size_t)n >= sizeof(key))
-			return fail(err, errcap, SAMEN_EINVAL,
+			return conffile_fail(err, errcap, SAMEN_EINVAL,
 				    "state_dir is too long for the default key path; set key");
 		strcpy(cfg->key, key);
 	}

@@ -16,10 +16,7 @@
 
 #include "nearest.h"
 
-static int fail(char *err, size_t cap, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t cap, int code, const char *fmt, ...)
+int conffile_fail(char *err, size_t cap, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,10 +66,10 @@ int conffile_unknown(const struct conffile_keys *keys, const char *prefix,
 		}
 	}
 	if (best)
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "%sunknown key '%s' (did you mean '%s'?)", prefix,
 			    name, best);
-	return fail(err, cap, SAMEN_EINVAL, "%sunknown key '%s'", prefix, name);
+	return conffile_fail(err, cap, SAMEN_EINVAL, "%sunknown key '%s'", prefix, name);
 }
 
 /* Reads what is left of fd into buf, up to cap bytes. */
@@ -107,31 +104,31 @@ int conffile_read(const char *path, char **buf_out, size_t *len, char *err,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
-		return fail(err, cap, r, "%s: %s", path, samen_strerror(r));
+		return conffile_fail(err, cap, r, "%s: %s", path, samen_strerror(r));
 	}
 	if (fstat(fd, &st) != 0) {
 		r = -errno;
-		fail(err, cap, r, "%s: %s", path, samen_strerror(r));
+		conffile_fail(err, cap, r, "%s: %s", path, samen_strerror(r));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		r = fail(err, cap, SAMEN_EINVAL, "%s: not a regular file", path);
+		r = conffile_fail(err, cap, SAMEN_EINVAL, "%s: not a regular file", path);
 		goto out;
 	}
 	if (st.st_size > CONFFILE_SIZE_MAX) {
-		r = fail(err, cap, SAMEN_ETOOBIG, "%s: larger than %d bytes",
+		r = conffile_fail(err, cap, SAMEN_ETOOBIG, "%s: larger than %d bytes",
 			 path, CONFFILE_SIZE_MAX);
 		goto out;
 	}
 	/* One byte more than allowed, to notice a file that grew. */
 	buf = malloc(CONFFILE_SIZE_MAX + 1);
 	if (!buf) {
-		r = fail(err, cap, -ENOMEM, "%s: out of memory", path);
+		r = conffile_fail(err, cap, -ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	r = read_all(fd, buf, CONFFILE_SIZE_MAX + 1, len);
 	if (r < 0) {
-		fail(err, cap, r, "%s: %s", path, samen_strerror(r));
+		conffile_fail(err, cap, r, "%s: %s", path, samen_strerror(r));
 		free(buf);
 		goto out;
 	}
@@ -147,10 +144,10 @@ int conffile_begin(struct conffile *cf, const char *name, const char *buf,
 {
 	memset(cf, 0, sizeof(*cf));
 	if (keys->n > CONFFILE_KEYS_MAX)
-		return fail(err, cap, SAMEN_EINVAL, "%s: more than %d keys",
+		return conffile_fail(err, cap, SAMEN_EINVAL, "%s: more than %d keys",
 			    name, CONFFILE_KEYS_MAX);
 	if (len > CONFFILE_SIZE_MAX)
-		return fail(err, cap, SAMEN_ETOOBIG,
+		return conffile_fail(err, cap, SAMEN_ETOOBIG,
 			    "%s: larger than %d bytes", name, CONFFILE_SIZE_MAX);
 	cf->name = name;
 	cf->buf = buf;
@@ -179,14 +176,14 @@ static int next_line(struct conffile *cf, char *err, size_t cap)
 	if (n > 0 && start[n - 1] == '\r')
 		--n;
 	if (n > CONFFILE_LINE_MAX)
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "%s:%u: line is longer than %d bytes", cf->name,
 			    cf->lineno, CONFFILE_LINE_MAX);
 	for (i = 0; i < n; ++i) {
 		unsigned char c = (unsigned char)start[i];
 
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s:%u: control character 0x%02x", cf->name,
 				    cf->lineno, c);
 	}
@@ -208,13 +205,13 @@ static int split_value(struct conffile *cf, const char *key, char *v,
 	if (*v == '"') {
 		q = strchr(++v, '"');
 		if (!q)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s%s: the value has no closing '\"'", cf->where, key);
 		*q++ = '\0';
 		while (is_space(*q))
 			++q;
 		if (*q != '\0' && *q != '#')
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s%s: text after the closing '\"'", cf->where, key);
 	} else {
 		/* A '#' starts a comment at the start or after white space. */
@@ -225,7 +222,7 @@ static int split_value(struct conffile *cf, const char *key, char *v,
 		while (q > v && is_space(q[-1]))
 			*--q = '\0';
 		if (strchr(v, '"'))
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s%s: a '\"' inside the value (quote the whole value)",
 				    cf->where, key);
 	}
@@ -244,14 +241,14 @@ static int parse_line(struct conffile *cf, char *p, size_t *key,
 	if (!eq) {
 		for (q = p; *q && !is_space(*q); ++q)
 			;
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "%s'%.*s' has no '=' (expected 'key = value')",
 			    cf->where, (int)(q - p), p);
 	}
 	for (k_end = eq; k_end > p && is_space(k_end[-1]); --k_end)
 		;
 	if (k_end == p)
-		return fail(err, cap, SAMEN_EINVAL, "%sno key before '='", cf->where);
+		return conffile_fail(err, cap, SAMEN_EINVAL, "%sno key before '='", cf->where);
 	*k_end = '\0';
 	r = split_value(cf, p, eq + 1, &v, err, cap);
 	if (r < 0)
@@ -261,7 +258,7 @@ static int parse_line(struct conffile *cf, char *p, size_t *key,
 		return conffile_unknown(cf->keys, cf->where, p, err, cap);
 	if (!(cf->keys->repeatable & ((uint64_t)1 << idx))) {
 		if (cf->seen[idx])
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%sduplicate key '%s' (first set on line %u)",
 				    cf->where, p, cf->seen[idx]);
 		cf->seen[idx] = cf->lineno;

@@ -62,6 +62,11 @@ struct conffile {
 	char where[CONFFILE_NAME_MAX + 32];
 };
 
+/* Writes a message into err (when cap > 0) and returns code: the one way
+ * samend.conf's and samen-web.conf's readers say what is wrong. */
+int conffile_fail(char *err, size_t cap, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /*
  * Reads the regular file at path (at most CONFFILE_SIZE_MAX bytes) into
  * *buf (malloc'ed, the caller frees it) and its length into *len. A file

@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,21 +28,6 @@ static const char *const key_names[] = {
 static const struct conffile_keys keys = {
 	key_names, N_KEYS, sizeof(key_names[0]), 0, /* none repeats */
 };
-
-static int fail(char *err, size_t cap, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t cap, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cap > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, cap, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 const char *webconf_key_name(size_t i)
 {
@@ -73,9 +57,9 @@ static int set_path(char *field, size_t size, const char *key, const char *v,
 		return 0;
 	}
 	if (*v != '/')
-		return fail(err, cap, SAMEN_EINVAL, "%s: '%s' is not an absolute path", key, v);
+		return conffile_fail(err, cap, SAMEN_EINVAL, "%s: '%s' is not an absolute path", key, v);
 	if (strlen(v) >= size)
-		return fail(err, cap, SAMEN_EINVAL, "%s: path is longer than %zu bytes", key,
+		return conffile_fail(err, cap, SAMEN_EINVAL, "%s: path is longer than %zu bytes", key,
 			    size - 1);
 	strcpy(field, v);
 	return 0;
@@ -105,18 +89,18 @@ static int set_listen(struct webconf *c, const char *v, char *err, size_t cap)
 	c->port = (unsigned)port;
 	return 0;
 bad:
-	return fail(err, cap, SAMEN_EINVAL,
+	return conffile_fail(err, cap, SAMEN_EINVAL,
 		    "listen: '%s' is not ADDR:PORT with an IPv4 address (e.g. 0.0.0.0:8180)", v);
 }
 
 static int set_url(struct webconf *c, const char *v, char *err, size_t cap)
 {
 	if (*v && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-		return fail(err, cap, SAMEN_EINVAL, "url: '%s' is not http://… or https://…", v);
+		return conffile_fail(err, cap, SAMEN_EINVAL, "url: '%s' is not http://… or https://…", v);
 	if (strcspn(v, " \t") != strlen(v))
-		return fail(err, cap, SAMEN_EINVAL, "url: '%s' contains white space", v);
+		return conffile_fail(err, cap, SAMEN_EINVAL, "url: '%s' contains white space", v);
 	if (strlen(v) > WEBCONF_URL_MAX)
-		return fail(err, cap, SAMEN_EINVAL, "url: longer than %d bytes", WEBCONF_URL_MAX);
+		return conffile_fail(err, cap, SAMEN_EINVAL, "url: longer than %d bytes", WEBCONF_URL_MAX);
 	strcpy(c->url, v);
 	return 0;
 }
@@ -127,11 +111,11 @@ static int set_topic(struct webconf *c, const char *v, char *err, size_t cap)
 	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
 
 	if (!*v || strspn(v, ok) != strlen(v) || strlen(v) > WEBCONF_TOPIC_MAX)
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "topic: '%s' is not 1 to %d letters, digits, '_' and '-'", v,
 			    WEBCONF_TOPIC_MAX);
 	if (!strcmp(v, "api") || !strcmp(v, "static") || !strcmp(v, "pair"))
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "topic: '%s' is one of the page's own paths (api, static, pair)", v);
 	strcpy(c->topic, v);
 	return 0;
@@ -144,7 +128,7 @@ static int set_value(struct webconf *c, size_t i, const char *v, char *err, size
 
 	for (const char *p = v; *p; ++p)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "%s: control character 0x%02x in the value", k,
 				    (unsigned char)*p);
 	switch (i) {
@@ -156,13 +140,13 @@ static int set_value(struct webconf *c, size_t i, const char *v, char *err, size
 	case 5: return set_topic(c, v, err, cap);
 	case 6:
 		if (strcmp(v, "nl") && strcmp(v, "en"))
-			return fail(err, cap, SAMEN_EINVAL, "lang: '%s' is neither 'nl' nor 'en'", v);
+			return conffile_fail(err, cap, SAMEN_EINVAL, "lang: '%s' is neither 'nl' nor 'en'", v);
 		strcpy(c->lang, v);
 		return 0;
 	case 7: return set_path(c->tls_cert, sizeof(c->tls_cert), k, v, 0, err, cap);
 	case 8: return set_path(c->tls_key, sizeof(c->tls_key), k, v, 0, err, cap);
 	}
-	return fail(err, cap, SAMEN_EINVAL, "%s: unhandled key", k);
+	return conffile_fail(err, cap, SAMEN_EINVAL, "%s: unhandled key", k);
 }
 
 int webconf_set(struct webconf *c, const char *key, const char *value, char *err,
@@ -171,12 +155,12 @@ int webconf_set(struct webconf *c, const char *key, const char *value, char *err
 	int i;
 
 	if (!key)
-		return fail(err, cap, SAMEN_EINVAL, "no key given");
+		return conffile_fail(err, cap, SAMEN_EINVAL, "no key given");
 	i = conffile_find(&keys, key);
 	if (i < 0)
 		return conffile_unknown(&keys, "", key, err, cap);
 	if (!value)
-		return fail(err, cap, SAMEN_EINVAL, "%s: no value given", key);
+		return conffile_fail(err, cap, SAMEN_EINVAL, "%s: no value given", key);
 	return set_value(c, (size_t)i, value, err, cap);
 }
 
@@ -191,11 +175,11 @@ int webconf_load_buffer(struct webconf *c, const char *name, const char *buf,
 	int r;
 
 	if (!cf)
-		return fail(err, cap, -ENOMEM, "%s: out of memory", name);
+		return conffile_fail(err, cap, -ENOMEM, "%s: out of memory", name);
 	r = conffile_begin(cf, name, buf, len, &keys, err, cap);
 	while (r == 0 && (r = conffile_next(cf, &k, &v, err, cap)) > 0) {
 		if (set_value(&tmp, k, v, msg, sizeof(msg)) != 0)
-			r = fail(err, cap, SAMEN_EINVAL, "%s%s", conffile_where(cf), msg);
+			r = conffile_fail(err, cap, SAMEN_EINVAL, "%s%s", conffile_where(cf), msg);
 		else
 			r = 0;
 	}
@@ -225,21 +209,21 @@ int webconf_finish(struct webconf *c, char *err, size_t cap)
 	int n;
 
 	if (!c->tls_cert[0] != !c->tls_key[0])
-		return fail(err, cap, SAMEN_EINVAL, "tls_cert and tls_key go together (%s is not set)",
+		return conffile_fail(err, cap, SAMEN_EINVAL, "tls_cert and tls_key go together (%s is not set)",
 			    c->tls_cert[0] ? "tls_key" : "tls_cert");
 	if (!dl)
-		return fail(err, cap, SAMEN_EINVAL,
+		return conffile_fail(err, cap, SAMEN_EINVAL,
 			    "no state directory: set state_dir (samen-web --state DIR)");
 	if (c->state_dir[dl - 1] == '/')
 		--dl;
 	n = snprintf(c->ctl, sizeof(c->ctl), "%.*s/control", (int)dl, c->state_dir);
 	if (n < 0 || (size_t)n >= sizeof(c->ctl))
-		return fail(err, cap, SAMEN_EINVAL, "state_dir is too long");
+		return conffile_fail(err, cap, SAMEN_EINVAL, "state_dir is too long");
 	if (!c->devices[0]) {
 		n = snprintf(c->devices, sizeof(c->devices), "%.*s/web-devices", (int)dl,
 			     c->state_dir);
 		if (n < 0 || (size_t)n >= sizeof(c->devices))
-			return fail(err, cap, SAMEN_EINVAL,
+			return conffile_fail(err, cap, SAMEN_EINVAL,
 				    "state_dir is too long for the default devices path; set devices");
 	}
 	if (!c->url[0])
