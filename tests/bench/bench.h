@@ -145,6 +145,57 @@ const char *bench_kb(double v, char *buf, size_t cap);        /* "12,345" */
 void bench_jnum(FILE *f, const char *key, double v, bool comma); /* NAN: null */
 void bench_jstr(FILE *f, const char *key, const char *s, bool comma);
 
+/* ---- webstream.c: samen-web's clients ---- */
+
+#define WEB_ID_LEN 16 /* samen-web's event ids: the record id's first 16 hex digits */
+#define WEB_LINE_KEEP 512 /* of each stream line: the id and event come first */
+
+enum web_kind { WEB_SSE, WEB_NTFY };
+enum web_state { WS_HEAD, WS_CHUNK_SIZE, WS_CHUNK_DATA, WS_CHUNK_END, WS_BODY, WS_GONE };
+
+struct web_client {
+	int fd;
+	enum web_kind kind;
+	enum web_state st;
+	bool chunked, ready;  /* ready: the stream's first line (retry:, or ntfy's open) */
+	size_t chunk_left;
+	char raw[8192];
+	size_t raw_len;
+	char line[WEB_LINE_KEEP];
+	size_t line_len;
+	char ev_id[WEB_ID_LEN + 1]; /* SSE: the id: of the event being read */
+};
+
+struct web_arrival {
+	int client;
+	double t;
+	char id[WEB_ID_LEN + 1];
+};
+
+struct web_run {
+	int port;
+	struct web_client *c;
+	int n;
+	struct watches w;     /* household A's own watch: the baseline */
+	zmq_pollitem_t *items; /* n streams, A's watch, a `send` */
+	struct web_arrival *arr;
+	size_t n_arr, cap_arr;
+};
+
+/* A TCP connection to 127.0.0.1:port, or -1. */
+int web_connect(int port);
+/* One request (with `Connection: close`); the answer, cut at cap, into
+ * out. Returns the HTTP status or -1. */
+int web_http(int port, const char *req, char *out, size_t cap);
+/* Asks for the page's SSE (cookie) or ntfy's JSON stream (bearer token). */
+bool web_stream_open(struct web_client *c, int port, enum web_kind kind, const char *token);
+void web_stream_close(struct web_run *r, int i);
+/* Reads the streams and A's watch for up to ms; true as soon as the
+ * `send` slot (r->items[n + 1], when set) is readable. */
+bool web_pump(struct web_run *r, double ms);
+/* Streams that said their first line and are still open. */
+int web_streams_ready(const struct web_run *r);
+
 /* ---- results ---- */
 
 struct mesh_result {

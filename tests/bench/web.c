@@ -12,112 +12,17 @@
  */
 #include "bench.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../web/devices.h" /* DEVICES_MAX */
 #include "../../web/web.h"     /* WEB_PAIR_PER_MINUTE */
 
 #define HOUSEHOLDS 3
-#define WEB_ID_LEN 16 /* samen-web's event ids: the record id's first 16 hex digits */
-#define LINE_KEEP 512 /* of each stream line: the id and event come first */
-
-enum kind { SSE, NTFY };
-enum state { HEAD, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, BODY, GONE };
-
-struct client {
-	int fd;
-	enum kind kind;
-	enum state st;
-	bool chunked, ready;  /* ready: the stream's first line (retry:, or ntfy's open) */
-	size_t chunk_left;
-	char raw[8192];
-	size_t raw_len;
-	char line[LINE_KEEP];
-	size_t line_len;
-	char ev_id[WEB_ID_LEN + 1]; /* SSE: the id: of the event being read */
-};
-
-struct arrival {
-	int client;
-	double t;
-	char id[WEB_ID_LEN + 1];
-};
-
-struct run {
-	int port;
-	struct client *c;
-	int n;
-	struct watches w;     /* household A's own watch: the baseline */
-	zmq_pollitem_t *items; /* n streams, A's watch, a `send` */
-	struct arrival *arr;
-	size_t n_arr, cap_arr;
-};
-
-/* ---- HTTP, as a phone speaks it ---- */
-
-static int tcp_connect(int port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-		return fd;
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
-static bool write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, s, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		s += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
-/* One request with `Connection: close`; the whole answer (cut at cap) into
- * out. Returns the HTTP status, or -1. */
-static int http_once(int port, const char *req, char *out, size_t cap)
-{
-	int fd = tcp_connect(port), status = -1;
-	size_t len = 0;
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, req, strlen(req))) {
-		double end = bench_now_ms() + 10000;
-		struct pollfd p = {fd, POLLIN, 0};
-		while (len + 1 < cap && bench_now_ms() < end && poll(&p, 1, 200) >= 0) {
-			if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			ssize_t r = read(fd, out + len, cap - 1 - len);
-			if (r <= 0)
-				break;
-			len += (size_t)r;
-		}
-		out[len] = '\0';
-		if (len > 12 && !strncmp(out, "HTTP/1.", 7))
-			status = atoi(out + 9);
-	}
-	close(fd);
-	return status;
-}
 
 /* A one-time pairing path (/pair/CODE) from `samen-web pair`, as the
  * household's computer makes one. */
@@ -153,7 +58,7 @@ static int pair_post(int port, const char *path, const char *name, char token[TO
 		 "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/x-www-form-urlencoded\r\n"
 		 "Content-Length: %zu\r\nConnection: close\r\n\r\nname=%s",
 		 path, port, strlen(name) + 5, name);
-	int status = http_once(port, req, out, sizeof(out));
+	int status = web_http(port, req, out, sizeof(out));
 	const char *c = strcasestr(out, "\r\nSet-Cookie: samen=");
 	token[0] = '\0';
 	if (status == 200 && c)
@@ -214,193 +119,9 @@ static bool web_live(int port, const char *token, int timeout_ms)
 		 "GET /api/session HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nCookie: samen=%s\r\n"
 		 "Connection: close\r\n\r\n", port, token);
 	for (double end = bench_now_ms() + timeout_ms; bench_now_ms() < end; usleep(100000))
-		if (http_once(port, req, out, sizeof(out)) == 200 && strstr(out, "\"live\":true"))
+		if (web_http(port, req, out, sizeof(out)) == 200 && strstr(out, "\"live\":true"))
 			return true;
 	return false;
-}
-
-/* ---- the streams ---- */
-
-static bool stream_open(struct client *c, int port, enum kind kind, const char *token)
-{
-	char req[400];
-	memset(c, 0, sizeof(*c));
-	c->kind = kind;
-	if (kind == SSE)
-		snprintf(req, sizeof(req), "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-			 "Accept: text/event-stream\r\nCookie: samen=%s\r\n\r\n", port, token);
-	else
-		snprintf(req, sizeof(req), "GET /samen/json HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-			 "Authorization: Bearer %s\r\n\r\n", port, token);
-	c->fd = tcp_connect(port);
-	if (c->fd < 0 || !write_all(c->fd, req, strlen(req))) {
-		if (c->fd >= 0)
-			close(c->fd);
-		c->fd = -1; /* poll leaves a negative fd alone */
-		c->st = GONE;
-		return false;
-	}
-	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-	return true;
-}
-
-static void arrived(struct run *r, int client, double t, const char *id)
-{
-	if (r->n_arr == r->cap_arr) {
-		size_t cap = r->cap_arr ? r->cap_arr * 2 : 1024;
-		struct arrival *a = realloc(r->arr, cap * sizeof(*a));
-		if (!a)
-			return;
-		r->arr = a;
-		r->cap_arr = cap;
-	}
-	struct arrival *a = &r->arr[r->n_arr++];
-	a->client = client;
-	a->t = t;
-	snprintf(a->id, sizeof(a->id), "%.*s", WEB_ID_LEN, id);
-}
-
-/* One line of the body: an SSE field or blank line, or one ntfy message. */
-static void stream_line(struct run *r, int i, double t)
-{
-	struct client *c = &r->c[i];
-	const char *l = c->line, *p;
-	if (c->kind == SSE) {
-		if (!l[0] && c->ev_id[0])
-			arrived(r, i, t, c->ev_id); /* the event is dispatched at its blank line */
-		if (!l[0])
-			c->ev_id[0] = '\0';
-		else if (!strncmp(l, "id: ", 4))
-			snprintf(c->ev_id, sizeof(c->ev_id), "%.*s", WEB_ID_LEN, l + 4);
-		else if (!strncmp(l, "retry:", 6))
-			c->ready = true;
-		return;
-	}
-	if (strstr(l, "\"event\":\"open\""))
-		c->ready = true;
-	else if (strstr(l, "\"event\":\"message\"") && (p = strstr(l, "\"id\":\"")))
-		arrived(r, i, t, p + 6);
-}
-
-static void body_bytes(struct run *r, int i, const char *s, size_t len, double t)
-{
-	struct client *c = &r->c[i];
-	for (size_t k = 0; k < len; k++) {
-		if (s[k] == '\n') {
-			if (c->line_len && c->line[c->line_len - 1] == '\r')
-				c->line_len--;
-			c->line[c->line_len < LINE_KEEP ? c->line_len : LINE_KEEP - 1] = '\0';
-			stream_line(r, i, t);
-			c->line_len = 0;
-		} else if (c->line_len < LINE_KEEP - 1) {
-			c->line[c->line_len++] = s[k];
-		}
-	}
-}
-
-/* Takes what it can from c->raw: the head, then chunks (MHD sends a
- * stream of unknown length chunked) or a plain body. false: stop reading. */
-static bool parse(struct run *r, int i, double t)
-{
-	struct client *c = &r->c[i];
-	char *b = c->raw, *e;
-	size_t used = 0;
-	for (;;) {
-		size_t left = c->raw_len - used;
-		char *p = b + used;
-		if (c->st == HEAD) {
-			b[c->raw_len] = '\0'; /* raw keeps one byte spare for this */
-			if (!(e = memmem(p, left, "\r\n\r\n", 4)))
-				break;
-			*e = '\0';
-			if (strncmp(p, "HTTP/1.1 200", 12))
-				return false;
-			c->chunked = strcasestr(p, "\r\nTransfer-Encoding: chunked") != NULL;
-			c->st = c->chunked ? CHUNK_SIZE : BODY;
-			used += (size_t)(e - p) + 4;
-		} else if (c->st == CHUNK_SIZE) {
-			if (!(e = memmem(p, left, "\r\n", 2)))
-				break;
-			c->chunk_left = strtoul(p, NULL, 16);
-			if (!c->chunk_left)
-				return false; /* the stream ended */
-			c->st = CHUNK_DATA;
-			used += (size_t)(e - p) + 2;
-		} else if (c->st == CHUNK_DATA || c->st == BODY) {
-			size_t n = c->st == BODY || left < c->chunk_left ? left : c->chunk_left;
-			if (!n)
-				break;
-			body_bytes(r, i, p, n, t);
-			used += n;
-			if (c->st == CHUNK_DATA && !(c->chunk_left -= n))
-				c->st = CHUNK_END;
-		} else {
-			if (left < 2)
-				break;
-			used += 2;
-			c->st = CHUNK_SIZE;
-		}
-	}
-	memmove(b, b + used, c->raw_len - used);
-	c->raw_len -= used;
-	return c->raw_len < sizeof(c->raw) - 1; /* a head that does not fit is refused */
-}
-
-static void stream_close(struct run *r, int i)
-{
-	if (r->c[i].fd >= 0)
-		close(r->c[i].fd);
-	r->c[i].fd = -1;
-	r->c[i].st = GONE;
-	r->items[i].fd = -1;
-	r->items[i].events = 0;
-}
-
-static void stream_read(struct run *r, int i)
-{
-	struct client *c = &r->c[i];
-	for (;;) {
-		ssize_t got = read(c->fd, c->raw + c->raw_len, sizeof(c->raw) - 1 - c->raw_len);
-		if (got < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (got > 0)
-			c->raw_len += (size_t)got;
-		if (got <= 0 || !parse(r, i, bench_now_ms())) {
-			stream_close(r, i);
-			return;
-		}
-	}
-}
-
-/* Reads the streams and A's watch for up to ms; true as soon as the send
- * slot (when set) is readable. */
-static bool pump(struct run *r, double ms)
-{
-	double end = bench_now_ms() + ms;
-	int count = r->n + 1 + (r->items[r->n + 1].socket ? 1 : 0);
-	for (;;) {
-		double left = end - bench_now_ms();
-		int rc = zmq_poll(r->items, count, left > 0 ? (long)ceil(left) : 0);
-		if (rc > 0) {
-			for (int i = 0; i < r->n; i++)
-				if (r->items[i].revents & ZMQ_POLLIN)
-					stream_read(r, i);
-			if (r->items[r->n].revents & ZMQ_POLLIN)
-				watches_drain(&r->w, 0);
-			if (count > r->n + 1 && (r->items[r->n + 1].revents & ZMQ_POLLIN))
-				return true;
-		}
-		if (bench_now_ms() >= end)
-			return false;
-	}
-}
-
-static int streams_ready(const struct run *r)
-{
-	int k = 0;
-	for (int i = 0; i < r->n; i++)
-		k += r->c[i].ready && r->c[i].st != GONE;
-	return k;
 }
 
 /* ---- the measurement ---- */
@@ -414,7 +135,7 @@ static void memory(pid_t pid, long *rss, long *pss, size_t *threads)
 }
 
 /* How many streams, and A's watch, hold the alert with this id. */
-static int holders(const struct run *r, size_t from, const char *id, bool *seen, bool *watch)
+static int holders(const struct web_run *r, size_t from, const char *id, bool *seen, bool *watch)
 {
 	int have = 0;
 	memset(seen, 0, (size_t)r->n);
@@ -429,9 +150,9 @@ static int holders(const struct run *r, size_t from, const char *id, bool *seen,
 
 /* Sends the alerts from B one at a time; each waits for every open stream
  * and A's watch, or 10 s. Fills t0 and ids; returns how many were sent. */
-static int send_alerts(struct run *r, struct hnode *b, int alerts, double *t0, char (*ids)[65])
+static int send_alerts(struct web_run *r, struct hnode *b, int alerts, double *t0, char (*ids)[65])
 {
-	int sent = 0, open = streams_ready(r);
+	int sent = 0, open = web_streams_ready(r);
 	bool *seen = calloc((size_t)r->n, sizeof(bool));
 	int gap_ms = bench_env_int("BENCH_GAP_MS", 300);
 	for (int k = 0; seen && k < alerts; k++) {
@@ -443,7 +164,7 @@ static int send_alerts(struct run *r, struct hnode *b, int alerts, double *t0, c
 		size_t from = r->n_arr;
 		r->items[r->n + 1].socket = s;
 		r->items[r->n + 1].events = ZMQ_POLLIN;
-		bool ok = bench_send_request(s, 1000 + k) == 0 && pump(r, 15000);
+		bool ok = bench_send_request(s, 1000 + k) == 0 && web_pump(r, 15000);
 		double t = bench_now_ms();
 		ok = ok && bench_send_reply(s, ids[sent], err, sizeof(err));
 		r->items[r->n + 1].socket = NULL;
@@ -453,11 +174,11 @@ static int send_alerts(struct run *r, struct hnode *b, int alerts, double *t0, c
 			continue;
 		}
 		t0[sent] = t;
-		for (double end = t + 10000; bench_now_ms() < end; pump(r, 20))
+		for (double end = t + 10000; bench_now_ms() < end; web_pump(r, 20))
 			if (holders(r, from, ids[sent], seen, &watch) >= open && watch)
 				break;
 		sent++;
-		pump(r, gap_ms);
+		web_pump(r, gap_ms);
 	}
 	free(seen);
 	return sent;
@@ -465,7 +186,7 @@ static int send_alerts(struct run *r, struct hnode *b, int alerts, double *t0, c
 
 /* Every (stream, alert) pair: the first event for it counts; before `send`
  * returned counts as 0 ms, as in the mesh rows. */
-static void tally(const struct run *r, int sent, const double *t0, char (*ids)[65],
+static void tally(const struct web_run *r, int sent, const double *t0, char (*ids)[65],
 		  struct web_result *res)
 {
 	struct lat watch = {0};
@@ -474,11 +195,11 @@ static void tally(const struct run *r, int sent, const double *t0, char (*ids)[6
 	for (int k = 0; seen && k < sent; k++) {
 		memset(seen, 0, (size_t)r->n);
 		for (size_t i = 0; i < r->n_arr; i++) {
-			const struct arrival *a = &r->arr[i];
+			const struct web_arrival *a = &r->arr[i];
 			if (seen[a->client] || strncmp(a->id, ids[k], WEB_ID_LEN))
 				continue;
 			seen[a->client] = true;
-			struct web_stream_result *s = r->c[a->client].kind == SSE ? &res->sse : &res->ntfy;
+			struct web_stream_result *s = r->c[a->client].kind == WEB_SSE ? &res->sse : &res->ntfy;
 			double ms = a->t - t0[k];
 			s->early += ms < 0;
 			lat_add(&s->lat, ms < 0 ? 0 : ms);
@@ -538,7 +259,7 @@ static pid_t web_spawn(const struct hnode *a, int port)
 			NULL};
 	pid_t pid = bench_spawn(argv, log);
 	for (int i = 0; pid > 0 && i < 200 && bench_alive(pid); i++) {
-		int fd = tcp_connect(port);
+		int fd = web_connect(port);
 		if (fd >= 0) {
 			close(fd);
 			return pid;
@@ -552,27 +273,27 @@ static pid_t web_spawn(const struct hnode *a, int port)
 
 /* Opens the streams (SSE and ntfy taking turns, device tokens round the
  * list) and waits until each has said its first line. */
-static bool streams_start(struct run *r, pid_t web, char (*tokens)[TOKEN_TEXT_LEN], int devices,
+static bool streams_start(struct web_run *r, pid_t web, char (*tokens)[TOKEN_TEXT_LEN], int devices,
 			  struct web_result *res)
 {
 	r->items = calloc((size_t)r->n + 2, sizeof(*r->items));
 	if (!r->items)
 		return false;
 	for (int i = 0; i < r->n; i++) {
-		stream_open(&r->c[i], r->port, i % 2 ? NTFY : SSE, tokens[i % devices]);
+		web_stream_open(&r->c[i], r->port, i % 2 ? WEB_NTFY : WEB_SSE, tokens[i % devices]);
 		r->items[i].fd = r->c[i].fd;
 		r->items[i].events = r->c[i].fd >= 0 ? ZMQ_POLLIN : 0;
 	}
 	r->items[r->n].socket = r->w.items[0].socket;
 	r->items[r->n].events = ZMQ_POLLIN;
-	for (double end = bench_now_ms() + 20000; bench_now_ms() < end && streams_ready(r) < r->n;)
-		pump(r, 100);
+	for (double end = bench_now_ms() + 20000; bench_now_ms() < end && web_streams_ready(r) < r->n;)
+		web_pump(r, 100);
 	for (int i = 0; i < r->n; i++)
-		if (r->c[i].ready && r->c[i].st != GONE)
-			(r->c[i].kind == SSE ? &res->sse : &res->ntfy)->open++;
-	pump(r, 1000); /* every stream thread idle in its wait, as a quiet evening */
+		if (r->c[i].ready && r->c[i].st != WS_GONE)
+			(r->c[i].kind == WEB_SSE ? &res->sse : &res->ntfy)->open++;
+	web_pump(r, 1000); /* every stream thread idle in its wait, as a quiet evening */
 	memory(web, &res->rss_open_kb, &res->pss_open_kb, &res->threads_open);
-	return streams_ready(r) > 0;
+	return web_streams_ready(r) > 0;
 }
 
 static void note(struct web_result *res, const char *text)
@@ -584,7 +305,7 @@ static void note(struct web_result *res, const char *text)
 void bench_web(int clients, int devices, int alerts, struct web_result *res)
 {
 	struct hnode nodes[HOUSEHOLDS];
-	struct run r = {.n = clients};
+	struct web_run r = {.n = clients};
 	pid_t web = -1;
 	char msg[300];
 	/* A household holds at most DEVICES_MAX paired devices: more streams
@@ -652,7 +373,7 @@ void bench_web(int clients, int devices, int alerts, struct web_result *res)
 		  res->ntfy.delivered_ratio, res->watch_p99, res->rss0_kb, res->rss_after_kb);
 out_web:
 	for (int i = 0; r.items && i < r.n; i++)
-		stream_close(&r, i);
+		web_stream_close(&r, i);
 	watches_close(&r.w);
 	if (web > 0)
 		bench_stop(&web, SIGTERM, 5000);
