@@ -11,7 +11,13 @@
  *   BENCH_INGEST=50000        records pushed       BENCH_RELAY=100000 records a relay replays
  *   BENCH_DECRYPT=20000       signals `samen subscribe` decrypts with fsync'ed output
  *                             (enough that its start-up, 20-45 ms, does not dominate)
- *   BENCH_IDLE_SECONDS=10     BENCH_GAP_MS=300     BENCH_ONLY="mesh serf ingest relay scale"
+ *   BENCH_IDLE_SECONDS=10     BENCH_GAP_MS=300
+ *   BENCH_ONLY="mesh idle serf ingest relay web scale"
+ *   BENCH_WEB_CLIENTS=200     samen-web streams (half SSE, half ntfy JSON)
+ *   BENCH_WEB_ALERTS=10       alerts they wait for
+ *   BENCH_WEB_DEVICES=64      devices paired for them (at most the 64 a household holds;
+ *                             above 10, pairing is paced to samen-web's 10 a minute)
+ *   BENCH_WEB_STATIC=web/static  the page's files for samen-web
  *   BENCH_OUT=bench/results.json  BENCH_PLOT=bench/latency-cdf.png  SAMEN_KEEP=1 keeps files
  *   BENCH_EVENTS=file         appends every arrival: mode n alert sender household ms
  *   BUILD=dir                 where samend and samen are (default build): another
@@ -47,7 +53,8 @@ struct run {
 	struct mesh_result scale;
 	int scale_requested;
 	char scale_note[300];
-	bool did_ingest, did_relay, did_idle, did_scale;
+	struct web_result web;
+	bool did_ingest, did_relay, did_idle, did_scale, did_web;
 	char machine[300];
 	double seconds;
 };
@@ -170,6 +177,23 @@ static const char *ms(double v, char *buf, size_t cap)
 	else
 		snprintf(buf, cap, "%.0f", v);
 	return buf;
+}
+
+/* the same helpers for rows made in the parts' own files */
+void bench_row(const char *what, const char *measured, const char *baseline, const char *ratio,
+	       const char *target, const char *met)
+{
+	add_row(what, measured, baseline, ratio, target, met);
+}
+
+const char *bench_ms(double v, char *buf, size_t cap)
+{
+	return ms(v, buf, cap);
+}
+
+const char *bench_kb(double v, char *buf, size_t cap)
+{
+	return thousands(v, buf, cap);
 }
 
 static const char *yesno(bool measured, bool met)
@@ -379,6 +403,8 @@ static void build_table(void)
 				: "",
 			"", "≤ 50 ms", yesno(!isnan(d0->start_ms), d0->start_ms <= 50));
 	}
+	if (R.did_web)
+		bench_web_rows(&R.web);
 	if (R.did_scale) {
 		const struct mesh_result *m = &R.scale;
 		char what[64];
@@ -442,6 +468,8 @@ static void print_table(FILE *out)
 	for (int i = 0; i < R.n_serf_res; i++)
 		if (R.serf[i].ok)
 			fprintf(out, " Serf N=%d %.0f;", R.serf[i].n, R.serf[i].load1);
+	if (R.did_web && R.web.ok)
+		fprintf(out, " web %.1f;", R.web.load1);
 	if (R.did_scale && R.scale.ok)
 		fprintf(out, " scale N=%d %.0f", R.scale.n, R.scale.load1);
 	fprintf(out, "\n");
@@ -455,6 +483,8 @@ static void print_table(FILE *out)
 		fprintf(out, "note: ingest: %s\n", R.ingest.note);
 	if (R.did_relay && R.relay.note[0])
 		fprintf(out, "note: relay: %s\n", R.relay.note);
+	if (R.did_web && R.web.note[0])
+		fprintf(out, "note: web: %s\n", R.web.note);
 	if (R.did_scale && R.scale.ok && R.scale.note[0])
 		fprintf(out, "note: scale: %s\n", R.scale.note);
 	for (int i = 0; i < R.n_mesh; i++)
@@ -496,6 +526,16 @@ static void jstr(FILE *f, const char *key, const char *s, bool comma)
 			fputc(*s, f);
 	}
 	fprintf(f, "\"%s", comma ? ", " : "");
+}
+
+void bench_jnum(FILE *f, const char *key, double v, bool comma)
+{
+	jnum(f, key, v, comma);
+}
+
+void bench_jstr(FILE *f, const char *key, const char *s, bool comma)
+{
+	jstr(f, key, s, comma);
 }
 
 static void mesh_json(FILE *f, const struct mesh_result *m)
@@ -641,6 +681,11 @@ static bool write_json(const char *path)
 	} else {
 		fprintf(f, "null");
 	}
+	fprintf(f, ",\n  \"web\": ");
+	if (R.did_web)
+		bench_web_json(f, &R.web);
+	else
+		fprintf(f, "null");
 	fprintf(f, ",\n  \"scale\": ");
 	if (R.did_scale) {
 		const struct mesh_result *m = &R.scale;
@@ -812,6 +857,12 @@ int main(int argc, char **argv)
 			    &R.relay);
 		R.did_relay = true;
 		all_ok &= R.relay.ok;
+	}
+	if (wanted("web")) {
+		bench_web(bench_env_int("BENCH_WEB_CLIENTS", 200), bench_env_int("BENCH_WEB_DEVICES", 64),
+			  bench_env_int("BENCH_WEB_ALERTS", 10), &R.web);
+		R.did_web = true;
+		all_ok &= R.web.ok;
 	}
 	if (wanted("scale") && R.scale_requested >= 2) {
 		int n = R.scale_requested;

@@ -13,7 +13,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+#include <zmq.h>
 
 #include "../support/harness.h"
 
@@ -48,6 +51,8 @@ int bench_port(void);
 long bench_rss_kb(pid_t pid);
 /* A field of /proc/PID/status in kB (VmRSS, RssAnon, RssFile ...), or -1. */
 long bench_proc_kb(pid_t pid, const char *field);
+/* Pss of /proc/PID/smaps_rollup in kB, or -1 (not readable) */
+long bench_pss_kb(pid_t pid);
 /* Context switches (voluntary + involuntary) of every thread, and of the
  * main thread alone. */
 bool bench_ctxt(pid_t pid, uint64_t *all, uint64_t *main_thread);
@@ -102,6 +107,94 @@ uint64_t bnode_epoch_settled(struct hnode *founder, int quiet_ms, int timeout_ms
 size_t bench_neighbourhood(struct hnode *nodes, size_t n, const char *extra, char *note,
 			   size_t note_cap);
 void bench_stop_nodes(struct hnode *nodes, size_t n);
+
+/* ---- mesh.c: households' control sockets ---- */
+
+/* A DEALER on the node's control socket (no linger), or NULL. */
+void *bench_ctl_socket(void *ctx, const struct hnode *node);
+/* Sends the bench's alert number k (`op: send`, as `samen send` does); 0 or -1. */
+int bench_send_request(void *s, int k);
+/* Reads the reply to it: true with the record's id, else false and the error. */
+bool bench_send_reply(void *s, char id[65], char *err, size_t cap);
+
+/* `watch` streams (PROTOCOL.md section 8) on n daemons, read by this process. */
+struct bench_ev {
+	uint32_t node;  /* index of the watch */
+	double t;       /* bench_now_ms() when read */
+	char id[65];
+};
+struct watches {
+	void *ctx;
+	size_t n;
+	zmq_pollitem_t *items; /* n watch sockets, then one slot for a `send` */
+	struct bench_ev *evs;
+	size_t n_evs, cap_evs;
+};
+/* Opens a watch on each node and waits for every {"ok": true}. */
+bool watches_open(struct watches *w, struct hnode *nodes, size_t n);
+/* Reads what watch i has pending into w->evs (signals only). */
+void watches_drain(struct watches *w, size_t i);
+void watches_close(struct watches *w);
+
+/* ---- bench.c: the table and results.json, for rows made elsewhere ---- */
+
+void bench_row(const char *what, const char *measured, const char *baseline, const char *ratio,
+	       const char *target, const char *met);
+const char *bench_ms(double v, char *buf, size_t cap);        /* "12.3", "—" for NAN */
+const char *bench_kb(double v, char *buf, size_t cap);        /* "12,345" */
+void bench_jnum(FILE *f, const char *key, double v, bool comma); /* NAN: null */
+void bench_jstr(FILE *f, const char *key, const char *s, bool comma);
+
+/* ---- webstream.c: samen-web's clients ---- */
+
+#define WEB_ID_LEN 16 /* samen-web's event ids: the record id's first 16 hex digits */
+#define WEB_LINE_KEEP 512 /* of each stream line: the id and event come first */
+
+enum web_kind { WEB_SSE, WEB_NTFY };
+enum web_state { WS_HEAD, WS_CHUNK_SIZE, WS_CHUNK_DATA, WS_CHUNK_END, WS_BODY, WS_GONE };
+
+struct web_client {
+	int fd;
+	enum web_kind kind;
+	enum web_state st;
+	bool chunked, ready;  /* ready: the stream's first line (retry:, or ntfy's open) */
+	size_t chunk_left;
+	char raw[8192];
+	size_t raw_len;
+	char line[WEB_LINE_KEEP];
+	size_t line_len;
+	char ev_id[WEB_ID_LEN + 1]; /* SSE: the id: of the event being read */
+};
+
+struct web_arrival {
+	int client;
+	double t;
+	char id[WEB_ID_LEN + 1];
+};
+
+struct web_run {
+	int port;
+	struct web_client *c;
+	int n;
+	struct watches w;     /* household A's own watch: the baseline */
+	zmq_pollitem_t *items; /* n streams, A's watch, a `send` */
+	struct web_arrival *arr;
+	size_t n_arr, cap_arr;
+};
+
+/* A TCP connection to 127.0.0.1:port, or -1. */
+int web_connect(int port);
+/* One request (with `Connection: close`); the answer, cut at cap, into
+ * out. Returns the HTTP status or -1. */
+int web_http(int port, const char *req, char *out, size_t cap);
+/* Asks for the page's SSE (cookie) or ntfy's JSON stream (bearer token). */
+bool web_stream_open(struct web_client *c, int port, enum web_kind kind, const char *token);
+void web_stream_close(struct web_run *r, int i);
+/* Reads the streams and A's watch for up to ms; true as soon as the
+ * `send` slot (r->items[n + 1], when set) is readable. */
+bool web_pump(struct web_run *r, double ms);
+/* Streams that said their first line and are still open. */
+int web_streams_ready(const struct web_run *r);
 
 /* ---- results ---- */
 
@@ -185,6 +278,30 @@ struct idle_result {
 	char note[300];
 };
 
+/* samen-web next to one household: its streams' latency beside that
+ * household's own watch stream, and its memory per stream (web.c). */
+struct web_stream_result {
+	int wanted, open;    /* streams asked for, streams that opened */
+	double p50, p99, max, delivered_ratio;
+	int early;           /* events before `send` returned (counted as 0 ms) */
+	struct lat lat;      /* every delivered (stream, alert) pair */
+};
+
+struct web_result {
+	int households, alerts, devices;
+	int pair_waits;      /* 429 answers met while pairing (the pacing should make none) */
+	double pair_s;       /* pairing every device, paced to the server's limit */
+	struct web_stream_result sse, ntfy;
+	double watch_p50, watch_p99, watch_max, watch_delivered; /* the baseline */
+	long rss0_kb, pss0_kb;         /* samen-web with no stream open */
+	long rss_open_kb, pss_open_kb; /* every stream open, before the alerts */
+	long rss_after_kb, pss_after_kb; /* after the alerts */
+	size_t threads0, threads_open;
+	double load1;        /* when the alerts began */
+	bool ok;
+	char note[400];
+};
+
 /* Builds one neighbourhood of n daemons and measures it in each gossip
  * mode in turn (every daemon restarted with the next mode's config);
  * results[m] for modes[m]. With nodes_out, the daemons stay up for the
@@ -197,6 +314,10 @@ int bench_idle_floor(void);
 void bench_serf(int n, int events, bool measure_idle, struct serf_result *res);
 void bench_ingest(long records, struct ingest_result *res);
 void bench_relay(long records, long decrypt_records, struct relay_result *res);
+/* clients streams (half SSE, half ntfy) on `devices` paired devices' tokens */
+void bench_web(int clients, int devices, int alerts, struct web_result *res);
+void bench_web_rows(const struct web_result *res);
+void bench_web_json(FILE *f, const struct web_result *res);
 
 /* The extra config line that selects a gossip mode ("" for the default). */
 const char *bench_mode_config(const char *mode);

@@ -58,21 +58,7 @@ const char *bench_mode_config(const char *mode)
 
 /* ---- watch streams ---- */
 
-struct ev {
-	uint32_t node;
-	double t;
-	char id[65];
-};
-
-struct watches {
-	void *ctx;
-	size_t n;
-	zmq_pollitem_t *items; /* n watch sockets, then one slot for a `send` */
-	struct ev *evs;
-	size_t n_evs, cap_evs;
-};
-
-static void *ctl_socket(void *ctx, const struct hnode *node)
+void *bench_ctl_socket(void *ctx, const struct hnode *node)
 {
 	char ep[700];
 	int zero = 0;
@@ -96,7 +82,7 @@ static int send_map(void *s, struct mp_buf *b)
 	return r < 0 ? -1 : 0;
 }
 
-static void watches_close(struct watches *w)
+void watches_close(struct watches *w)
 {
 	for (size_t i = 0; w->items && i <= w->n; i++)
 		if (w->items[i].socket)
@@ -108,7 +94,7 @@ static void watches_close(struct watches *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static bool watches_open(struct watches *w, struct hnode *nodes, size_t n)
+bool watches_open(struct watches *w, struct hnode *nodes, size_t n)
 {
 	memset(w, 0, sizeof(*w));
 	w->ctx = zmq_ctx_new();
@@ -121,7 +107,7 @@ static bool watches_open(struct watches *w, struct hnode *nodes, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		struct mp_buf b;
-		w->items[i].socket = ctl_socket(w->ctx, &nodes[i]);
+		w->items[i].socket = bench_ctl_socket(w->ctx, &nodes[i]);
 		w->items[i].events = ZMQ_POLLIN;
 		if (!w->items[i].socket)
 			return false;
@@ -158,20 +144,20 @@ static void ev_add(struct watches *w, uint32_t node, double t, const char *id)
 {
 	if (w->n_evs == w->cap_evs) {
 		size_t cap = w->cap_evs ? w->cap_evs * 2 : 1024;
-		struct ev *e = realloc(w->evs, cap * sizeof(*e));
+		struct bench_ev *e = realloc(w->evs, cap * sizeof(*e));
 		if (!e)
 			return;
 		w->evs = e;
 		w->cap_evs = cap;
 	}
-	struct ev *e = &w->evs[w->n_evs++];
+	struct bench_ev *e = &w->evs[w->n_evs++];
 	e->node = node;
 	e->t = t;
 	snprintf(e->id, sizeof(e->id), "%s", id);
 }
 
 /* Reads every pending event; a watch frame is {"event": "signal", "signal": VIEW}. */
-static void drain(struct watches *w, size_t i)
+void watches_drain(struct watches *w, size_t i)
 {
 	for (;;) {
 		zmq_msg_t m;
@@ -209,13 +195,50 @@ static bool pump(struct watches *w, double ms)
 		if (rc > 0) {
 			for (size_t i = 0; i < w->n; i++)
 				if (w->items[i].revents & ZMQ_POLLIN)
-					drain(w, i);
+					watches_drain(w, i);
 			if (count > (int)w->n && (w->items[w->n].revents & ZMQ_POLLIN))
 				return true;
 		}
 		if (bench_now_ms() >= end)
 			return false;
 	}
+}
+
+/* ---- `send` ---- */
+
+int bench_send_request(void *s, int k)
+{
+	struct mp_buf b;
+	char desc[128];
+	snprintf(desc, sizeof(desc),
+		 "Persoon loopt langs geparkeerde auto's en probeert de portieren (%d)", k);
+	mp_buf_init(&b);
+	msgpack_pack_map(&b.pk, 4);
+	mpmap_put_str(&b.pk, "op", "send");
+	mpmap_put_str(&b.pk, "category", "break-in-attempt");
+	mpmap_put_str(&b.pk, "description", desc);
+	mpmap_put_str(&b.pk, "where", "Lindelaan 14, parkeerplaats");
+	return send_map(s, &b);
+}
+
+bool bench_send_reply(void *s, char id[65], char *err, size_t cap)
+{
+	zmq_msg_t m;
+	msgpack_unpacked u;
+	bool ok = false, got = false;
+	zmq_msg_init(&m);
+	msgpack_unpacked_init(&u);
+	err[0] = '\0';
+	if (zmq_msg_recv(&m, s, 0) >= 0 &&
+	    mp_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 8, &u) == 0) {
+		got = mpmap_bool(&u.data, "ok", &ok) == 0 && ok &&
+		      mpmap_str(&u.data, "id", id, 65) == 0;
+		if (!got && mpmap_str(&u.data, "error", err, cap) < 0)
+			err[0] = '\0';
+	}
+	msgpack_unpacked_destroy(&u);
+	zmq_msg_close(&m);
+	return got;
 }
 
 /* ---- counters ---- */
@@ -275,7 +298,7 @@ static size_t pairs_delivered(const struct watches *w, int sent, char (*ids)[65]
 	for (int k = 0; k < sent; k++) {
 		memset(seen, 0, (size_t)n);
 		for (size_t i = 0; i < w->n_evs; i++) {
-			const struct ev *e = &w->evs[i];
+			const struct bench_ev *e = &w->evs[i];
 			if ((int)e->node == sender[k] || seen[e->node] || strcmp(e->id, ids[k]))
 				continue;
 			seen[e->node] = true;
@@ -427,47 +450,20 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 	snap[0] = before;
 	for (int k = 0; k < alerts; k++) {
 		int who = (int)((1 + (unsigned)k * 7919u) % (unsigned)n);
-		struct mp_buf b;
-		char desc[128];
-		snprintf(desc, sizeof(desc),
-			 "Persoon loopt langs geparkeerde auto's en probeert de portieren (%d)", k);
-		void *s = ctl_socket(w.ctx, &nodes[who]);
+		void *s = bench_ctl_socket(w.ctx, &nodes[who]);
 		if (!s) {
 			failed++;
 			continue;
 		}
-		mp_buf_init(&b);
-		msgpack_pack_map(&b.pk, 4);
-		mpmap_put_str(&b.pk, "op", "send");
-		mpmap_put_str(&b.pk, "category", "break-in-attempt");
-		mpmap_put_str(&b.pk, "description", desc);
-		mpmap_put_str(&b.pk, "where", "Lindelaan 14, parkeerplaats");
 		w.items[w.n].socket = s;
 		w.items[w.n].events = ZMQ_POLLIN;
-		bool replied = send_map(s, &b) == 0 && pump(&w, 15000);
+		bool replied = bench_send_request(s, k) == 0 && pump(&w, 15000);
 		double t_reply = bench_now_ms();
-		char id[65] = "";
-		if (replied) {
-			zmq_msg_t m;
-			msgpack_unpacked u;
-			bool ok = false;
-			zmq_msg_init(&m);
-			msgpack_unpacked_init(&u);
-			if (zmq_msg_recv(&m, s, 0) >= 0 &&
-			    mp_unpack(zmq_msg_data(&m), zmq_msg_size(&m), 8, &u) == 0 &&
-			    mpmap_bool(&u.data, "ok", &ok) == 0 && ok &&
-			    mpmap_str(&u.data, "id", id, sizeof(id)) == 0)
-				replied = true;
-			else
-				replied = false;
-			if (!replied && !failed) {
-				char err[200] = "";
-				if (mpmap_str(&u.data, "error", err, sizeof(err)) < 0)
-					err[0] = '\0';
+		char id[65] = "", err[200] = "";
+		if (replied && !bench_send_reply(s, id, err, sizeof(err))) {
+			replied = false;
+			if (!failed)
 				bench_log("mesh n=%d: send refused: %s", n, err);
-			}
-			msgpack_unpacked_destroy(&u);
-			zmq_msg_close(&m);
 		}
 		w.items[w.n].socket = NULL;
 		zmq_close(s);
@@ -485,7 +481,7 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 		double end = t_reply + alert_timeout;
 		while (have < (size_t)n - 1 && bench_now_ms() < end) {
 			for (; scanned < w.n_evs; scanned++) {
-				const struct ev *e = &w.evs[scanned];
+				const struct bench_ev *e = &w.evs[scanned];
 				if ((int)e->node != who && !seen[e->node] && !strcmp(e->id, id)) {
 					seen[e->node] = true;
 					have++;
@@ -541,7 +537,7 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 	for (int k = 0; k < sent_ok; k++) {
 		memset(seen, 0, (size_t)n);
 		for (size_t i = 0; i < w.n_evs; i++) {
-			const struct ev *e = &w.evs[i];
+			const struct bench_ev *e = &w.evs[i];
 			if ((int)e->node == sender[k] || seen[e->node] || strcmp(e->id, ids[k]))
 				continue;
 			seen[e->node] = true;
@@ -700,21 +696,6 @@ int bench_idle_floor(void)
 		pause(); /* SIGTERM ends it */
 }
 
-/* Pss of /proc/PID/smaps_rollup in kB, or -1 */
-static long pss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long v = -1;
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	FILE *f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Pss: %ld", &v) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return v;
-}
-
 /* Starts the floor, waits for "ready" and one more second (the daemon is
  * measured a second after its last request too), reads it, stops it. */
 static void measure_floor(struct idle_result *res)
@@ -743,7 +724,7 @@ static void measure_floor(struct idle_result *res)
 		res->floor_rss_kb = bench_rss_kb(pid);
 		res->floor_anon_kb = bench_proc_kb(pid, "RssAnon");
 		res->floor_file_kb = bench_proc_kb(pid, "RssFile");
-		res->floor_pss_kb = pss_kb(pid);
+		res->floor_pss_kb = bench_pss_kb(pid);
 	} else {
 		bench_log("idle: the floor process did not start (see %s)", log);
 	}
@@ -780,7 +761,7 @@ void bench_idle(struct hnode *nodes, int n, struct idle_result *res)
 	res->rss_kb = bench_rss_kb(h->pid);
 	res->rss_anon_kb = bench_proc_kb(h->pid, "RssAnon");
 	res->rss_file_kb = bench_proc_kb(h->pid, "RssFile");
-	res->pss_kb = pss_kb(h->pid); /* before the floor shares its pages */
+	res->pss_kb = bench_pss_kb(h->pid); /* before the floor shares its pages */
 	res->threads = bench_threads(h->pid);
 	measure_floor(res);
 

@@ -368,6 +368,20 @@ long bench_proc_kb(pid_t pid, const char *field)
 	return status_field(path, field);
 }
 
+long bench_pss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pss: %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 long bench_mem_available_kb(void)
 {
 	return status_field("/proc/meminfo", "MemAvailable");
