@@ -26,7 +26,7 @@ struct ws {
 	struct stream *s;
 	struct MHD_UpgradeResponseHandle *urh;
 	int fd;
-	bool peer_closed;
+	bool peer_closed, sent_close; /* after a close, nothing more is sent (5.5.1) */
 	uint8_t in[WSFRAME_HEADER_MAX + WSFRAME_MAX]; /* a frame never outgrows it */
 	size_t in_len;
 	struct wsframe_in f;
@@ -64,6 +64,8 @@ static int send_all(struct ws *ws, struct iovec *iov, int n)
 static int send_frame(struct ws *ws, enum wsframe_op op, const void *p, size_t len)
 {
 	uint8_t h[WSFRAME_HEADER_MAX];
+	if (ws->sent_close)
+		return 0;
 	struct iovec iov[2] = {{h, wsframe_header(h, op, len)}, {(void *)p, len}};
 	return send_all(ws, iov, len ? 2 : 1);
 }
@@ -72,8 +74,9 @@ static int send_close(struct ws *ws, uint16_t code, const char *reason)
 {
 	uint8_t out[2 + WSFRAME_CONTROL_MAX];
 	int n = wsframe_control(out, sizeof(out), WSFRAME_CLOSE, code, reason, strlen(reason));
-	if (n < 0)
-		return n;
+	if (n < 0 || ws->sent_close)
+		return n < 0 ? n : 0;
+	ws->sent_close = true;
 	struct iovec iov = {out, (size_t)n};
 	return send_all(ws, &iov, 1);
 }
@@ -89,10 +92,13 @@ static int take(struct ws *ws)
 	if (f->op != WSFRAME_CLOSE)
 		return 0; /* text and pongs: nothing is asked of a subscriber */
 	ws->peer_closed = true;
+	if (ws->sent_close)
+		return 1; /* the answer to ours */
 	/* echo its code (RFC 6455 5.5.1); a close without one gets none */
 	uint8_t out[4];
 	int n = wsframe_control(out, sizeof(out), WSFRAME_CLOSE, f->code, NULL, 0);
 	struct iovec iov = {out, (size_t)n};
+	ws->sent_close = true;
 	send_all(ws, &iov, 1);
 	return 1;
 }
@@ -230,9 +236,19 @@ static void upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const c
 	ws->urh = urh;
 	memcpy(ws->in, extra, extra_len); /* MHD's buffer is not ours after this */
 	ws->in_len = extra_len;
+	/* counted under the lock wsstream_drain() waits with, so that a
+	 * handshake that ends while samen-web stops is not left running */
 	pthread_mutex_lock(&w->mu);
-	w->ws_live++;
+	bool stopping = atomic_load(&w->stopping);
+	if (!stopping)
+		w->ws_live++;
 	pthread_mutex_unlock(&w->mu);
+	if (stopping) {
+		stream_free(ws->s);
+		free(ws);
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		return;
+	}
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &a, run, ws) != 0)
