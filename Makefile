@@ -41,10 +41,10 @@ FUZZ_SECONDS ?= 30
 FUZZ_CC ?= clang
 
 PKGS := libzmq libsodium msgpack lmdb
-WEB_PKGS := libmicrohttpd libqrencode
+WEB_PKGS := libmicrohttpd libqrencode gnutls
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libsodium-dev libmsgpack-dev \
 	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db python3 \
-	libmicrohttpd-dev libqrencode-dev chromium chromium-driver python3-selenium python3-websocket \
+	libmicrohttpd-dev libqrencode-dev libgnutls28-dev chromium chromium-driver python3-selenium python3-websocket \
 	python3-nacl python3-msgpack python3-zmq
 # libFuzzer's and ASan's runtimes for clang are only a Recommends of clang.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
@@ -175,6 +175,9 @@ $(BUILD)/itests/%: $(BUILD)/tests/integration/%.o $(TEST_HELPER_OBJS) $(LIBSAMEN
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(TEST_LIBS)
 
+# the WebSocket codec's test compiles web/wsframe.c in, and its SHA-1 is GnuTLS's
+$(BUILD)/tests/test_wsframe: LIBS += $(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null)
+
 # `make test` is the README's command: it installs what is missing, builds,
 # and runs every test binary, then tests/interop/check.py (PROTOCOL.md checked
 # by a second implementation, in Debian's Python); tests/run.sh prints their
@@ -223,7 +226,9 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_DEFAULT_SOURCE \
 build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
 	$(call say,FUZZCC,$@)
 	@mkdir -p build-fuzz
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LIBS) $(FUZZ_LIBS)
+# fuzz_wsframe compiles web/wsframe.c in, whose SHA-1 is GnuTLS's
+build-fuzz/fuzz_wsframe: FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs gnutls 2>/dev/null)
 
 fuzz: deps fuzz-deps
 	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)

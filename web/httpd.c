@@ -3,7 +3,7 @@
  * httpd.c — samen-web's HTTP side on libmicrohttpd: who may see what
  * (a paired device's cookie or bearer token; a CSRF token on every change),
  * the pairing page, the page's files, the page's API (api.c), its event
- * stream and ntfy's (stream.c). Routes and answers: web/API.md.
+ * stream and ntfy's (stream.c, wsstream.c). Routes and answers: web/API.md.
  */
 #include "web.h"
 
@@ -25,6 +25,7 @@
 #include "since.h"
 #include "stream.h"
 #include "words.h"
+#include "wsstream.h"
 
 #define FIELDS_MAX 12
 #define FIELD_MAX 2048
@@ -395,19 +396,23 @@ static const char *the_field(void *ctx, const char *name)
 
 static enum MHD_Result ntfy(struct web *w, struct MHD_Connection *c, const char *fmt)
 {
-	const char *s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
-	const char *p = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "poll");
-	bool poll = p && (!strcmp(p, "1") || !strcmp(p, "true") || !strcmp(p, "yes"));
-	struct since since;
-	if (since_parse(s, poll, (uint64_t)time(NULL), &since) < 0)
+	bool poll;
+	uint64_t after;
+	unsigned status = MHD_HTTP_OK;
+	struct MHD_Response *r;
+	if (since_request(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"),
+			  MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "poll"),
+			  (uint64_t)time(NULL), w->ring, &poll, &after) < 0)
 		return refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "since= is a duration, a time, an id or all");
 	if (!strcmp(fmt, "ws"))
-		return refuse(c, MHD_HTTP_NOT_IMPLEMENTED, "internal", "WebSocket streams are not served yet");
-	struct MHD_Response *r = stream_response(w, !strcmp(fmt, "json") ? STREAM_NTFY_JSON : STREAM_NTFY_SSE,
-						 since_position(&since, w->ring), poll);
+		r = wsstream_response(w, c, &status);
+	else
+		r = stream_response(w, !strcmp(fmt, "json") ? STREAM_NTFY_JSON : STREAM_NTFY_SSE, after, poll);
 	if (!r)
 		return MHD_NO;
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	if (status != MHD_HTTP_SWITCHING_PROTOCOLS)
+		common_headers(r);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -572,11 +577,12 @@ int web_start(struct web *w, const struct web_config *cfg, char *err, size_t cap
 {
 	struct sockaddr_in sa;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 
 	memset(w, 0, sizeof(*w));
 	w->cfg = *cfg;
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->ws_cv, NULL);
 	randombytes_buf(w->csrf_key, sizeof(w->csrf_key));
 	w->pair_tokens = WEB_PAIR_PER_MINUTE;
 	w->pair_last_ms = now_ms();
@@ -633,8 +639,12 @@ int web_start(struct web *w, const struct web_config *cfg, char *err, size_t cap
 
 void web_stop(struct web *w)
 {
+	atomic_store(&w->stopping, true);
 	if (w->ring)
 		ring_wake(w->ring);
+	/* libmicrohttpd does not wait for upgraded connections: each stream
+	 * hands its socket back before the daemon and the ring go */
+	wsstream_drain(w);
 	if (w->mhd)
 		MHD_stop_daemon(w->mhd);
 	feed_stop(&w->feed);
@@ -645,5 +655,6 @@ void web_stop(struct web *w)
 	}
 	free(w->tls_cert_pem);
 	free(w->words_js);
+	pthread_cond_destroy(&w->ws_cv);
 	pthread_mutex_destroy(&w->mu);
 }

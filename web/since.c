@@ -61,3 +61,14 @@ uint64_t since_position(const struct since *s, struct ring *ring)
 	default: return head;
 	}
 }
+
+int since_request(const char *since, const char *poll, uint64_t now, struct ring *ring,
+		  bool *polls, uint64_t *after)
+{
+	struct since s;
+	*polls = poll && (!strcmp(poll, "1") || !strcmp(poll, "true") || !strcmp(poll, "yes"));
+	if (since_parse(since, *polls, now, &s) < 0)
+		return -1;
+	*after = since_position(&s, ring);
+	return 0;
+}

@@ -7,6 +7,7 @@
 #ifndef SAMEN_WEB_SINCE_H
 #define SAMEN_WEB_SINCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "ring.h"
@@ -28,5 +29,10 @@ int since_parse(const char *s, int poll, uint64_t now, struct since *out);
 
 /* Where in ring a stream of since starts (the position it resumes after). */
 uint64_t since_position(const struct since *s, struct ring *ring);
+
+/* A request's since= and poll= (NULL when absent) at time now: whether it
+ * polls, and the position its stream resumes after. 0, or -1 as since_parse. */
+int since_request(const char *since, const char *poll, uint64_t now, struct ring *ring,
+		  bool *polls, uint64_t *after);
 
 #endif

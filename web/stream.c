@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 #include "stream.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,14 @@ struct stream {
 	enum stream_kind kind;
 	uint64_t after;
 	bool poll, opened;
-	char *out;        /* what is still to be written */
+	time_t last;      /* when a piece was last handed out */
+};
+
+/* What an HTTP response still has to write of one piece. */
+struct http_stream {
+	struct stream *s;
+	char *out;
 	size_t len, off;
-	time_t last;      /* when something was last written */
 };
 
 static char *text_printf(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -43,6 +49,18 @@ static void plain_id(char id[RING_ID_LEN + 1])
 	sodium_bin2hex(id, RING_ID_LEN + 1, r, sizeof(r));
 }
 
+/* One ntfy object j in the stream's format: a line, an SSE event or bare. */
+static char *ntfy_format(const struct stream *s, const char *event, const char *j, size_t *len)
+{
+	if (s->kind == STREAM_NTFY_WS)
+		return text_printf(len, "%s", j);
+	if (s->kind == STREAM_NTFY_JSON)
+		return text_printf(len, "%s\n", j);
+	if (!strcmp(event, "message"))
+		return text_printf(len, "data: %s\n\n", j);
+	return text_printf(len, "event: %s\ndata: %s\n\n", event, j);
+}
+
 static char *ntfy_plain(struct stream *s, const char *event, size_t *len)
 {
 	char id[RING_ID_LEN + 1];
@@ -51,85 +69,87 @@ static char *ntfy_plain(struct stream *s, const char *event, size_t *len)
 	char *j = notice_plain(event, id, (uint64_t)time(NULL), s->w->cfg.topic, &n);
 	if (!j)
 		return NULL;
-	char *t = s->kind == STREAM_NTFY_JSON ? text_printf(len, "%s\n", j)
-		: !strcmp(event, "message") ? text_printf(len, "data: %s\n\n", j)
-		: text_printf(len, "event: %s\ndata: %s\n\n", event, j);
+	char *t = ntfy_format(s, event, j, len);
 	free(j);
 	return t;
 }
 
-/* The next thing to write, waiting for it; NULL at the end. */
-static char *next(struct stream *s, size_t *len, bool *end)
+/* An event in the stream's format; NULL when it is not for this stream. */
+static char *event_text(struct stream *s, struct ring_event *e, size_t *len)
+{
+	if (s->kind == STREAM_PAGE)
+		return text_printf(len, "id: %s\nevent: %s\ndata: %s\n\n", e->id, e->kind, e->json);
+	if (!e->ntfy)
+		return NULL; /* not notified */
+	if (s->kind == STREAM_NTFY_SSE)
+		return text_printf(len, "id: %s\ndata: %s\n\n", e->id, e->ntfy);
+	return ntfy_format(s, "message", e->ntfy, len);
+}
+
+static int handed(struct stream *s, char *t, char **out)
+{
+	if (!t)
+		return -ENOMEM;
+	s->last = time(NULL);
+	*out = t;
+	return 1;
+}
+
+int stream_next(struct stream *s, int wait_ms, char **out, size_t *len)
 {
 	struct ring_event e;
-	*end = false;
 	if (!s->opened) {
 		s->opened = true;
-		if (s->kind != STREAM_PAGE)
-			return ntfy_plain(s, "open", len);
-		return text_printf(len, "retry: 2000\n\n");
+		return handed(s, s->kind == STREAM_PAGE ? text_printf(len, "retry: 2000\n\n")
+							: ntfy_plain(s, "open", len), out);
 	}
-	for (;;) {
-		int r = ring_next(s->w->ring, s->after, 1000, &e);
-		if (r < 0) {
-			*end = true; /* fell out of the ring, or shutting down */
-			return NULL;
-		}
-		if (r == 1) {
-			s->after = e.pos;
-			char *t = NULL;
-			if (s->kind == STREAM_PAGE)
-				t = text_printf(len, "id: %s\nevent: %s\ndata: %s\n\n", e.id, e.kind, e.json);
-			else if (e.ntfy && s->kind == STREAM_NTFY_JSON)
-				t = text_printf(len, "%s\n", e.ntfy);
-			else if (e.ntfy)
-				t = text_printf(len, "id: %s\ndata: %s\n\n", e.id, e.ntfy);
-			ring_event_clear(&e);
-			if (t)
-				return t;
-			continue; /* not notified: nothing for this stream */
-		}
-		if (s->poll) {
-			*end = true;
-			return NULL;
-		}
-		if (time(NULL) - s->last >= WEB_KEEPALIVE_SECONDS)
-			return s->kind == STREAM_PAGE ? text_printf(len, ": keepalive\n\n")
-						      : ntfy_plain(s, "keepalive", len);
+	int r = ring_next(s->w->ring, s->after, wait_ms, &e);
+	if (r < 0)
+		return r; /* fell out of the ring, or shutting down */
+	if (r == 1) {
+		s->after = e.pos;
+		char *t = event_text(s, &e, len);
+		bool theirs = e.ntfy || s->kind == STREAM_PAGE;
+		ring_event_clear(&e);
+		return theirs ? handed(s, t, out) : 0;
 	}
+	if (s->poll)
+		return -ENODATA;
+	if (time(NULL) - s->last >= WEB_KEEPALIVE_SECONDS)
+		return handed(s, s->kind == STREAM_PAGE ? text_printf(len, ": keepalive\n\n")
+							: ntfy_plain(s, "keepalive", len), out);
+	return 0;
 }
 
 static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	struct stream *s = cls;
+	struct http_stream *h = cls;
 	(void)pos;
-	while (s->off == s->len) {
-		bool end;
-		free(s->out);
-		s->out = next(s, &s->len, &end);
-		s->off = 0;
-		if (!s->out) {
-			s->len = 0;
-			return end ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM
-				   : (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
-		}
+	while (h->off == h->len) {
+		free(h->out);
+		h->out = NULL;
+		h->len = h->off = 0;
+		int r = stream_next(h->s, 1000, &h->out, &h->len);
+		if (r == -ENOMEM)
+			return (ssize_t)MHD_CONTENT_READER_END_WITH_ERROR;
+		if (r < 0)
+			return (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
 	}
-	size_t n = s->len - s->off < max ? s->len - s->off : max;
-	memcpy(buf, s->out + s->off, n);
-	s->off += n;
-	s->last = time(NULL);
+	size_t n = h->len - h->off < max ? h->len - h->off : max;
+	memcpy(buf, h->out + h->off, n);
+	h->off += n;
 	return (ssize_t)n;
 }
 
 static void release(void *cls)
 {
-	struct stream *s = cls;
-	free(s->out);
-	free(s);
+	struct http_stream *h = cls;
+	free(h->out);
+	stream_free(h->s);
+	free(h);
 }
 
-struct MHD_Response *stream_response(struct web *w, enum stream_kind kind, uint64_t after,
-				     bool poll)
+struct stream *stream_new(struct web *w, enum stream_kind kind, uint64_t after, bool poll)
 {
 	struct stream *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -139,9 +159,25 @@ struct MHD_Response *stream_response(struct web *w, enum stream_kind kind, uint6
 	s->after = after;
 	s->poll = poll;
 	s->last = time(NULL);
-	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, release);
+	return s;
+}
+
+void stream_free(struct stream *s)
+{
+	free(s);
+}
+
+struct MHD_Response *stream_response(struct web *w, enum stream_kind kind, uint64_t after,
+				     bool poll)
+{
+	struct http_stream *h = calloc(1, sizeof(*h));
+	if (!h || !(h->s = stream_new(w, kind, after, poll))) {
+		free(h);
+		return NULL;
+	}
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, h, release);
 	if (!r) {
-		free(s);
+		release(h);
 		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type",

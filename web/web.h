@@ -8,6 +8,7 @@
 #define SAMEN_WEB_WEB_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -42,12 +43,15 @@ struct web {
 	char *tls_cert_pem, *tls_key_pem;
 	char *words_js;           /* /static/words.js */
 	size_t words_len;
+	atomic_bool stopping;     /* web_stop() has begun */
 
 	pthread_mutex_t mu;       /* guards what follows */
 	struct devices devices;
 	struct timespec devices_mtime;
 	double pair_tokens;
 	uint64_t pair_last_ms;
+	unsigned ws_live;         /* WebSocket streams running (wsstream.c) */
+	pthread_cond_t ws_cv;     /* signalled as each ends */
 };
 
 /* Starts serving; 0 or a negative code with a message in err. */

@@ -17,21 +17,13 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+from report import check  # noqa: E402
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-failures = 0
-
-
-def check(name, cond, why=""):
-    global failures
-    if cond:
-        print("ok " + name, flush=True)
-    else:
-        failures += 1
-        print("FAIL %s: %s" % (name, why), flush=True)
-    return cond
 
 
 def wait_for(fn, timeout, step=0.02):
@@ -98,7 +90,7 @@ def main():
         check("browser_steps", False, "%s: %s" % (type(e).__name__, str(e).splitlines()[0]))
     finally:
         d.quit()
-    return failures
+    return report.failures()
 
 
 def run(d, args):

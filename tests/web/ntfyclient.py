@@ -167,6 +167,87 @@ def ws_events(base, topic, token=None, since=None, poll=False, timeout=10):
         ws.close()
 
 
+class RawWS:
+    """A WebSocket client on a plain socket, from RFC 6455 alone, to send
+    what a library would not: pings, closes and frames that break the
+    protocol. ws://, or wss:// when given an ssl context for an https base."""
+
+    GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, base, topic, token, query="", timeout=10, ssl_context=None):
+        import base64
+        import hashlib
+        import os
+        u = urllib.parse.urlsplit(base)
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=timeout)
+        if ssl_context is not None:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=u.hostname)
+        key = base64.b64encode(os.urandom(16))
+        req = ("GET /%s/ws%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+               "Authorization: Bearer %s\r\n\r\n" % (topic, query, u.netloc, key.decode(), token))
+        self.sock.sendall(req.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = self.sock.recv(1)
+            if not b:
+                raise BadFormat("connection closed during the handshake")
+            head += b
+        lines = head.decode("latin-1").split("\r\n")
+        if not lines[0].startswith("HTTP/1.1 101"):
+            raise Refused(int(lines[0].split()[1]), lines[0])
+        fields = dict((k.strip().lower(), v.strip()) for k, _, v in
+                      (ln.partition(":") for ln in lines[1:] if ln))
+        want = base64.b64encode(hashlib.sha1(key + self.GUID).digest()).decode()
+        if fields.get("sec-websocket-accept") != want:
+            raise BadFormat("Sec-WebSocket-Accept %r, not %r" % (fields.get("sec-websocket-accept"), want))
+        self.buf = b""
+
+    def send(self, opcode, payload=b"", fin=True, mask=True, rsv=0):
+        import os
+        b0 = (0x80 if fin else 0) | rsv << 4 | opcode
+        n = len(payload)
+        head = bytes([b0])
+        mbit = 0x80 if mask else 0
+        if n < 126:
+            head += bytes([mbit | n])
+        elif n < 65536:
+            head += bytes([mbit | 126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([mbit | 127]) + n.to_bytes(8, "big")
+        if mask:
+            key = os.urandom(4)
+            payload = key + bytes(c ^ key[i % 4] for i, c in enumerate(payload))
+        self.sock.sendall(head + payload)
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            b = self.sock.recv(65536)
+            if not b:
+                raise EOFError
+            self.buf += b
+
+    def recv(self):
+        """(opcode, payload) of the next frame; a server's are never masked."""
+        self._need(2)
+        if self.buf[1] & 0x80:
+            raise BadFormat("a masked frame from the server")
+        n, at = self.buf[1] & 0x7F, 2
+        if n == 126:
+            self._need(4)
+            n, at = int.from_bytes(self.buf[2:4], "big"), 4
+        elif n == 127:
+            self._need(10)
+            n, at = int.from_bytes(self.buf[2:10], "big"), 10
+        self._need(at + n)
+        op, payload = self.buf[0] & 0x0F, self.buf[at:at + n]
+        self.buf = self.buf[at + n:]
+        return op, payload
+
+    def close(self):
+        self.sock.close()
+
+
 STREAMS = {"json": json_events, "sse": sse_events, "ws": ws_events}
 
 

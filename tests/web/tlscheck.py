@@ -9,20 +9,17 @@ per check."""
 import argparse
 import http.client
 import json
+import os
 import socket
 import ssl
 import sys
 import urllib.parse
 
-failures = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+from report import check  # noqa: E402
+import ntfyclient  # noqa: E402
 
-
-def check(name, cond, why=""):
-    global failures
-    print(("ok %s" % name) if cond else ("FAIL %s: %s" % (name, why)), flush=True)
-    if not cond:
-        failures += 1
-    return cond
 
 
 def https(host, port, ctx, method, path, body=None, headers=None, read=True):
@@ -95,7 +92,15 @@ def main():
                        headers={"Authorization": "Bearer " + token})
     ev = json.loads(line) if s == 200 and line.strip() else {}
     check("ntfy_stream_over_https", ev.get("event") == "open", "%d %r" % (s, line[:100]))
-    return failures
+    try:
+        ws = ntfyclient.RawWS(a.base, "samen", token, "?poll=1&since=all", ssl_context=ctx)
+        op, payload = ws.recv()
+        ws.close()
+        first = json.loads(payload) if op == 1 else {}
+        check("ntfy_wss_stream", first.get("event") in ("open", "message"), "%d %r" % (op, payload[:100]))
+    except (OSError, ntfyclient.Refused, ntfyclient.BadFormat, EOFError) as e:
+        check("ntfy_wss_stream", False, repr(e))
+    return report.failures()
 
 
 if __name__ == "__main__":

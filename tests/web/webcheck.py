@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: EUPL-1.2
 """samen-web over HTTP as a phone and the ntfy app use it (run by
 tests/integration/test_web.c): pairing, what an unpaired or unpaired-again
-client gets, CSRF, bad input, and ntfy's JSON and SSE streams with since=
+client gets, CSRF, bad input, and ntfy's JSON, SSE and WebSocket streams with since=
 and poll=1, read with ntfyclient.py (written from ntfy's documentation).
 Prints "ok NAME" or "FAIL NAME: why" per check."""
 import argparse
@@ -15,17 +15,10 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import report  # noqa: E402
+from report import check  # noqa: E402
 import ntfyclient  # noqa: E402
 
-failures = 0
-
-
-def check(name, cond, why=""):
-    global failures
-    print(("ok %s" % name) if cond else ("FAIL %s: %s" % (name, why)), flush=True)
-    if not cond:
-        failures += 1
-    return cond
 
 
 class Web:
@@ -60,6 +53,112 @@ def pair(web, url, name):
     cookie = h.get("set-cookie", "")
     token = cookie.split("samen=", 1)[1].split(";", 1)[0] if "samen=" in cookie else None
     return s, token, cookie, b.decode("utf-8", "replace")
+
+
+def raw_handshake(web, headers):
+    """The HTTP status a /samen/ws request with these headers gets."""
+    c = http.client.HTTPConnection(web.host, web.port, timeout=10)
+    c.request("GET", "/samen/ws", headers=headers)
+    r = c.getresponse()
+    status, version = r.status, r.getheader("Sec-WebSocket-Version")
+    c.close()
+    return status, version
+
+
+def until_control(ws):
+    """The next control frame, past the stream's text messages."""
+    while True:
+        op, payload = ws.recv()
+        if op != 1:
+            return op, payload
+        ntfyclient.check_message(json.loads(payload), "samen")
+
+
+def close_code(payload):
+    return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+
+
+def ws_frames(a, token):
+    """The frames a client sends, with a raw client (RFC 6455)."""
+    ws = ntfyclient.RawWS(a.base, "samen", token)
+    op, j = ws.recv()
+    check("ntfy_ws_open_text_frame", op == 1 and json.loads(j)["event"] == "open", (op, j))
+    ws.send(1, b"Hello")  # ignored
+    ws.send(9, b"ping!")
+    op, p = until_control(ws)
+    check("ntfy_ws_ping_pong", op == 10 and p == b"ping!", (op, p))
+    ws.send(8, (1000).to_bytes(2, "big") + b"bye")
+    op, p = until_control(ws)
+    check("ntfy_ws_close_answered", op == 8 and close_code(p) == 1000, (op, p))
+    ws.close()
+    for name, frame, code in (("unmasked", dict(opcode=1, payload=b"x", mask=False), 1002),
+                              ("rsv_bit", dict(opcode=1, payload=b"x", rsv=4), 1002),
+                              ("opcode_3", dict(opcode=3, payload=b"x"), 1002),
+                              ("binary", dict(opcode=2, payload=b"x"), 1003),
+                              ("fragment", dict(opcode=1, payload=b"x", fin=False), 1003),
+                              ("big_ping", dict(opcode=9, payload=b"p" * 126), 1002),
+                              ("too_big", dict(opcode=1, payload=b"a" * 5000), 1009),
+                              ("bad_utf8", dict(opcode=1, payload=b"\xff"), 1007)):
+        ws = ntfyclient.RawWS(a.base, "samen", token)
+        ws.recv()
+        ws.send(**frame)
+        try:
+            op, p = until_control(ws)
+            check("ntfy_ws_%s_closed_%d" % (name, code), op == 8 and close_code(p) == code,
+                  (op, close_code(p)))
+        except (EOFError, OSError) as e:
+            check("ntfy_ws_%s_closed_%d" % (name, code), False, repr(e))
+        ws.close()
+    ws = ntfyclient.RawWS(a.base, "samen", token, "?poll=1&since=all")
+    op, p = until_control(ws)
+    check("ntfy_ws_poll_ends_1000", op == 8 and close_code(p) == 1000, (op, p))
+    ws.close()
+
+
+def ws_checks(a, web, token, first):
+    """ntfy's WebSocket stream: what /json gives, live, since=, refusals."""
+    ids = [m["id"] for m in ntfyclient.ws_events(a.base, "samen", token, first[:16], True, 10)
+           if m["event"] == "message"]
+    js = [m["id"] for m in ntfyclient.json_events(a.base, "samen", token, first[:16], True, 10)
+          if m["event"] == "message"]
+    check("ntfy_ws_poll_same_as_json", ids == js and len(ids) >= 2, "%s / %s" % (ids, js))
+    # live: an alert of the other household; then gone, and back with since=
+    proc = subprocess.Popen(["/usr/bin/python3", ntfyclient.__file__, a.base, "samen", "--token", token,
+                             "--format", "ws", "--count", "2", "--timeout", "10"],
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(0.7)
+    sent = []
+    for where in ("Wilgenlaan 1", "Wilgenlaan 2", "Wilgenlaan 3"):
+        r = subprocess.run([a.samen, "--state", a.peer_state, "--json", "send", "-c", "suspicious", "-w", where,
+                            "-d", "een busje zonder kenteken"], capture_output=True, text=True)
+        sent.append(json.loads(r.stdout.splitlines()[0])["id"][:16] if r.returncode == 0 else "?")
+        if len(sent) == 1:
+            time.sleep(1.0)
+    out, _ = proc.communicate(timeout=15)
+    got = [json.loads(x) for x in out.splitlines() if x.strip()]
+    check("ntfy_ws_open_first", got and got[0]["event"] == "open", out)
+    live = [m["id"] for m in got if m["event"] == "message"]
+    check("ntfy_ws_live_other_household", live == sent[:1] and proc.returncode == 0, "%s %s" % (live, sent))
+    time.sleep(1.0)
+    back = [m["id"] for m in ntfyclient.ws_events(a.base, "samen", token, live[0] if live else "?", True, 10)
+            if m["event"] == "message"]
+    check("ntfy_ws_since_no_loss_no_repeat", [i for i in back if i in sent] == sent[1:] and
+          sent[0] not in back and len(set(back)) == len(back), "%s %s" % (back, sent))
+    try:
+        next(ntfyclient.ws_events(a.base, "samen", "B" * 43, None, True, 10))
+        check("ntfy_ws_wrong_token_401", False, "a stream")
+    except ntfyclient.Refused as e:
+        check("ntfy_ws_wrong_token_401", e.status == 401, "status %d" % e.status)
+    auth = {"Authorization": "Bearer " + token, "Upgrade": "websocket", "Connection": "Upgrade"}
+    s, _ = raw_handshake(web, dict(auth, **{"Sec-WebSocket-Version": "13"}))
+    check("ntfy_ws_no_key_400", s == 400, "status %d" % s)
+    s, v = raw_handshake(web, dict(auth, **{"Sec-WebSocket-Version": "8",
+                                            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}))
+    check("ntfy_ws_version_8_426", s == 426 and v == "13", "status %d %s" % (s, v))
+    s, _ = raw_handshake(web, {"Authorization": "Bearer " + token, "Sec-WebSocket-Version": "13",
+                               "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    check("ntfy_ws_no_upgrade_400", s == 400, "status %d" % s)
+    ws_frames(a, token)
 
 
 def main():
@@ -168,6 +267,7 @@ def main():
     live = json.loads(out.splitlines()[0]) if out.strip() else {}
     sid = json.loads(sent.stdout.splitlines()[0])["id"] if sent.returncode == 0 else "?"
     check("ntfy_live_json_stream", live.get("id") == sid[:16] and proc.returncode == 0, out)
+    ws_checks(a, web, token, first)
     import base64
     basic = base64.b64encode(("app:" + token).encode()).decode()
     s, _, b = web.req("GET", "/samen/json?poll=1", headers={"Authorization": "Basic " + basic})
@@ -180,16 +280,22 @@ def main():
     check("ntfy_other_topic_404", s == 404, "status %d" % s)
 
     # unpair: the token stops working
+    revoked = token
     r = subprocess.run([a.samen_web, "unpair", "telefoon-1", "--state", a.state,
                         "--devices", os.path.join(a.state, "web-devices")], capture_output=True, text=True)
     check("unpair_command", r.returncode == 0, r.stderr)
     s, _, _ = web.req("GET", "/api/session", headers=auth)
     check("unpaired_token_refused", s == 401, "status %d" % s)
+    try:
+        next(ntfyclient.ws_events(a.base, "samen", revoked, None, True, 10))
+        check("ntfy_ws_revoked_token_401", False, "a stream")
+    except ntfyclient.Refused as e:
+        check("ntfy_ws_revoked_token_401", e.status == 401, "status %d" % e.status)
 
     # pairing attempts are rate limited
     codes = [web.req("GET", "/pair/" + "C" * 43)[0] for _ in range(12)]
     check("pairing_rate_limited", 429 in codes, codes)
-    return failures
+    return report.failures()
 
 
 if __name__ == "__main__":
