@@ -123,6 +123,7 @@ $(LIBSAMENWEB): $(WEB_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/client/web.o: ALL_CFLAGS += -DSAMEN_SBINDIR='"$(SBINDIR)"'
 $(BUILD)/web/%.o: ALL_CFLAGS += $(shell $(PKG_CONFIG) --cflags $(WEB_PKGS) 2>/dev/null) \
 	-DSAMEN_WEB_STATIC='"$(WEBDIR)"' -DSAMEN_SYSCONFDIR='"$(SYSCONFDIR)"'
 $(BUILD)/samen-web: $(BUILD)/web/samen-web.o $(LIBSAMENWEB) $(LIBSAMEN)

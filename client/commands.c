@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "subscribe.h"
+#include "web.h"
 
 #ifndef SAMEN_VERSION
 #define SAMEN_VERSION "unknown"
@@ -255,6 +256,8 @@ static const struct command commands[] = {
 	    "lines or CAP 1.2.", "--relay ENDPOINT --relay-key KEY [options]"),
 	OWN(announce, announce_main, announce_options, "For authorities: publish an announcement through a relay.",
 	    "--relay ENDPOINT --relay-key KEY --nbhd NBHD --kind KIND --text TEXT [options]"),
+	OWN(web, web_main, web_options, "The household page's phones: pair one, list them, unpair one "
+	    "(runs samen-web).", "pair | devices | unpair NAME [samen-web's options: samen web --help]"),
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -413,6 +413,9 @@ static int run(const struct command *cmd, int argc, char **argv, struct globals 
 	size_t len = 0;
 	int r;
 
+	/* samen --state DIR web ...: samen-web finds the same directory */
+	if (cmd->run && g->state && *g->state && setenv("SAMEN_STATE", g->state, 1) < 0)
+		return samen_fail(EXIT_INTERNAL, "out of memory");
 	if (cmd->run)
 		return run_own(cmd, argc, argv);
 	req_init(&j.req, cmd->name);

@@ -2,8 +2,9 @@
 /*
  * httpd.c — samen-web's HTTP side on libmicrohttpd: who may see what
  * (a paired device's cookie or bearer token; a CSRF token on every change),
- * the pairing page, the page's files, the page's API (api.c), its event
- * stream and ntfy's (stream.c, wsstream.c). Routes and answers: web/API.md.
+ * the pairing page, and which route goes where: the page's files and the
+ * answers (reply.c), the page's API (api.c), its event stream and ntfy's
+ * (stream.c, wsstream.c). Routes and answers: web/API.md.
  */
 #include "web.h"
 
@@ -22,6 +23,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "reply.h"
 #include "since.h"
 #include "stream.h"
 #include "words.h"
@@ -29,7 +31,6 @@
 
 #define FIELDS_MAX 12
 #define FIELD_MAX 2048
-#define STATIC_MAX (1024 * 1024)
 
 struct field {
 	char name[24];
@@ -50,62 +51,6 @@ static uint64_t now_ms(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-/* ---- answers ---- */
-
-static void common_headers(struct MHD_Response *r)
-{
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
-}
-
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *ctype,
-			      char *body, size_t len, const char *cookie)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", ctype);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	common_headers(r);
-	if (cookie)
-		MHD_add_response_header(r, "Set-Cookie", cookie);
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result answer_api(struct MHD_Connection *c, struct api_reply *a)
-{
-	return answer(c, (unsigned)a->status, "application/json; charset=utf-8", a->body, a->len, NULL);
-}
-
-static enum MHD_Result refuse(struct MHD_Connection *c, unsigned status, const char *code,
-			      const char *text)
-{
-	struct api_reply a;
-	api_refuse(&a, (int)status, code, text);
-	return answer_api(c, &a);
-}
-
-static enum MHD_Result page(struct MHD_Connection *c, unsigned status, const char *title,
-			    const char *body_html, const char *cookie)
-{
-	char *s = NULL;
-	int n = asprintf(&s,
-			 "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\">"
-			 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-			 "<title>samen — %s</title></head><body style=\"font-family:system-ui;"
-			 "max-width:32rem;margin:2rem auto;padding:0 1rem\"><h1>%s</h1>%s</body></html>",
-			 title, title, body_html);
-	if (n < 0)
-		return MHD_NO;
-	return answer(c, status, "text/html; charset=utf-8", s, (size_t)n, cookie);
 }
 
 /* ---- who is asking ---- */
@@ -232,68 +177,6 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
-/* ---- the page's files ---- */
-
-static const char *type_of(const char *name)
-{
-	static const char *const types[][2] = {
-		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-		{".png", "image/png"},                 {".webmanifest", "application/manifest+json"},
-	};
-	const char *dot = strrchr(name, '.');
-	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
-		if (!strcmp(dot, types[i][0]))
-			return types[i][1];
-	return NULL;
-}
-
-static enum MHD_Result static_file(struct web *w, struct MHD_Connection *c, const char *name)
-{
-	char path[4200];
-	const char *type = type_of(name);
-	struct stat st;
-	if (!type || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(name) ||
-	    name[0] == '.' ||
-	    snprintf(path, sizeof(path), "%s/%s", w->cfg.static_dir, name) >= (int)sizeof(path))
-		return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such file");
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATIC_MAX) {
-		if (fd >= 0)
-			close(fd);
-		return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such file");
-	}
-	struct MHD_Response *r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
-	if (!r) {
-		close(fd);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	if (!strcmp(name, "sw.js"))
-		MHD_add_response_header(r, "Service-Worker-Allowed", "/");
-	common_headers(r);
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* /static/words.js, made from words.c at start (the page's names of what
- * samend sends) */
-static enum MHD_Result words_file(struct web *w, struct MHD_Connection *c)
-{
-	struct MHD_Response *r =
-		MHD_create_response_from_buffer(w->words_len, w->words_js, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Content-Type", "text/javascript; charset=utf-8");
-	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	common_headers(r);
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 /* ---- pairing ---- */
 
 static enum MHD_Result pairing(struct web *w, struct MHD_Connection *c, const char *method,
@@ -304,20 +187,20 @@ static enum MHD_Result pairing(struct web *w, struct MHD_Connection *c, const ch
 	int r, fd;
 
 	if (!pair_allowed(w))
-		return page(c, MHD_HTTP_TOO_MANY_REQUESTS, "Te veel pogingen / too many attempts",
+		return reply_page(c, MHD_HTTP_TOO_MANY_REQUESTS, "Te veel pogingen / too many attempts",
 			    "<p>Wacht een minuut. / Wait a minute.</p>", NULL);
 	if (!strcmp(method, "GET"))
-		return page(c, MHD_HTTP_OK, "Toestel koppelen / pair this device",
+		return reply_page(c, MHD_HTTP_OK, "Toestel koppelen / pair this device",
 			    "<form method=\"post\"><p><label>Naam van dit toestel / name of this device"
 			    "<br><input name=\"name\" required maxlength=\"32\" pattern=\"[A-Za-z0-9._-]+\""
 			    " value=\"telefoon\"></label></p><p><button>Koppelen / pair</button></p></form>",
 			    NULL);
 	if (q->bad || !name)
-		return page(c, MHD_HTTP_BAD_REQUEST, "Niet gekoppeld / not paired",
+		return reply_page(c, MHD_HTTP_BAD_REQUEST, "Niet gekoppeld / not paired",
 			    "<p>Geef een naam: letters, cijfers, . _ - / give a name.</p>", NULL);
 	fd = devices_lock(w->cfg.devices_path);
 	if (fd < 0)
-		return page(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Fout / error",
+		return reply_page(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Fout / error",
 			    "<p>The device list cannot be written.</p>", NULL);
 	pthread_mutex_lock(&w->mu);
 	struct devices d;
@@ -334,15 +217,15 @@ static enum MHD_Result pairing(struct web *w, struct MHD_Connection *c, const ch
 	pthread_mutex_unlock(&w->mu);
 	close(fd);
 	if (r == SAMEN_ENOTFOUND)
-		return page(c, MHD_HTTP_FORBIDDEN, "Koppelcode ongeldig / pairing code not valid",
+		return reply_page(c, MHD_HTTP_FORBIDDEN, "Koppelcode ongeldig / pairing code not valid",
 			    "<p>Deze code is al gebruikt of verlopen. Vraag een nieuwe met "
 			    "<code>samen-web pair</code>. / This code was used or has expired.</p>", NULL);
 	if (r == SAMEN_EDUPLICATE || r == SAMEN_EINVAL)
-		return page(c, MHD_HTTP_BAD_REQUEST, "Andere naam / another name",
+		return reply_page(c, MHD_HTTP_BAD_REQUEST, "Andere naam / another name",
 			    "<p>Die naam is bezet of niet toegestaan. / That name is taken or not allowed.</p>",
 			    NULL);
 	if (r < 0)
-		return page(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Fout / error", "<p>Not paired.</p>", NULL);
+		return reply_page(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "Fout / error", "<p>Not paired.</p>", NULL);
 	snprintf(cookie, sizeof(cookie), "samen=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000%s",
 		 token, w->cfg.tls_cert ? "; Secure" : "");
 	snprintf(body, sizeof(body),
@@ -352,7 +235,7 @@ static enum MHD_Result pairing(struct web *w, struct MHD_Connection *c, const ch
 		 "toegangstoken / access token:<br><code style=\"word-break:break-all\">%s</code></p>",
 		 name, w->cfg.url, w->cfg.topic, token);
 	sodium_memzero(token, sizeof(token));
-	enum MHD_Result ret = page(c, MHD_HTTP_OK, "Gekoppeld / paired", body, cookie);
+	enum MHD_Result ret = reply_page(c, MHD_HTTP_OK, "Gekoppeld / paired", body, cookie);
 	sodium_memzero(cookie, sizeof(cookie));
 	sodium_memzero(body, sizeof(body));
 	return ret;
@@ -381,7 +264,7 @@ static enum MHD_Result session(struct web *w, struct MHD_Connection *c, const ui
 			 csrf, lang, name, key, w->cfg.topic, feed_up(w->feed) ? "true" : "false");
 	if (n < 0)
 		return MHD_NO;
-	return answer(c, MHD_HTTP_OK, "application/json; charset=utf-8", s, (size_t)n, NULL);
+	return reply_answer(c, MHD_HTTP_OK, "application/json; charset=utf-8", s, (size_t)n, NULL);
 }
 
 struct one_field {
@@ -403,7 +286,7 @@ static enum MHD_Result ntfy(struct web *w, struct MHD_Connection *c, const char 
 	if (since_request(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since"),
 			  MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "poll"),
 			  (uint64_t)time(NULL), w->ring, &poll, &after) < 0)
-		return refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "since= is a duration, a time, an id or all");
+		return reply_refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "since= is a duration, a time, an id or all");
 	if (!strcmp(fmt, "ws"))
 		r = wsstream_response(w, c, &status);
 	else
@@ -411,7 +294,7 @@ static enum MHD_Result ntfy(struct web *w, struct MHD_Connection *c, const char 
 	if (!r)
 		return MHD_NO;
 	if (status != MHD_HTTP_SWITCHING_PROTOCOLS)
-		common_headers(r);
+		reply_headers(r);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -428,20 +311,20 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 		return pairing(w, c, method, url + 6, q);
 	if (!who(w, c, hash, name)) {
 		if (get && (!strcmp(url, "/") || !strcmp(url, "/index.html")))
-			return page(c, MHD_HTTP_FORBIDDEN, "Niet gekoppeld / not paired",
+			return reply_page(c, MHD_HTTP_FORBIDDEN, "Niet gekoppeld / not paired",
 				    "<p>Dit toestel is niet gekoppeld. Vraag op de computer van het huishouden "
 				    "een koppellink met <code>samen-web pair</code>. / This device is not "
 				    "paired: ask for a pairing link (<code>samen-web pair</code>).</p>", NULL);
-		return refuse(c, MHD_HTTP_UNAUTHORIZED, "forbidden", "not a paired device");
+		return reply_refuse(c, MHD_HTTP_UNAUTHORIZED, "forbidden", "not a paired device");
 	}
 	if (get && (!strcmp(url, "/") || !strcmp(url, "/index.html")))
-		return static_file(w, c, "index.html");
+		return reply_file(c, w->cfg.static_dir, "index.html");
 	if (get && !strcmp(url, "/sw.js"))
-		return static_file(w, c, "sw.js");
+		return reply_file(c, w->cfg.static_dir, "sw.js");
 	if (get && !strcmp(url, "/static/words.js"))
-		return words_file(w, c);
+		return reply_words(c, w->words_js, w->words_len);
 	if (get && !strncmp(url, "/static/", 8))
-		return static_file(w, c, url + 8);
+		return reply_file(c, w->cfg.static_dir, url + 8);
 	if (get && !strcmp(url, "/api/session"))
 		return session(w, c, hash, name);
 	if (get && !strcmp(url, "/api/events")) {
@@ -457,31 +340,31 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 	struct api_reply a;
 	if (get && (!strcmp(url, "/api/signals") || !strcmp(url, "/api/announcements"))) {
 		api_call(w->cfg.ctl_path, url[5] == 's' ? "list" : "announcements", no_fields, NULL, &a);
-		return answer_api(c, &a);
+		return reply_api(c, &a);
 	}
 	if (get && !strncmp(url, "/api/signals/", 13)) {
 		struct one_field f = {"id", url + 13};
 		api_call(w->cfg.ctl_path, "show", the_field, &f, &a);
-		return answer_api(c, &a);
+		return reply_api(c, &a);
 	}
 	if (post && (!strcmp(url, "/api/send") || !strcmp(url, "/api/ack") || !strcmp(url, "/api/resolve"))) {
 		if (!csrf_ok(w, c, hash))
-			return refuse(c, MHD_HTTP_FORBIDDEN, "csrf", "the request lacks this page's CSRF token");
+			return reply_refuse(c, MHD_HTTP_FORBIDDEN, "csrf", "the request lacks this page's CSRF token");
 		if (q->bad)
-			return refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "the form is too large or malformed");
+			return reply_refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "the form is too large or malformed");
 		api_call(w->cfg.ctl_path, url + 5, field, q, &a);
-		return answer_api(c, &a);
+		return reply_api(c, &a);
 	}
 	if (get && sscanf(url, "/%79[A-Za-z0-9_-]/%7[a-z]", topic, fmt) == 2 &&
 	    strlen(url) == 2 + strlen(topic) + strlen(fmt)) {
 		if (strcmp(topic, w->cfg.topic) != 0)
-			return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such topic");
+			return reply_refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such topic");
 		if (!strcmp(fmt, "json") || !strcmp(fmt, "sse") || !strcmp(fmt, "ws"))
 			return ntfy(w, c, fmt);
 	}
 	if (!get && !post)
-		return refuse(c, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid", "GET or POST only");
-	return refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such page");
+		return reply_refuse(c, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid", "GET or POST only");
+	return reply_refuse(c, MHD_HTTP_NOT_FOUND, "not-found", "no such page");
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -514,7 +397,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (q->body > WEB_BODY_MAX)
-		return refuse(c, MHD_HTTP_CONTENT_TOO_LARGE, "invalid", "the body is too large");
+		return reply_refuse(c, MHD_HTTP_CONTENT_TOO_LARGE, "invalid", "the body is too large");
 	return route(w, c, url, method, q);
 }
 

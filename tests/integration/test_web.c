@@ -185,12 +185,13 @@ static int teardown(void **state)
 	return harness_teardown(state);
 }
 
-/* A fresh pairing link from `samen-web pair`. */
+/* A fresh pairing link from `samen --state DIR web pair` (which runs
+ * samen-web pair with that state directory). */
 static void pair_url(struct webfix *f, char *out, size_t cap)
 {
 	char cmd[2400], line[600];
-	snprintf(cmd, sizeof(cmd), "'%s' pair --state '%s' --devices '%s/web-devices' --url %s://127.0.0.1:%d",
-		 f->bin, f->n[0].dir, f->n[0].dir, f->tls ? "https" : "http", f->port);
+	snprintf(cmd, sizeof(cmd), "'%s' --state '%s' web pair --url %s://127.0.0.1:%d",
+		 f->samen, f->n[0].dir, f->tls ? "https" : "http", f->port);
 	FILE *p = popen(cmd, "r");
 	out[0] = '\0';
 	assert_non_null(p);

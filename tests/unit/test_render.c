@@ -48,6 +48,15 @@ int announce_main(int argc, char **argv)
 const struct option subscribe_options[] = {{NULL, 0, NULL, 0}};
 const struct option announce_options[] = {{NULL, 0, NULL, 0}};
 
+/* web (client/web.c) runs samen-web, not tested here */
+int web_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+const struct option web_options[] = {{NULL, 0, NULL, 0}};
+
 #define NOW 1764000000 /* 2025-11-24 16:00:00 UTC */
 #define ID_A "a1b2c3d4" "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
 #define ID_B "b0b0b0b0" "11111111111111111111111111111111111111111111111111111111"

@@ -37,7 +37,7 @@ static const char *const skipped_files[] = {"./debian/changelog", "./debian/cont
 					    "./docs/web-nl.png"};
 /* What a build leaves in debian/ (dpkg-buildpackage) is not source. */
 static const char *const skipped_suffixes[] = {".debhelper.log", ".substvars", ".debhelper",
-					       ".o", ".d", ".log"};
+					       ".o", ".d", ".log", ".pyc"};
 
 static size_t checked, missing;
 
