@@ -44,10 +44,17 @@ int web_main(int argc, char **argv)
 	char path[PATH_MAX];
 	char *args[WEB_ARGS_MAX + 1];
 
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		/* answered here, so that it works where samen-web is not installed */
+		fputs("usage: samen web pair|devices|unpair NAME [options]\n"
+		      "Runs samen-web (see samen-web --help and samen-web(8)) with samen's state directory.\n",
+		      stdout);
+		return 0;
+	}
 	if (argc > WEB_ARGS_MAX)
 		return samen_fail(EXIT_USAGE, "web: too many arguments");
 	if (find_samen_web(path, sizeof(path)) < 0)
-		return samen_fail(EXIT_UNREACHABLE, "web: samen-web is not installed (looked beside samen "
+		return samen_fail(EXIT_INTERNAL, "web: samen-web is not installed (looked beside samen "
 				  "and in %s)", SAMEN_SBINDIR);
 	args[0] = "samen-web";
 	for (int i = 1; i < argc; i++)
