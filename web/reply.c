@@ -20,17 +20,32 @@ void reply_headers(struct MHD_Response *r)
 				"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
 }
 
-enum MHD_Result reply_answer(struct MHD_Connection *c, unsigned status, const char *ctype,
-			      char *body, size_t len, const char *cookie)
+struct MHD_Response *reply_response(const char *ctype, char *body, size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(body);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", ctype);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	reply_headers(r);
+	return r;
+}
+
+struct MHD_Response *reply_refusal(unsigned status, const char *code, const char *text)
+{
+	struct api_reply a;
+	api_refuse(&a, (int)status, code, text);
+	return reply_response("application/json; charset=utf-8", a.body, a.len);
+}
+
+enum MHD_Result reply_answer(struct MHD_Connection *c, unsigned status, const char *ctype,
+			      char *body, size_t len, const char *cookie)
+{
+	struct MHD_Response *r = reply_response(ctype, body, len);
+	if (!r)
+		return MHD_NO;
 	if (cookie)
 		MHD_add_response_header(r, "Set-Cookie", cookie);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
@@ -46,9 +61,12 @@ enum MHD_Result reply_api(struct MHD_Connection *c, struct api_reply *a)
 enum MHD_Result reply_refuse(struct MHD_Connection *c, unsigned status, const char *code,
 			      const char *text)
 {
-	struct api_reply a;
-	api_refuse(&a, (int)status, code, text);
-	return reply_api(c, &a);
+	struct MHD_Response *r = reply_refusal(status, code, text);
+	if (!r)
+		return MHD_NO;
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 enum MHD_Result reply_page(struct MHD_Connection *c, unsigned status, const char *title,

@@ -16,6 +16,12 @@
 
 void reply_headers(struct MHD_Response *r);
 
+/* A response of body (malloc'ed; taken over, also on failure) with those
+ * headers, not to be cached, for the caller to queue; NULL without memory. */
+struct MHD_Response *reply_response(const char *ctype, char *body, size_t len);
+/* The response of {"ok":false,"code":code,"error":text}. */
+struct MHD_Response *reply_refusal(unsigned status, const char *code, const char *text);
+
 /* body (malloc'ed; taken over, also on failure), not to be cached; with a
  * Set-Cookie when cookie is not NULL. */
 enum MHD_Result reply_answer(struct MHD_Connection *c, unsigned status, const char *ctype,

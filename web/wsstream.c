@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include "api.h"
+#include "reply.h"
 #include "since.h"
 #include "stream.h"
 #include "wsframe.h"
@@ -276,16 +276,8 @@ static bool has_token(const char *list, const char *token)
 
 static struct MHD_Response *refusal(unsigned status, const char *text)
 {
-	struct api_reply a;
-	api_refuse(&a, (int)status, "invalid", text);
-	struct MHD_Response *r = MHD_create_response_from_buffer(a.len, a.body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(a.body);
-		return NULL;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	if (status == MHD_HTTP_UPGRADE_REQUIRED)
+	struct MHD_Response *r = reply_refusal(status, "invalid", text);
+	if (r && status == MHD_HTTP_UPGRADE_REQUIRED)
 		MHD_add_response_header(r, "Sec-WebSocket-Version", "13");
 	return r;
 }

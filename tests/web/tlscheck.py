@@ -7,7 +7,6 @@ files a browser needs to install the page, and the ntfy stream all work
 over it; the cookie is marked Secure. Prints "ok NAME" or "FAIL NAME: why"
 per check."""
 import argparse
-import http.client
 import json
 import os
 import socket
@@ -19,21 +18,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import report  # noqa: E402
 from report import check  # noqa: E402
 import ntfyclient  # noqa: E402
+from webcheck import Web  # noqa: E402
 
-
-
-def https(host, port, ctx, method, path, body=None, headers=None, read=True):
-    c = http.client.HTTPSConnection(host, port, timeout=10, context=ctx)
-    h = dict(headers or {})
-    data = None
-    if body is not None:
-        data = urllib.parse.urlencode(body)
-        h["Content-Type"] = "application/x-www-form-urlencoded"
-    c.request(method, path, body=data, headers=h)
-    r = c.getresponse()
-    out = r.read() if read else r.readline()
-    c.close()
-    return r.status, dict((k.lower(), v) for k, v in r.getheaders()), out
 
 
 def main():
@@ -47,7 +33,7 @@ def main():
 
     # a client that trusts only the system's authorities refuses the certificate
     try:
-        https(host, port, ssl.create_default_context(), "GET", "/")
+        Web(a.base, ssl.create_default_context()).req("GET", "/")
         check("untrusted_client_refuses", False, "the handshake succeeded")
     except ssl.SSLCertVerificationError:
         check("untrusted_client_refuses", True)
@@ -65,30 +51,31 @@ def main():
     check("plain_http_not_served", not got.startswith(b"HTTP/1.1 200") and b"<html" not in got, got[:80])
 
     ctx = ssl.create_default_context(cafile=a.cafile)
+    web = Web(a.base, ctx)
     path = urllib.parse.urlsplit(a.pair_url).path
-    s, h, b = https(host, port, ctx, "POST", path, body={"name": "telefoon-tls"})
+    s, h, b = web.req("POST", path, body={"name": "telefoon-tls"})
     cookie = h.get("set-cookie", "")
     check("pairing_over_https", s == 200 and "samen=" in cookie, "status %d" % s)
     check("cookie_secure", "; Secure" in cookie and "HttpOnly" in cookie, cookie)
     token = cookie.split("samen=", 1)[1].split(";", 1)[0] if "samen=" in cookie else ""
     auth = {"Cookie": "samen=" + token}
 
-    s, _, b = https(host, port, ctx, "GET", "/api/session", headers=auth)
+    s, _, b = web.req("GET", "/api/session", headers=auth)
     sess = json.loads(b) if s == 200 else {}
     check("session_over_https", s == 200 and len(sess.get("csrf", "")) == 32, "status %d" % s)
     check("session_names_own_key", len(sess.get("key", "")) > 40, sess)
 
     # what a browser needs to offer "add to home screen" and background notices
-    s, h, b = https(host, port, ctx, "GET", "/static/manifest.webmanifest", headers=auth)
+    s, h, b = web.req("GET", "/static/manifest.webmanifest", headers=auth)
     m = json.loads(b) if s == 200 else {}
     check("manifest_installable", m.get("display") == "standalone" and m.get("start_url") and
           m.get("icons") and m.get("name"), m)
     check("manifest_content_type", "manifest+json" in h.get("content-type", ""), h.get("content-type"))
-    s, h, b = https(host, port, ctx, "GET", "/sw.js", headers=auth)
+    s, h, b = web.req("GET", "/sw.js", headers=auth)
     check("service_worker_served", s == 200 and "javascript" in h.get("content-type", "") and
           b"notificationclick" in b, "status %d %s" % (s, h.get("content-type")))
 
-    s, _, line = https(host, port, ctx, "GET", "/samen/json", read=False,
+    s, _, line = web.req("GET", "/samen/json", read=False,
                        headers={"Authorization": "Bearer " + token})
     ev = json.loads(line) if s == 200 and line.strip() else {}
     check("ntfy_stream_over_https", ev.get("event") == "open", "%d %r" % (s, line[:100]))

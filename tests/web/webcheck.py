@@ -22,12 +22,18 @@ import ntfyclient  # noqa: E402
 
 
 class Web:
-    def __init__(self, base):
-        u = urllib.parse.urlsplit(base)
-        self.host, self.port = u.hostname, u.port
+    """samen-web at base; over HTTPS with ctx (an ssl context) when given."""
 
-    def req(self, method, path, body=None, headers=None, raw=None):
-        c = http.client.HTTPConnection(self.host, self.port, timeout=10)
+    def __init__(self, base, ctx=None):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port, self.ctx = u.hostname, u.port, ctx
+
+    def req(self, method, path, body=None, headers=None, raw=None, read=True):
+        """(status, lower-cased headers, the body, or its first line when not read)"""
+        if self.ctx:
+            c = http.client.HTTPSConnection(self.host, self.port, timeout=10, context=self.ctx)
+        else:
+            c = http.client.HTTPConnection(self.host, self.port, timeout=10)
         h = dict(headers or {})
         data = raw
         if body is not None:
@@ -35,7 +41,7 @@ class Web:
             h["Content-Type"] = "application/x-www-form-urlencoded"
         c.request(method, path, body=data, headers=h)
         r = c.getresponse()
-        out = r.read()
+        out = r.read() if read else r.readline()
         c.close()
         return r.status, dict((k.lower(), v) for k, v in r.getheaders()), out
 
