@@ -187,6 +187,32 @@ void events_record_stored(struct events *es, const struct record *r, struct even
 	mp_buf_destroy(&ev);
 }
 
+void events_receipt_counts(struct events *es, const uint8_t id[32])
+{
+	struct record r;
+	struct mp_buf ev;
+	uint8_t *buf;
+	size_t len;
+	char hex[65];
+
+	if (!es->n_watchers && !es->hook)
+		return;
+	if (store_get(es->node->store, id, &buf, &len) != 0)
+		return;
+	if (record_decode(buf, len, &r) == 0 && r.kind == REC_SIGNAL) {
+		mp_buf_init(&ev);
+		view_hex(id, hex);
+		msgpack_pack_map(&ev.pk, 6);
+		mpmap_put_str(&ev.pk, "event", "receipts");
+		mpmap_put_str(&ev.pk, "level", policy_level_name(LEVEL_SILENT));
+		mpmap_put_str(&ev.pk, "id", hex);
+		if (view_pack_receipts(&ev.pk, es->node, id, r.author) == 0)
+			deliver(es, &ev);
+		mp_buf_destroy(&ev);
+	}
+	free(buf);
+}
+
 bool events_remind(struct events *es, const uint8_t id[32], unsigned n, uint64_t after)
 {
 	struct telling t = {n, n == 0, after};
