@@ -68,6 +68,7 @@ bool node_receipt_add(node_t *n, const struct record *r)
 	struct receipt rc;
 	if (!node_receipt_open(n, r, &rc))
 		return false;
+	n->receipts_stored++;
 	for (size_t i = 0; i < rc.n_delivered; i++)
 		mark(n, rc.delivered[i], r->author, false);
 	for (size_t i = 0; i < rc.n_seen; i++)

@@ -57,6 +57,7 @@ typedef struct node {
 	struct receipt_mark *marks; /* node_receipts.c */
 	size_t n_marks, cap_marks;
 	uint64_t receipts_dropped;
+	uint64_t receipts_stored; /* receipts taken in since start (ours too) */
 	struct rate_table rates;
 	struct node_params params;
 	uint64_t counters[RJ_COUNT];

@@ -510,7 +510,7 @@ static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_
 	(void)n;
 	struct event_facts f;
 	net_record_stored(&d->net, r);
-	gossip_record_stored(&d->gossip, r, buf, len, source);
+	size_t pushed = gossip_record_stored(&d->gossip, r, buf, len, source);
 	events_record_stored(&d->events, r, &f);
 	if (f.readable) {
 		/* a coordinator's devices hear of alarms nobody answered */
@@ -522,8 +522,10 @@ static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_
 			receipts_delivered(&d->receipts, r->id, r->u.signal.expires, daemon_now_ms());
 	} else if (r->kind == REC_SIGNAL) {
 		struct receipt rc;
-		if (node_receipt_open(&d->node, r, &rc))
+		if (node_receipt_open(&d->node, r, &rc)) {
 			receipts_changed(&d->receipts, &rc, daemon_now_ms());
+			gossip_count_receipt(&d->gossip, pushed, len);
+		}
 	} else if (r->kind == REC_RETRACTION)
 		attend_retracted(&d->attend, r->u.retraction.target);
 	sodium_memzero(&f, sizeof(f));
