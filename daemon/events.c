@@ -142,7 +142,7 @@ static bool send_to(struct events *es, const uint8_t *rid, size_t rid_len, const
 	return !(r < 0 && errno == EHOSTUNREACH);
 }
 
-static void deliver(struct events *es, const struct mp_buf *ev)
+static void deliver_watchers(struct events *es, const struct mp_buf *ev)
 {
 	for (size_t i = 0; i < es->n_watchers;) {
 		struct watcher *w = &es->watchers[i];
@@ -152,6 +152,11 @@ static void deliver(struct events *es, const struct mp_buf *ev)
 		}
 		i++;
 	}
+}
+
+static void deliver(struct events *es, const struct mp_buf *ev)
+{
+	deliver_watchers(es, ev);
 	if (!es->hook)
 		return;
 	msgpack_unpacked u;
@@ -195,7 +200,7 @@ void events_receipt_counts(struct events *es, const uint8_t id[32])
 	size_t len;
 	char hex[65];
 
-	if (!es->n_watchers && !es->hook)
+	if (!es->n_watchers)
 		return;
 	if (store_get(es->node->store, id, &buf, &len) != 0)
 		return;
@@ -206,8 +211,9 @@ void events_receipt_counts(struct events *es, const uint8_t id[32])
 		mpmap_put_str(&ev.pk, "event", "receipts");
 		mpmap_put_str(&ev.pk, "level", policy_level_name(LEVEL_SILENT));
 		mpmap_put_str(&ev.pk, "id", hex);
+		/* the watchers only: a hook is for what should make a sound */
 		if (view_pack_receipts(&ev.pk, es->node, id, r.author) == 0)
-			deliver(es, &ev);
+			deliver_watchers(es, &ev);
 		mp_buf_destroy(&ev);
 	}
 	free(buf);

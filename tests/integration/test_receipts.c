@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../support/harness.h"
@@ -93,29 +95,52 @@ static bool file_has(const char *path, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* `samen --json watch` for n, its output in path; its pid. */
+static pid_t start_watch(struct hnode *n, const char *path)
+{
+	char bin[600];
+	const char *build = getenv("BUILD");
+	snprintf(bin, sizeof(bin), "%s/samen", build && *build ? build : "build");
+	pid_t w = fork();
+	assert_true(w >= 0);
+	if (w == 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		execl(bin, bin, "--state", n->dir, "--json", "watch", (char *)NULL);
+		_exit(127);
+	}
+	return w;
+}
+
 static void test_counts_exact_with_one_away(void **state)
 {
 	(void)state;
 	static struct hnode nodes[N];
-	char script[700], out[700], id[65];
+	char script[700], out[700], hooked[700], id[65];
 	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
 	for (int i = 1; i < N; i++) {
 		char name[16];
 		snprintf(name, sizeof(name), "h%d", i);
 		hnode_init(&nodes[i], name, harness_port(), 0);
 	}
-	/* the founder's hook hears the counts change */
+	/* the founder's hook hears alerts, never receipts */
 	snprintf(script, sizeof(script), "%s/hook.sh", nodes[0].dir);
-	snprintf(out, sizeof(out), "%s/events.jsonl", nodes[0].dir);
+	snprintf(hooked, sizeof(hooked), "%s/hook.jsonl", nodes[0].dir);
 	FILE *f = fopen(script, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\ncat >> %s\n", out);
+	fprintf(f, "#!/bin/sh\ncat >> %s\n", hooked);
 	fclose(f);
 	assert_int_equal(chmod(script, 0755), 0);
 	snprintf(nodes[0].extra, sizeof(nodes[0].extra), "on_signal = %s\n", script);
 	/* h4 tells nobody what it saw */
 	snprintf(nodes[4].extra, sizeof(nodes[4].extra), "receipts_seen = 0\n");
 	assert_true(harness_neighbourhood(nodes, N, NULL));
+	/* and its watchers hear the counts change */
+	snprintf(out, sizeof(out), "%s/watch.jsonl", nodes[0].dir);
+	pid_t watcher = start_watch(&nodes[0], out);
+	usleep(300000);
 
 	struct hnode *away = &nodes[N - 1];
 	hnode_stop(away, SIGTERM);
@@ -150,7 +175,8 @@ static void test_counts_exact_with_one_away(void **state)
 	seen(away, id);
 	for (int i = 0; i < N; i++)
 		expect(&nodes[i], id, 9, 4, 9);
-	/* the founder's watchers heard the counts, the last of them too */
+	/* the founder's watcher heard the counts, the last of them too; the
+	 * hook heard the alert and no receipt */
 	struct {
 		const char *path, *needle;
 	} w = {out, "\"delivered\":9,\"seen\":4"};
@@ -158,6 +184,10 @@ static void test_counts_exact_with_one_away(void **state)
 		usleep(100000);
 	assert_true(file_has(out, "\"event\":\"receipts\""));
 	assert_true(file_has(out, w.needle));
+	assert_true(file_has(hooked, id));
+	assert_false(file_has(hooked, "\"event\":\"receipts\""));
+	kill(watcher, SIGTERM);
+	waitpid(watcher, NULL, 0);
 	/* a restart counts the same from what the store holds */
 	hnode_stop(&nodes[0], SIGTERM);
 	hnode_start(&nodes[0]);
