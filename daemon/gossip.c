@@ -132,19 +132,25 @@ void gossip_count_receipt(struct gossip *g, size_t copies, size_t len)
 }
 
 size_t gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf,
-			    size_t len, int source)
+			    size_t len, int source, bool background)
 {
-	size_t pushed = 0;
+	size_t pushed = 0, slots = net_link_slots(g->net);
 	g->vv_stale = true;
 	uint64_t now = daemon_now_ms();
 	tree_arrived(&g->tree, r->id, now);
 	bool tree = gossip_tree_mode(g);
-	for (size_t i = 0; i < net_link_slots(g->net); i++) {
+	size_t first = background && slots ? randombytes_uniform((uint32_t)slots) : 0;
+	for (size_t k = 0; k < slots; k++) {
+		size_t i = (first + k) % slots;
 		struct link *l = net_link(g->net, i);
 		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0 ||
 		    !l->has_nbhd || memcmp(l->nbhd, r->nbhd, 32) != 0)
 			continue;
-		if (tree && l->lazy) {
+		if (background) {
+			if (pushed == GOSSIP_BACKGROUND_FANOUT)
+				break;
+			pushed += outq_add(&l->push, buf, len) == 0;
+		} else if (tree && l->lazy) {
 			(void)outq_add(&l->ihave, r->id, 32);
 			if (!g->ihave_due_ms)
 				g->ihave_due_ms = now + IHAVE_DELAY_MS;

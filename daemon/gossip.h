@@ -43,11 +43,18 @@ void gossip_on_message(struct gossip *g, struct link *l, const uint8_t *buf, siz
 void gossip_on_link_up(struct gossip *g, struct link *l);
 void gossip_link_closed(struct gossip *g, struct link *l);
 void gossip_tick(struct gossip *g);
+/* A record that may wait (a receipt) goes in full to at most this many
+ * links from a random one on, and is never announced by id: anti-entropy
+ * brings it to whoever that missed. Each alert makes one receipt per
+ * household, so pushing them like alerts would multiply an alert's traffic
+ * by the neighbourhood's size. */
+#define GOSSIP_BACKGROUND_FANOUT 2
+
 /* A committed record: queued for the links (pushed or announced), the
- * vector marked stale. source: the link it came on, or -1. Returns the
- * links it was queued on as a full copy. */
+ * vector marked stale. source: the link it came on, or -1; background: it
+ * may wait (above). Returns the links it was queued on as a full copy. */
 size_t gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf,
-			    size_t len, int source);
+			    size_t len, int source, bool background);
 /* copies full copies of a len-byte receipt were queued (what the bench
  * sets apart from the alerts' own traffic). */
 void gossip_count_receipt(struct gossip *g, size_t copies, size_t len);

@@ -509,8 +509,12 @@ static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_
 	struct daemon *d = ctx;
 	(void)n;
 	struct event_facts f;
+	struct receipt rc;
+	bool receipt = r->kind == REC_SIGNAL && node_receipt_open(&d->node, r, &rc);
 	net_record_stored(&d->net, r);
-	size_t pushed = gossip_record_stored(&d->gossip, r, buf, len, source);
+	size_t pushed = gossip_record_stored(&d->gossip, r, buf, len, source, receipt);
+	if (receipt)
+		gossip_count_receipt(&d->gossip, pushed, len);
 	events_record_stored(&d->events, r, &f);
 	if (f.readable) {
 		/* a coordinator's devices hear of alarms nobody answered */
@@ -520,12 +524,8 @@ static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_
 		/* a receipt for a neighbour's alert, with the next few seconds' */
 		if (f.p.kind == SIG_ALERT && memcmp(r->author, d->node.id->pk, 32) != 0)
 			receipts_delivered(&d->receipts, r->id, r->u.signal.expires, daemon_now_ms());
-	} else if (r->kind == REC_SIGNAL) {
-		struct receipt rc;
-		if (node_receipt_open(&d->node, r, &rc)) {
-			receipts_changed(&d->receipts, &rc, daemon_now_ms());
-			gossip_count_receipt(&d->gossip, pushed, len);
-		}
+	} else if (receipt) {
+		receipts_changed(&d->receipts, &rc, daemon_now_ms());
 	} else if (r->kind == REC_RETRACTION)
 		attend_retracted(&d->attend, r->u.retraction.target);
 	sodium_memzero(&f, sizeof(f));

@@ -100,6 +100,15 @@ static void wait_line(const struct hnode *n, const char *a, const char *b, const
 		fail_msg("%s never told of %s %s %s", n->dir, a, b ? b : "", c ? c : "");
 }
 
+/* Waits until n's hook was told of id at level. */
+static void told_at(const struct hnode *n, const char *id, const char *level)
+{
+	char a[80], b[40];
+	snprintf(a, sizeof(a), "\"id\":\"%s\"", id);
+	snprintf(b, sizeof(b), "\"level\":\"%s\"", level);
+	wait_line(n, a, b, NULL);
+}
+
 /* ---- requests ---- */
 
 /* An alert from n: category, 112 called or not, a drill or not; its id. */
@@ -176,7 +185,7 @@ static void test_levels_follow_the_policy(void **state)
 {
 	(void)state;
 	struct hnode nodes[2];
-	char id[65], needle[80];
+	char id[65];
 	hnode_init(&nodes[0], "founder", harness_port(), harness_port());
 	hnode_init(&nodes[1], "h1", harness_port(), 0);
 	hook_config(&nodes[1], NULL);
@@ -185,23 +194,19 @@ static void test_levels_follow_the_policy(void **state)
 
 	/* the defaults */
 	alert(f, "burglary", false, false, NULL, id);
-	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
-	wait_line(h, needle, "\"level\":\"loud\"", NULL);
+	told_at(h, id, "loud");
 	alert(f, "burglary", true, false, NULL, id);
-	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
-	wait_line(h, needle, "\"level\":\"alarm\"", NULL);
+	told_at(h, id, "alarm");
 	/* a drill is never louder than normal, 112 or not */
 	alert(f, "burglary", true, true, NULL, id);
-	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
-	wait_line(h, needle, "\"level\":\"normal\"", NULL);
+	told_at(h, id, "normal");
 
 	/* one cell changed, and what follows is told at that level */
 	notify_set(h, "burglary.alert", "silent", true, NULL);
 	policy_is(h, "burglary.alert", "silent");
 	policy_is(h, "fire.alert", "loud");
 	alert(f, "burglary", false, false, NULL, id);
-	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
-	wait_line(h, needle, "\"level\":\"silent\"", NULL);
+	told_at(h, id, "silent");
 
 	/* refused in words, and nothing changes */
 	notify_set(h, "fire.drill", "alarm", false, "never louder than normal");
@@ -232,19 +237,16 @@ static void test_levels_follow_the_policy(void **state)
 	snprintf(quiet, sizeof(quiet), "%02d:%02d-%02d:%02d", from / 60, from % 60, to / 60, to % 60);
 	notify_set(h, "quiet", quiet, true, NULL);
 	alert(f, "fire", false, false, NULL, id);
-	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
-	wait_line(h, needle, "\"level\":\"silent\"", NULL);
+	told_at(h, id, "silent");
 	alert(f, "fire", true, false, NULL, id);
-	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
-	wait_line(h, needle, "\"level\":\"alarm\"", NULL);
+	told_at(h, id, "alarm");
 	/* the same hours two hours later are not now */
 	from = (m + 120) % 1440;
 	to = (m + 180) % 1440;
 	snprintf(quiet, sizeof(quiet), "%02d:%02d-%02d:%02d", from / 60, from % 60, to / 60, to % 60);
 	notify_set(h, "quiet", quiet, true, NULL);
 	alert(f, "fire", false, false, NULL, id);
-	snprintf(needle, sizeof(needle), "\"id\":\"%s\"", id);
-	wait_line(h, needle, "\"level\":\"loud\"", NULL);
+	told_at(h, id, "loud");
 
 	/* a restart keeps it */
 	hnode_stop(h, SIGTERM);

@@ -54,7 +54,7 @@ static void on_stored(void *ctx, struct node *n, const struct record *r, const u
 		      size_t len, int source)
 {
 	(void)n;
-	gossip_record_stored(&((struct daemon *)ctx)->gossip, r, buf, len, source);
+	(void)gossip_record_stored(&((struct daemon *)ctx)->gossip, r, buf, len, source, false);
 }
 
 static int setup(void **state)
