@@ -139,17 +139,19 @@ size_t gossip_record_stored(struct gossip *g, const struct record *r, const uint
 	uint64_t now = daemon_now_ms();
 	tree_arrived(&g->tree, r->id, now);
 	bool tree = gossip_tree_mode(g);
-	size_t first = background && slots ? randombytes_uniform((uint32_t)slots) : 0;
-	for (size_t k = 0; k < slots; k++) {
-		size_t i = (first + k) % slots;
+	if (background && source >= 0)
+		return 0; /* not forwarded: anti-entropy takes it on */
+	for (size_t i = 0; i < slots; i++) {
 		struct link *l = net_link(g->net, i);
 		if (!l->used || !l->up || (int)i == source || memcmp(l->key, r->author, 32) == 0 ||
 		    !l->has_nbhd || memcmp(l->nbhd, r->nbhd, 32) != 0)
 			continue;
 		if (background) {
-			if (pushed == GOSSIP_BACKGROUND_FANOUT)
-				break;
-			pushed += outq_add(&l->push, buf, len) == 0;
+			/* our own, once to each neighbour on the tree's links:
+			 * nobody forwards it, so no copy arrives twice and none
+			 * prunes the tree */
+			if (!(tree && l->lazy))
+				pushed += outq_add(&l->push, buf, len) == 0;
 		} else if (tree && l->lazy) {
 			(void)outq_add(&l->ihave, r->id, 32);
 			if (!g->ihave_due_ms)

@@ -43,16 +43,17 @@ void gossip_on_message(struct gossip *g, struct link *l, const uint8_t *buf, siz
 void gossip_on_link_up(struct gossip *g, struct link *l);
 void gossip_link_closed(struct gossip *g, struct link *l);
 void gossip_tick(struct gossip *g);
-/* A record that may wait (a receipt) goes in full to at most this many
- * links from a random one on, and is never announced by id: anti-entropy
- * brings it to whoever that missed. Each alert makes one receipt per
- * household, so pushing them like alerts would multiply an alert's traffic
- * by the neighbourhood's size. */
-#define GOSSIP_BACKGROUND_FANOUT 2
 
 /* A committed record: queued for the links (pushed or announced), the
- * vector marked stale. source: the link it came on, or -1; background: it
- * may wait (above). Returns the links it was queued on as a full copy. */
+ * vector marked stale. source: the link it came on, or -1. Returns the
+ * links it was queued on as a full copy.
+ *
+ * A background record (a receipt) may wait: its author sends it once to
+ * each neighbour (with the push tree, on the tree's links), nobody
+ * forwards it, and anti-entropy brings it to everyone else. Each alert
+ * makes one receipt per household: pushed like alerts, they multiplied an
+ * alert's traffic by the neighbourhood's size and, arriving twice, pruned
+ * the push tree apart. */
 size_t gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf,
 			    size_t len, int source, bool background);
 /* copies full copies of a len-byte receipt were queued (what the bench

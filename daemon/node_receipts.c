@@ -69,6 +69,8 @@ bool node_receipt_add(node_t *n, const struct record *r)
 	if (!node_receipt_open(n, r, &rc))
 		return false;
 	n->receipts_stored++;
+	/* the envelope (2.1) around the body: array, two bin headers, the signature */
+	n->receipt_bytes += r->body_len + 70;
 	for (size_t i = 0; i < rc.n_delivered; i++)
 		mark(n, rc.delivered[i], r->author, false);
 	for (size_t i = 0; i < rc.n_seen; i++)

@@ -58,6 +58,7 @@ typedef struct node {
 	size_t n_marks, cap_marks;
 	uint64_t receipts_dropped;
 	uint64_t receipts_stored; /* receipts taken in since start (ours too) */
+	uint64_t receipt_bytes;   /* their encoded size */
 	struct rate_table rates;
 	struct node_params params;
 	uint64_t counters[RJ_COUNT];

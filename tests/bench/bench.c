@@ -305,10 +305,10 @@ static void build_table(void)
 		/* one receipt covers every alert of a 3-second window: the cost per
 		 * alert depends on how fast alerts come (the bench's pace) */
 		add_row(what,
-			fmt(a, sizeof(a), "%.2f receipts stored (each one signature check) and %s B "
-					  "of receipts sent per household per alert",
+			fmt(a, sizeof(a), "%.2f receipts stored (each one signature check), %s B of "
+					  "them, per household per alert",
 			    m->receipts_stored, thousands(m->receipt_bytes, d, sizeof(d))),
-			fmt(b, sizeof(b), "the alert itself: %s B per household; receipt copies %.2f",
+			fmt(b, sizeof(b), "the alert itself: %s B per household; pushed by authors %.2f",
 			    thousands(m->bytes_per_household, e, sizeof(e)), m->receipt_copies),
 			"", "reported", "n/a");
 	}

@@ -80,7 +80,7 @@ struct bstatus {
 	uint64_t duplicate;
 	bool has_traffic;   /* the daemon reports status.traffic */
 	uint64_t records_sent, record_bytes_sent, ihave_ids_sent, grafts_sent, prunes_sent;
-	uint64_t receipts_sent, receipt_bytes_sent, receipts_stored; /* 0 before receipts */
+	uint64_t receipts_sent, receipt_bytes_sent, receipts_stored, receipt_bytes_stored; /* 0 before receipts */
 	uint64_t eager_links; /* UINT64_MAX when the daemon does not say */
 };
 
@@ -219,8 +219,9 @@ struct mesh_result {
 	double grafts, prunes;         /* sent by all households over the measured alerts */
 	double record_bytes;          /* one alert record */
 	/* receipts (PROTOCOL.md 3.4), per household per alert, set apart from
-	 * the figures above: copies sent, their bytes, receipts stored (each
-	 * one signature check); NAN from a daemon without receipts */
+	 * the figures above: copies pushed by their authors, bytes of receipts
+	 * stored, receipts stored (each one signature check), counted once
+	 * anti-entropy has brought them; NAN from a daemon without receipts */
 	double receipt_copies, receipt_bytes, receipts_stored;
 	double *alert_copies, *alert_max; /* per alert */
 	char copies_source[96];

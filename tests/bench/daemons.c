@@ -127,6 +127,7 @@ bool bnode_status(struct hnode *n, struct bstatus *st)
 			st->receipts_sent = field(t, "receipts_sent", &optional);
 			st->receipt_bytes_sent = field(t, "receipt_bytes_sent", &optional);
 			st->receipts_stored = field(t, "receipts_stored", &optional);
+			st->receipt_bytes_stored = field(t, "receipt_bytes_stored", &optional);
 			bool known = true;
 			st->eager_links = field(t, "eager_links", &known);
 			if (!known)

@@ -133,6 +133,8 @@ static void test_counts_exact_with_one_away(void **state)
 	fprintf(f, "#!/bin/sh\ncat >> %s\n", hooked);
 	fclose(f);
 	assert_int_equal(chmod(script, 0755), 0);
+	/* receipts go once to the author's neighbours and on by anti-entropy
+	 * (every 2 s in the harness's daemons, 30 s by default) */
 	snprintf(nodes[0].extra, sizeof(nodes[0].extra), "on_signal = %s\n", script);
 	/* h4 tells nobody what it saw */
 	snprintf(nodes[4].extra, sizeof(nodes[4].extra), "receipts_seen = 0\n");
