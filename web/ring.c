@@ -15,6 +15,18 @@ struct ring {
 	bool closing;
 };
 
+bool ring_id_valid(const char *s)
+{
+	size_t n = strlen(s), digits;
+	if (n < RING_ID_LEN || n > RING_ID_MAX || strspn(s, "0123456789abcdef") < RING_ID_LEN)
+		return false;
+	if (n == RING_ID_LEN)
+		return true;
+	s += RING_ID_LEN;
+	digits = strspn(s + 2, "0123456789");
+	return s[0] == '-' && (s[1] == 'r' || s[1] == 'e') && digits > 0 && s[2 + digits] == '\0';
+}
+
 struct ring *ring_new(void)
 {
 	struct ring *r = calloc(1, sizeof(*r));

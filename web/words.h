@@ -4,9 +4,10 @@
  * once for both places that show them: the notifications samen-web pushes
  * (notice.c) and the page (served to it as /static/words.js, which
  * i18n.js adds to the page's own words). The keys the page sees are
- * "cat_", "kind_", "ack_" and "ann_" followed by samen's own name for the
- * value (proto/signal.c, proto/record.c), so a name samend uses cannot be
- * missing from the page without this table missing it too.
+ * "cat_", "kind_", "ack_", "ann_" and "level_" followed by samen's own
+ * name for the value (proto/signal.c, proto/record.c, samend's levels of
+ * notification), so a name samend uses cannot be missing from the page
+ * without this table missing it too.
  */
 #ifndef SAMEN_WEB_WORDS_H
 #define SAMEN_WEB_WORDS_H
@@ -16,6 +17,9 @@
 #include "../proto/record.h"
 #include "../proto/signal.h"
 
+/* samend's levels of notification, quietest first (PROTOCOL.md 8.4) */
+enum words_level { WL_SILENT, WL_NORMAL, WL_LOUD, WL_ALARM, WL_COUNT };
+
 struct words {
 	const char *lang;                           /* "nl" or "en" */
 	const char *category[CAT_OTHER + 1];        /* by enum signal_category */
@@ -23,10 +27,18 @@ struct words {
 	const char *ack[ACK_TEXT + 1];              /* by enum signal_ack: "X <ack>" */
 	const char *announce[ANNOUNCE_INFO + 1];    /* by announcement kind */
 	const char *drill;                          /* a drill or test signal */
+	const char *level[WL_COUNT];                /* by enum words_level */
+	const char *repeat;                         /* "<repeat> N: <title>" */
+	const char *unanswered;                     /* an escalation's title */
+	const char *no_answer;                      /* "<no_answer> N min" */
 };
 
 /* The words for "nl" or "en" (English for anything else). */
 const struct words *words_for(const char *lang);
+
+/* samend's name of a level, and the level of a name (-1: none). */
+const char *words_level_name(unsigned level);
+int words_level(const char *name);
 
 /* The name of category c in w, or samen's own name when w has none. */
 const char *words_category(const struct words *w, const char *name);
