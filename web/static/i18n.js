@@ -45,6 +45,7 @@ const SAMEN_TEXT = {
       "(alleen in de lijst), normaal (een melding), luid (met geluid), alarm (ook door " +
       "niet storen heen). Het geldt voor het hele huishouden.",
     settings_saved: "Opgeslagen.", err_not_saved: "Niet opgeslagen",
+    err_not_loaded: "Niet te lezen",
     col_112: "112 gebeld", authorities: "Politie en gemeente",
     quiet_hours: "Stille uren", quiet_hint: "In de stille uren is alles onder alarm stil.",
     quiet_on: "Stille uren aan", quiet_from: "Van", quiet_to: "Tot",
@@ -87,6 +88,7 @@ const SAMEN_TEXT = {
       "(only in the list), normal (a notification), loud (with a sound), alarm (through " +
       "do not disturb too). It holds for the whole household.",
     settings_saved: "Saved.", err_not_saved: "Not saved",
+    err_not_loaded: "Cannot be read",
     col_112: "112 called", authorities: "Police and municipality",
     quiet_hours: "Quiet hours", quiet_hint: "During quiet hours everything below alarm is silent.",
     quiet_on: "Quiet hours on", quiet_from: "From", quiet_to: "Until",

@@ -81,7 +81,8 @@ async function openSettings() {
     policy = j.policy;
     renderSettings();
   } catch (e) {
-    settingsStatus(t("err_" + (e.code || "internal")) + (e.message && e.message !== e.code ? ": " + e.message : ""), true);
+    // samend's words (an older samend has no policy to show)
+    settingsStatus(t("err_not_loaded") + ": " + (e.message && e.message !== e.code ? e.message : t("err_" + e.code)), true);
   }
 }
 
