@@ -200,7 +200,7 @@ def policy_checks(a, web, auth, h, token):
     # a drill at alarm: samend refuses it, in its own words
     s, j = web.json("POST", "/api/notify", body={"key": "burglary.drill", "value": "alarm"}, headers=h)
     check("notify_drill_alarm_refused_in_words", s == 400 and j and j["code"] == "invalid" and j.get("error")
-          and "64 bytes" not in j["error"], "%d %s" % (s, j))
+          and "of letters, digits" not in j["error"], "%d %s" % (s, j))
     s, p = policy()
     check("notify_refusal_changes_nothing", p.get("levels", {}).get("burglary.drill") == "normal", p)
     s, j = web.json("POST", "/api/notify", body={"key": "burglary.alert", "value": "deafening"}, headers=h)
@@ -217,7 +217,7 @@ def policy_checks(a, web, auth, h, token):
         check("notify_set_%s_is_400" % name, s == 400 and j and j["code"] == "invalid", "%d %s" % (s, j))
     # 64 bytes reach samend, which says what is wrong
     s, j = web.json("POST", "/api/notify", body={"key": "b" * 64, "value": "normal"}, headers=h)
-    check("notify_key_64_bytes_to_samend", s == 400 and j and j.get("error") and "64 bytes" not in j["error"],
+    check("notify_key_64_bytes_to_samend", s == 400 and j and j.get("error") and "of letters, digits" not in j["error"],
           "%d %s" % (s, j))
     s, j = web.json("POST", "/api/notify", body={"key": "*.ack", "value": "silent"}, headers=h)
     check("notify_set_whole_column", s == 200 and j and
@@ -248,6 +248,8 @@ def policy_checks(a, web, auth, h, token):
             time.sleep(0.2)
     check("ntfy_priority_follows_policy", m is not None and m["priority"] == 3, m or r.stderr)
 
+    repeat_checks(a, web, h, token)
+
     # seen: samend's op, with the id checked first
     s, j = web.json("POST", "/api/seen", body={"id": sid}, headers=auth)
     check("seen_without_csrf_is_403", s == 403 and j and j["code"] == "csrf", "%d %s" % (s, j))
@@ -257,6 +259,52 @@ def policy_checks(a, web, auth, h, token):
     check("seen_bad_id_is_400", s == 400 and j and j["code"] == "invalid", "%d %s" % (s, j))
     s, j = web.json("POST", "/api/seen", body={"id": "a" * 65}, headers=h)
     check("seen_long_id_is_400", s == 400 and j and j["code"] == "invalid", "%d %s" % (s, j))
+
+
+def repeat_checks(a, web, h, token):
+    """The other household's alarm (fire, 112 called) that this one does not
+    answer: samend repeats it every 2 s and escalates it to this household,
+    a coordinator, after 3 s (test_web.c's setup_repeats). Each is a phone
+    message of its own, since= resumes exactly after one, and seen stops
+    the repeats."""
+    r = subprocess.run([a.samen, "--state", a.peer_state, "--json", "send", "-c", "fire", "-w",
+                        "Achterom 9", "-d", "vlammen uit het dak", "--112-called"],
+                       capture_output=True, text=True)
+    sid = json.loads(r.stdout.splitlines()[0])["id"][:16] if r.returncode == 0 else "?"
+
+    def ours():
+        return [m for m in ntfyclient.json_events(a.base, "samen", token, "all", True, 10)
+                if m["event"] == "message" and m["id"].startswith(sid)]
+
+    got, end = [], time.monotonic() + 12
+    while time.monotonic() < end and sid + "-r2" not in [m["id"] for m in got]:
+        time.sleep(0.2)
+        got = ours()
+    ids = [m["id"] for m in got]
+    first = next((m for m in got if m["id"] == sid), {})
+    r1 = next((m for m in got if m["id"] == sid + "-r1"), {})
+    check("ntfy_alarm_priority_5", first.get("priority") == 5, ids)
+    check("ntfy_repeat_is_own_message", r1.get("priority") == 5 and r1.get("title", "").startswith("Herhaling 1: ")
+          and sid + "-r2" in ids and len(set(ids)) == len(ids), got)
+    esc = next((m for m in got if m["id"].startswith(sid + "-e")), {})
+    check("ntfy_escalation_to_coordinator", esc.get("title", "").startswith("Onbeantwoorde melding: brand")
+          and "niemand reageerde in" in esc.get("message", ""), got)
+    # what follows a repeat's id, exactly: the messages after it, once each
+    if r1:
+        after = [m["id"] for m in ntfyclient.json_events(a.base, "samen", token, r1["id"], True, 10)
+                 if m["event"] == "message"]
+        everything = [m["id"] for m in ntfyclient.json_events(a.base, "samen", token, "all", True, 10)
+                      if m["event"] == "message"]
+        i = everything.index(r1["id"]) + 1
+        check("ntfy_since_repeat_exact", after == everything[i:i + len(after)] and
+              sid + "-r2" in after and r1["id"] not in after, "%s / %s" % (after, everything))
+    else:
+        check("ntfy_since_repeat_exact", False, "no repeat")
+    # seen: the repeats stop (the third was due 2 s after the second)
+    s, j = web.json("POST", "/api/seen", body={"id": sid}, headers=h)
+    check("seen_alarm_waited", s == 200 and j and j.get("waited") is True, "%d %s" % (s, j))
+    time.sleep(3.0)
+    check("seen_stops_repeats", sid + "-r3" not in [m["id"] for m in ours()], [m["id"] for m in ours()])
 
 
 def main():
