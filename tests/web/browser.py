@@ -23,6 +23,7 @@ from report import check  # noqa: E402
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 
@@ -204,9 +205,10 @@ def settings(d, args, base):
     check("settings_view_opens", sel is not None and sel.get_attribute("value") == "loud" and
           d.find_element(By.CSS_SELECTOR, 'select[data-key="authority.lookout"]'),
           "no grid of levels" if sel is None else "suspicious.alert is %r" % sel.get_attribute("value"))
-    words = d.find_element(By.ID, "level-grid").text
-    check("settings_in_words", "inbraak" in words and "oefening" in words and "luid" in words and
+    words = d.find_element(By.ID, "level-grid").get_attribute("innerText")
+    check("settings_in_words", "inbraak" in words.lower() and "oefening" in words and "luid" in words and
           "cat_" not in words and "level_" not in words, words)
+    check("settings_screenshot", d.save_screenshot(args.shot.replace(".png", "-settings.png")), "not saved")
     drill = d.find_element(By.CSS_SELECTOR, 'select[data-key="fire.drill"]')
     offered = [o.get_attribute("value") for o in drill.find_elements(By.TAG_NAME, "option")]
     check("settings_drill_only_silent_normal", offered == ["silent", "normal"], offered)
@@ -220,8 +222,7 @@ def settings(d, args, base):
     # a value samend refuses: its words shown, the old value back
     tz = d.find_element(By.ID, "timezone")
     tz.clear()
-    tz.send_keys("Nergens/Atlantis\n")
-    d.find_element(By.CSS_SELECTOR, "#settings-view h2").click()  # the field's change, if Enter made none
+    tz.send_keys("Nergens/Atlantis" + Keys.TAB)  # leaving the field changes it
     shown = wait_for(lambda: status().startswith("Niet opgeslagen: ") and len(status()) > 18, 5)
     check("settings_refusal_in_words", shown, "status %r" % status())
 
