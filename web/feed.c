@@ -59,9 +59,11 @@ static int event_id(const msgpack_object *ev, char id[RING_ID_MAX + 1], uint64_t
 	id[RING_ID_LEN] = '\0';
 	if (escalation || mpmap_find(ev, "repeat")) {
 		/* a repeat counts from 1; an escalation says after how long */
-		if (mpmap_uint(ev, escalation ? "after" : "repeat", FEED_REPEAT_MAX, &n) < 0 ||
+		if (mpmap_uint(ev, escalation ? "after" : "repeat", UINT64_MAX, &n) < 0 ||
 		    (!escalation && n == 0))
 			return -1;
+		if (n > FEED_REPEAT_MAX)
+			n = FEED_REPEAT_MAX; /* an id that long is no longer exact, but told */
 		snprintf(id + RING_ID_LEN, RING_ID_MAX + 1 - RING_ID_LEN, "-%c%llu",
 			 escalation ? 'e' : 'r', (unsigned long long)n);
 		*at = (uint64_t)time(NULL);
