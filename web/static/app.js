@@ -287,7 +287,9 @@ function bannerOf(ev) {
     text = v.description || (about ? about.where : "");
   }
   if (ev.repeat) title = capital(t("repeat")) + " " + ev.repeat + ": " + title;
-  return { title, text, thread: head, tag: head + (ev.repeat ? "-r" + ev.repeat : "") };
+  // a repeat or an escalation is a notification of its own, as on the phone
+  const again = ev.repeat ? "-r" + ev.repeat : ev.event === "escalation" ? "-e" : "";
+  return { title, text, thread: head, tag: head + again };
 }
 
 // Banner from normal up, a sound for loud and alarm, nothing for silent
