@@ -27,8 +27,8 @@
 struct ring_event {
 	uint64_t pos;            /* 1, 2, ... in arrival order; 0 = empty slot */
 	char id[RING_ID_MAX + 1];
-	uint64_t time;           /* the record's created time */
-	char kind[16];           /* "signal", "announcement", "retraction" */
+	uint64_t time;           /* the record's created time (a repeat's: when it came) */
+	char kind[16];           /* "signal", "announcement", "retraction", "escalation" */
 	char *json;              /* the watch event as JSON (malloc'ed) */
 	size_t len;
 	char *ntfy;              /* its ntfy message (notice.h), or NULL */
