@@ -45,7 +45,7 @@ WEB_PKGS := libmicrohttpd libqrencode gnutls
 DEB_PACKAGES := build-essential pkg-config libzmq3-dev libsodium-dev libmsgpack-dev \
 	liblmdb-dev libcmocka-dev libxml2-utils clang systemd groff-base man-db python3 \
 	libmicrohttpd-dev libqrencode-dev libgnutls28-dev chromium chromium-driver python3-selenium python3-websocket \
-	python3-nacl python3-msgpack python3-zmq
+	python3-nacl python3-msgpack python3-zmq tzdata
 # libFuzzer's and ASan's runtimes for clang are only a Recommends of clang.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 

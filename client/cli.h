@@ -92,6 +92,8 @@ CMD_BUILD(retract);
 CMD_BUILD(list);
 CMD_BUILD(show);
 CMD_BUILD(watch);
+CMD_BUILD(seen);
+CMD_BUILD(notify);
 CMD_BUILD(peers);
 CMD_BUILD(members);
 CMD_BUILD(status);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../proto/policy.h"
 #include "../proto/record.h"
 
 #define HOURS_MAX (30 * 24) /* as samend caps it */
@@ -43,6 +44,37 @@ CMD_BUILD(status)
 CMD_BUILD(pending)
 {
 	return cmd_plain(cmd, argc, argv, g, j, render_pending);
+}
+
+/* ---- the notification policy ---- */
+
+/* notify [show] | notify set KEY VALUE: the second is the op notify-set. */
+CMD_BUILD(notify)
+{
+	int c, r = 0;
+
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cli_plain_options)) != -1)
+		r = cli_common_option(cmd, c, argv, g);
+	if (r)
+		return r;
+	int have = argc - optind;
+	const char *what = have ? argv[optind] : "show";
+	j->render = render_notify;
+	if (strcmp(what, "show") == 0)
+		return cli_positional(cmd, argc, argv, have ? 1 : 0, " (notify show takes nothing more)");
+	if (strcmp(what, "set") != 0)
+		return cli_usage_error(cmd, "say show, or set KEY VALUE");
+	if (have != 3)
+		return cli_usage_error(cmd, "set takes a KEY and a VALUE, like: set burglary.alert alarm");
+	const char *key = argv[optind + 1], *value = argv[optind + 2];
+	if ((r = cli_check_text(cmd, "KEY", key, POLICY_KEY_MAX, true)) ||
+	    (r = cli_check_text(cmd, "VALUE", value, POLICY_KEY_MAX, true)))
+		return r;
+	req_destroy(&j->req);
+	req_init(&j->req, "notify-set");
+	req_str(&j->req, "key", key);
+	req_str(&j->req, "value", value);
+	return 0;
 }
 
 /* ---- membership ---- */

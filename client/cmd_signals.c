@@ -331,6 +331,21 @@ CMD_BUILD(show)
 	return 0;
 }
 
+CMD_BUILD(seen)
+{
+	char id[ARGS_ID_LEN];
+	int c, r = 0;
+
+	while (r == 0 && (c = cli_getopt(argc, argv, COMMON_SHORT, cli_plain_options)) != -1)
+		r = cli_common_option(cmd, c, argv, g);
+	if (r || (r = cli_positional(cmd, argc, argv, 1, "the ID of the alert you have seen")) ||
+	    (r = cli_take_id(cmd, argv[optind], id)))
+		return r;
+	req_str(&j->req, "id", id);
+	j->render = render_seen;
+	return 0;
+}
+
 const struct option cmd_watch_options[] = {
 	{"since", required_argument, NULL, O_SINCE},
 	COMMON_OPTIONS,

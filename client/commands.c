@@ -229,6 +229,16 @@ static const struct command commands[] = {
 	LOCAL(watch, TIMEOUT_MS, cmd_watch_options, "Print signals and announcements as they arrive.",
 	      "[--since DUR] [--json]\n\n"
 	      "  --since DUR      first replay what arrived in the last DUR (e.g. 1h)"),
+	LOCAL(seen, TIMEOUT_MS, cli_plain_options, "Say you have seen an alert: its repeats stop "
+	      "here.", "ID"),
+	LOCAL(notify, TIMEOUT_MS, cli_plain_options, "Show or change how loud each kind of alert "
+	      "is here, and quiet hours.",
+	      "[show] | set KEY VALUE\n\n"
+	      "  KEY CATEGORY.COLUMN: CATEGORY as for send, or * for every one; COLUMN alert,\n"
+	      "      112, ack, all-clear or drill; authority.lookout, .found, .enroute, .info\n"
+	      "  VALUE silent, normal, loud or alarm (a drill: silent or normal)\n"
+	      "  KEY quiet: VALUE HH:MM-HH:MM (only alarm sounds then) or off\n"
+	      "  KEY timezone: VALUE a zone like Europe/Amsterdam, or system"),
 	LOCAL(peers, TIMEOUT_MS, cli_plain_options, "Show the links to other daemons.", ""),
 	LOCAL(members, TIMEOUT_MS, cli_plain_options, "Show the members of the neighbourhood.", ""),
 	LOCAL(status, TIMEOUT_MS, cli_plain_options, "Show this household's key, role and daemon state.", ""),

@@ -42,6 +42,8 @@ int render_invite(struct out *o, const msgpack_object *reply);
 int render_join(struct out *o, const msgpack_object *reply);
 int render_pending(struct out *o, const msgpack_object *reply);
 int render_approve(struct out *o, const msgpack_object *reply);
+int render_notify(struct out *o, const msgpack_object *reply);
+int render_seen(struct out *o, const msgpack_object *reply);
 int render_revoke(struct out *o, const msgpack_object *reply);
 int render_certify(struct out *o, const msgpack_object *reply);
 

@@ -9,6 +9,7 @@
 
 #include "fields.h"
 #include "../proto/mpmap.h"
+#include "../proto/policy.h"
 
 /* ---- peers, members, pending ---- */
 
@@ -333,5 +334,72 @@ int render_revoke(struct out *o, const msgpack_object *r)
 		return SAMEN_EMALFORMED;
 	fprintf(o->f, "revoked: revocation %.*s (committed); new epoch %" PRIu64 "\n", ID_SHORT,
 		id.p, epoch);
+	return 0;
+}
+
+/* ---- the notification policy, and "seen" ---- */
+
+int render_notify(struct out *o, const msgpack_object *r)
+{
+	static const char *const cols[] = {"CATEGORY", "ALERT", "112", "ACK", "ALL-CLEAR", "DRILL"};
+	static const unsigned w[] = {18, 8, 8, 8, 11, 6};
+	const msgpack_object *p = mpmap_find(r, "policy");
+	const msgpack_object *levels = p ? mpmap_find(p, "levels") : NULL;
+	struct text tz, quiet, cell;
+	bool quiet_now = false;
+
+	if (!p || !levels || field_str(o, p, "timezone", &tz) < 0 ||
+	    field_str(o, p, "quiet", &quiet) < 0 || field_bool(o, p, "quiet_now", &quiet_now) < 0) {
+		o->bad = "policy";
+		return SAMEN_EMALFORMED;
+	}
+	fputs("quiet hours: ", o->f);
+	if (quiet.n) {
+		term_text(o->f, TXT(quiet), true);
+		fputs(quiet_now ? " (now: only alarm sounds)" : "", o->f);
+	} else {
+		fputs("none", o->f);
+	}
+	fputs("\ntime zone:   ", o->f);
+	if (tz.n)
+		term_text(o->f, TXT(tz), true);
+	else
+		fputs("the system's", o->f);
+	fputs("\n\n", o->f);
+	head(o, cols, w, sizeof(cols) / sizeof(cols[0]));
+	size_t cells = POLICY_CATEGORIES * POLICY_COLS;
+	for (size_t i = 0; i < cells; i++) {
+		const char *key = policy_key(i);
+		if (i % POLICY_COLS == 0)
+			term_cell(o->f, key, strcspn(key, "."), w[0]);
+		if (field_str(o, levels, key, &cell) < 0)
+			return SAMEN_EMALFORMED;
+		if (i % POLICY_COLS == POLICY_COLS - 1) {
+			term_text(o->f, TXT(cell), true);
+			fputc('\n', o->f);
+		} else {
+			term_cell(o->f, TXT(cell), w[i % POLICY_COLS + 1]);
+		}
+	}
+	fputs("\nauthority:   ", o->f);
+	for (size_t i = cells; i < cells + POLICY_ANNOUNCE; i++) {
+		const char *key = policy_key(i);
+		if (field_str(o, levels, key, &cell) < 0)
+			return SAMEN_EMALFORMED;
+		fprintf(o->f, "%s%s ", i > cells ? ", " : "", strchr(key, '.') + 1);
+		term_text(o->f, TXT(cell), true);
+	}
+	fputs("\n\nchange one with: samen notify set KEY LEVEL (e.g. burglary.alert alarm, "
+	      "*.ack silent, quiet 23:00-07:00)\n", o->f);
+	return 0;
+}
+
+int render_seen(struct out *o, const msgpack_object *r)
+{
+	bool waited = false;
+	if (field_bool(o, r, "waited", &waited) < 0)
+		return SAMEN_EMALFORMED;
+	fputs(waited ? "seen: no more repeats of this alert here\n"
+		     : "seen (it was not repeating here)\n", o->f);
 	return 0;
 }

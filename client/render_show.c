@@ -199,13 +199,40 @@ static const char *signal_colour(const struct view *v)
 	return text_is(v->severity, "moderate") ? SGR_YELLOW : SGR_BOLD;
 }
 
-static void event_signal(const struct out *o, const struct view *v)
+/* How loud samend made the event (PROTOCOL.md section 8.1), said after
+ * the first line's text: nothing for normal, which is most events. */
+struct loudness {
+	struct text level;
+	uint64_t repeat;      /* the n-th repeat, or 0 */
+	bool escalation;
+	uint64_t after;       /* seconds unanswered */
+};
+
+static void put_loudness(const struct out *o, const struct loudness *l)
+{
+	FILE *f = o->f;
+	bool shown = l->level.n && !text_is(l->level, "normal");
+	if (!shown && !l->repeat)
+		return;
+	fputs(" [", f);
+	if (shown)
+		term_text(f, TXT(l->level), true);
+	if (l->repeat)
+		fprintf(f, "%srepeat %" PRIu64, shown ? ", " : "", l->repeat);
+	fputc(']', f);
+}
+
+static void event_signal(const struct out *o, const struct view *v, const struct loudness *l)
 {
 	FILE *f = o->f;
 	bool reply = text_is(v->kind, "ack") || text_is(v->kind, "all-clear") ||
 		     text_is(v->kind, "update");
 
 	event_time(o, v->created);
+	if (l->escalation) {
+		term_sgr(o, SGR_RED);
+		fprintf(f, "NO ANSWER after %" PRIu64 " min (to coordinators): ", (l->after + 59) / 60);
+	}
 	term_sgr(o, signal_colour(v));
 	fputs(drill_tag(v), f);
 	put_upper(f, v->kind);
@@ -226,6 +253,7 @@ static void event_signal(const struct out *o, const struct view *v)
 		fputs(" - ", f);
 		term_text(f, TXT(v->where), true);
 	}
+	put_loudness(o, l);
 	fputc('\n', f);
 	if (v->description.n) {
 		fputs("  ", f);
@@ -253,10 +281,12 @@ static int event_announcement(struct out *o, const msgpack_object *m)
 		      {"enroute", "POLICE ON THEIR WAY"},
 		      {"info", "INFORMATION"}};
 	struct text id, label, kind, text, where;
+	struct loudness l = {0};
 	uint64_t created;
 	const char *title = NULL;
 
-	if (field_id(o, m, "id", &id) < 0 || field_str(o, m, "label", &label) < 0 ||
+	if (field_opt_str(o, m, "level", &l.level) < 0 ||
+	    field_id(o, m, "id", &id) < 0 || field_str(o, m, "label", &label) < 0 ||
 	    field_uint(o, m, "created", &created) < 0 || field_str(o, m, "kind", &kind) < 0 ||
 	    field_str(o, m, "text", &text) < 0 || field_str(o, m, "where", &where) < 0)
 		return SAMEN_EMALFORMED;
@@ -275,6 +305,7 @@ static int event_announcement(struct out *o, const msgpack_object *m)
 		fputs(" - ", o->f);
 		term_text(o->f, TXT(where), true);
 	}
+	put_loudness(o, &l);
 	fputs("\n  ", o->f);
 	term_block(o->f, text, 2);
 	fputs("\n  from ", o->f);
@@ -331,13 +362,17 @@ int render_event(struct out *o, const msgpack_object *ev)
 
 	if (field_str(o, ev, "event", &type) < 0)
 		return SAMEN_EMALFORMED;
-	if (text_is(type, "signal")) {
+	if (text_is(type, "signal") || text_is(type, "escalation")) {
 		/* PROTOCOL.md puts the view's fields beside "event"; samend 0.1
 		 * nests them under "signal". Both are read. */
 		const msgpack_object *nested = mpmap_find(ev, "signal");
-		if (view_parse(o, nested ? nested : ev, &v) < 0)
+		struct loudness l = {.escalation = text_is(type, "escalation")};
+		if (view_parse(o, nested ? nested : ev, &v) < 0 ||
+		    field_opt_str(o, ev, "level", &l.level) < 0 ||
+		    (mpmap_find(ev, "repeat") && field_uint(o, ev, "repeat", &l.repeat) < 0) ||
+		    (mpmap_find(ev, "after") && field_uint(o, ev, "after", &l.after) < 0))
 			return SAMEN_EMALFORMED;
-		event_signal(o, &v);
+		event_signal(o, &v, &l);
 		return 0;
 	}
 	if (text_is(type, "announcement"))

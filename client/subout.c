@@ -97,29 +97,11 @@ void subout_close(struct subout *o)
 	o->fd = -1;
 }
 
-static int write_atomic(const char *path, const void *buf, size_t len)
-{
-	char tmp[4300];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	ssize_t w = write(fd, buf, len);
-	int ret = (w == (ssize_t)len && fsync(fd) == 0) ? 0 : -EIO;
-	close(fd);
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0)
-		unlink(tmp);
-	return ret;
-}
-
 static int save_cursor(const char *path, uint64_t cursor)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", cursor);
-	return write_atomic(path, buf, (size_t)n);
+	return fileio_write_atomic(path, buf, (size_t)n);
 }
 
 uint64_t subout_load_cursor(const char *path)

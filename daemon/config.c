@@ -68,6 +68,10 @@ static const struct keydef keydefs[] = {
 	NUM(max_map_mb, 16, 1048576),
 	STR(on_signal, K_PATH, 0),
 	NUM(hook_timeout_seconds, 1, 600),
+	NUM(repeat_seconds, 1, 86400),
+	NUM(repeat_max, 0, 100),
+	NUM(repeat_stop_acks, 1, 100),
+	NUM(escalate_seconds, 0, 86400),
 	OTHER(log_level, K_LEVEL),
 	OTHER(user, K_USER),
 };
@@ -95,6 +99,10 @@ void config_defaults(struct config *cfg)
 	cfg->penalty_seconds = 600;
 	cfg->max_map_mb = 4096;
 	cfg->hook_timeout_seconds = 10;
+	cfg->repeat_seconds = 300;
+	cfg->repeat_max = 6;
+	cfg->repeat_stop_acks = 2;
+	cfg->escalate_seconds = 600;
 	cfg->log_level = SLOG_INFO;
 }
 

@@ -137,6 +137,11 @@ struct config {
 	 * "" = none. Whether it exists is checked by hook_new(), not here. */
 	char on_signal[CONFIG_PATH_MAX + 1];
 	unsigned hook_timeout_seconds; /* default 10, 1..600 */
+	/* alarm-level alerts without an answer (attend.h) */
+	unsigned repeat_seconds;   /* between repeats: default 300, 1..86400 */
+	unsigned repeat_max;       /* repeats at most: default 6, 0 (none)..100 */
+	unsigned repeat_stop_acks; /* other households' acks that stop them: default 2 */
+	unsigned escalate_seconds; /* coordinators told after: default 600, 0 = never */
 	/* SLOG_ERR .. SLOG_DEBUG (daemon/log.h), from "error", "warn", "info",
 	 * "debug". Default info. */
 	int log_level;

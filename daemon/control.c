@@ -183,6 +183,9 @@ static void (*const handlers[])(struct req *) = {
 	[CTL_OP_IMPORT] = op_import,
 	[CTL_OP_CERTIFY] = op_certify,
 	[CTL_OP_ANNOUNCEMENTS] = op_announcements,
+	[CTL_OP_SEEN] = op_seen,
+	[CTL_OP_NOTIFY] = op_notify,
+	[CTL_OP_NOTIFY_SET] = op_notify_set,
 };
 _Static_assert(sizeof(handlers) / sizeof(handlers[0]) == CTL_OP_COUNT,
 	       "every op in proto/ctl.h has a handler");
@@ -278,26 +281,30 @@ void *control_socket(const struct control *c)
 	return c->sock;
 }
 
-void control_handle(struct control *c)
+bool control_take(struct control *c, struct ctl_request *q)
 {
-	for (int budget = 0; budget < 64; budget++) {
-		zmq_msg_t rid, body;
-		int got = router_recv(c->sock, &rid, &body);
+	for (;;) {
+		int got = router_recv(c->sock, &q->rid, &q->body);
 		if (got == 0)
-			return;
+			return false;
 		if (got < 0)
-			continue;
-		struct ctl_answer a;
-		const uint8_t *r = zmq_msg_data(&rid);
-		size_t r_len = zmq_msg_size(&rid);
-		mp_buf_init(&a.out);
-		control_answer(c, r, r_len, zmq_msg_data(&body), zmq_msg_size(&body), &a);
-		if (!a.deferred)
-			send_frame(c, r, r_len, a.out.sb.data, a.out.sb.size);
-		if (a.replay)
-			events_replay(c->events, r, r_len, a.replay_since);
-		mp_buf_destroy(&a.out);
-		zmq_msg_close(&rid);
-		zmq_msg_close(&body);
+			continue; /* dropped (router.c): the next one */
+		mp_buf_init(&q->a.out);
+		control_answer(c, zmq_msg_data(&q->rid), zmq_msg_size(&q->rid), zmq_msg_data(&q->body),
+			       zmq_msg_size(&q->body), &q->a);
+		return true;
 	}
+}
+
+void control_finish(struct control *c, struct ctl_request *q)
+{
+	const uint8_t *r = zmq_msg_data(&q->rid);
+	size_t r_len = zmq_msg_size(&q->rid);
+	if (!q->a.deferred)
+		send_frame(c, r, r_len, q->a.out.sb.data, q->a.out.sb.size);
+	if (q->a.replay)
+		events_replay(c->events, r, r_len, q->a.replay_since);
+	mp_buf_destroy(&q->a.out);
+	zmq_msg_close(&q->rid);
+	zmq_msg_close(&q->body);
 }

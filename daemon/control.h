@@ -15,11 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zmq.h>
+
 #include "config.h"
 #include "net.h"
 #include "node.h"
+
 #include "../proto/mp.h"
 
+struct attend;
 struct events;
 struct gossip;
 struct join;
@@ -30,7 +34,8 @@ struct control {
 	struct net *net;
 	struct gossip *gossip;
 	struct join *join;
-	struct events *events;  /* the watchers */
+	struct events *events;  /* the watchers, and the notification policy */
+	struct attend *attend;  /* alerts waiting for an answer (seen) */
 	uint64_t started_ms;    /* for `status` */
 	void *sock;             /* STATE_DIR/control */
 	char path[4200];
@@ -40,17 +45,30 @@ struct control {
 int control_open(struct control *c, void *zctx) SAMEN_MUST_CHECK;
 void control_close(struct control *c);
 void *control_socket(const struct control *c);
-void control_handle(struct control *c);
-/* One control request's answer, as control_handle() sends it. */
+/* One control request's answer, as control_finish() sends it. */
 struct ctl_answer {
 	struct mp_buf out;     /* the reply's bytes; mp_buf_init() it first */
 	bool deferred;         /* no reply now: the module holding rid answers later */
 	bool replay;           /* watch --since: events_replay() follows the reply */
 	uint64_t replay_since;
 };
+/* A request taken from the socket and answered, its reply not sent yet. */
+struct ctl_request {
+	zmq_msg_t rid, body;
+	struct ctl_answer a;
+};
+/*
+ * The loop reads the control socket in two steps, so that what a request
+ * committed (a household's own alert) can leave for the neighbours before
+ * the reply tells samen it is sent: control_take() receives and answers one
+ * request (false when none is waiting), control_finish() sends its reply
+ * (and a watch's replay) and frees q.
+ */
+bool control_take(struct control *c, struct ctl_request *q);
+void control_finish(struct control *c, struct ctl_request *q);
 /* Answers the len bytes of request req from routing id rid (no socket
  * involved: what the op does, and the reply in a->out, replacing what
- * was there). control_handle() is this and the sending. */
+ * was there). control_take() is the receiving and this. */
 void control_answer(struct control *c, const uint8_t *rid, size_t rid_len, const uint8_t *req,
 		    size_t len, struct ctl_answer *a);
 

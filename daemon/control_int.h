@@ -59,6 +59,11 @@ void op_list(struct req *q);
 void op_show(struct req *q);
 void op_watch(struct req *q);
 void op_announcements(struct req *q);
+void op_seen(struct req *q);
+
+/* The notification policy's ops (ctl_notify.c). */
+void op_notify(struct req *q);
+void op_notify_set(struct req *q);
 
 /* The ops about the daemon and membership (ctl_admin.c). */
 void op_peers(struct req *q);

@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "control_int.h"
+#include "attend.h"
 #include "events.h"
 #include "view.h"
 #include "../keys/keytext.h"
@@ -365,6 +366,21 @@ void op_show(struct req *q)
 	view_free(&s);
 }
 
+/* This household has seen the alert: its repeats stop (attend.h). Any
+ * readable signal may be named; one that waits for nothing is not an error,
+ * as a second phone may say "seen" after the first. */
+void op_seen(struct req *q)
+{
+	struct sigset s;
+	const struct sigent *e =
+		named_signal(q, &s, "id", "the id (or a unique prefix of 8+ characters) of a signal");
+	if (!e)
+		return;
+	bool waited = attend_seen(q->c->attend, e->id);
+	view_free(&s);
+	mpmap_put_bool(reply_ok(q, 1), "waited", waited);
+}
+
 void op_watch(struct req *q)
 {
 	struct control *c = q->c;
@@ -378,7 +394,7 @@ void op_watch(struct req *q)
 		return;
 	events_watch(c->events, q->rid, q->rid_len);
 	reply_ok(q, 0);
-	/* the events follow the reply, which control_handle sends first */
+	/* the events follow the reply, which control_finish sends first */
 	q->replay = replay;
 	q->replay_since = since;
 }

@@ -6,6 +6,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <zmq.h>
 
@@ -57,8 +58,13 @@ void daemon_wire(struct daemon *d)
 	d->control.gossip = &d->gossip;
 	d->control.join = &d->join;
 	d->control.events = &d->events;
+	d->control.attend = &d->attend;
 
 	d->events.node = &d->node;
+
+	attend_configure(&d->attend, d->cfg);
+	if (d->node.id)
+		memcpy(d->attend.self, d->node.id->pk, 32);
 }
 
 /* ZAP before the CURVE servers (net_open), then the sockets in the order

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attend.h"
 #include "config.h"
 #include "control.h"
 #include "events.h"
@@ -32,6 +33,7 @@ struct daemon {
 	struct events events;
 	struct join join;
 	struct relay relay;
+	struct attend attend;
 	bool pumping;            /* some link has a backlog (net_pump) */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_rekey_ms;
 };

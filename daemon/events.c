@@ -16,15 +16,46 @@
 #include "clock.h"
 #include "hook.h"
 #include "log.h"
+#include "node_epoch.h"
+#include "policyfile.h"
 #include "view.h"
 #include "../keys/keytext.h"
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
 
+/* What kind of event a record makes, for its level. */
+static enum notify_level level_of(const struct events *es, const struct record *r,
+				  const struct signal_plain *p)
+{
+	struct policy_event pe = {0};
+	if (r->kind == REC_RETRACTION)
+		return LEVEL_SILENT;
+	if (r->kind == REC_ANNOUNCE) {
+		pe.announcement = true;
+		pe.kind = r->u.announce.kind;
+	} else {
+		pe.kind = p->kind;
+		pe.category = p->category;
+		pe.ack = p->ack;
+		pe.called112 = p->called112;
+		pe.drill = p->status != STATUS_REAL;
+	}
+	return policy_level(&es->policy, &pe);
+}
+
+/* How a signal event is told: first, again, or to a coordinator. */
+struct telling {
+	unsigned repeat;   /* the n-th repeat, or 0 */
+	bool escalation;
+	uint64_t after;    /* seconds unanswered, for an escalation */
+};
+
 /* Packs the event for r into ev; false when r makes none (a kind watchers
- * are not told of, or a signal this household cannot read). */
-static bool event_pack(struct events *es, const struct record *r, struct mp_buf *ev)
+ * are not told of, or a signal this household cannot read). facts (may be
+ * NULL) learns what the signal was. */
+static bool event_pack(struct events *es, const struct record *r, const struct telling *t,
+		       struct mp_buf *ev, struct event_facts *facts)
 {
 	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
 	int ok = 0;
@@ -47,29 +78,47 @@ static bool event_pack(struct events *es, const struct record *r, struct mp_buf 
 		one.node = es->node;
 		one.e = &e;
 		one.n = one.cap = 1;
-		/* the event is the signal view with "event" in front */
-		msgpack_pack_map(&ev->pk, 2);
-		mpmap_put_str(&ev->pk, "event", "signal");
+		enum notify_level base = level_of(es, r, &e.p);
+		enum notify_level now = policy_at(&es->policy, base, policyfile_minute_now());
+		/* the event is the signal view with "event" and "level" in front */
+		msgpack_pack_map(&ev->pk, 3 + (t->repeat || t->escalation));
+		mpmap_put_str(&ev->pk, "event", t->escalation ? "escalation" : "signal");
+		mpmap_put_str(&ev->pk, "level", policy_level_name(now));
+		if (t->repeat)
+			mpmap_put_uint(&ev->pk, "repeat", t->repeat);
+		else if (t->escalation)
+			mpmap_put_uint(&ev->pk, "after", t->after);
 		mpmap_put_key(&ev->pk, "signal");
 		ok = view_pack(&ev->pk, &one, &e) == 0;
+		if (facts) {
+			facts->readable = true;
+			facts->level = base;
+			facts->p = e.p;
+			sodium_memzero(facts->p.description, sizeof(facts->p.description));
+			sodium_memzero(facts->p.where, sizeof(facts->p.where));
+		}
 		sodium_memzero(&e, sizeof(e));
 	} else {
+		const char *level = policy_level_name(
+			policy_at(&es->policy, level_of(es, r, NULL), policyfile_minute_now()));
 		view_hex(r->id, hex);
 		keytext_encode(r->author, key);
 		view_label(es->node, r->author, label, sizeof(label));
 		if (r->kind == REC_RETRACTION) {
 			char target[65];
 			view_hex(r->u.retraction.target, target);
-			msgpack_pack_map(&ev->pk, 6);
+			msgpack_pack_map(&ev->pk, 7);
 			mpmap_put_str(&ev->pk, "event", "retraction");
+			mpmap_put_str(&ev->pk, "level", level);
 			mpmap_put_str(&ev->pk, "id", hex);
 			mpmap_put_str(&ev->pk, "author", key);
 			mpmap_put_str(&ev->pk, "label", label);
 			mpmap_put_str(&ev->pk, "target", target);
 			mpmap_put_str(&ev->pk, "reason", r->u.retraction.reason);
 		} else {
-			msgpack_pack_map(&ev->pk, 9);
+			msgpack_pack_map(&ev->pk, 10);
 			mpmap_put_str(&ev->pk, "event", "announcement");
+			mpmap_put_str(&ev->pk, "level", level);
 			mpmap_put_str(&ev->pk, "id", hex);
 			mpmap_put_str(&ev->pk, "author", key);
 			mpmap_put_str(&ev->pk, "label", label);
@@ -125,16 +174,39 @@ static void deliver(struct events *es, const struct mp_buf *ev)
 	msgpack_unpacked_destroy(&u);
 }
 
-void events_record_stored(struct events *es, const struct record *r)
+void events_record_stored(struct events *es, const struct record *r, struct event_facts *facts)
 {
+	static const struct telling first;
 	struct mp_buf ev;
 
-	if (!es->n_watchers && !es->hook)
-		return;
+	memset(facts, 0, sizeof(*facts));
 	mp_buf_init(&ev);
-	if (event_pack(es, r, &ev))
+	/* packed even with nobody to tell: the facts decide later reminders */
+	if (event_pack(es, r, &first, &ev, facts) && (es->n_watchers || es->hook))
 		deliver(es, &ev);
 	mp_buf_destroy(&ev);
+}
+
+bool events_remind(struct events *es, const uint8_t id[32], unsigned n, uint64_t after)
+{
+	struct telling t = {n, n == 0, after};
+	struct record r;
+	struct mp_buf ev;
+	uint8_t *buf;
+	size_t len;
+	bool told = false;
+
+	if (node_is_retracted(es->node, id) || store_get(es->node->store, id, &buf, &len) != 0)
+		return false;
+	mp_buf_init(&ev);
+	if (record_decode(buf, len, &r) == 0 && r.kind == REC_SIGNAL &&
+	    event_pack(es, &r, &t, &ev, NULL)) {
+		deliver(es, &ev);
+		told = true;
+	}
+	mp_buf_destroy(&ev);
+	free(buf);
+	return told;
 }
 
 bool events_full(const struct events *es)
@@ -169,7 +241,8 @@ static int replay_one(void *ctx, uint64_t cursor, const uint8_t id[32], const ui
 	if (record_decode(data, len, &r) != 0 || r.created < rp->since)
 		return 0;
 	mp_buf_init(&ev);
-	bool packed = event_pack(rp->es, &r, &ev);
+	static const struct telling first;
+	bool packed = event_pack(rp->es, &r, &first, &ev, NULL);
 	bool alive = !packed || send_to(rp->es, rp->rid, rp->rid_len, &ev);
 	mp_buf_destroy(&ev);
 	rp->sent += packed && alive;

@@ -15,6 +15,7 @@
 
 #include "node.h"
 #include "router.h"
+#include "../proto/policy.h"
 
 #define WATCHERS_MAX 64
 /* The most events one replay sends (the first ones stored after since). */
@@ -34,10 +35,24 @@ struct events {
 	void *sock;             /* the control socket, where the watchers are */
 	struct watcher watchers[WATCHERS_MAX];
 	size_t n_watchers;
+	struct policy policy;   /* how loud each event is (proto/policy.h) */
 };
 
-/* Tells every watcher, and the hook, about a record just stored. */
-void events_record_stored(struct events *es, const struct record *r);
+/* What a stored record was, for the loop's bookkeeping of alerts that wait
+ * for an answer (attend.h): filled for a signal this household can read. */
+struct event_facts {
+	bool readable;
+	enum notify_level level;  /* the policy's, before quiet hours */
+	struct signal_plain p;    /* kind, refs, ack; the text wiped */
+};
+
+/* Tells every watcher, and the hook, about a record just stored, each
+ * event with its level ("level", PROTOCOL.md section 8.1); fills facts. */
+void events_record_stored(struct events *es, const struct record *r, struct event_facts *facts);
+/* Tells them again of the stored alert id: its n-th repeat ("repeat": n),
+ * or, with n == 0, an escalation after `after` seconds without an answer.
+ * False when the alert is gone (retracted, pruned, unreadable). */
+bool events_remind(struct events *es, const uint8_t id[32], unsigned n, uint64_t after);
 /* Whether WATCHERS_MAX watch already. */
 bool events_full(const struct events *es);
 /* rid is told of every record stored from now on (not full). */

@@ -24,11 +24,13 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "attend.h"
 #include "router.h"
 #include "events.h"
 #include "hook.h"
 #include "log.h"
 #include "notify.h"
+#include "policyfile.h"
 #include "statedir.h"
 #include "../keys/keytext.h"
 #include "../keys/paths.h"
@@ -136,6 +138,18 @@ static void reload(struct daemon *d, const char *config_path)
 	d->node.params.rate_burst = fresh.rate_burst;
 	for (unsigned i = 0; i < fresh.n_peers; i++)
 		net_add_candidate(&d->net, fresh.peers[i].endpoint, fresh.peers[i].key);
+	d->cfg->repeat_seconds = fresh.repeat_seconds;
+	d->cfg->repeat_max = fresh.repeat_max;
+	d->cfg->repeat_stop_acks = fresh.repeat_stop_acks;
+	d->cfg->escalate_seconds = fresh.escalate_seconds;
+	attend_configure(&d->attend, d->cfg);
+	struct policy policy;
+	if (policyfile_load(d->cfg->state_dir, &policy, err, sizeof(err)) < 0) {
+		log_msg(SLOG_ERR, "reload: %s; keeping the running notification policy", err);
+	} else {
+		d->events.policy = policy;
+		policyfile_zone_apply(&policy);
+	}
 	if (node_reload(&d->node) < 0)
 		log_msg(SLOG_WARN, "reload: cannot rebuild the membership from the store");
 	net_zap_stale(&d->net);
@@ -158,8 +172,12 @@ static void handle_mesh(struct daemon *d)
 		struct link *l = net_link_by_rid(&d->net, zmq_msg_data(&rid), zmq_msg_size(&rid));
 		if (!l && user && sodium_hex2bin(key, 32, user, strlen(user), NULL, NULL, NULL) == 0)
 			l = net_accept_inbound(&d->net, key, zmq_msg_data(&rid), zmq_msg_size(&rid));
-		if (l)
+		if (l) {
 			gossip_on_message(&d->gossip, l, zmq_msg_data(&body), zmq_msg_size(&body));
+			/* what it brought leaves before the next message (often
+			 * the same record from another neighbour) is checked */
+			gossip_flush(&d->gossip);
+		}
 		zmq_msg_close(&rid);
 		zmq_msg_close(&body);
 	}
@@ -177,6 +195,7 @@ static void handle_link(struct daemon *d, struct link *l)
 			return;
 		}
 		gossip_on_message(&d->gossip, l, zmq_msg_data(&body), zmq_msg_size(&body));
+		gossip_flush(&d->gossip);
 		zmq_msg_close(&body);
 	}
 }
@@ -319,6 +338,25 @@ static void tree_run(struct daemon *d, uint64_t now)
 	gossip_tree_tick(&d->gossip, now);
 }
 
+/* alarm-level alerts nobody answered: told again, or to a coordinator */
+static uint64_t attend_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return attend_due_ms(&d->attend);
+}
+
+static void attend_run(struct daemon *d, uint64_t now)
+{
+	struct attend_due due;
+	while (attend_next(&d->attend, now, (uint64_t)time(NULL), &due)) {
+		if (!events_remind(&d->events, due.id, due.repeat, due.after_s))
+			attend_retracted(&d->attend, due.id); /* gone from the store */
+		else if (!due.repeat)
+			log_msg(SLOG_INFO, "an alarm-level alert had no answer in %llu s: told the "
+				"coordinator's devices", (unsigned long long)due.after_s);
+	}
+}
+
 static const struct timer {
 	uint64_t (*due)(const struct daemon *d, uint64_t now);
 	void (*run)(struct daemon *d, uint64_t now);
@@ -327,6 +365,7 @@ static const struct timer {
 	{mesh_due, mesh_run, false},  {maint_due, maint_run, false}, {ae_due, ae_run, false},
 	{prune_due, prune_run, false}, {peer_due, peer_run, false},   {rekey_due, rekey_run, true},
 	{hook_due, hook_run, true},   {pump_due, pump_run, true},     {tree_due, tree_run, true},
+	{attend_due, attend_run, false},
 };
 
 static void timers(struct daemon *d, uint64_t now)
@@ -398,10 +437,13 @@ static void run(struct daemon *d, const char *config_path)
 				if (s == net_zap_socket(&d->net))
 					net_zap_handle(&d->net);
 				else if (s == control_socket(&d->control)) {
-					control_handle(&d->control);
-					/* a household's own alert goes out before the
-					 * loop turns to the links' traffic */
-					gossip_flush(&d->gossip);
+					struct ctl_request q;
+					for (int k = 0; k < 64 && control_take(&d->control, &q); k++) {
+						/* a household's own alert leaves before
+						 * samen hears that it is sent */
+						gossip_flush(&d->gossip);
+						control_finish(&d->control, &q);
+					}
 				}
 				else if (s == net_mesh_socket(&d->net))
 					handle_mesh(d);
@@ -446,9 +488,18 @@ static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_
 {
 	struct daemon *d = ctx;
 	(void)n;
+	struct event_facts f;
 	net_record_stored(&d->net, r);
 	gossip_record_stored(&d->gossip, r, buf, len, source);
-	events_record_stored(&d->events, r);
+	events_record_stored(&d->events, r, &f);
+	if (f.readable) {
+		/* a coordinator's devices hear of alarms nobody answered */
+		d->attend.params.coordinator = node_my_role(&d->node) == ROLE_COORDINATOR;
+		attend_signal(&d->attend, r->id, r->author, &f.p, f.level, r->u.signal.expires,
+			      daemon_now_ms());
+	} else if (r->kind == REC_RETRACTION)
+		attend_retracted(&d->attend, r->u.retraction.target);
+	sodium_memzero(&f, sizeof(f));
 }
 
 int main(int argc, char **argv)
@@ -597,6 +648,12 @@ int main(int argc, char **argv)
 			return start_failed(EXIT_INVALID, cfg.key, key_made);
 		}
 	}
+	if (policyfile_load(cfg.state_dir, &d.events.policy, err, sizeof(err)) < 0) {
+		log_msg(SLOG_ERR, "%s", err);
+		node_close(&d.node);
+		return start_failed(EXIT_INVALID, cfg.key, key_made);
+	}
+	policyfile_zone_apply(&d.events.policy);
 	d.node.stored = on_stored;
 	d.node.stored_ctx = &d;
 	daemon_wire(&d);

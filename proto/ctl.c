@@ -29,6 +29,9 @@ const struct ctl_op_def ctl_ops[CTL_OP_COUNT] = {
 	[CTL_OP_IMPORT] = {"import", {"op", "records", NULL}},
 	[CTL_OP_CERTIFY] = {"certify", {"op", "key", "role", "label", "days", NULL}},
 	[CTL_OP_ANNOUNCEMENTS] = {"announcements", {"op", NULL}},
+	[CTL_OP_SEEN] = {"seen", {"op", "id", NULL}},
+	[CTL_OP_NOTIFY] = {"notify", {"op", NULL}},
+	[CTL_OP_NOTIFY_SET] = {"notify-set", {"op", "key", "value", NULL}},
 };
 
 int ctl_op_find(const char *name)

@@ -2,7 +2,7 @@
 /*
  * test_control.c — the control ops (daemon/control.c, ctl_signals.c,
  * ctl_admin.c) without a socket: requests handed to control_answer(), the
- * path control_handle() takes for each one it receives, against a struct
+ * path control_take() takes for each one it receives, against a struct
  * daemon whose node is real (an LMDB store in a fresh directory under /tmp,
  * real keys) and which has no sockets at all. Checked: status fields, send
  * (its verdict and id) then list and show, the refusals of requests that are
@@ -640,7 +640,7 @@ static void test_rate_limited(void **state)
 }
 
 /* watch: the watcher is the request's routing id; with `since`, the events
- * since then are to follow the reply (control_handle replays them). */
+ * since then are to follow the reply (control_finish replays them). */
 static void test_watch(void **state)
 {
 	struct fx *f = *state;
