@@ -9,6 +9,7 @@
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
+#include "../proto/policy.h"
 #include "../proto/record.h"
 #include "../proto/signal.h"
 #include "words.h"
@@ -169,8 +170,8 @@ static void unanswered(const msgpack_object *event, const struct words *w, struc
 static int level_priority(const msgpack_object *event)
 {
 	char name[16];
-	int l = mpmap_str(event, "level", name, sizeof(name)) < 0 ? -1 : words_level(name);
-	return l < 0 ? -1 : 2 + l; /* silent 2, normal 3, loud 4, alarm 5 */
+	int l = mpmap_str(event, "level", name, sizeof(name)) < 0 ? -1 : policy_level_parse(name);
+	return l < 0 ? -1 : (int)policy_ntfy_priority((unsigned)l); /* silent 2 .. alarm 5 */
 }
 
 char *notice_json(const msgpack_object *event, const char *about, const char *id,

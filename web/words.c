@@ -20,7 +20,8 @@ static const struct words nl = {
 	{[ANNOUNCE_LOOKOUT] = "Uitkijken naar", [ANNOUNCE_FOUND] = "Gevonden / opgelost",
 	 [ANNOUNCE_ENROUTE] = "Politie is onderweg", [ANNOUNCE_INFO] = "Informatie"},
 	"oefening",
-	{[WL_SILENT] = "stil", [WL_NORMAL] = "normaal", [WL_LOUD] = "luid", [WL_ALARM] = "alarm"},
+	{[LEVEL_SILENT] = "stil", [LEVEL_NORMAL] = "normaal", [LEVEL_LOUD] = "luid",
+	 [LEVEL_ALARM] = "alarm"},
 	"herhaling",
 	"Onbeantwoorde melding",
 	"niemand reageerde in",
@@ -37,27 +38,13 @@ static const struct words en = {
 	{[ANNOUNCE_LOOKOUT] = "Look out for", [ANNOUNCE_FOUND] = "Found / resolved",
 	 [ANNOUNCE_ENROUTE] = "Police on the way", [ANNOUNCE_INFO] = "Information"},
 	"drill",
-	{[WL_SILENT] = "silent", [WL_NORMAL] = "normal", [WL_LOUD] = "loud", [WL_ALARM] = "alarm"},
+	{[LEVEL_SILENT] = "silent", [LEVEL_NORMAL] = "normal", [LEVEL_LOUD] = "loud",
+	 [LEVEL_ALARM] = "alarm"},
 	"repeat",
 	"Unanswered alert",
 	"no one answered in",
 };
 
-/* samend's own names (the watch stream's "level", notify-set's values) */
-static const char *const level_names[WL_COUNT] = {"silent", "normal", "loud", "alarm"};
-
-const char *words_level_name(unsigned level)
-{
-	return level < WL_COUNT ? level_names[level] : "";
-}
-
-int words_level(const char *name)
-{
-	for (int l = 0; l < WL_COUNT; l++)
-		if (strcmp(name, level_names[l]) == 0)
-			return l;
-	return -1;
-}
 
 const struct words *words_for(const char *lang)
 {
@@ -83,7 +70,7 @@ static void pack_words(msgpack_packer *pk, const struct words *w)
 {
 	msgpack_pack_map(pk, (CAT_OTHER - CAT_SUSPICIOUS + 1) + (SIG_ALLCLEAR - SIG_ALERT + 1) +
 				     (ACK_TEXT - ACK_CALLED_112 + 1) +
-				     (ANNOUNCE_INFO - ANNOUNCE_LOOKOUT + 1) + WL_COUNT + 4);
+				     (ANNOUNCE_INFO - ANNOUNCE_LOOKOUT + 1) + LEVEL_COUNT + 4);
 	for (unsigned c = CAT_SUSPICIOUS; c <= CAT_OTHER; c++)
 		put(pk, "cat_", signal_category_name(c), w->category[c]);
 	for (unsigned k = SIG_ALERT; k <= SIG_ALLCLEAR; k++)
@@ -92,8 +79,8 @@ static void pack_words(msgpack_packer *pk, const struct words *w)
 		put(pk, "ack_", signal_ack_name(a), w->ack[a]);
 	for (unsigned a = ANNOUNCE_LOOKOUT; a <= ANNOUNCE_INFO; a++)
 		put(pk, "ann_", record_announce_kind_name(a), w->announce[a]);
-	for (unsigned l = 0; l < WL_COUNT; l++)
-		put(pk, "level_", level_names[l], w->level[l]);
+	for (unsigned l = 0; l < LEVEL_COUNT; l++)
+		put(pk, "level_", policy_level_name(l), w->level[l]);
 	mpmap_put_str(pk, "exercise", w->drill);
 	mpmap_put_str(pk, "repeat", w->repeat);
 	mpmap_put_str(pk, "unanswered", w->unanswered);
@@ -122,9 +109,9 @@ char *words_script(size_t *len)
 	for (unsigned c = CAT_SUSPICIOUS; c <= CAT_OTHER; c++)
 		mp_pack_str(&b.pk, signal_category_name(c));
 	mpmap_put_key(&b.pk, "levels");
-	msgpack_pack_array(&b.pk, WL_COUNT);
-	for (unsigned l = 0; l < WL_COUNT; l++)
-		mp_pack_str(&b.pk, level_names[l]);
+	msgpack_pack_array(&b.pk, LEVEL_COUNT);
+	for (unsigned l = 0; l < LEVEL_COUNT; l++)
+		mp_pack_str(&b.pk, policy_level_name(l));
 	msgpack_unpacked_init(&u);
 	fputs("// samen-web's web/words.c: the names of what samend sends\n"
 	      "\"use strict\";\nconst SAMEN_WORDS = ", m);

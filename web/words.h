@@ -15,10 +15,8 @@
 #include <stddef.h>
 
 #include "../proto/record.h"
+#include "../proto/policy.h"
 #include "../proto/signal.h"
-
-/* samend's levels of notification, quietest first (PROTOCOL.md 8.4) */
-enum words_level { WL_SILENT, WL_NORMAL, WL_LOUD, WL_ALARM, WL_COUNT };
 
 struct words {
 	const char *lang;                           /* "nl" or "en" */
@@ -27,7 +25,7 @@ struct words {
 	const char *ack[ACK_TEXT + 1];              /* by enum signal_ack: "X <ack>" */
 	const char *announce[ANNOUNCE_INFO + 1];    /* by announcement kind */
 	const char *drill;                          /* a drill or test signal */
-	const char *level[WL_COUNT];                /* by enum words_level */
+	const char *level[LEVEL_COUNT];             /* by enum notify_level */
 	const char *repeat;                         /* "<repeat> N: <title>" */
 	const char *unanswered;                     /* an escalation's title */
 	const char *no_answer;                      /* "<no_answer> N min" */
@@ -35,10 +33,6 @@ struct words {
 
 /* The words for "nl" or "en" (English for anything else). */
 const struct words *words_for(const char *lang);
-
-/* samend's name of a level, and the level of a name (-1: none). */
-const char *words_level_name(unsigned level);
-int words_level(const char *name);
 
 /* The name of category c in w, or samen's own name when w has none. */
 const char *words_category(const struct words *w, const char *name);
