@@ -96,7 +96,19 @@ int view_parse(struct out *o, const msgpack_object *m, struct view *v)
 	v->has_looking = mpmap_find(m, "looking") != NULL;
 	if (v->has_looking && (r = field_uint(o, m, "looking", &v->looking)) < 0)
 		return r;
+	/* samend before receipts sends none of the three */
+	v->has_receipts = mpmap_find(m, "delivered") != NULL;
+	if (v->has_receipts && ((r = field_uint(o, m, "delivered", &v->delivered)) < 0 ||
+				(r = field_uint(o, m, "seen", &v->seen)) < 0 ||
+				(r = field_uint(o, m, "households", &v->households)) < 0))
+		return r;
 	return 0;
+}
+
+void put_receipts(FILE *f, uint64_t delivered, uint64_t households, uint64_t seen)
+{
+	fprintf(f, "delivered to %" PRIu64 " of %" PRIu64 " household%s \xc2\xb7 seen by %" PRIu64 "",
+		delivered, households, households == 1 ? "" : "s", seen);
 }
 
 /* What a row's STATE column says. */

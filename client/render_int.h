@@ -17,12 +17,16 @@ struct view {
 	struct text id, author, label, kind, category, severity, status, ack, description,
 		where, state;
 	uint64_t seq, created, expires, shared, looking, radius_m;
+	uint64_t delivered, seen, households; /* receipts (has_receipts) */
 	int64_t lat_e6, lon_e6;
-	bool readable, called112, retracted, has_point, has_state, has_looking;
+	bool readable, called112, retracted, has_point, has_state, has_looking, has_receipts;
 	const msgpack_object_array *refs;
 };
 
 #define T(s) ((struct text){(s), sizeof(s) - 1})
+
+/* "delivered to 41 of 47 households · seen by 12" */
+void put_receipts(FILE *f, uint64_t delivered, uint64_t households, uint64_t seen);
 
 int view_parse(struct out *o, const msgpack_object *m, struct view *v);
 struct text view_state(const struct out *o, const struct view *v);

@@ -108,6 +108,11 @@ static void show_signal(const struct out *o, const struct view *v)
 		show_key(o, "looking");
 		fprintf(f, "%" PRIu64 " household%s\n", v->looking, v->looking == 1 ? "" : "s");
 	}
+	if (v->has_receipts) {
+		show_key(o, "receipts");
+		put_receipts(f, v->delivered, v->households, v->seen);
+		fputc('\n', f);
+	}
 	show_key(o, "shared");
 	if (v->shared)
 		fprintf(f, "with %" PRIu64 " authorit%s\n", v->shared, v->shared == 1 ? "y" : "ies");
@@ -373,6 +378,20 @@ int render_event(struct out *o, const msgpack_object *ev)
 		    (mpmap_find(ev, "after") && field_uint(o, ev, "after", &l.after) < 0))
 			return SAMEN_EMALFORMED;
 		event_signal(o, &v, &l);
+		return 0;
+	}
+	if (text_is(type, "receipts")) {
+		struct text id;
+		uint64_t d, s, h;
+		if (field_id(o, ev, "id", &id) < 0 || field_uint(o, ev, "delivered", &d) < 0 ||
+		    field_uint(o, ev, "seen", &s) < 0 || field_uint(o, ev, "households", &h) < 0)
+			return SAMEN_EMALFORMED;
+		event_time(o, (uint64_t)o->now);
+		term_sgr(o, SGR_DIM);
+		fprintf(o->f, "RECEIPTS for %.*s: ", ID_SHORT, id.p);
+		put_receipts(o->f, d, h, s);
+		term_sgr(o, SGR_RESET);
+		fputs("\n\n", o->f);
 		return 0;
 	}
 	if (text_is(type, "announcement"))

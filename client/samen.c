@@ -262,6 +262,7 @@ static int handle_event(const struct command *cmd, const struct globals *g, zmq_
 		if (type && type->type == MSGPACK_OBJECT_STR &&
 		    !(type->via.str.size == 6 && memcmp(type->via.str.ptr, "signal", 6) == 0) &&
 		    !(type->via.str.size == 10 && memcmp(type->via.str.ptr, "escalation", 10) == 0) &&
+		    !(type->via.str.size == 8 && memcmp(type->via.str.ptr, "receipts", 8) == 0) &&
 		    !(type->via.str.size == 12 && memcmp(type->via.str.ptr, "announcement", 12) == 0) &&
 		    !(type->via.str.size == 10 && memcmp(type->via.str.ptr, "retraction", 10) == 0)) {
 			fputs("samen: skipping an event of a kind this samen does not know: ", stderr);

@@ -72,6 +72,7 @@ static const struct keydef keydefs[] = {
 	NUM(repeat_max, 0, 100),
 	NUM(repeat_stop_acks, 1, 100),
 	NUM(escalate_seconds, 0, 86400),
+	NUM(receipts_seen, 0, 1),
 	OTHER(log_level, K_LEVEL),
 	OTHER(user, K_USER),
 };
@@ -103,6 +104,7 @@ void config_defaults(struct config *cfg)
 	cfg->repeat_max = 6;
 	cfg->repeat_stop_acks = 2;
 	cfg->escalate_seconds = 600;
+	cfg->receipts_seen = 1;
 	cfg->log_level = SLOG_INFO;
 }
 

@@ -142,6 +142,7 @@ struct config {
 	unsigned repeat_max;       /* repeats at most: default 6, 0 (none)..100 */
 	unsigned repeat_stop_acks; /* other households' acks that stop them: default 2 */
 	unsigned escalate_seconds; /* coordinators told after: default 600, 0 = never */
+	unsigned receipts_seen;    /* 1 (default): say "seen" in receipts; 0: delivered only */
 	/* SLOG_ERR .. SLOG_DEBUG (daemon/log.h), from "error", "warn", "info",
 	 * "debug". Default info. */
 	int log_level;

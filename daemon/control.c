@@ -283,7 +283,8 @@ void *control_socket(const struct control *c)
 
 bool control_take(struct control *c, struct ctl_request *q)
 {
-	for (;;) {
+	/* dropped messages count too: a flood of them gives the loop back */
+	for (int tries = 0; tries < 64; tries++) {
 		int got = router_recv(c->sock, &q->rid, &q->body);
 		if (got == 0)
 			return false;
@@ -294,6 +295,7 @@ bool control_take(struct control *c, struct ctl_request *q)
 			       zmq_msg_size(&q->body), &q->a);
 		return true;
 	}
+	return false;
 }
 
 void control_finish(struct control *c, struct ctl_request *q)

@@ -24,6 +24,7 @@
 #include "../proto/mp.h"
 
 struct attend;
+struct receipts;
 struct events;
 struct gossip;
 struct join;
@@ -36,6 +37,7 @@ struct control {
 	struct join *join;
 	struct events *events;  /* the watchers, and the notification policy */
 	struct attend *attend;  /* alerts waiting for an answer (seen) */
+	struct receipts *receipts; /* this household's, going out (seen) */
 	uint64_t started_ms;    /* for `status` */
 	void *sock;             /* STATE_DIR/control */
 	char path[4200];

@@ -112,8 +112,11 @@ void op_status(struct req *q)
 		eager += l->used && l->up && !l->lazy;
 	}
 	mpmap_put_key(pk, "traffic");
-	msgpack_pack_map(pk, 6);
+	msgpack_pack_map(pk, 9);
 	mpmap_put_uint(pk, "eager_links", eager);
+	mpmap_put_uint(pk, "receipts_sent", sent.receipt_records);
+	mpmap_put_uint(pk, "receipt_bytes_sent", sent.receipt_bytes);
+	mpmap_put_uint(pk, "receipts_stored", c->node->receipts_stored);
 	mpmap_put_uint(pk, "records_sent", sent.records);
 	mpmap_put_uint(pk, "record_bytes_sent", sent.record_bytes);
 	mpmap_put_uint(pk, "ihave_ids_sent", sent.ihave_ids);

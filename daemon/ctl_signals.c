@@ -13,6 +13,8 @@
 #include "control.h"
 #include "control_int.h"
 #include "attend.h"
+#include "clock.h"
+#include "receipts.h"
 #include "events.h"
 #include "view.h"
 #include "../keys/keytext.h"
@@ -377,6 +379,8 @@ void op_seen(struct req *q)
 	if (!e)
 		return;
 	bool waited = attend_seen(q->c->attend, e->id);
+	if (e->readable && e->p.kind == SIG_ALERT && memcmp(e->author, q->c->node->id->pk, 32) != 0)
+		receipts_seen(q->c->receipts, e->id, e->expires, daemon_now_ms());
 	view_free(&s);
 	mpmap_put_bool(reply_ok(q, 1), "waited", waited);
 }

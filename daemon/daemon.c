@@ -59,6 +59,10 @@ void daemon_wire(struct daemon *d)
 	d->control.join = &d->join;
 	d->control.events = &d->events;
 	d->control.attend = &d->attend;
+	d->control.receipts = &d->receipts;
+
+	d->receipts.node = &d->node;
+	d->receipts.seen_on = d->cfg->receipts_seen;
 
 	d->events.node = &d->node;
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "attend.h"
+#include "receipts.h"
 #include "config.h"
 #include "control.h"
 #include "events.h"
@@ -34,6 +35,7 @@ struct daemon {
 	struct join join;
 	struct relay relay;
 	struct attend attend;
+	struct receipts receipts;
 	bool pumping;            /* some link has a backlog (net_pump) */
 	uint64_t next_ae_ms, next_maint_ms, next_prune_ms, next_rekey_ms;
 };

@@ -142,7 +142,7 @@ static bool send_to(struct events *es, const uint8_t *rid, size_t rid_len, const
 	return !(r < 0 && errno == EHOSTUNREACH);
 }
 
-static void deliver(struct events *es, const struct mp_buf *ev)
+static void deliver_watchers(struct events *es, const struct mp_buf *ev)
 {
 	for (size_t i = 0; i < es->n_watchers;) {
 		struct watcher *w = &es->watchers[i];
@@ -152,6 +152,11 @@ static void deliver(struct events *es, const struct mp_buf *ev)
 		}
 		i++;
 	}
+}
+
+static void deliver(struct events *es, const struct mp_buf *ev)
+{
+	deliver_watchers(es, ev);
 	if (!es->hook)
 		return;
 	msgpack_unpacked u;
@@ -185,6 +190,33 @@ void events_record_stored(struct events *es, const struct record *r, struct even
 	if (event_pack(es, r, &first, &ev, facts) && (es->n_watchers || es->hook))
 		deliver(es, &ev);
 	mp_buf_destroy(&ev);
+}
+
+void events_receipt_counts(struct events *es, const uint8_t id[32])
+{
+	struct record r;
+	struct mp_buf ev;
+	uint8_t *buf;
+	size_t len;
+	char hex[65];
+
+	if (!es->n_watchers)
+		return;
+	if (store_get(es->node->store, id, &buf, &len) != 0)
+		return;
+	if (record_decode(buf, len, &r) == 0 && r.kind == REC_SIGNAL) {
+		mp_buf_init(&ev);
+		view_hex(id, hex);
+		msgpack_pack_map(&ev.pk, 6);
+		mpmap_put_str(&ev.pk, "event", "receipts");
+		mpmap_put_str(&ev.pk, "level", policy_level_name(LEVEL_SILENT));
+		mpmap_put_str(&ev.pk, "id", hex);
+		/* the watchers only: a hook is for what should make a sound */
+		if (view_pack_receipts(&ev.pk, es->node, id, r.author) == 0)
+			deliver_watchers(es, &ev);
+		mp_buf_destroy(&ev);
+	}
+	free(buf);
 }
 
 bool events_remind(struct events *es, const uint8_t id[32], unsigned n, uint64_t after)

@@ -49,6 +49,9 @@ struct event_facts {
 /* Tells every watcher, and the hook, about a record just stored, each
  * event with its level ("level", PROTOCOL.md section 8.1); fills facts. */
 void events_record_stored(struct events *es, const struct record *r, struct event_facts *facts);
+/* Tells every watcher (not the hook) the receipt counts of the stored
+ * alert id ("receipts" event); nothing if it is not held. */
+void events_receipt_counts(struct events *es, const uint8_t id[32]);
 /* Tells them again of the stored alert id: its n-th repeat ("repeat": n),
  * or, with n == 0, an escalation after `after` seconds without an answer.
  * False when the alert is gone (retracted, pruned, unreadable). */

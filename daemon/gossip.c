@@ -125,9 +125,16 @@ void gossip_link_closed(struct gossip *g, struct link *l)
 	tree_link_closed(&g->tree, l);
 }
 
-void gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf, size_t len,
-			  int source)
+void gossip_count_receipt(struct gossip *g, size_t copies, size_t len)
 {
+	g->counters.receipt_records += copies;
+	g->counters.receipt_bytes += copies * len;
+}
+
+size_t gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf,
+			    size_t len, int source)
+{
+	size_t pushed = 0;
 	g->vv_stale = true;
 	uint64_t now = daemon_now_ms();
 	tree_arrived(&g->tree, r->id, now);
@@ -141,9 +148,11 @@ void gossip_record_stored(struct gossip *g, const struct record *r, const uint8_
 			(void)outq_add(&l->ihave, r->id, 32);
 			if (!g->ihave_due_ms)
 				g->ihave_due_ms = now + IHAVE_DELAY_MS;
-		} else
-			(void)outq_add(&l->push, buf, len);
+		} else {
+			pushed += outq_add(&l->push, buf, len) == 0;
+		}
 	}
+	return pushed;
 }
 
 void gossip_vv_changed(struct gossip *g)

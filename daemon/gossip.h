@@ -22,6 +22,7 @@
  * are added in when gossip_counters() fills one of these. */
 struct gossip_counters {
 	uint64_t records, record_bytes, ihave_ids, grafts, prunes; /* sent */
+	uint64_t receipt_records, receipt_bytes; /* of those queued, receipts (loop's word) */
 	uint64_t skip_clamped;        /* SKIPs reaching past what the author signed */
 	uint64_t bounds[BOUND_COUNT]; /* those of links that do not read */
 };
@@ -43,9 +44,13 @@ void gossip_on_link_up(struct gossip *g, struct link *l);
 void gossip_link_closed(struct gossip *g, struct link *l);
 void gossip_tick(struct gossip *g);
 /* A committed record: queued for the links (pushed or announced), the
- * vector marked stale. source: the link it came on, or -1. */
-void gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf,
-			  size_t len, int source);
+ * vector marked stale. source: the link it came on, or -1. Returns the
+ * links it was queued on as a full copy. */
+size_t gossip_record_stored(struct gossip *g, const struct record *r, const uint8_t *buf,
+			    size_t len, int source);
+/* copies full copies of a len-byte receipt were queued (what the bench
+ * sets apart from the alerts' own traffic). */
+void gossip_count_receipt(struct gossip *g, size_t copies, size_t len);
 /* Records left the store (expired): the vector is worked out again. */
 void gossip_vv_changed(struct gossip *g);
 void gossip_flush(struct gossip *g);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 #include "node.h"
+#include "node_receipts.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -93,6 +94,7 @@ void node_close(node_t *n)
 		node_epoch_clear(&n->epochs[i]);
 	free(n->epochs);
 	free(n->retracted);
+	node_receipts_clear(n);
 	rate_table_free(&n->rates);
 	membership_free(&n->mem);
 	for (size_t i = 0; i < n->n_served; i++)

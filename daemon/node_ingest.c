@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "node_epoch.h"
+#include "node_receipts.h"
 #include "node_rebuild.h"
 #include "rate.h"
 #include "validate.h"
@@ -220,7 +221,9 @@ static uint64_t keep_until(const node_t *n, const struct record *r)
 
 static void apply_stored(node_t *n, const struct record *r)
 {
-	if (r->kind == REC_EPOCH) {
+	if (r->kind == REC_SIGNAL) {
+		(void)node_receipt_add(n, r); /* most signals are none */
+	} else if (r->kind == REC_EPOCH) {
 		(void)node_epoch_add(n, r);
 	} else if (r->kind == REC_RETRACTION) {
 		uint8_t *buf;

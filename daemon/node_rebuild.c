@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "node_epoch.h"
+#include "node_receipts.h"
 #include "purge.h"
 
 struct rebuild_ctx {
@@ -35,6 +36,9 @@ static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, siz
 		return node_epoch_add(n, &r);
 	case REC_RETRACTION:
 		return node_retraction_add(n, r.u.retraction.target);
+	case REC_SIGNAL:
+		(void)node_receipt_add(n, &r); /* after the epochs: it needs their keys */
+		return 0;
 	default:
 		return 0;
 	}
@@ -42,13 +46,18 @@ static int rebuild_one(void *ctx, const uint8_t id[32], const uint8_t *data, siz
 
 static int rebuild_nbhd(node_t *n, const uint8_t nbhd[32], membership_t **mem)
 {
-	static const uint8_t kinds[] = {REC_CERT, REC_REVOCATION, REC_EPOCH, REC_RETRACTION};
+	static const uint8_t kinds[] = {REC_CERT, REC_REVOCATION, REC_EPOCH, REC_RETRACTION,
+					REC_SIGNAL};
+	/* signals only for receipts, which a household reads and a relay
+	 * cannot: a relay does not walk (and verify) every signal it holds */
+	size_t n_kinds = n->have_nbhd && memcmp(nbhd, n->nbhd, 32) == 0 ? sizeof(kinds)
+									: sizeof(kinds) - 1;
 	membership_free(mem);
 	*mem = membership_new(nbhd);
 	if (!*mem)
 		return -ENOMEM;
 	struct rebuild_ctx c = {n, *mem};
-	for (size_t i = 0; i < sizeof(kinds); i++) {
+	for (size_t i = 0; i < n_kinds; i++) {
 		int ret = store_each_by_kind(n->store, nbhd, kinds[i], rebuild_one, &c);
 		if (ret < 0)
 			return ret;
@@ -68,6 +77,7 @@ int node_rebuild(node_t *n)
 	n->n_epochs = 0;
 	n->n_retracted = 0;
 	n->unreadable = 0;
+	node_receipts_clear(n);
 	if (n->have_nbhd) {
 		int ret = rebuild_nbhd(n, n->nbhd, &n->mem);
 		if (ret < 0)

@@ -34,6 +34,13 @@ struct served {
 	membership_t *mem;
 };
 
+/* One household's word on one alert (node_receipts.h). */
+struct receipt_mark {
+	uint8_t signal[32];
+	uint8_t author[32];
+	bool seen;
+};
+
 typedef struct node {
 	struct identity *id;
 	char key_path[4096];
@@ -47,6 +54,10 @@ typedef struct node {
 	size_t n_served;
 	uint8_t (*retracted)[32];
 	size_t n_retracted;
+	struct receipt_mark *marks; /* node_receipts.c */
+	size_t n_marks, cap_marks;
+	uint64_t receipts_dropped;
+	uint64_t receipts_stored; /* receipts taken in since start (ours too) */
 	struct rate_table rates;
 	struct node_params params;
 	uint64_t counters[RJ_COUNT];

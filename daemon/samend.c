@@ -25,6 +25,8 @@
 
 #include "daemon.h"
 #include "attend.h"
+#include "node_receipts.h"
+#include "receipts.h"
 #include "router.h"
 #include "events.h"
 #include "hook.h"
@@ -143,6 +145,7 @@ static void reload(struct daemon *d, const char *config_path)
 	d->cfg->repeat_stop_acks = fresh.repeat_stop_acks;
 	d->cfg->escalate_seconds = fresh.escalate_seconds;
 	attend_configure(&d->attend, d->cfg);
+	d->receipts.seen_on = fresh.receipts_seen;
 	struct policy policy;
 	if (policyfile_load(d->cfg->state_dir, &policy, err, sizeof(err)) < 0) {
 		log_msg(SLOG_ERR, "reload: %s; keeping the running notification policy", err);
@@ -357,6 +360,23 @@ static void attend_run(struct daemon *d, uint64_t now)
 	}
 }
 
+/* receipts out, and the counts they changed to the watchers */
+static uint64_t receipt_due(const struct daemon *d, uint64_t now)
+{
+	(void)now;
+	return receipts_due_ms(&d->receipts);
+}
+
+static void receipt_run(struct daemon *d, uint64_t now)
+{
+	uint8_t ids[32][32];
+	size_t n;
+	receipts_send_due(&d->receipts, now);
+	while ((n = receipts_take_changed(&d->receipts, now, ids, 32)) > 0)
+		for (size_t i = 0; i < n; i++)
+			events_receipt_counts(&d->events, ids[i]);
+}
+
 static const struct timer {
 	uint64_t (*due)(const struct daemon *d, uint64_t now);
 	void (*run)(struct daemon *d, uint64_t now);
@@ -365,7 +385,7 @@ static const struct timer {
 	{mesh_due, mesh_run, false},  {maint_due, maint_run, false}, {ae_due, ae_run, false},
 	{prune_due, prune_run, false}, {peer_due, peer_run, false},   {rekey_due, rekey_run, true},
 	{hook_due, hook_run, true},   {pump_due, pump_run, true},     {tree_due, tree_run, true},
-	{attend_due, attend_run, false},
+	{attend_due, attend_run, false}, {receipt_due, receipt_run, false},
 };
 
 static void timers(struct daemon *d, uint64_t now)
@@ -490,13 +510,22 @@ static void on_stored(void *ctx, node_t *n, const struct record *r, const uint8_
 	(void)n;
 	struct event_facts f;
 	net_record_stored(&d->net, r);
-	gossip_record_stored(&d->gossip, r, buf, len, source);
+	size_t pushed = gossip_record_stored(&d->gossip, r, buf, len, source);
 	events_record_stored(&d->events, r, &f);
 	if (f.readable) {
 		/* a coordinator's devices hear of alarms nobody answered */
 		d->attend.params.coordinator = node_my_role(&d->node) == ROLE_COORDINATOR;
 		attend_signal(&d->attend, r->id, r->author, &f.p, f.level, r->u.signal.expires,
 			      daemon_now_ms());
+		/* a receipt for a neighbour's alert, with the next few seconds' */
+		if (f.p.kind == SIG_ALERT && memcmp(r->author, d->node.id->pk, 32) != 0)
+			receipts_delivered(&d->receipts, r->id, r->u.signal.expires, daemon_now_ms());
+	} else if (r->kind == REC_SIGNAL) {
+		struct receipt rc;
+		if (node_receipt_open(&d->node, r, &rc)) {
+			receipts_changed(&d->receipts, &rc, daemon_now_ms());
+			gossip_count_receipt(&d->gossip, pushed, len);
+		}
 	} else if (r->kind == REC_RETRACTION)
 		attend_retracted(&d->attend, r->u.retraction.target);
 	sodium_memzero(&f, sizeof(f));

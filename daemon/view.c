@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "view.h"
+#include "node_receipts.h"
 #include "../keys/keytext.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
@@ -52,7 +53,12 @@ static int collect_one(void *ctx, const uint8_t id[32], const uint8_t *data, siz
 	struct sigset *s = ctx;
 	struct record r;
 	(void)id;
+	struct receipt rc;
 	if (record_decode(data, len, &r) != 0)
+		return 0;
+	/* a receipt is not a signal a person reads: its counts are in the
+	 * alert's view */
+	if (node_receipt_open(s->node, &r, &rc))
 		return 0;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -137,12 +143,24 @@ void view_thread_state(const struct sigset *s, const struct sigent *head, const 
 	*looking = n_seen;
 }
 
+int view_pack_receipts(msgpack_packer *pk, const node_t *n, const uint8_t id[32],
+		       const uint8_t author[32])
+{
+	unsigned delivered, seen, households = node_households(n);
+	node_receipt_counts(n, id, author, &delivered, &seen);
+	int r = mpmap_put_uint(pk, "delivered", delivered);
+	r |= mpmap_put_uint(pk, "seen", seen);
+	/* the others: the author's own daemon sends no receipt for its alert */
+	r |= mpmap_put_uint(pk, "households", households ? households - 1 : 0);
+	return r;
+}
+
 int view_pack(msgpack_packer *pk, const struct sigset *s, const struct sigent *e)
 {
 	char hex[65], key[KEYTEXT_LEN], label[LABEL_MAX + 1];
 	const struct signal_plain *p = &e->p;
 	bool head = e->readable && (p->kind == SIG_ALERT || p->kind == SIG_UPDATE);
-	size_t fields = 9 + (e->readable ? sigview_fields(p) : 0) + (head ? 2 : 0);
+	size_t fields = 9 + (e->readable ? sigview_fields(p) : 0) + (head ? 5 : 0);
 	int r = 0;
 
 	view_hex(e->id, hex);
@@ -166,6 +184,7 @@ int view_pack(msgpack_packer *pk, const struct sigset *s, const struct sigent *e
 		view_thread_state(s, e, &state, &looking);
 		r |= mpmap_put_str(pk, "state", state);
 		r |= mpmap_put_uint(pk, "looking", looking);
+		r |= view_pack_receipts(pk, s->node, e->id, e->author);
 	}
 	return r ? -1 : 0;
 }

@@ -33,6 +33,10 @@ struct sigset {
 int view_collect(const node_t *n, struct sigset *s) SAMEN_MUST_CHECK;
 void view_free(struct sigset *s);
 
+/* Packs "delivered", "seen" and "households" (three map entries) for the
+ * alert id by author: what the receipts held say. */
+int view_pack_receipts(msgpack_packer *pk, const node_t *n, const uint8_t id[32],
+		       const uint8_t author[32]);
 /* Packs the signal view of e (a map) onto pk; returns 0 or -1. */
 int view_pack(msgpack_packer *pk, const struct sigset *s, const struct sigent *e);
 

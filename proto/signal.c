@@ -185,21 +185,18 @@ int keyentry_open(const uint8_t *entries, size_t n, const uint8_t ed_pk[32],
 	return SAMEN_ENOKEY;
 }
 
-int signal_encrypt(struct record *r, const struct signal_plain *p, const uint8_t epoch_id[32],
-		   const uint8_t epoch_key[32], const uint8_t (*authorities)[32], size_t n_auth,
-		   uint64_t expires, struct signal_buf *buf)
+int signal_encrypt_bytes(struct record *r, const uint8_t *plain, size_t plain_len,
+			 const uint8_t epoch_id[32], const uint8_t epoch_key[32],
+			 const uint8_t (*authorities)[32], size_t n_auth, uint64_t expires,
+			 struct signal_buf *buf)
 {
 	struct rec_signal *s = &r->u.signal;
-	uint8_t plain[SIGNAL_PLAIN_MAX], ad[SIGNAL_AD_LEN], ck[32];
-	size_t plain_len = 0;
+	uint8_t ad[SIGNAL_AD_LEN], ck[32];
 	unsigned long long clen;
 	int ret;
 
-	if (r->kind != REC_SIGNAL || n_auth > SIGNAL_AUTH_MAX)
+	if (r->kind != REC_SIGNAL || n_auth > SIGNAL_AUTH_MAX || plain_len > SIGNAL_PLAIN_MAX)
 		return SAMEN_EINVAL;
-	ret = signal_plain_encode(p, plain, sizeof(plain), &plain_len);
-	if (ret < 0)
-		return ret;
 	memset(s, 0, sizeof(*s));
 	memcpy(s->epoch_id, epoch_id, 32);
 	s->expires = expires;
@@ -226,46 +223,88 @@ int signal_encrypt(struct record *r, const struct signal_plain *p, const uint8_t
 	ret = 0;
 out:
 	sodium_memzero(ck, sizeof(ck));
+	return ret;
+}
+
+int signal_encrypt(struct record *r, const struct signal_plain *p, const uint8_t epoch_id[32],
+		   const uint8_t epoch_key[32], const uint8_t (*authorities)[32], size_t n_auth,
+		   uint64_t expires, struct signal_buf *buf)
+{
+	uint8_t plain[SIGNAL_PLAIN_MAX];
+	size_t plain_len = 0;
+	int ret = signal_plain_encode(p, plain, sizeof(plain), &plain_len);
+	if (ret == 0)
+		ret = signal_encrypt_bytes(r, plain, plain_len, epoch_id, epoch_key, authorities,
+					   n_auth, expires, buf);
 	sodium_memzero(plain, sizeof(plain));
 	return ret;
 }
 
-/* Opens the ciphertext with content key ck. */
+/* Opens the ciphertext with content key ck into out (SIGNAL_PLAIN_MAX). */
+static int open_bytes(const struct record *r, const uint8_t ck[32], const uint8_t ad[SIGNAL_AD_LEN],
+		      uint8_t *out, size_t *len)
+{
+	const struct rec_signal *s = &r->u.signal;
+	unsigned long long plen;
+
+	if (s->ct_len > SIGNAL_PLAIN_MAX + crypto_aead_xchacha20poly1305_ietf_ABYTES)
+		return SAMEN_EMALFORMED;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen, NULL, s->ct, s->ct_len, ad,
+						       SIGNAL_AD_LEN, s->nonce, ck) != 0)
+		return SAMEN_EDECRYPT;
+	*len = (size_t)plen;
+	return 0;
+}
+
+/* Opens the ciphertext with content key ck and decodes it. */
 static int open_body(const struct record *r, const uint8_t ck[32], const uint8_t ad[SIGNAL_AD_LEN],
 		     struct signal_plain *p)
 {
-	const struct rec_signal *s = &r->u.signal;
 	uint8_t plain[SIGNAL_PLAIN_MAX];
-	unsigned long long plen;
-	int ret;
-
-	if (s->ct_len > sizeof(plain) + crypto_aead_xchacha20poly1305_ietf_ABYTES)
-		return SAMEN_EMALFORMED;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &plen, NULL, s->ct, s->ct_len, ad,
-						       SIGNAL_AD_LEN, s->nonce, ck) != 0)
-		return SAMEN_EDECRYPT;
-	ret = signal_plain_decode(plain, (size_t)plen, p);
+	size_t plen = 0;
+	int ret = open_bytes(r, ck, ad, plain, &plen);
+	if (ret == 0)
+		ret = signal_plain_decode(plain, plen, p);
 	sodium_memzero(plain, sizeof(plain));
 	return ret;
 }
 
-int signal_decrypt_member(const struct record *r, const uint8_t epoch_key[32],
-			  struct signal_plain *p)
+/* The content key under the epoch key. */
+static int unwrap(const struct record *r, const uint8_t epoch_key[32], uint8_t ad[SIGNAL_AD_LEN],
+		  uint8_t ck[32])
 {
 	const struct rec_signal *s = &r->u.signal;
-	uint8_t ad[SIGNAL_AD_LEN], ck[32];
 	unsigned long long klen;
-	int ret;
 
 	if (r->kind != REC_SIGNAL)
 		return SAMEN_EKIND;
 	signal_ad(r, ad);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(ck, &klen, NULL, s->wrapped,
-						       sizeof(s->wrapped), ad, sizeof(ad),
+						       sizeof(s->wrapped), ad, SIGNAL_AD_LEN,
 						       s->wrap_nonce, epoch_key) != 0 ||
-	    klen != sizeof(ck))
+	    klen != 32)
 		return SAMEN_EDECRYPT;
-	ret = open_body(r, ck, ad, p);
+	return 0;
+}
+
+int signal_decrypt_member(const struct record *r, const uint8_t epoch_key[32],
+			  struct signal_plain *p)
+{
+	uint8_t ad[SIGNAL_AD_LEN], ck[32];
+	int ret = unwrap(r, epoch_key, ad, ck);
+	if (ret == 0)
+		ret = open_body(r, ck, ad, p);
+	sodium_memzero(ck, sizeof(ck));
+	return ret;
+}
+
+int signal_decrypt_member_bytes(const struct record *r, const uint8_t epoch_key[32],
+				uint8_t out[SIGNAL_PLAIN_MAX], size_t *len)
+{
+	uint8_t ad[SIGNAL_AD_LEN], ck[32];
+	int ret = unwrap(r, epoch_key, ad, ck);
+	if (ret == 0)
+		ret = open_bytes(r, ck, ad, out, len);
 	sodium_memzero(ck, sizeof(ck));
 	return ret;
 }

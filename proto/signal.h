@@ -90,10 +90,20 @@ int signal_encrypt(struct record *r, const struct signal_plain *p,
 		   const uint8_t (*authorities)[32], size_t n_auth, uint64_t expires,
 		   struct signal_buf *buf) SAMEN_MUST_CHECK;
 
+/* As signal_encrypt(), for a plaintext already encoded (plain_len at most
+ * SIGNAL_PLAIN_MAX): a receipt's (receipt.h) travels the same way. */
+int signal_encrypt_bytes(struct record *r, const uint8_t *plain, size_t plain_len,
+			 const uint8_t epoch_id[32], const uint8_t epoch_key[32],
+			 const uint8_t (*authorities)[32], size_t n_auth, uint64_t expires,
+			 struct signal_buf *buf) SAMEN_MUST_CHECK;
+
 /* Decrypts with the epoch key named by r->u.signal.epoch_id. Returns 0,
  * SAMEN_EDECRYPT (wrong key or tampered) or SAMEN_EMALFORMED. */
 int signal_decrypt_member(const struct record *r, const uint8_t epoch_key[32],
 			  struct signal_plain *p) SAMEN_MUST_CHECK;
+/* The same, without decoding: the plaintext's bytes into out (*len). */
+int signal_decrypt_member_bytes(const struct record *r, const uint8_t epoch_key[32],
+				uint8_t out[SIGNAL_PLAIN_MAX], size_t *len) SAMEN_MUST_CHECK;
 
 /* Decrypts as an authority (its Ed25519 public key and X25519 key pair).
  * Returns SAMEN_ENOKEY if the signal was not shared with this key. */

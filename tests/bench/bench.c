@@ -291,10 +291,26 @@ static void build_table(void)
 			fmt(a, sizeof(a), "%.2f per household per signal over %d alerts%s; %s B per household",
 			    m->payload_copies, m->alerts, g,
 			    thousands(m->bytes_per_household, d, sizeof(d))),
-			fmt(b, sizeof(b), "counted at receivers %.2f; record %s B; %.1f ids announced",
+			fmt(b, sizeof(b), "counted at receivers %.2f (receipts too); record %s B; %.1f ids announced",
 			    m->copies_received, thousands(m->record_bytes, e, sizeof(e)),
 			    isnan(m->ihave_per_household) ? 0.0 : m->ihave_per_household),
 			"", "≤ 1.5 once stable", yesno(!isnan(judged), judged <= 1.5));
+	}
+	for (int i = 0; i < R.n_mesh; i++) {
+		const struct mesh_result *m = &R.mesh[i];
+		char what[64];
+		snprintf(what, sizeof(what), "receipts N=%d (%s)", m->n, m->mode);
+		if (!m->ok || isnan(m->receipts_stored))
+			continue;
+		/* one receipt covers every alert of a 3-second window: the cost per
+		 * alert depends on how fast alerts come (the bench's pace) */
+		add_row(what,
+			fmt(a, sizeof(a), "%.2f receipts stored (each one signature check) and %s B "
+					  "of receipts sent per household per alert",
+			    m->receipts_stored, thousands(m->receipt_bytes, d, sizeof(d))),
+			fmt(b, sizeof(b), "the alert itself: %s B per household; receipt copies %.2f",
+			    thousands(m->bytes_per_household, e, sizeof(e)), m->receipt_copies),
+			"", "reported", "n/a");
 	}
 	if (R.did_ingest) {
 		const struct ingest_result *g = &R.ingest;
@@ -555,6 +571,9 @@ static void mesh_json(FILE *f, const struct mesh_result *m)
 	jnum(f, "payload_copies_after_first", m->ok ? m->payload_copies_stable : NAN, true);
 	jnum(f, "copies_received", m->ok ? m->copies_received : NAN, true);
 	jnum(f, "ihave_ids_per_household", m->ok ? m->ihave_per_household : NAN, true);
+	jnum(f, "receipt_copies_per_household", m->ok ? m->receipt_copies : NAN, true);
+	jnum(f, "receipt_bytes_per_household", m->ok ? m->receipt_bytes : NAN, true);
+	jnum(f, "receipts_stored_per_household", m->ok ? m->receipts_stored : NAN, true);
 	fprintf(f, "\"alert_copies\": [");
 	for (int k = 0; m->ok && m->alert_copies && k < m->alerts; k++) {
 		char buf[32];

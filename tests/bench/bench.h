@@ -80,6 +80,7 @@ struct bstatus {
 	uint64_t duplicate;
 	bool has_traffic;   /* the daemon reports status.traffic */
 	uint64_t records_sent, record_bytes_sent, ihave_ids_sent, grafts_sent, prunes_sent;
+	uint64_t receipts_sent, receipt_bytes_sent, receipts_stored; /* 0 before receipts */
 	uint64_t eager_links; /* UINT64_MAX when the daemon does not say */
 };
 
@@ -217,6 +218,10 @@ struct mesh_result {
 	double ihave_per_household;   /* ids announced lazily, per household per signal */
 	double grafts, prunes;         /* sent by all households over the measured alerts */
 	double record_bytes;          /* one alert record */
+	/* receipts (PROTOCOL.md 3.4), per household per alert, set apart from
+	 * the figures above: copies sent, their bytes, receipts stored (each
+	 * one signature check); NAN from a daemon without receipts */
+	double receipt_copies, receipt_bytes, receipts_stored;
 	double *alert_copies, *alert_max; /* per alert */
 	char copies_source[96];
 	int early;           /* arrivals before `send` returned (counted as 0 ms) */

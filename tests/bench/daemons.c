@@ -124,6 +124,9 @@ bool bnode_status(struct hnode *n, struct bstatus *st)
 			st->ihave_ids_sent = field(t, "ihave_ids_sent", &optional);
 			st->grafts_sent = field(t, "grafts_sent", &optional);
 			st->prunes_sent = field(t, "prunes_sent", &optional);
+			st->receipts_sent = field(t, "receipts_sent", &optional);
+			st->receipt_bytes_sent = field(t, "receipt_bytes_sent", &optional);
+			st->receipts_stored = field(t, "receipts_stored", &optional);
 			bool known = true;
 			st->eager_links = field(t, "eager_links", &known);
 			if (!known)

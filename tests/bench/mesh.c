@@ -245,6 +245,7 @@ bool bench_send_reply(void *s, char id[65], char *err, size_t cap)
 
 struct totals {
 	uint64_t verdicts, records_sent, record_bytes_sent, ihave_ids_sent, grafts_sent, prunes_sent;
+	uint64_t receipts_sent, receipt_bytes_sent, receipts_stored;
 	int no_eager; /* households with no eager link; -1 if one does not say */
 	bool has_traffic;
 	size_t answered;
@@ -261,8 +262,12 @@ static void totals_of(struct hnode *nodes, size_t n, struct totals *t)
 			continue;
 		t->answered++;
 		t->verdicts += st.verdicts;
-		t->records_sent += st.records_sent;
-		t->record_bytes_sent += st.record_bytes_sent;
+		/* the alerts' own traffic, receipts apart */
+		t->records_sent += st.records_sent - st.receipts_sent;
+		t->record_bytes_sent += st.record_bytes_sent - st.receipt_bytes_sent;
+		t->receipts_sent += st.receipts_sent;
+		t->receipt_bytes_sent += st.receipt_bytes_sent;
+		t->receipts_stored += st.receipts_stored;
 		t->ihave_ids_sent += st.ihave_ids_sent;
 		t->grafts_sent += st.grafts_sent;
 		t->prunes_sent += st.prunes_sent;
@@ -315,6 +320,7 @@ static void res_init(struct mesh_result *res, int n, const char *mode)
 	snprintf(res->mode, sizeof(res->mode), "%s", mode);
 	res->p50 = res->p99 = res->max = res->delivered_ratio = NAN;
 	res->payload_copies = res->bytes_per_household = res->record_bytes = NAN;
+	res->receipt_copies = res->receipt_bytes = res->receipts_stored = NAN;
 	res->payload_copies_stable = res->copies_received = res->ihave_per_household = NAN;
 	res->grafts = res->prunes = NAN;
 	res->load1 = NAN;
@@ -590,6 +596,15 @@ static int measure(struct hnode *nodes, int n, int alerts, struct mesh_result *r
 					(double)(after.records_sent - snap[1].records_sent) /
 					((double)(sent_ok - 1) * (double)(n - 1));
 			snprintf(res->copies_source, sizeof(res->copies_source), "status.traffic");
+			if (after.receipts_stored > before.receipts_stored) {
+				double per = (double)n * (double)sent_ok;
+				res->receipt_copies =
+					(double)(after.receipts_sent - before.receipts_sent) / per;
+				res->receipt_bytes =
+					(double)(after.receipt_bytes_sent - before.receipt_bytes_sent) / per;
+				res->receipts_stored =
+					(double)(after.receipts_stored - before.receipts_stored) / per;
+			}
 		} else if (all) {
 			res->payload_copies = res->copies_received;
 			res->bytes_per_household = res->payload_copies * res->record_bytes;

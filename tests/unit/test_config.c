@@ -663,7 +663,7 @@ static void test_example_matches_defaults(void **state)
 	config_defaults(&c);
 	assert_int_equal(load(&c, out), 0);
 	assert_memory_equal(&c, &d, sizeof(c));
-	assert_int_equal(n_keys, 30); /* all 32 but peer and serve */
+	assert_int_equal(n_keys, 31); /* all 33 but peer and serve */
 	free(text);
 	free(out);
 }

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: EUPL-1.2 */
+/*
+ * receipts.h — this household's receipts going out, and the counts going
+ * to its watchers (PROTOCOL.md section 3.4).
+ *
+ * Out: each alert from another household this daemon stores is noted as
+ * delivered, each one a person here says they saw as seen (unless
+ * receipts_seen = 0); RECEIPT_DELAY_MS after the first note, one receipt
+ * carries all of them, so a burst of alerts makes one receipt, not one per
+ * alert. In: the alerts whose counts a stored receipt changed are kept for
+ * at most RECEIPT_DELAY_MS too, and then told to the watchers once each.
+ *
+ * The loop calls these; receipts calls only the node (to publish).
+ */
+#ifndef SAMEN_RECEIPTS_H
+#define SAMEN_RECEIPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "../proto/receipt.h"
+
+#define RECEIPT_DELAY_MS 3000
+#define RECEIPT_CHANGED_MAX 256 /* alerts whose counts wait to be told */
+
+struct receipts {
+	node_t *node;
+	bool seen_on;              /* samend.conf receipts_seen */
+	struct receipt out;        /* what the next receipt says */
+	uint64_t out_expires;      /* the latest expiry of its alerts */
+	uint64_t out_due_ms;       /* 0: nothing to send */
+	uint8_t changed[RECEIPT_CHANGED_MAX][32];
+	size_t n_changed;
+	uint64_t changed_due_ms;   /* 0: nothing to tell */
+	uint64_t sent, sent_bytes, failed;
+};
+
+/* An alert from another household was stored here / was seen by a person
+ * here (expires: the alert's). */
+void receipts_delivered(struct receipts *rs, const uint8_t id[32], uint64_t expires,
+			uint64_t now_ms);
+void receipts_seen(struct receipts *rs, const uint8_t id[32], uint64_t expires, uint64_t now_ms);
+/* A stored receipt changed the counts of these alerts. */
+void receipts_changed(struct receipts *rs, const struct receipt *rc, uint64_t now_ms);
+
+/* When something is due (UINT64_MAX: nothing). */
+uint64_t receipts_due_ms(const struct receipts *rs);
+/* Publishes the receipt when it is due (one record; a failure is counted
+ * and the notes dropped: anti-entropy cannot repair what was never sent,
+ * but the next alert's receipt is not held up either). */
+void receipts_send_due(struct receipts *rs, uint64_t now_ms);
+/* Hands out the alerts whose counts are due to be told: up to cap ids into
+ * out, the number returned; 0 when none is due. */
+size_t receipts_take_changed(struct receipts *rs, uint64_t now_ms, uint8_t (*out)[32], size_t cap);
+
+#endif
