@@ -49,6 +49,11 @@ static int event_id(const msgpack_object *ev, char id[RING_ID_MAX + 1], uint64_t
 	*again = false;
 	if (mpmap_str(ev, "event", kind, 16) < 0)
 		return -1;
+	/* what a record makes; others (samend's receipt counts, "receipts",
+	 * which name an alert's id) are no messages and have no id of their own */
+	if (strcmp(kind, "signal") && strcmp(kind, "escalation") && strcmp(kind, "announcement") &&
+	    strcmp(kind, "retraction"))
+		return -1;
 	bool escalation = strcmp(kind, "escalation") == 0;
 	if ((strcmp(kind, "signal") == 0 || escalation) && !(v = mpmap_find(ev, "signal")))
 		return -1;
