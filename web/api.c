@@ -13,6 +13,7 @@
 #include "../proto/mpmap.h"
 
 #define CALL_MS 5000 /* as samen waits for a reply */
+#define POLICY_FIELD_MAX 64 /* bytes of a policy key or value (samend's own bound) */
 
 void api_refuse(struct api_reply *out, int status, const char *code, const char *text)
 {
@@ -67,13 +68,22 @@ static int flag(api_field_fn field, void *ctx, const char *name, bool *out)
 	return -1;
 }
 
+/* Whether v is 1..max bytes, each of set: samend checks what they mean,
+ * this keeps what reaches it short and plain. */
+static bool plain(const char *v, size_t max, const char *set)
+{
+	size_t n = v ? strlen(v) : 0;
+	return n > 0 && n <= max && strspn(v, set) == n;
+}
+
 /* Packs the request for op; -1 when a field is missing or malformed. */
 static int pack(msgpack_packer *pk, const char *op, api_field_fn field, void *ctx)
 {
 	const char *id = field(ctx, "id"), *ref = field(ctx, "ref");
 	bool called = false, share = false;
 
-	if (!strcmp(op, "list") || !strcmp(op, "announcements") || !strcmp(op, "status")) {
+	if (!strcmp(op, "list") || !strcmp(op, "announcements") || !strcmp(op, "status") ||
+	    !strcmp(op, "notify")) {
 		msgpack_pack_map(pk, 1);
 		return mpmap_put_str(pk, "op", op);
 	}
@@ -117,6 +127,26 @@ static int pack(msgpack_packer *pk, const char *op, api_field_fn field, void *ct
 		mpmap_put_str(pk, "op", op);
 		return mpmap_put_str(pk, "ref", ref);
 	}
+	if (!strcmp(op, "notify-set")) {
+		/* keys like "break-in-attempt.all-clear", "*.112", "quiet"; values
+		 * a level, "22:00-07:00", "off", "America/Port-au-Prince", "Etc/GMT+5" */
+		const char *key = field(ctx, "key"), *value = field(ctx, "value");
+		if (!plain(key, POLICY_FIELD_MAX, "abcdefghijklmnopqrstuvwxyz0123456789.*-") ||
+		    !plain(value, POLICY_FIELD_MAX,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:_+/-"))
+			return -1;
+		msgpack_pack_map(pk, 3);
+		mpmap_put_str(pk, "op", op);
+		mpmap_put_str(pk, "key", key);
+		return mpmap_put_str(pk, "value", value);
+	}
+	if (!strcmp(op, "seen")) {
+		if (!plain(id, 64, "0123456789abcdef")) /* an id or its prefix */
+			return -1;
+		msgpack_pack_map(pk, 2);
+		mpmap_put_str(pk, "op", op);
+		return mpmap_put_str(pk, "id", id);
+	}
 	return -1;
 }
 
@@ -152,7 +182,10 @@ void api_call(const char *ctl_path, const char *op, api_field_fn field, void *ct
 	mp_buf_init(&b);
 	if (pack(&b.pk, op, field, ctx) < 0) {
 		mp_buf_destroy(&b);
-		api_refuse(out, 400, "invalid", "a field is missing or not of its form");
+		api_refuse(out, 400, "invalid",
+			   !strcmp(op, "notify-set") ? "key and value are each 1 to 64 bytes of letters, "
+						       "digits and . * - : _ + /"
+						     : "a field is missing or not of its form");
 		return;
 	}
 	zmq_msg_init(&msg);

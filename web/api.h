@@ -20,7 +20,9 @@ struct api_reply {
 };
 
 /* Asks samend at ctl_path. op is one of: list, show (id), announcements,
- * status, send, ack, resolve; the request's fields come from field().
+ * status, send, ack, resolve, notify, notify-set (key, value: each 1..64
+ * bytes of letters, digits and a few marks), seen (id: 1..64 hex digits);
+ * the request's fields come from field().
  * Always fills *out: samend's reply, or {"ok":false,"code":...,"error":...}
  * with the status a refusal maps to (400, 403, 404, 429, 503, 504, 507). */
 void api_call(const char *ctl_path, const char *op, api_field_fn field, void *ctx,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,21 +33,47 @@ struct feed {
 	size_t next_place;
 };
 
-/* The id and time of one watch event: its record's. */
-static int event_id(const msgpack_object *ev, char id[RING_ID_LEN + 1], uint64_t *time,
-		    char kind[16])
+#define FEED_REPEAT_MAX 99999 /* "-rN" and "-eSECONDS" fit RING_ID_MAX */
+
+/* The id and time of one watch event: its record's, for a record's first
+ * event. A repeat (samend's "repeat": N) and an escalation are messages of
+ * their own about a record held already: an id of their own (ring.h) and
+ * the time they came, which the phone shows and sorts by. *again says it
+ * is one of them. */
+static int event_id(const msgpack_object *ev, char id[RING_ID_MAX + 1], uint64_t *at,
+		    char kind[16], bool *again)
 {
 	char full[65];
+	uint64_t n = 0;
 	const msgpack_object *v = ev;
+	*again = false;
 	if (mpmap_str(ev, "event", kind, 16) < 0)
 		return -1;
-	if (strcmp(kind, "signal") == 0 && !(v = mpmap_find(ev, "signal")))
+	/* what a record makes; others (samend's receipt counts, "receipts",
+	 * which name an alert's id) are no messages and have no id of their own */
+	if (strcmp(kind, "signal") && strcmp(kind, "escalation") && strcmp(kind, "announcement") &&
+	    strcmp(kind, "retraction"))
+		return -1;
+	bool escalation = strcmp(kind, "escalation") == 0;
+	if ((strcmp(kind, "signal") == 0 || escalation) && !(v = mpmap_find(ev, "signal")))
 		return -1;
 	if (mpmap_str(v, "id", full, sizeof(full)) < 0 || strlen(full) < RING_ID_LEN ||
-	    mpmap_uint(v, "created", UINT64_MAX, time) < 0)
+	    mpmap_uint(v, "created", UINT64_MAX, at) < 0)
 		return -1;
 	memcpy(id, full, RING_ID_LEN);
 	id[RING_ID_LEN] = '\0';
+	if (escalation || mpmap_find(ev, "repeat")) {
+		/* a repeat counts from 1; an escalation says after how long */
+		if (mpmap_uint(ev, escalation ? "after" : "repeat", UINT64_MAX, &n) < 0 ||
+		    (!escalation && n == 0))
+			return -1;
+		if (n > FEED_REPEAT_MAX)
+			n = FEED_REPEAT_MAX; /* an id that long is no longer exact, but told */
+		snprintf(id + RING_ID_LEN, RING_ID_MAX + 1 - RING_ID_LEN, "-%c%llu",
+			 escalation ? 'e' : 'r', (unsigned long long)n);
+		*at = (uint64_t)time(NULL);
+		*again = true;
+	}
 	return 0;
 }
 
@@ -82,14 +109,17 @@ static void take(struct feed *f, const zmq_msg_t *msg)
 {
 	msgpack_unpacked u;
 	struct ring_event e;
+	bool again = false;
 	memset(&e, 0, sizeof(e));
 	msgpack_unpacked_init(&u);
 	if (mp_unpack(zmq_msg_data((zmq_msg_t *)msg), zmq_msg_size((zmq_msg_t *)msg), 8, &u) == 0 &&
-	    event_id(&u.data, e.id, &e.time, e.kind) == 0) {
+	    event_id(&u.data, e.id, &e.time, e.kind, &again) == 0) {
 		e.json = notice_to_json(&u.data, &e.len);
-		e.ntfy = notice_json(&u.data, place_of(f, &u.data), e.id, e.time, &f->o,
-				     &e.ntfy_len);
-		if (e.json && ring_add(f->ring, &e) == 0 && e.time > f->last_time)
+		e.ntfy = notice_json(&u.data, again ? NULL : place_of(f, &u.data), e.id, e.time,
+				     &f->o, &e.ntfy_len);
+		/* a repeat's time is now's, not a record's: asking for what came
+		 * since it after a reconnect could miss a record made earlier */
+		if (e.json && ring_add(f->ring, &e) == 0 && !again && e.time > f->last_time)
 			f->last_time = e.time;
 	}
 	ring_event_clear(&e);

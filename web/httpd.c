@@ -267,6 +267,22 @@ static enum MHD_Result session(struct web *w, struct MHD_Connection *c, const ui
 	return reply_answer(c, MHD_HTTP_OK, "application/json; charset=utf-8", s, (size_t)n, NULL);
 }
 
+/* samend's op for the page's request (web/API.md), or NULL: not one */
+static const char *api_op(const char *url, bool post)
+{
+	static const char *const ops[][3] = {
+		/* url, op of a GET, op of a POST */
+		{"/api/signals", "list", NULL},   {"/api/announcements", "announcements", NULL},
+		{"/api/notify", "notify", "notify-set"},
+		{"/api/send", NULL, "send"},      {"/api/ack", NULL, "ack"},
+		{"/api/resolve", NULL, "resolve"}, {"/api/seen", NULL, "seen"},
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(url, ops[i][0]))
+			return ops[i][post ? 2 : 1];
+	return NULL;
+}
+
 struct one_field {
 	const char *name, *value;
 };
@@ -338,8 +354,9 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 		return ret;
 	}
 	struct api_reply a;
-	if (get && (!strcmp(url, "/api/signals") || !strcmp(url, "/api/announcements"))) {
-		api_call(w->cfg.ctl_path, url[5] == 's' ? "list" : "announcements", no_fields, NULL, &a);
+	const char *op = api_op(url, post);
+	if (get && op) {
+		api_call(w->cfg.ctl_path, op, no_fields, NULL, &a);
 		return reply_api(c, &a);
 	}
 	if (get && !strncmp(url, "/api/signals/", 13)) {
@@ -347,12 +364,12 @@ static enum MHD_Result route(struct web *w, struct MHD_Connection *c, const char
 		api_call(w->cfg.ctl_path, "show", the_field, &f, &a);
 		return reply_api(c, &a);
 	}
-	if (post && (!strcmp(url, "/api/send") || !strcmp(url, "/api/ack") || !strcmp(url, "/api/resolve"))) {
+	if (post && op) {
 		if (!csrf_ok(w, c, hash))
 			return reply_refuse(c, MHD_HTTP_FORBIDDEN, "csrf", "the request lacks this page's CSRF token");
 		if (q->bad)
 			return reply_refuse(c, MHD_HTTP_BAD_REQUEST, "invalid", "the form is too large or malformed");
-		api_call(w->cfg.ctl_path, url + 5, field, q, &a);
+		api_call(w->cfg.ctl_path, op, field, q, &a);
 		return reply_api(c, &a);
 	}
 	if (get && sscanf(url, "/%79[A-Za-z0-9_-]/%7[a-z]", topic, fmt) == 2 &&

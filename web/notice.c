@@ -9,6 +9,7 @@
 #include "../proto/json.h"
 #include "../proto/mp.h"
 #include "../proto/mpmap.h"
+#include "../proto/policy.h"
 #include "../proto/record.h"
 #include "../proto/signal.h"
 #include "words.h"
@@ -63,7 +64,8 @@ char *notice_plain(const char *event, const char *id, uint64_t time, const char 
 
 struct shown {
 	char title[300], message[1400], tag[32], full_id[65];
-	int priority;
+	const char *category; /* an alert's, in words */
+	int priority;         /* samen-web's own, for an event without a level */
 };
 
 /* The signal kind the watch stream names (signal.c's names), or 0. */
@@ -95,6 +97,7 @@ static bool from_signal(const msgpack_object *v, const struct words *w, const ch
 		return false;
 	const char *catw = words_category(w, cat);
 	char kindw[64];
+	s->category = catw;
 	bool drill = strcmp(status, "real") != 0;
 	unsigned k = kind_of(kind);
 	if (k == SIG_ALERT || k == SIG_UPDATE) {
@@ -144,18 +147,47 @@ static bool from_announcement(const msgpack_object *e, const struct words *w, st
 	return true;
 }
 
+/* An escalation: an alarm-level alert nobody answered within after
+ * seconds, for the coordinator (its title says so). */
+static void unanswered(const msgpack_object *event, const struct words *w, struct shown *s)
+{
+	uint64_t after = 0;
+	char took[32];
+	size_t n = strlen(s->message);
+	if (mpmap_uint(event, "after", UINT32_MAX, &after) < 0)
+		after = 0;
+	if (after >= 60)
+		snprintf(took, sizeof(took), "%llu min", (unsigned long long)(after + 59) / 60);
+	else
+		snprintf(took, sizeof(took), "%llu s", (unsigned long long)after);
+	snprintf(s->title, sizeof(s->title), "%s: %s", w->unanswered, s->category);
+	snprintf(s->message + n, sizeof(s->message) - n, " (%s %s)", w->no_answer, took);
+	snprintf(s->tag, sizeof(s->tag), "%s", "sos");
+}
+
+/* The priority of samend's level for the event, or -1 for an event of an
+ * older samend without one (or a level this program does not know). */
+static int level_priority(const msgpack_object *event)
+{
+	char name[16];
+	int l = mpmap_str(event, "level", name, sizeof(name)) < 0 ? -1 : policy_level_parse(name);
+	return l < 0 ? -1 : (int)policy_ntfy_priority((unsigned)l); /* silent 2 .. alarm 5 */
+}
+
 char *notice_json(const msgpack_object *event, const char *about, const char *id,
 		  uint64_t time, const struct notice_opts *o, size_t *len)
 {
 	char ev[16], click[512] = "";
 	struct shown s;
 	const struct words *w = words_for(o->lang);
+	uint64_t repeat = 0;
 	bool ok;
 
 	memset(&s, 0, sizeof(s));
 	if (mpmap_str(event, "event", ev, sizeof(ev)) < 0)
 		return NULL;
-	if (strcmp(ev, "signal") == 0) {
+	bool escalation = strcmp(ev, "escalation") == 0;
+	if (strcmp(ev, "signal") == 0 || escalation) {
 		const msgpack_object *v = mpmap_find(event, "signal");
 		ok = v && from_signal(v, w, about, &s);
 	} else if (strcmp(ev, "announcement") == 0) {
@@ -165,6 +197,22 @@ char *notice_json(const msgpack_object *event, const char *about, const char *id
 	}
 	if (!ok)
 		return NULL;
+	if (escalation)
+		unanswered(event, w, &s);
+	if (mpmap_find(event, "repeat") && mpmap_uint(event, "repeat", UINT32_MAX, &repeat) == 0 &&
+	    repeat > 0) {
+		char word[64], pre[96];
+		size_t t = strlen(s.title);
+		capital(word, sizeof(word), w->repeat);
+		int n = snprintf(pre, sizeof(pre), "%s %llu: ", word, (unsigned long long)repeat);
+		if (n > 0 && (size_t)n < sizeof(pre) && (size_t)n + t < sizeof(s.title)) {
+			memmove(s.title + n, s.title, t + 1); /* "Herhaling 2: " before it */
+			memcpy(s.title, pre, (size_t)n);
+		}
+	}
+	int p = level_priority(event);
+	if (p > 0)
+		s.priority = p;
 	if (o->click_base && s.full_id[0] &&
 	    snprintf(click, sizeof(click), "%s/#/s/%s", o->click_base, s.full_id) >=
 		    (int)sizeof(click))

@@ -4,13 +4,20 @@
  * message format (docs.ntfy.sh, "Subscribe via API", JSON message format):
  * title, message, tags, click and priority 1..5.
  *
- * Priority, as ntfy's app treats it (5 breaks through Do Not Disturb):
+ * Priority, as ntfy's app treats it (5 breaks through Do Not Disturb,
+ * 2 makes no sound), follows the level samend gives the event from the
+ * household's notification policy (PROTOCOL.md 8.4): silent 2, normal 3,
+ * loud 4, alarm 5. An event without a level (an older samend) gets
+ * samen-web's own:
  *   5  an alert whose author called 112, a "112 called" reply, an
  *      authority's look-out
  *   4  any other alert or update, an authority's "police on the way"
  *   3  "I'm looking", a short reply, a drill or test alert, other
  *      announcements
  *   2  an all-clear
+ * samend's repeat of an alert ("repeat": N) is notified again, its title
+ * saying which repeat; an escalation (an alarm nobody answered, sent to
+ * coordinators) says it is an unanswered alert and after how long.
  * Retractions and signals this household cannot read are not notified.
  */
 #ifndef SAMEN_WEB_NOTICE_H

@@ -15,6 +15,18 @@ struct ring {
 	bool closing;
 };
 
+bool ring_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < RING_ID_LEN || n > RING_ID_MAX || strspn(s, "0123456789abcdef") < RING_ID_LEN)
+		return false;
+	if (n == RING_ID_LEN)
+		return true;
+	s += RING_ID_LEN; /* "-r" or "-e", then at least one digit and only digits */
+	return n >= RING_ID_LEN + 3 && s[0] == '-' && (s[1] == 'r' || s[1] == 'e') &&
+	       strspn(s + 2, "0123456789") == n - RING_ID_LEN - 2;
+}
+
 struct ring *ring_new(void)
 {
 	struct ring *r = calloc(1, sizeof(*r));

@@ -5,7 +5,10 @@
  * follow by position, so a thousand streams cost one copy of each event.
  *
  * Each event has an id that does not change across restarts of samen-web
- * or samend: the first 16 hex digits of the record's id. A client that
+ * or samend: the first 16 hex digits of the record's id; samend's N-th
+ * repeat of an alert adds "-rN" and its escalation "-eSECONDS", since each
+ * is a message of its own for the phone (ring_add() drops an id it holds,
+ * and since= must resume after the repeat, not the alert). A client that
  * comes back with the id it saw last (SSE Last-Event-ID, ntfy's since=)
  * gets what came after it; an id the ring no longer holds (or never held)
  * gets the whole ring, and the page and the ntfy app drop what they have.
@@ -18,13 +21,14 @@
 #include <stdint.h>
 
 #define RING_SIZE 1024
-#define RING_ID_LEN 16
+#define RING_ID_LEN 16 /* the record's part of an id */
+#define RING_ID_MAX 24 /* with a repeat's or an escalation's suffix */
 
 struct ring_event {
 	uint64_t pos;            /* 1, 2, ... in arrival order; 0 = empty slot */
-	char id[RING_ID_LEN + 1];
-	uint64_t time;           /* the record's created time */
-	char kind[16];           /* "signal", "announcement", "retraction" */
+	char id[RING_ID_MAX + 1];
+	uint64_t time;           /* the record's created time (a repeat's: when it came) */
+	char kind[16];           /* "signal", "announcement", "retraction", "escalation" */
 	char *json;              /* the watch event as JSON (malloc'ed) */
 	size_t len;
 	char *ntfy;              /* its ntfy message (notice.h), or NULL */
@@ -32,6 +36,9 @@ struct ring_event {
 };
 
 struct ring;
+
+/* Whether s is an id of the form above (what since= may name). */
+bool ring_id_valid(const char *s);
 
 struct ring *ring_new(void);
 void ring_free(struct ring **r_p);

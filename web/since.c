@@ -42,7 +42,7 @@ int since_parse(const char *s, int poll, uint64_t now, struct since *out)
 			}
 		}
 	}
-	if (n == RING_ID_LEN && strspn(s, "0123456789abcdef") == n) {
+	if (ring_id_valid(s)) {
 		out->kind = SINCE_ID;
 		memcpy(out->id, s, n + 1);
 		return 0;

@@ -17,7 +17,7 @@ enum since_kind { SINCE_NOW, SINCE_ALL, SINCE_TIME, SINCE_ID, SINCE_LATEST };
 struct since {
 	enum since_kind kind;
 	uint64_t time;               /* SINCE_TIME: created at or after */
-	char id[RING_ID_LEN + 1];    /* SINCE_ID */
+	char id[RING_ID_MAX + 1];    /* SINCE_ID */
 };
 
 /*

@@ -103,7 +103,9 @@ int stream_next(struct stream *s, int wait_ms, char **out, size_t *len)
 		return handed(s, s->kind == STREAM_PAGE ? text_printf(len, "retry: 2000\n\n")
 							: ntfy_plain(s, "open", len), out);
 	}
-	int r = ring_next(s->w->ring, s->after, wait_ms, &e);
+	/* a poll answers what is held and ends at once, as ntfy's does: it
+	 * waited a second for nothing more to come */
+	int r = ring_next(s->w->ring, s->after, s->poll ? 0 : wait_ms, &e);
 	if (r < 0)
 		return r; /* fell out of the ring, or shutting down */
 	if (r == 1) {

@@ -20,6 +20,11 @@ static const struct words nl = {
 	{[ANNOUNCE_LOOKOUT] = "Uitkijken naar", [ANNOUNCE_FOUND] = "Gevonden / opgelost",
 	 [ANNOUNCE_ENROUTE] = "Politie is onderweg", [ANNOUNCE_INFO] = "Informatie"},
 	"oefening",
+	{[LEVEL_SILENT] = "stil", [LEVEL_NORMAL] = "normaal", [LEVEL_LOUD] = "luid",
+	 [LEVEL_ALARM] = "alarm"},
+	"herhaling",
+	"Onbeantwoorde melding",
+	"niemand reageerde in",
 };
 
 static const struct words en = {
@@ -33,7 +38,13 @@ static const struct words en = {
 	{[ANNOUNCE_LOOKOUT] = "Look out for", [ANNOUNCE_FOUND] = "Found / resolved",
 	 [ANNOUNCE_ENROUTE] = "Police on the way", [ANNOUNCE_INFO] = "Information"},
 	"drill",
+	{[LEVEL_SILENT] = "silent", [LEVEL_NORMAL] = "normal", [LEVEL_LOUD] = "loud",
+	 [LEVEL_ALARM] = "alarm"},
+	"repeat",
+	"Unanswered alert",
+	"no one answered in",
 };
+
 
 const struct words *words_for(const char *lang)
 {
@@ -59,7 +70,7 @@ static void pack_words(msgpack_packer *pk, const struct words *w)
 {
 	msgpack_pack_map(pk, (CAT_OTHER - CAT_SUSPICIOUS + 1) + (SIG_ALLCLEAR - SIG_ALERT + 1) +
 				     (ACK_TEXT - ACK_CALLED_112 + 1) +
-				     (ANNOUNCE_INFO - ANNOUNCE_LOOKOUT + 1) + 1);
+				     (ANNOUNCE_INFO - ANNOUNCE_LOOKOUT + 1) + LEVEL_COUNT + 4);
 	for (unsigned c = CAT_SUSPICIOUS; c <= CAT_OTHER; c++)
 		put(pk, "cat_", signal_category_name(c), w->category[c]);
 	for (unsigned k = SIG_ALERT; k <= SIG_ALLCLEAR; k++)
@@ -68,7 +79,12 @@ static void pack_words(msgpack_packer *pk, const struct words *w)
 		put(pk, "ack_", signal_ack_name(a), w->ack[a]);
 	for (unsigned a = ANNOUNCE_LOOKOUT; a <= ANNOUNCE_INFO; a++)
 		put(pk, "ann_", record_announce_kind_name(a), w->announce[a]);
+	for (unsigned l = 0; l < LEVEL_COUNT; l++)
+		put(pk, "level_", policy_level_name(l), w->level[l]);
 	mpmap_put_str(pk, "exercise", w->drill);
+	mpmap_put_str(pk, "repeat", w->repeat);
+	mpmap_put_str(pk, "unanswered", w->unanswered);
+	mpmap_put_str(pk, "no_answer", w->no_answer);
 }
 
 char *words_script(size_t *len)
@@ -83,7 +99,7 @@ char *words_script(size_t *len)
 	if (!m)
 		return NULL;
 	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 3);
+	msgpack_pack_map(&b.pk, 4);
 	mpmap_put_key(&b.pk, "nl");
 	pack_words(&b.pk, &nl);
 	mpmap_put_key(&b.pk, "en");
@@ -92,6 +108,10 @@ char *words_script(size_t *len)
 	msgpack_pack_array(&b.pk, CAT_OTHER - CAT_SUSPICIOUS + 1);
 	for (unsigned c = CAT_SUSPICIOUS; c <= CAT_OTHER; c++)
 		mp_pack_str(&b.pk, signal_category_name(c));
+	mpmap_put_key(&b.pk, "levels");
+	msgpack_pack_array(&b.pk, LEVEL_COUNT);
+	for (unsigned l = 0; l < LEVEL_COUNT; l++)
+		mp_pack_str(&b.pk, policy_level_name(l));
 	msgpack_unpacked_init(&u);
 	fputs("// samen-web's web/words.c: the names of what samend sends\n"
 	      "\"use strict\";\nconst SAMEN_WORDS = ", m);

@@ -4,9 +4,10 @@
  * once for both places that show them: the notifications samen-web pushes
  * (notice.c) and the page (served to it as /static/words.js, which
  * i18n.js adds to the page's own words). The keys the page sees are
- * "cat_", "kind_", "ack_" and "ann_" followed by samen's own name for the
- * value (proto/signal.c, proto/record.c), so a name samend uses cannot be
- * missing from the page without this table missing it too.
+ * "cat_", "kind_", "ack_", "ann_" and "level_" followed by samen's own
+ * name for the value (proto/signal.c, proto/record.c, samend's levels of
+ * notification), so a name samend uses cannot be missing from the page
+ * without this table missing it too.
  */
 #ifndef SAMEN_WEB_WORDS_H
 #define SAMEN_WEB_WORDS_H
@@ -14,6 +15,7 @@
 #include <stddef.h>
 
 #include "../proto/record.h"
+#include "../proto/policy.h"
 #include "../proto/signal.h"
 
 struct words {
@@ -23,6 +25,10 @@ struct words {
 	const char *ack[ACK_TEXT + 1];              /* by enum signal_ack: "X <ack>" */
 	const char *announce[ANNOUNCE_INFO + 1];    /* by announcement kind */
 	const char *drill;                          /* a drill or test signal */
+	const char *level[LEVEL_COUNT];             /* by enum notify_level */
+	const char *repeat;                         /* "<repeat> N: <title>" */
+	const char *unanswered;                     /* an escalation's title */
+	const char *no_answer;                      /* "<no_answer> N min" */
 };
 
 /* The words for "nl" or "en" (English for anything else). */

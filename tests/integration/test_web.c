@@ -7,6 +7,9 @@
  * tests/web/browser.py (the page in headless Chromium); and, with a
  * certificate made for the test, tests/web/tlscheck.py (HTTPS). Each prints
  * "ok NAME" or "FAIL NAME: why"; every line becomes a check here.
+ * webcheck's households repeat an unanswered alarm every 2 seconds and
+ * escalate it after 3 (setup_repeats), so that the phone's repeats are
+ * seen within the test.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -101,15 +104,16 @@ static void web_stop(struct webfix *f)
 	}
 }
 
-/* Two households, and the paths samen-web needs; NULL (after a failed
- * check) when the households did not come up. */
-static struct webfix *households(bool tls)
+/* Two households with extra lines in their samend.conf (NULL: none), and
+ * the paths samen-web needs; NULL (after a failed check) when the
+ * households did not come up. */
+static struct webfix *households(bool tls, const char *extra)
 {
 	struct webfix *f = calloc(1, sizeof(*f));
 	assert_non_null(f);
 	hnode_init(&f->n[0], "home", harness_port(), harness_port());
 	hnode_init(&f->n[1], "neighbour", harness_port(), 0);
-	if (!harness_neighbourhood(f->n, 2, NULL)) {
+	if (!harness_neighbourhood(f->n, 2, extra)) {
 		/* leave nothing behind for the next test's setup */
 		for (int i = 0; i < 2; i++)
 			hnode_stop(&f->n[i], SIGKILL);
@@ -129,7 +133,19 @@ static struct webfix *households(bool tls)
 
 static int setup(void **state)
 {
-	struct webfix *f = households(false);
+	struct webfix *f = households(false, NULL);
+	web_start(f);
+	*state = f;
+	return 0;
+}
+
+/* Repeats of an unanswered alarm and the escalation to the founder (a
+ * coordinator) within seconds, for webcheck.py to see them on the phone. */
+#define QUICK_REPEATS "repeat_seconds = 2\nrepeat_max = 3\nescalate_seconds = 3\n"
+
+static int setup_repeats(void **state)
+{
+	struct webfix *f = households(false, QUICK_REPEATS);
 	web_start(f);
 	*state = f;
 	return 0;
@@ -158,7 +174,7 @@ static int run_logged(struct webfix *f, char *const argv[])
  * 127.0.0.1 made now (as a household would with openssl: README). */
 static int setup_tls(void **state)
 {
-	struct webfix *f = households(true);
+	struct webfix *f = households(true, NULL);
 	char *req[] = {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
 		       "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
 		       "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", f->key, "-out", f->cert, NULL};
@@ -311,7 +327,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_browser, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_http_and_ntfy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_and_ntfy, setup_repeats, teardown),
 		cmocka_unit_test_setup_teardown(test_tls, setup_tls, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,8 @@ from report import check  # noqa: E402
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 
 
@@ -184,6 +186,69 @@ def run(d, args):
                                              "kijkt mee" in words(), 5), "thread: %r" % words())
     check("thread_has_no_raw_keys", not any(k in words() for k in ("kind_", "ack_", "cat_")),
           "thread: %r" % words())
+    settings(d, args, base)
+
+
+def banner_shown(d):
+    return d.find_element(By.ID, "banner").is_displayed()
+
+
+def settings(d, args, base):
+    """The settings view: one cell changed through it stays changed after a
+    reload; then the page follows it (a silent alert listed, nothing
+    popping), a loud one has its banner and its sound, and Seen."""
+    cell = 'select[data-key="suspicious.alert"]'
+    d.get(base + "/")
+    wait_for(lambda: d.find_element(By.ID, "settings-open").is_displayed(), 5)
+    d.find_element(By.ID, "settings-open").click()
+    sel = wait_for(lambda: d.find_element(By.CSS_SELECTOR, cell), 5)
+    check("settings_view_opens", sel is not None and sel.get_attribute("value") == "loud" and
+          d.find_element(By.CSS_SELECTOR, 'select[data-key="authority.lookout"]'),
+          "no grid of levels" if sel is None else "suspicious.alert is %r" % sel.get_attribute("value"))
+    words = d.find_element(By.ID, "level-grid").get_attribute("innerText")
+    check("settings_in_words", "inbraak" in words.lower() and "oefening" in words and "luid" in words and
+          "cat_" not in words and "level_" not in words, words)
+    check("settings_screenshot", d.save_screenshot(args.shot.replace(".png", "-settings.png")), "not saved")
+    drill = d.find_element(By.CSS_SELECTOR, 'select[data-key="fire.drill"]')
+    offered = [o.get_attribute("value") for o in drill.find_elements(By.TAG_NAME, "option")]
+    check("settings_drill_only_silent_normal", offered == ["silent", "normal"], offered)
+    Select(sel).select_by_value("silent")
+    status = lambda: d.find_element(By.ID, "settings-status").text
+    check("settings_change_saved", wait_for(lambda: status() == "Opgeslagen.", 5), "status %r" % status())
+    d.refresh()
+    stays = wait_for(lambda: d.find_element(By.CSS_SELECTOR, cell).get_attribute("value") == "silent", 5)
+    check("settings_change_stays_after_reload", stays, "suspicious.alert is %r" %
+          d.find_element(By.CSS_SELECTOR, cell).get_attribute("value"))
+    # a value samend refuses: its words shown, the old value back
+    tz = d.find_element(By.ID, "timezone")
+    tz.clear()
+    tz.send_keys("Nergens/Atlantis" + Keys.TAB)  # leaving the field changes it
+    shown = wait_for(lambda: status().startswith("Niet opgeslagen: ") and len(status()) > 18, 5)
+    check("settings_refusal_in_words", shown, "status %r" % status())
+
+    # the page follows the policy: a silent alert is listed, nothing pops
+    d.get(base + "/")
+    wait_for(lambda: "live" in d.find_element(By.ID, "conn").get_attribute("class"), 5)
+    d.execute_script("window.beeps = 0; window.beep = () => { window.beeps++; };")
+    quiet = samen(args, args.peer_state, "send", "-c", "suspicious", "-w", "Esdoornlaan 2",
+                  "-d", "iemand loopt langs de auto's")
+    listed = wait_for(lambda: card(d, quiet["id"]), 5)
+    time.sleep(0.3)
+    check("silent_alert_listed_no_banner_no_sound",
+          listed and not banner_shown(d) and d.execute_script("return window.beeps") == 0,
+          "listed %s, banner %s, sounds %s" % (bool(listed), banner_shown(d),
+                                                d.execute_script("return window.beeps")))
+    loud = samen(args, args.peer_state, "send", "-c", "burglary", "-w", "Esdoornlaan 8",
+                 "-d", "raam aan de achterkant ingeslagen")
+    got = wait_for(lambda: banner_shown(d) and d.find_element(By.ID, "banner").get_attribute("data-level"), 5)
+    check("loud_alert_banner_and_sound", got == "loud" and d.execute_script("return window.beeps") == 1,
+          "banner level %r, sounds %s" % (got, d.execute_script("return window.beeps")))
+    d.find_element(By.ID, "banner-open").click()
+    wait_for(lambda: d.find_element(By.ID, "act-seen").is_displayed(), 3)
+    d.find_element(By.ID, "act-seen").click()
+    said = lambda: d.find_element(By.ID, "error").text
+    check("seen_button", wait_for(lambda: said().startswith("Gezien"), 5) and loud["id"].startswith(
+        d.execute_script("return current")), "said %r" % said())
 
 
 if __name__ == "__main__":

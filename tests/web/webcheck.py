@@ -167,6 +167,146 @@ def ws_checks(a, web, token, first):
     ws_frames(a, token)
 
 
+POLICY_ROWS = ("suspicious", "burglary", "break-in-attempt", "fire", "medical", "missing-person",
+               "nuisance", "other")
+POLICY_KEYS = ["%s.%s" % (r, c) for r in POLICY_ROWS for c in ("alert", "112", "ack", "all-clear", "drill")] + \
+    ["authority." + k for k in ("lookout", "found", "enroute", "info")]
+
+
+def policy_checks(a, web, auth, h, token):
+    """The household's notification policy through /api/notify (samend's
+    notify and notify-set), refusals, the ntfy priority following it, and
+    /api/seen."""
+    def policy():
+        s, j = web.json("GET", "/api/notify", headers=auth)
+        return s, (j or {}).get("policy") or {}
+
+    s, p = policy()
+    levels = p.get("levels", {})
+    check("notify_reads_policy", s == 200 and all(k in levels for k in POLICY_KEYS) and
+          levels["burglary.alert"] == "loud" and levels["burglary.drill"] == "normal", "%d %s" % (s, p))
+    change = {"key": "burglary.alert", "value": "normal"}
+    s, j = web.json("POST", "/api/notify", body=change, headers=auth)
+    check("notify_set_without_csrf_is_403", s == 403 and j and j["code"] == "csrf", "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/notify", body=change, headers=dict(auth, **{"X-CSRF-Token": "0" * 32}))
+    check("notify_set_wrong_csrf_is_403", s == 403, "status %d" % s)
+    s, p = policy()
+    check("notify_unchanged_without_csrf", p.get("levels", {}).get("burglary.alert") == "loud", p)
+    s, j = web.json("POST", "/api/notify", body=change, headers=h)
+    check("notify_set_answers_new_policy", s == 200 and j and j["ok"] and
+          j["policy"]["levels"]["burglary.alert"] == "normal", "%d %s" % (s, j))
+    s, p = policy()
+    check("notify_set_committed", p.get("levels", {}).get("burglary.alert") == "normal", p)
+    # a drill at alarm: samend refuses it, in its own words
+    s, j = web.json("POST", "/api/notify", body={"key": "burglary.drill", "value": "alarm"}, headers=h)
+    check("notify_drill_alarm_refused_in_words", s == 400 and j and j["code"] == "invalid" and j.get("error")
+          and "of letters, digits" not in j["error"], "%d %s" % (s, j))
+    s, p = policy()
+    check("notify_refusal_changes_nothing", p.get("levels", {}).get("burglary.drill") == "normal", p)
+    s, j = web.json("POST", "/api/notify", body={"key": "burglary.alert", "value": "deafening"}, headers=h)
+    check("notify_unknown_level_refused", s == 400 and j and j["code"] == "invalid" and j.get("error"),
+          "%d %s" % (s, j))
+    # what samen-web refuses itself, before samend
+    for name, body in (("long_key", {"key": "a" * 65, "value": "normal"}),
+                       ("long_value", {"key": "burglary.alert", "value": "n" * 65}),
+                       ("odd_value", {"key": "burglary.alert", "value": "normal;x"}),
+                       ("upper_key", {"key": "Burglary.alert", "value": "normal"}),
+                       ("no_value", {"key": "burglary.alert"}),
+                       ("empty_key", {"key": "", "value": "normal"})):
+        s, j = web.json("POST", "/api/notify", body=body, headers=h)
+        check("notify_set_%s_is_400" % name, s == 400 and j and j["code"] == "invalid", "%d %s" % (s, j))
+    # 64 bytes reach samend, which says what is wrong
+    s, j = web.json("POST", "/api/notify", body={"key": "b" * 64, "value": "normal"}, headers=h)
+    check("notify_key_64_bytes_to_samend", s == 400 and j and j.get("error") and "of letters, digits" not in j["error"],
+          "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/notify", body={"key": "*.ack", "value": "silent"}, headers=h)
+    check("notify_set_whole_column", s == 200 and j and
+          all(j["policy"]["levels"][r + ".ack"] == "silent" for r in POLICY_ROWS), "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/notify", body={"key": "quiet", "value": "22:00-07:00"}, headers=h)
+    check("notify_quiet_hours_set", s == 200 and j and j["policy"]["quiet"] == "22:00-07:00", "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/notify", body={"key": "quiet", "value": "off"}, headers=h)
+    check("notify_quiet_hours_off", s == 200 and j and j["policy"]["quiet"] == "", "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/notify", body={"key": "quiet", "value": "25:00-07:00"}, headers=h)
+    check("notify_bad_quiet_refused", s == 400 and j and j.get("error"), "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/notify", body={"key": "timezone", "value": "Europe/Amsterdam"}, headers=h)
+    check("notify_timezone_set", s == 200 and j and j["policy"]["timezone"] == "Europe/Amsterdam",
+          "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/notify", body={"key": "timezone", "value": "system"}, headers=h)
+    check("notify_timezone_system", s == 200 and j and j["policy"]["timezone"] == "", "%d %s" % (s, j))
+
+    # the other household's burglary alert reaches this one's phone at normal: 3
+    r = subprocess.run([a.samen, "--state", a.peer_state, "--json", "send", "-c", "burglary", "-w",
+                        "Kastanjelaan 9", "-d", "iemand met een koevoet bij de schuur"],
+                       capture_output=True, text=True)
+    sid = json.loads(r.stdout.splitlines()[0])["id"] if r.returncode == 0 else "?"
+    m = None
+    end = time.monotonic() + 10
+    while m is None and time.monotonic() < end:
+        m = next((x for x in ntfyclient.json_events(a.base, "samen", token, "all", True, 10)
+                  if x["event"] == "message" and x["id"] == sid[:16]), None)
+        if m is None:
+            time.sleep(0.2)
+    check("ntfy_priority_follows_policy", m is not None and m["priority"] == 3, m or r.stderr)
+
+    repeat_checks(a, web, h, token)
+
+    # seen: samend's op, with the id checked first
+    s, j = web.json("POST", "/api/seen", body={"id": sid}, headers=auth)
+    check("seen_without_csrf_is_403", s == 403 and j and j["code"] == "csrf", "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/seen", body={"id": sid}, headers=h)
+    check("seen_committed", s == 200 and j and j["ok"], "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/seen", body={"id": "xyz"}, headers=h)
+    check("seen_bad_id_is_400", s == 400 and j and j["code"] == "invalid", "%d %s" % (s, j))
+    s, j = web.json("POST", "/api/seen", body={"id": "a" * 65}, headers=h)
+    check("seen_long_id_is_400", s == 400 and j and j["code"] == "invalid", "%d %s" % (s, j))
+
+
+def repeat_checks(a, web, h, token):
+    """The other household's alarm (fire, 112 called) that this one does not
+    answer: samend repeats it every 2 s and escalates it to this household,
+    a coordinator, after 3 s (test_web.c's setup_repeats). Each is a phone
+    message of its own, since= resumes exactly after one, and seen stops
+    the repeats."""
+    r = subprocess.run([a.samen, "--state", a.peer_state, "--json", "send", "-c", "fire", "-w",
+                        "Achterom 9", "-d", "vlammen uit het dak", "--112-called"],
+                       capture_output=True, text=True)
+    sid = json.loads(r.stdout.splitlines()[0])["id"][:16] if r.returncode == 0 else "?"
+
+    def ours():
+        return [m for m in ntfyclient.json_events(a.base, "samen", token, "all", True, 10)
+                if m["event"] == "message" and m["id"].startswith(sid)]
+
+    got, end = [], time.monotonic() + 12
+    while time.monotonic() < end and sid + "-r2" not in [m["id"] for m in got]:
+        time.sleep(0.1)
+        got = ours()
+    # at once: the third repeat is due 2 s after the second
+    s, j = web.json("POST", "/api/seen", body={"id": sid}, headers=h)
+    check("seen_alarm_waited", s == 200 and j and j.get("waited") is True, "%d %s" % (s, j))
+    ids = [m["id"] for m in got]
+    first = next((m for m in got if m["id"] == sid), {})
+    r1 = next((m for m in got if m["id"] == sid + "-r1"), {})
+    check("ntfy_alarm_priority_5", first.get("priority") == 5, ids)
+    check("ntfy_repeat_is_own_message", r1.get("priority") == 5 and r1.get("title", "").startswith("Herhaling 1: ")
+          and sid + "-r2" in ids and len(set(ids)) == len(ids), got)
+    esc = next((m for m in got if m["id"].startswith(sid + "-e")), {})
+    check("ntfy_escalation_to_coordinator", esc.get("title", "").startswith("Onbeantwoorde melding: brand")
+          and "niemand reageerde in" in esc.get("message", ""), got)
+    # what follows a repeat's id, exactly: the messages after it, once each
+    if r1:
+        after = [m["id"] for m in ntfyclient.json_events(a.base, "samen", token, r1["id"], True, 10)
+                 if m["event"] == "message"]
+        everything = [m["id"] for m in ntfyclient.json_events(a.base, "samen", token, "all", True, 10)
+                      if m["event"] == "message"]
+        i = everything.index(r1["id"]) + 1
+        check("ntfy_since_repeat_exact", after == everything[i:i + len(after)] and
+              sid + "-r2" in after and r1["id"] not in after, "%s / %s" % (after, everything))
+    else:
+        check("ntfy_since_repeat_exact", False, "no repeat")
+    time.sleep(3.0)
+    check("seen_stops_repeats", sid + "-r3" not in [m["id"] for m in ours()], [m["id"] for m in ours()])
+
+
 def main():
     p = argparse.ArgumentParser()
     for a in ("--base", "--pair-url", "--second-pair-url", "--samen", "--peer-state",
@@ -284,6 +424,8 @@ def main():
     check("ntfy_bad_since_400", s == 400, "status %d" % s)
     s, _, _ = web.req("GET", "/other/json?poll=1", headers={"Authorization": "Bearer " + token})
     check("ntfy_other_topic_404", s == 404, "status %d" % s)
+
+    policy_checks(a, web, auth, h, token)
 
     # unpair: the token stops working
     revoked = token

@@ -14,6 +14,8 @@ const API = {
   send: "/api/send",
   ack: "/api/ack",
   resolve: "/api/resolve",
+  seen: "/api/seen",
+  notify: "/api/notify",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -44,6 +46,7 @@ function applyWords() {
   sel.replaceChildren(...SAMEN_CATEGORIES.map((c) => new Option(t("cat_" + c), c)));
   if (keep) sel.value = keep;
   renderAll();
+  renderSettings(); // settings.js
 }
 
 function pickLanguage(fromServer) {
@@ -204,21 +207,40 @@ function renderAll() {
 function route() {
   const m = location.hash.match(/^#\/s\/([0-9a-f]{8,64})$/);
   const form = location.hash === "#/new";
+  const settings = location.hash === "#/settings";
   current = m ? m[1] : null;
-  $("list-view").hidden = !!current || form;
+  $("list-view").hidden = !!current || form || settings;
   $("thread-view").hidden = !current;
   $("form-view").hidden = !form;
+  $("settings-view").hidden = !settings;
   if (current) renderThread(current);
+  else if (settings) openSettings(); // settings.js
   else renderList();
 }
 
 // ---- arriving ----
 
-function beep() {
+// How loud an event is: the level samend gave it from the household's
+// notification policy; an older samend gives none, and then the page does
+// what samen-web's ntfy messages do (web/notice.h).
+function levelOf(ev) {
+  if (SAMEN_LEVELS.includes(ev.level)) return ev.level;
+  if (ev.event === "announcement")
+    return ev.kind === "lookout" ? "alarm" : ev.kind === "enroute" ? "loud" : "normal";
+  const v = ev.signal || {};
+  const drill = v.status !== undefined && v.status !== "real";
+  if (v.kind === "alert" || v.kind === "update") return drill ? "normal" : v.called112 ? "alarm" : "loud";
+  if (v.kind === "ack") return v.ack === "112-called" && !drill ? "alarm" : "normal";
+  return "silent";
+}
+
+const loud = (level) => level === "loud" || level === "alarm";
+
+function beep(level) {
   try {
     audio = audio || new (window.AudioContext || window.webkitAudioContext)();
     const now = audio.currentTime;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < (level === "alarm" ? 6 : 3); i++) {
       const o = audio.createOscillator(), g = audio.createGain();
       o.frequency.value = i % 2 ? 660 : 880;
       g.gain.setValueAtTime(0.0001, now + i * 0.25);
@@ -233,34 +255,73 @@ function beep() {
   }
 }
 
-async function notifyInBackground(v) {
+async function notifyInBackground(b) {
   if (!("serviceWorker" in navigator) || Notification.permission !== "granted") return;
   const reg = await navigator.serviceWorker.getRegistration();
   if (reg)
-    reg.showNotification(t("new_alert_banner") + ": " + t("cat_" + v.category), {
-      body: v.where + " — " + v.description,
-      tag: v.id,
-      data: { url: "/#/s/" + v.id },
-      requireInteraction: v.called112,
+    reg.showNotification(b.title, {
+      body: b.text,
+      tag: b.tag,
+      data: { url: b.thread ? "/#/s/" + b.thread : "/" },
+      silent: !loud(b.level),
+      requireInteraction: b.level === "alarm",
     });
 }
 
-function newAlert(v) {
-  $("banner-title").textContent = t("new_alert_banner") + ": " + t("cat_" + v.category);
-  $("banner-text").textContent = " " + v.where + " — " + v.description;
-  $("banner").dataset.id = v.id;
-  $("banner").hidden = false;
-  beep();
-  if (document.hidden) notifyInBackground(v);
+const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+// The banner's words for a watch event, or null: nothing to show.
+function bannerOf(ev) {
+  if (ev.event === "announcement")
+    return { title: t("ann_" + ev.kind) + ": " + ev.label, text: ev.text, thread: null, tag: ev.id };
+  const v = ev.signal;
+  if (!v || !v.readable) return null;
+  const head = v.refs && v.refs.length ? v.refs[0] : v.id;
+  const about = signals.get(head);
+  let title, text = v.where + " — " + v.description;
+  if (ev.event === "escalation") title = t("unanswered") + ": " + t("cat_" + v.category);
+  else if (v.kind === "alert") title = t("new_alert_banner") + ": " + t("cat_" + v.category);
+  else if (v.kind === "update") title = capital(t("kind_update")) + ": " + t("cat_" + v.category);
+  else {
+    title = v.label + " " + (v.kind === "ack" ? t("ack_" + v.ack) : t("kind_" + v.kind));
+    text = v.description || (about ? about.where : "");
+  }
+  if (ev.repeat) title = capital(t("repeat")) + " " + ev.repeat + ": " + title;
+  // a repeat or an escalation is a notification of its own, as on the phone
+  const again = ev.repeat ? "-r" + ev.repeat : ev.event === "escalation" ? "-e" : "";
+  return { title, text, thread: head, tag: head + again };
 }
 
-function onSignal(v) {
-  if (!v.readable) return;
+// Banner from normal up, a sound for loud and alarm, nothing for silent
+// (the event is still listed).
+function arrived(ev) {
+  const level = levelOf(ev);
+  const b = level !== "silent" && bannerOf(ev);
+  if (!b) return;
+  b.level = level;
+  const box = $("banner");
+  $("banner-title").textContent = b.title;
+  $("banner-text").textContent = b.text ? " " + b.text : "";
+  box.dataset.id = b.thread || "";
+  box.dataset.level = level;
+  box.className = "banner " + level;
+  $("banner-open").hidden = !b.thread;
+  box.hidden = false;
+  if (loud(level)) beep(level);
+  if (document.hidden) notifyInBackground(b);
+}
+
+function onSignal(ev) {
+  const v = ev.signal;
+  if (!v || !v.readable) return;
+  let news = ev.event === "escalation" || !!ev.repeat;
   if (v.kind === "alert" || v.kind === "update") {
-    const fresh = !signals.has(v.id);
+    news = news || !signals.has(v.id);
     signals.set(v.id, v);
-    if (fresh && v.kind === "alert" && v.author !== me) newAlert(v);
+  } else {
+    news = true; // a reply or an all-clear: each comes once
   }
+  if (news && v.author !== me) arrived(ev);
   // a reply changes its thread's state: ask for the head again
   for (const ref of v.refs || [])
     if (signals.has(ref))
@@ -283,10 +344,13 @@ function connect() {
     $("conn").className = "conn lost";
     $("conn").title = t("conn_lost");
   });
-  events.addEventListener("signal", (e) => onSignal(JSON.parse(e.data).signal));
+  events.addEventListener("signal", (e) => onSignal(JSON.parse(e.data)));
+  events.addEventListener("escalation", (e) => onSignal(JSON.parse(e.data)));
   events.addEventListener("announcement", (e) => {
     const a = JSON.parse(e.data);
+    const fresh = !announcements.has(a.id);
     announcements.set(a.id, a);
+    if (fresh) arrived(a);
     renderAll();
   });
   events.addEventListener("retraction", (e) => {
@@ -345,6 +409,10 @@ async function start() {
   $("act-called").addEventListener("click", () => act(API.ack, { ref: current, ack: "112-called" }, t("done")).then(() => renderThread(current)));
   $("act-looking").addEventListener("click", () => act(API.ack, { ref: current, ack: "looking" }, t("done")).then(() => renderThread(current)));
   $("act-resolve").addEventListener("click", () => act(API.resolve, { ref: current }, t("done")).then(() => renderThread(current)));
+  $("act-seen").addEventListener("click", () => act(API.seen, { id: current }, t("seen_done")));
+  $("settings-open").addEventListener("click", () => (location.hash = "#/settings"));
+  $("settings-back").addEventListener("click", () => (location.hash = ""));
+  $("settings-open").title = t("settings_open");
   $("alert-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = e.target;

@@ -39,6 +39,18 @@ const SAMEN_TEXT = {
     err_full: "De opslag van samend is vol", err_internal: "Fout in samend",
     "err_no-answer": "samend antwoordt niet", "err_not-found": "Niet gevonden",
     err_csrf: "De pagina was verouderd; probeer het opnieuw",
+    act_seen: "Gezien", seen_done: "Gezien: de herhalingen stoppen.",
+    settings: "Meldingen", settings_open: "Meldingen instellen",
+    settings_intro: "Hoe dit toestel en de ntfy-app je waarschuwen, per soort bericht: stil " +
+      "(alleen in de lijst), normaal (een melding), luid (met geluid), alarm (ook door " +
+      "niet storen heen). Het geldt voor het hele huishouden.",
+    settings_saved: "Opgeslagen.", err_not_saved: "Niet opgeslagen",
+    err_not_loaded: "Niet te lezen",
+    col_112: "112 gebeld", authorities: "Politie en gemeente",
+    quiet_hours: "Stille uren", quiet_hint: "In de stille uren is alles onder alarm stil.",
+    quiet_on: "Stille uren aan", quiet_from: "Van", quiet_to: "Tot",
+    quiet_now: "Het zijn nu stille uren.", timezone: "Tijdzone",
+    tz_system: "die van de computer",
   },
   en: {
     lang_name: "English", switch_to: "Nederlands",
@@ -70,7 +82,20 @@ const SAMEN_TEXT = {
     err_full: "samend's store is full", err_internal: "Error in samend",
     "err_no-answer": "samend does not answer", "err_not-found": "Not found",
     err_csrf: "The page was out of date; try again",
+    act_seen: "Seen", seen_done: "Seen: the repeats stop.",
+    settings: "Notifications", settings_open: "Notification settings",
+    settings_intro: "How this device and the ntfy app warn you, per kind of message: silent " +
+      "(only in the list), normal (a notification), loud (with a sound), alarm (through " +
+      "do not disturb too). It holds for the whole household.",
+    settings_saved: "Saved.", err_not_saved: "Not saved",
+    err_not_loaded: "Cannot be read",
+    col_112: "112 called", authorities: "Police and municipality",
+    quiet_hours: "Quiet hours", quiet_hint: "During quiet hours everything below alarm is silent.",
+    quiet_on: "Quiet hours on", quiet_from: "From", quiet_to: "Until",
+    quiet_now: "Quiet hours now.", timezone: "Time zone",
+    tz_system: "the computer's",
   },
 };
 for (const l of ["nl", "en"]) Object.assign(SAMEN_TEXT[l], SAMEN_WORDS[l]);
 const SAMEN_CATEGORIES = SAMEN_WORDS.categories;
+const SAMEN_LEVELS = SAMEN_WORDS.levels; // samend's levels, quietest first
