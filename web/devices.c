@@ -144,13 +144,10 @@ int devices_load(struct devices *d, const char *path)
 
 int devices_save(const struct devices *d, const char *path)
 {
-	char tmp[4200], hex[65], *text = NULL;
+	char hex[65], *text = NULL;
 	size_t len = 0;
-	int ret = 0, fd;
 	FILE *m;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	m = open_memstream(&text, &len);
 	if (!m)
 		return -ENOMEM;
@@ -166,21 +163,9 @@ int devices_save(const struct devices *d, const char *path)
 		free(text);
 		return -ENOMEM;
 	}
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		ret = -errno;
-	else {
-		ret = fileio_write_all(fd, text, len);
-		if (ret == 0 && fsync(fd) < 0)
-			ret = -errno;
-		if (close(fd) < 0 && ret == 0)
-			ret = -errno;
-		if (ret == 0 && rename(tmp, path) < 0)
-			ret = -errno;
-		if (ret < 0)
-			(void)unlink(tmp);
-	}
+	/* the tokens' hashes only, but still the household's: wiped */
+	int ret = fileio_write_atomic(path, text, len);
+	sodium_memzero(text, len);
 	free(text);
 	return ret;
 }
