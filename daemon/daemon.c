@@ -61,7 +61,6 @@ void daemon_wire(struct daemon *d)
 	d->control.attend = &d->attend;
 	d->control.receipts = &d->receipts;
 
-	d->receipts.node = &d->node;
 	d->receipts.seen_on = d->cfg->receipts_seen;
 
 	d->events.node = &d->node;

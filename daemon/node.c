@@ -13,6 +13,7 @@
 #include "../keys/keyfile.h"
 #include "../keys/seqfile.h"
 #include "rate.h"
+#include "../proto/receipt.h"
 
 #define META_NBHD "nbhd"
 
@@ -297,4 +298,35 @@ int node_decrypt(const node_t *n, const struct record *r, struct signal_plain *p
 int node_prune(node_t *n)
 {
 	return store_prune(n->store, n->now_ms() / 1000);
+}
+
+int node_receipt_publish(node_t *n, struct receipt *rc, uint64_t expires, size_t *bytes)
+{
+	uint8_t plain[SIGNAL_PLAIN_MAX];
+	size_t len = 0;
+	struct record r;
+	struct signal_buf sb;
+	const struct epoch *e = node_current_epoch(n);
+	*bytes = 0;
+	if (!e || !e->key)
+		return SAMEN_ENOKEY;
+	receipt_normalise(rc);
+	int ret = receipt_encode(rc, plain, sizeof(plain), &len);
+	if (ret == 0)
+		ret = node_prepare(n, &r, REC_SIGNAL);
+	if (ret == 0) {
+		/* kept as long as the alerts it speaks of, no longer */
+		if (expires < r.created + 60)
+			expires = r.created + 60;
+		ret = signal_encrypt_bytes(&r, plain, len, e->id, e->key, NULL, 0, expires, &sb);
+		if (ret < 0)
+			node_abandon(n, &r);
+		else
+			ret = node_publish(n, &r, NULL);
+		if (ret == 0)
+			*bytes = r.body_len + 70;
+	}
+	sodium_memzero(plain, sizeof(plain));
+	sodium_memzero(&sb, sizeof(sb));
+	return ret;
 }

@@ -91,4 +91,11 @@ int node_decrypt(const node_t *n, const struct record *r, struct signal_plain *p
 /* Prunes expired records now; returns how many. */
 int node_prune(node_t *n);
 
+struct receipt;
+/* Publishes this household's receipt rc (normalised here) as a signal
+ * record under the current epoch, kept until expires (at least a minute);
+ * *bytes: its size. 0 or a negative code (SAMEN_ENOKEY: no epoch yet). */
+int node_receipt_publish(node_t *n, struct receipt *rc, uint64_t expires, size_t *bytes)
+	SAMEN_MUST_CHECK;
+
 #endif

@@ -33,4 +33,5 @@ void node_receipt_counts(const node_t *n, const uint8_t id[32], const uint8_t au
 unsigned node_households(const node_t *n);
 void node_receipts_clear(node_t *n);
 
+
 #endif

@@ -6,12 +6,6 @@
 
 #include <string.h>
 
-#include <sodium.h>
-
-#include "log.h"
-#include "node_epoch.h"
-#include "../proto/signal.h"
-
 static bool listed(const uint8_t (*ids)[32], size_t n, const uint8_t id[32])
 {
 	for (size_t i = 0; i < n; i++)
@@ -20,30 +14,45 @@ static bool listed(const uint8_t (*ids)[32], size_t n, const uint8_t id[32])
 	return false;
 }
 
-static void note(struct receipts *rs, uint8_t (*ids)[32], size_t *n, const uint8_t id[32],
-		 uint64_t expires, uint64_t now_ms)
+/* The current receipt is full: it waits among the ready ones (or, past
+ * those, is counted and dropped) and a new one begins. */
+static void full(struct receipts *rs, uint64_t now_ms)
 {
+	if (rs->n_ready < RECEIPT_READY_MAX)
+		rs->ready[rs->n_ready++] = rs->cur;
+	else
+		rs->dropped++;
+	memset(&rs->cur, 0, sizeof(rs->cur));
+	rs->cur_due_ms = now_ms + RECEIPT_DELAY_MS;
+}
+
+static void note(struct receipts *rs, bool seen, const uint8_t id[32], uint64_t expires,
+		 uint64_t now_ms)
+{
+	struct receipt *rc = &rs->cur.rc;
+	uint8_t(*ids)[32] = seen ? rc->seen : rc->delivered;
+	size_t *n = seen ? &rc->n_seen : &rc->n_delivered;
 	if (listed((const uint8_t(*)[32])ids, *n, id))
 		return;
-	if (rs->out.n_delivered + rs->out.n_seen == RECEIPT_IDS_MAX)
-		receipts_send_due(rs, UINT64_MAX); /* full: out now, start another */
+	if (rc->n_delivered + rc->n_seen == RECEIPT_IDS_MAX)
+		full(rs, now_ms);
 	memcpy(ids[(*n)++], id, 32);
-	if (expires > rs->out_expires)
-		rs->out_expires = expires;
-	if (!rs->out_due_ms)
-		rs->out_due_ms = now_ms + RECEIPT_DELAY_MS;
+	if (expires > rs->cur.expires)
+		rs->cur.expires = expires;
+	if (!rs->cur_due_ms)
+		rs->cur_due_ms = now_ms + RECEIPT_DELAY_MS;
 }
 
 void receipts_delivered(struct receipts *rs, const uint8_t id[32], uint64_t expires,
 			uint64_t now_ms)
 {
-	note(rs, rs->out.delivered, &rs->out.n_delivered, id, expires, now_ms);
+	note(rs, false, id, expires, now_ms);
 }
 
 void receipts_seen(struct receipts *rs, const uint8_t id[32], uint64_t expires, uint64_t now_ms)
 {
 	if (rs->seen_on)
-		note(rs, rs->out.seen, &rs->out.n_seen, id, expires, now_ms);
+		note(rs, true, id, expires, now_ms);
 }
 
 void receipts_changed(struct receipts *rs, const struct receipt *rc, uint64_t now_ms)
@@ -62,57 +71,38 @@ void receipts_changed(struct receipts *rs, const struct receipt *rc, uint64_t no
 
 uint64_t receipts_due_ms(const struct receipts *rs)
 {
-	uint64_t due = UINT64_MAX;
-	if (rs->out_due_ms)
-		due = rs->out_due_ms;
+	uint64_t due = rs->n_ready ? 0 : UINT64_MAX;
+	if (rs->cur_due_ms && rs->cur_due_ms < due)
+		due = rs->cur_due_ms;
 	if (rs->changed_due_ms && rs->changed_due_ms < due)
 		due = rs->changed_due_ms;
 	return due;
 }
 
-static int publish(struct receipts *rs, size_t *bytes)
+bool receipts_take_due(struct receipts *rs, uint64_t now_ms, struct receipt_out *out)
 {
-	uint8_t plain[SIGNAL_PLAIN_MAX];
-	size_t len = 0;
-	struct record r;
-	struct signal_buf sb;
-	const struct epoch *e = node_current_epoch(rs->node);
-	if (!e)
-		return SAMEN_ENOKEY;
-	receipt_normalise(&rs->out);
-	int ret = receipt_encode(&rs->out, plain, sizeof(plain), &len);
-	if (ret == 0)
-		ret = node_prepare(rs->node, &r, REC_SIGNAL);
-	if (ret == 0) {
-		/* kept as long as the alerts it speaks of, no longer */
-		uint64_t expires = rs->out_expires > r.created ? rs->out_expires : r.created + 60;
-		ret = signal_encrypt_bytes(&r, plain, len, e->id, e->key, NULL, 0, expires, &sb);
-		if (ret < 0)
-			node_abandon(rs->node, &r);
-		else
-			ret = node_publish(rs->node, &r, NULL);
-		*bytes = r.body_len + 64;
+	if (rs->n_ready) {
+		*out = rs->ready[0];
+		memmove(rs->ready, rs->ready + 1, (rs->n_ready - 1) * sizeof(rs->ready[0]));
+		rs->n_ready--;
+		return true;
 	}
-	sodium_memzero(plain, sizeof(plain));
-	return ret;
+	if (!rs->cur_due_ms || rs->cur_due_ms > now_ms)
+		return false;
+	*out = rs->cur;
+	memset(&rs->cur, 0, sizeof(rs->cur));
+	rs->cur_due_ms = 0;
+	return true;
 }
 
-void receipts_send_due(struct receipts *rs, uint64_t now_ms)
+void receipts_sent(struct receipts *rs, int ret, size_t bytes)
 {
-	if (!rs->out_due_ms || rs->out_due_ms > now_ms)
-		return;
-	size_t bytes = 0;
-	int ret = publish(rs, &bytes);
 	if (ret < 0) {
 		rs->failed++;
-		log_msg(SLOG_DEBUG, "receipt not sent: %s", samen_strerror(ret));
-	} else {
-		rs->sent++;
-		rs->sent_bytes += bytes;
+		return;
 	}
-	memset(&rs->out, 0, sizeof(rs->out));
-	rs->out_expires = 0;
-	rs->out_due_ms = 0;
+	rs->sent++;
+	rs->sent_bytes += bytes;
 }
 
 size_t receipts_take_changed(struct receipts *rs, uint64_t now_ms, uint8_t (*out)[32], size_t cap)

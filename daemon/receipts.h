@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: EUPL-1.2 */
 /*
  * receipts.h — this household's receipts going out, and the counts going
- * to its watchers (PROTOCOL.md section 3.4).
+ * to its watchers (PROTOCOL.md section 3.4). Only bookkeeping: the loop
+ * tells receipts what was stored and seen, takes what is due, publishes it
+ * through the node (node_receipt_publish) and has events.c tell the
+ * counts; receipts calls nothing.
  *
  * Out: each alert from another household this daemon stores is noted as
  * delivered, each one a person here says they saw as seen (unless
@@ -9,8 +12,6 @@
  * carries all of them, so a burst of alerts makes one receipt, not one per
  * alert. In: the alerts whose counts a stored receipt changed are kept for
  * at most RECEIPT_DELAY_MS too, and then told to the watchers once each.
- *
- * The loop calls these; receipts calls only the node (to publish).
  */
 #ifndef SAMEN_RECEIPTS_H
 #define SAMEN_RECEIPTS_H
@@ -19,22 +20,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node.h"
 #include "../proto/receipt.h"
 
 #define RECEIPT_DELAY_MS 3000
+#define RECEIPT_READY_MAX 4     /* full receipts waiting for the loop */
 #define RECEIPT_CHANGED_MAX 256 /* alerts whose counts wait to be told */
 
+struct receipt_out {
+	struct receipt rc;
+	uint64_t expires;          /* the latest expiry of its alerts */
+};
+
 struct receipts {
-	node_t *node;
 	bool seen_on;              /* samend.conf receipts_seen */
-	struct receipt out;        /* what the next receipt says */
-	uint64_t out_expires;      /* the latest expiry of its alerts */
-	uint64_t out_due_ms;       /* 0: nothing to send */
+	struct receipt_out cur;    /* what the next receipt says */
+	uint64_t cur_due_ms;       /* 0: nothing noted */
+	struct receipt_out ready[RECEIPT_READY_MAX]; /* full ones, due at once */
+	size_t n_ready;
 	uint8_t changed[RECEIPT_CHANGED_MAX][32];
 	size_t n_changed;
 	uint64_t changed_due_ms;   /* 0: nothing to tell */
-	uint64_t sent, sent_bytes, failed;
+	uint64_t sent, sent_bytes, failed, dropped;
 };
 
 /* An alert from another household was stored here / was seen by a person
@@ -47,10 +53,12 @@ void receipts_changed(struct receipts *rs, const struct receipt *rc, uint64_t no
 
 /* When something is due (UINT64_MAX: nothing). */
 uint64_t receipts_due_ms(const struct receipts *rs);
-/* Publishes the receipt when it is due (one record; a failure is counted
- * and the notes dropped: anti-entropy cannot repair what was never sent,
- * but the next alert's receipt is not held up either). */
-void receipts_send_due(struct receipts *rs, uint64_t now_ms);
+/* The next receipt due at now_ms, taken out into *out; false when none. */
+bool receipts_take_due(struct receipts *rs, uint64_t now_ms, struct receipt_out *out);
+/* What became of a receipt taken: ret (0 or a negative code) and its bytes.
+ * A failure is counted and the receipt dropped: the next alert's receipt
+ * is not held up by it. */
+void receipts_sent(struct receipts *rs, int ret, size_t bytes);
 /* Hands out the alerts whose counts are due to be told: up to cap ids into
  * out, the number returned; 0 when none is due. */
 size_t receipts_take_changed(struct receipts *rs, uint64_t now_ms, uint8_t (*out)[32], size_t cap);

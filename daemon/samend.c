@@ -370,8 +370,15 @@ static uint64_t receipt_due(const struct daemon *d, uint64_t now)
 static void receipt_run(struct daemon *d, uint64_t now)
 {
 	uint8_t ids[32][32];
+	struct receipt_out out;
 	size_t n;
-	receipts_send_due(&d->receipts, now);
+	while (receipts_take_due(&d->receipts, now, &out)) {
+		size_t bytes = 0;
+		int r = node_receipt_publish(&d->node, &out.rc, out.expires, &bytes);
+		if (r < 0)
+			log_msg(SLOG_DEBUG, "receipt not sent: %s", samen_strerror(r));
+		receipts_sent(&d->receipts, r, bytes);
+	}
 	while ((n = receipts_take_changed(&d->receipts, now, ids, 32)) > 0)
 		for (size_t i = 0; i < n; i++)
 			events_receipt_counts(&d->events, ids[i]);
