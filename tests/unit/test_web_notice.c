@@ -38,10 +38,13 @@ static struct signal_plain plain(uint8_t kind)
 	return p;
 }
 
-/* The watch event samend sends for p ({"event":"signal","signal":{...}}),
- * as notice_json() turns it into a message; NULL when it is not notified. */
-static char *notice_about(const struct signal_plain *p, bool readable, const char *about,
-			  const struct notice_opts *o)
+/* The watch event samend sends for p ({"event":EVENT,["level":LEVEL,]
+ * ["repeat":N | "after":S,] "signal":{...}}), as notice_json() turns it
+ * into a message; NULL when it is not notified. level NULL: an older
+ * samend's event, without one. */
+static char *notice_told(const struct signal_plain *p, bool readable, const char *about,
+			 const char *event, const char *level, uint64_t repeat, uint64_t after,
+			 const struct notice_opts *o)
 {
 	struct mp_buf b;
 	msgpack_unpacked u;
@@ -49,8 +52,14 @@ static char *notice_about(const struct signal_plain *p, bool readable, const cha
 	char *out = NULL;
 
 	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 2);
-	mpmap_put_str(&b.pk, "event", "signal");
+	msgpack_pack_map(&b.pk, 2 + (level != NULL) + (repeat || after));
+	mpmap_put_str(&b.pk, "event", event);
+	if (level)
+		mpmap_put_str(&b.pk, "level", level);
+	if (repeat)
+		mpmap_put_uint(&b.pk, "repeat", repeat);
+	else if (after)
+		mpmap_put_uint(&b.pk, "after", after);
 	mpmap_put_key(&b.pk, "signal");
 	msgpack_pack_map(&b.pk, 3 + sigview_fields(p));
 	mpmap_put_bool(&b.pk, "readable", readable);
@@ -67,38 +76,10 @@ static char *notice_about(const struct signal_plain *p, bool readable, const cha
 	return out;
 }
 
-/* The same with what samend's policy adds: the event's name ("signal" or
- * "escalation"), its level, and a repeat's number or an escalation's age. */
-static char *notice_told(const struct signal_plain *p, const char *event, const char *level,
-			 uint64_t repeat, uint64_t after, const struct notice_opts *o)
+static char *notice_about(const struct signal_plain *p, bool readable, const char *about,
+			  const struct notice_opts *o)
 {
-	struct mp_buf b;
-	msgpack_unpacked u;
-	size_t len;
-	char *out = NULL;
-
-	mp_buf_init(&b);
-	msgpack_pack_map(&b.pk, 3 + (repeat || after));
-	mpmap_put_str(&b.pk, "event", event);
-	mpmap_put_str(&b.pk, "level", level);
-	if (repeat)
-		mpmap_put_uint(&b.pk, "repeat", repeat);
-	else if (after)
-		mpmap_put_uint(&b.pk, "after", after);
-	mpmap_put_key(&b.pk, "signal");
-	msgpack_pack_map(&b.pk, 3 + sigview_fields(p));
-	mpmap_put_bool(&b.pk, "readable", true);
-	mpmap_put_str(&b.pk, "id", ID);
-	mpmap_put_str(&b.pk, "label", "Lindelaan 3");
-	assert_int_equal(sigview_pack(&b.pk, p), 0);
-	msgpack_unpacked_init(&u);
-	assert_int_equal(mp_unpack((const uint8_t *)b.sb.data, b.sb.size, 8, &u), 0);
-	out = notice_json(&u.data, NULL, "ab12cd34ef56ab78", 1733300000, o, &len);
-	if (out)
-		assert_int_equal(strlen(out), len);
-	msgpack_unpacked_destroy(&u);
-	mp_buf_destroy(&b);
-	return out;
+	return notice_told(p, readable, about, "signal", NULL, 0, 0, o);
 }
 
 static char *notice_of(const struct signal_plain *p, bool readable, const struct notice_opts *o)
@@ -172,19 +153,19 @@ static void test_levels(void **state)
 	(void)state;
 	struct signal_plain p = plain(SIG_ALERT);
 	p.called112 = true; /* 5 by samen-web's own mapping */
-	expect(notice_told(&p, "signal", "normal", 0, 0, &NL),
+	expect(notice_told(&p, true, NULL, "signal", "normal", 0, 0, &NL),
 	       (const char *const[]){"\"priority\":3", NULL});
-	expect(notice_told(&p, "signal", "silent", 0, 0, &NL),
+	expect(notice_told(&p, true, NULL, "signal", "silent", 0, 0, &NL),
 	       (const char *const[]){"\"priority\":2", NULL});
 	p.called112 = false; /* 4 by its own mapping */
-	expect(notice_told(&p, "signal", "alarm", 0, 0, &NL),
+	expect(notice_told(&p, true, NULL, "signal", "alarm", 0, 0, &NL),
 	       (const char *const[]){"\"priority\":5", NULL});
 	/* a level this samen-web does not know: its own mapping */
-	expect(notice_told(&p, "signal", "deafening", 0, 0, &NL),
+	expect(notice_told(&p, true, NULL, "signal", "deafening", 0, 0, &NL),
 	       (const char *const[]){"\"priority\":4", NULL});
-	expect(notice_told(&p, "signal", "alarm", 2, 0, &NL),
+	expect(notice_told(&p, true, NULL, "signal", "alarm", 2, 0, &NL),
 	       (const char *const[]){"\"priority\":5", "Herhaling 2", NULL});
-	expect(notice_told(&p, "escalation", "loud", 0, 300, &NL),
+	expect(notice_told(&p, true, NULL, "escalation", "loud", 0, 300, &NL),
 	       (const char *const[]){"\"priority\":4", "Onbeantwoorde melding", "5 min", NULL});
 }
 
